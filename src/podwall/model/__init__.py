@@ -1,0 +1,49 @@
+"""Typed, immutable objects of the cluster: what the manifests say, after validation."""
+
+from podwall.model.cluster import DEFAULT_POD_CIDR, Cluster, build_cluster
+from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
+from podwall.model.policy import (
+    Direction,
+    IPAddress,
+    IPBlock,
+    IPNetwork,
+    NetworkPolicy,
+    Peer,
+    Rule,
+    default_policy_types,
+)
+from podwall.model.ports import ContainerPort, PolicyPort, PortQuery, Protocol
+from podwall.model.source import Source
+from podwall.model.workloads import (
+    NAMESPACE_NAME_LABEL,
+    WORKLOAD_KINDS,
+    Endpoint,
+    Namespace,
+)
+
+__all__ = [
+    "DEFAULT_POD_CIDR",
+    "NAMESPACE_NAME_LABEL",
+    "WORKLOAD_KINDS",
+    "Cluster",
+    "ContainerPort",
+    "Direction",
+    "Endpoint",
+    "IPAddress",
+    "IPBlock",
+    "IPNetwork",
+    "LabelSelector",
+    "Labels",
+    "Namespace",
+    "NetworkPolicy",
+    "Operator",
+    "Peer",
+    "PolicyPort",
+    "PortQuery",
+    "Protocol",
+    "Requirement",
+    "Rule",
+    "Source",
+    "build_cluster",
+    "default_policy_types",
+]

@@ -1,0 +1,103 @@
+"""NetworkPolicy (networking.k8s.io/v1) as immutable, validated values."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass, field
+
+from podwall.model.labels import LabelSelector
+from podwall.model.ports import PolicyPort
+from podwall.model.source import Source
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Direction(enum.StrEnum):
+    INGRESS = "Ingress"
+    EGRESS = "Egress"
+
+    @property
+    def lower(self) -> str:
+        return "ingress" if self is Direction.INGRESS else "egress"
+
+
+@dataclass(frozen=True, slots=True)
+class IPBlock:
+    """`cidr` minus every `except`; `text` keeps the user's spelling (host bits may be set)."""
+
+    cidr: IPNetwork
+    excepts: tuple[IPNetwork, ...] = ()
+    text: str = ""
+
+    def contains(self, address: IPAddress) -> bool:
+        if address.version != self.cidr.version or address not in self.cidr:
+            return False
+        return not any(address in ex for ex in self.excepts)
+
+    def __str__(self) -> str:
+        base = self.text or str(self.cidr)
+        if self.excepts:
+            return f"{base} except {', '.join(str(e) for e in self.excepts)}"
+        return base
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A NetworkPolicyPeer. Exactly one shape holds (validation guarantees it):
+
+    - `ip_block` alone;
+    - `pod_selector` and/or `namespace_selector` (None = field absent; absent namespaceSelector
+      means "the policy's own namespace", absent podSelector means "every pod").
+    """
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An ingress or egress rule. Empty `peers` = every peer; empty `ports` = every port.
+
+    `peers_given`/`ports_given` remember whether the field was written at all (lint wants to tell
+    `from: []` from an omitted `from`); they do not change the meaning.
+    """
+
+    peers: tuple[Peer, ...] = ()
+    ports: tuple[PolicyPort, ...] = ()
+    peers_given: bool = field(default=False, compare=False)
+    ports_given: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    policy_types: frozenset[Direction]
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] = ()
+    policy_types_given: bool = field(default=True, compare=False)
+    source: Source | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[Rule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+    def isolates(self, direction: Direction) -> bool:
+        return direction in self.policy_types
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def default_policy_types(egress_rules: tuple[Rule, ...]) -> frozenset[Direction]:
+    """The API server's defaulting: Ingress always, Egress only when egress rules are present."""
+    if egress_rules:
+        return frozenset({Direction.INGRESS, Direction.EGRESS})
+    return frozenset({Direction.INGRESS})

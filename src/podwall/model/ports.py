@@ -1,0 +1,72 @@
+"""Protocols and the port fields of policies and containers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Protocol(enum.StrEnum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPort:
+    """A NetworkPolicyPort: `port` is a number, a container-port name, or None (every port).
+
+    `end_port` is only ever set together with a numeric `port` (validation guarantees it).
+    """
+
+    protocol: Protocol = Protocol.TCP
+    port: int | str | None = None
+    end_port: int | None = None
+
+    def __str__(self) -> str:
+        if self.port is None:
+            return f"{self.protocol}/*"
+        if self.end_port is not None:
+            return f"{self.protocol}/{self.port}-{self.end_port}"
+        return f"{self.protocol}/{self.port}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ContainerPort:
+    """A container port an endpoint listens on; `name` lets named policy ports resolve to it."""
+
+    port: int
+    protocol: Protocol = Protocol.TCP
+    name: str | None = None
+
+    def __str__(self) -> str:
+        label = f"{self.protocol}/{self.port}"
+        return f"{label} ({self.name})" if self.name else label
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PortQuery:
+    """A concrete protocol and port number, the unit of every verdict (`TCP/80`)."""
+
+    protocol: Protocol
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.protocol}/{self.port}"
+
+    @staticmethod
+    def parse(text: str) -> PortQuery:
+        """Parse `TCP/80`, `udp/53` or `80` (TCP). Raises ValueError with a user-facing message."""
+        raw = text.strip()
+        proto_text, sep, num_text = raw.rpartition("/")
+        if not sep:
+            proto_text, num_text = "TCP", raw
+        try:
+            protocol = Protocol(proto_text.upper())
+        except ValueError:
+            raise ValueError(
+                f"invalid port {text!r}: protocol must be TCP, UDP or SCTP (e.g. TCP/80, udp/53)"
+            ) from None
+        if not num_text.isdigit() or not 1 <= int(num_text) <= 65535:
+            raise ValueError(f"invalid port {text!r}: port must be a number from 1 to 65535")
+        return PortQuery(protocol, int(num_text))
