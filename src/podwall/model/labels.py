@@ -13,14 +13,21 @@ from dataclasses import dataclass
 class Labels(Mapping[str, str]):
     """An immutable, hashable label map (so endpoints can be grouped into classes by labels)."""
 
-    __slots__ = ("_items", "_map")
+    __slots__ = ("_hash", "_items", "_map")
 
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
         self._map: dict[str, str] = dict(items or {})
         self._items = tuple(sorted(self._map.items()))
+        self._hash = hash(self._items)
 
     def __getitem__(self, key: str) -> str:
         return self._map[key]
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._map.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._map
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._map)
@@ -29,7 +36,7 @@ class Labels(Mapping[str, str]):
         return len(self._map)
 
     def __hash__(self) -> int:
-        return hash(self._items)
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Labels):

@@ -31,13 +31,17 @@ class PolicyPort:
         return f"{self.protocol}/{self.port}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class ContainerPort:
     """A container port an endpoint listens on; `name` lets named policy ports resolve to it."""
 
     port: int
     protocol: Protocol = Protocol.TCP
     name: str | None = None
+
+    def __lt__(self, other: ContainerPort) -> bool:
+        return (self.port, self.protocol.value, self.name or "") < (
+            other.port, other.protocol.value, other.name or "")
 
     def __str__(self) -> str:
         label = f"{self.protocol}/{self.port}"
