@@ -1,0 +1,1 @@
+"""One module per output format, shared by every command."""

@@ -1,0 +1,112 @@
+"""What every verb shares: reading the input, printing diagnostics, exit codes.
+
+Exit codes: 0 success; 1 the answer is "no" (invalid input, an `--expect` that failed, a
+disagreement); 2 the command could not run (bad arguments, missing path, no permission).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from podwall.errors import Diagnostic, PodwallError, Severity, has_errors
+from podwall.model import DEFAULT_POD_CIDR, PortQuery
+
+EXIT_OK, EXIT_NO, EXIT_CANNOT = 0, 1, 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def input_options(func: F) -> F:
+    """PATH... plus the options that shape how manifests become a cluster."""
+    func = click.option("-v", "--verbose", is_flag=True,
+                        help="Also report skipped objects and other notes.")(func)
+    func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
+                        help="Where pods without status.podIP get their (deterministic) IP.")(func)
+    func = click.option("-n", "--namespace", default="default", show_default=True,
+                        help="Namespace for objects that do not name one.")(func)
+    func = click.argument("paths", nargs=-1, required=True,
+                          type=click.Path(allow_dash=True))(func)
+    return func
+
+
+def fail(message: str, code: int = EXIT_CANNOT) -> NoReturn:
+    click.echo(f"podwall: {message}", err=True)
+    sys.exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn PodwallError into a one-line message and exit 2: never a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PodwallError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+    return wrapper  # type: ignore[return-value]
+
+
+def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *,
+                      verbose: bool) -> None:
+    for d in diagnostics:
+        if d.severity is Severity.INFO and not verbose:
+            continue
+        click.echo(str(d), err=True)
+
+
+def summary(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], documents: int) -> str:
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return (f"{plural(errors, 'error')}, {plural(warnings, 'warning')} "
+            f"in {plural(documents, 'document')}")
+
+
+def load(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool) -> Any:
+    """Load and validate; on any error print every diagnostic and exit 1."""
+    from podwall.manifests import load_cluster
+
+    result = load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+    print_diagnostics(result.diagnostics, verbose=verbose)
+    if has_errors(result.diagnostics):
+        click.echo(f"podwall: invalid input: {summary(result.diagnostics, result.documents)}",
+                   err=True)
+        sys.exit(EXIT_NO)
+    return result
+
+
+def parse_port(text: str) -> PortQuery:
+    try:
+        return PortQuery.parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+class PortParam(click.ParamType):
+    name = "PROTO/PORT"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> PortQuery:
+        if isinstance(value, PortQuery):
+            return value
+        try:
+            return PortQuery.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PORT = PortParam()
+
+
+def output_option(*choices: str, default: str) -> Callable[[F], F]:
+    return click.option("-o", "--output", "output", type=click.Choice(choices),
+                        default=default, show_default=True, help="Output format.")

@@ -1,0 +1,164 @@
+"""The main job: validate, check, matrix, explain — no cluster needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from podwall.cli.common import (
+    EXIT_NO,
+    PORT,
+    handles_errors,
+    input_options,
+    load,
+    output_option,
+    summary,
+)
+from podwall.model import PortQuery
+
+
+@click.command()
+@input_options
+@output_option("text", "json", default="text")
+@handles_errors
+def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+             output: str) -> None:
+    """Validate manifests the way the Kubernetes API server would.
+
+    Every problem is reported at once as FILE:LINE: Kind ns/name: field.path: message.
+    Exit 0 when valid (warnings allowed), 1 on any error.
+
+    \b
+    Examples:
+      podwall validate k8s/
+      kubectl get netpol,pods,ns -A -o yaml | podwall validate -
+    """
+    from podwall.cli.common import print_diagnostics
+    from podwall.errors import has_errors
+    from podwall.manifests import load_cluster
+
+    result = load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+    if output == "json":
+        shown = [d for d in result.diagnostics if verbose or d.severity.name != "INFO"]
+        click.echo(json.dumps({
+            "valid": not has_errors(result.diagnostics),
+            "documents": result.documents,
+            "namespaces": len(result.cluster.namespaces),
+            "endpoints": len(result.cluster.endpoints),
+            "policies": len(result.cluster.policies),
+            "diagnostics": [d.to_json() for d in shown],
+        }, indent=2))
+    else:
+        print_diagnostics(result.diagnostics, verbose=verbose)
+        c = result.cluster
+        verdict = "invalid" if has_errors(result.diagnostics) else "valid"
+        click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
+                   f"{len(c.namespaces)} namespaces, {len(c.endpoints)} endpoints, "
+                   f"{len(c.policies)} policies", err=verdict == "invalid")
+    sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
+
+
+@click.command()
+@input_options
+@click.option("--from", "src", required=True, metavar="EP",
+              help="Source: ns/name of a pod or workload, or an IP address.")
+@click.option("--to", "dst", required=True, metavar="EP",
+              help="Destination: ns/name of a pod or workload, or an IP address.")
+@click.option("--port", "port", type=PORT, required=True,
+              help="TCP/80, udp/53, or 80 (= TCP/80).")
+@click.option("--expect", type=click.Choice(["allow", "deny"]),
+              help="Exit 1 when the verdict differs (a CI gate).")
+@output_option("text", "json", default="text")
+@handles_errors
+def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, src: str,
+          dst: str, port: PortQuery, expect: str | None, output: str) -> None:
+    """Can SRC open a connection to DST on PORT, and which policy rule says so?
+
+    Allowed iff egress at the source and ingress at the destination both allow it.
+
+    \b
+    Examples:
+      podwall check k8s/ --from prod/web --to prod/db --port TCP/5432
+      podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
+    """
+    from podwall.analysis.wording import verdict_lines
+    from podwall.engine import Engine
+
+    result = load(paths, namespace, pod_cidr, verbose)
+    verdict = Engine(result.cluster).check(src, dst, port)
+    if output == "json":
+        payload = verdict.to_json()
+        if expect:
+            payload["expected"] = expect
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo("\n".join(verdict_lines(verdict)))
+    if expect is not None and (expect == "allow") != verdict.allowed:
+        if output == "text":
+            click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
+                       err=True)
+        sys.exit(EXIT_NO)
+
+
+@click.command()
+@input_options
+@click.option("--port", "ports", type=PORT, multiple=True,
+              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--external", "externals", multiple=True, metavar="IP",
+              help="Repeatable. Add a host outside the cluster (source and destination).")
+@output_option("table", "json", "csv", "md", default="table")
+@handles_errors
+def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+           ports: tuple[PortQuery, ...], externals: tuple[str, ...], output: str) -> None:
+    """Print the whole truth table: who may connect to whom, per port.
+
+    Rows are sources, columns destinations; a pod may always reach itself.
+    -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j].
+
+    \b
+    Examples:
+      podwall matrix examples/three-tier/
+      podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
+    """
+    from podwall.analysis.render.matrix import RENDERERS
+    from podwall.engine import Engine
+
+    result = load(paths, namespace, pod_cidr, verbose)
+    m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
+    if not m.ports:
+        click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
+    click.echo(RENDERERS[output](m), nl=False)
+
+
+@click.command()
+@input_options
+@output_option("text", "json", default="text")
+@handles_errors
+def explain(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+            output: str) -> None:
+    """Every policy and every endpoint in plain words.
+
+    Per policy: what it selects, which directions it isolates, what each rule admits.
+    Per endpoint: which policies isolate it, what may reach it and what it may reach.
+
+    \b
+    Examples:
+      podwall explain examples/three-tier/
+      podwall explain k8s/ -o json | jq '.endpoints[] | select(.endpoint=="prod/db")'
+    """
+    from podwall.analysis.explain import explain as run_explain
+    from podwall.analysis.explain import explanation_text
+    from podwall.engine import Engine
+
+    result = load(paths, namespace, pod_cidr, verbose)
+    explanation = run_explain(Engine(result.cluster))
+    if output == "json":
+        click.echo(json.dumps(explanation.to_json(), indent=2))
+    else:
+        click.echo(explanation_text(explanation), nl=False)
+
+
+COMMANDS = [validate, check, matrix, explain]
