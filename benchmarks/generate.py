@@ -40,6 +40,7 @@ keeps 100k pods small in memory): copy before mutating the returned objects.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -58,6 +59,7 @@ import yaml
 Obj = dict[str, Any]
 
 CHUNK = 5000
+MAX_WORKERS = 4             # processes dumping YAML chunks in parallel
 POD_CIDR = "10.0.0.0/8"
 PODS_PER_NODE = 110          # kubelet default maxPods
 NODE_FILL = 80               # average pods per node we aim for
@@ -248,7 +250,8 @@ def _system_pods(rng: random.Random, nodes: _Nodes, budget: int, out: list[Obj])
 def _containers(rng: random.Random, team: str, name: str, tier: str, metrics: bool) -> list[Obj]:
     version = f"{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 12)}"
     image = f"registry.example.com/{team}/{name}:{version}"
-    exporter = {"name": "exporter", "image": "quay.io/prometheus/node-exporter:v1.8.0",
+    main: Obj
+    exporter: Obj = {"name": "exporter", "image": "quay.io/prometheus/node-exporter:v1.8.0",
                 "ports": [_port("metrics", 9100)]}
     if tier == "web":
         main = {"name": name, "image": image, "ports": [_port("http", 8080)]}
@@ -633,7 +636,7 @@ def generate(pods: int, seed: int = 0, policy_ratio: float = 0.2) -> list[dict[s
     return [*ns_objs, *pod_objs, *policy_objs]
 
 
-class _Dumper(yaml.CSafeDumper):  # type: ignore[misc,name-defined]
+class _Dumper(yaml.CSafeDumper):
     """libyaml emitter; never emit anchors/aliases for shared sub-objects."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -667,12 +670,18 @@ def write(objs: list[Obj], out: Path, fmt: str) -> list[Path]:
         for i, start in enumerate(range(0, len(items), CHUNK)):
             jobs.append((out / f"{prefix}-{i:03d}.yaml", items[start:start + CHUNK]))
     # PyYAML's representer is pure Python (~5k objects/s); dump the chunks in parallel.
-    workers = min(len(jobs), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else os.cpu_count() or 1)
+    # Chunks go to the workers pickled; gc.freeze() keeps forked children from touching (and so
+    # copying) the parent's heap. At most MAX_WORKERS: beyond that the disk is the limit anyway.
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(len(jobs), cpus or 1, MAX_WORKERS)
     if workers > 1 and len(jobs) > 2:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(_dump_yaml, *zip(*jobs, strict=True)):
-                pass
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for _ in pool.map(_dump_yaml, *zip(*jobs, strict=True)):
+                    pass
+        finally:
+            gc.unfreeze()
     else:
         for path, items in jobs:
             _dump_yaml(path, items)
