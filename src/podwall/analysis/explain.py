@@ -23,9 +23,9 @@ class PolicyExplanation:
             "source": str(p.source) if p.source else None,
             "scope": wording.policy_scope_words(p),
             "selects": list(self.selects),
-            "isolates": sorted(d.lower for d in p.policy_types),
+            "isolates": sorted(d.word for d in p.policy_types),
             "policyTypesGiven": p.policy_types_given,
-            "rules": [{"direction": d.lower, "index": i, "admits": text}
+            "rules": [{"direction": d.word, "index": i, "admits": text}
                       for d, i, text in self.rules],
         }
 
@@ -44,7 +44,7 @@ class EndpointExplanation:
             "kind": ep.kind,
             "ip": str(ep.ip) if ep.ip else None,
             "labels": dict(ep.labels.items_sorted),
-            "isolatedBy": {d.lower: list(v) for d, v in self.isolated_by.items()},
+            "isolatedBy": {d.word: list(v) for d, v in self.isolated_by.items()},
             "reachableFrom": {k: list(v) for k, v in self.reachable_from.items()},
             "reaches": {k: list(v) for k, v in self.reaches.items()},
         }
@@ -62,22 +62,28 @@ class Explanation:
 
 def explain(engine: Engine) -> Explanation:
     cluster = engine.cluster
+    policies = explain_policies(engine)
+    ports = default_ports(cluster)
+    matrix = engine.matrix(ports)
+    endpoints = tuple(_endpoint(engine, matrix, i, ep) for i, ep in enumerate(cluster.endpoints))
+    return Explanation(policies, endpoints)
+
+
+def explain_policies(engine: Engine) -> tuple[PolicyExplanation, ...]:
+    """Per policy: what it selects and what each rule admits (cheap at any size)."""
+    cluster = engine.cluster
     selected: dict[str, list[str]] = {p.key: [] for p in cluster.policies}
     for ep in cluster.endpoints:
         for policy in engine.evaluator.policies_in(ep.namespace):
             if selector_matches(policy.pod_selector, ep.labels):
                 selected[policy.key].append(ep.key)
-    policies = tuple(
+    return tuple(
         PolicyExplanation(
             p, tuple(selected[p.key]),
             tuple((d, i, wording.rule_words(r, d, p.namespace))
                   for d in (Direction.INGRESS, Direction.EGRESS) if d in p.policy_types
                   for i, r in enumerate(p.rules(d))))
         for p in cluster.policies)
-    ports = default_ports(cluster)
-    matrix = engine.matrix(ports)
-    endpoints = tuple(_endpoint(engine, matrix, i, ep) for i, ep in enumerate(cluster.endpoints))
-    return Explanation(policies, endpoints)
 
 
 def _endpoint(engine: Engine, matrix: Matrix, index: int, ep: Endpoint) -> EndpointExplanation:
@@ -113,10 +119,10 @@ def explanation_text(explanation: Explanation) -> str:
                 continue
             rules = [r for r in pe.rules if r[0] is direction]
             if not rules:
-                out.append(f"  {direction.lower}: no rules, so it admits nothing "
-                           f"({direction.lower} deny)")
+                out.append(f"  {direction.word}: no rules, so it admits nothing "
+                           f"({direction.word} deny)")
             for _, i, text in rules:
-                out.append(f"  {direction.lower}[{i}] admits {text}")
+                out.append(f"  {direction.word}[{i}] admits {text}")
     out.append(f"\nEndpoints ({total})")
     for ee in explanation.endpoints:
         ep = ee.endpoint
@@ -125,7 +131,7 @@ def explanation_text(explanation: Explanation) -> str:
             by = ee.isolated_by[direction]
             state = (f"isolated by {', '.join(by)}" if by
                      else "not isolated: allows everything")
-            out.append(f"  {direction.lower}: {state}")
+            out.append(f"  {direction.word}: {state}")
         for title, table in (("reachable from", ee.reachable_from), ("reaches", ee.reaches)):
             for port, peers in table.items():
                 if len(peers) == total - 1:

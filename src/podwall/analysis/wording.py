@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from podwall.engine import DirectionVerdict, Verdict
 from podwall.model import (
     NAMESPACE_NAME_LABEL,
@@ -10,6 +12,8 @@ from podwall.model import (
     NetworkPolicy,
     Peer,
     PolicyPort,
+    PortQuery,
+    Protocol,
     Rule,
 )
 
@@ -66,7 +70,7 @@ def policy_scope_words(policy: NetworkPolicy) -> str:
 
 
 def isolation_words(policy: NetworkPolicy) -> str:
-    directions = sorted(d.lower for d in policy.policy_types)
+    directions = sorted(d.word for d in policy.policy_types)
     text = " and ".join(directions)
     if not policy.policy_types_given:
         text += " (policyTypes omitted: " + (
@@ -77,12 +81,12 @@ def isolation_words(policy: NetworkPolicy) -> str:
 
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:
     """One line of `check`: why this side allowed or denied."""
-    where = f"{verdict.direction.lower} at {verdict.subject}:"
+    where = f"{verdict.direction.word} at {verdict.subject}:"
     if not verdict.applies:
         return f"{where} allowed ({verdict.subject} is outside the cluster: no policy applies)"
     if not verdict.isolated:
         return (f"{where} allowed ({verdict.subject} is not isolated for "
-                f"{verdict.direction.lower})")
+                f"{verdict.direction.word})")
     isolated = ", ".join(verdict.isolated_by)
     if verdict.allowed:
         rules = ", ".join(str(r) for r in verdict.admitted_by)
@@ -99,3 +103,108 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     lines.append("  " + direction_line(verdict.egress, verdict.dst))
     lines.append("  " + direction_line(verdict.ingress, verdict.src))
     return lines
+
+
+# -- pictures: `graph` and `report` ------------------------------------------------------------
+# The report's JavaScript fills the same sentences as `direction_line` from these templates, so
+# the browser and the terminal say the same thing (a test holds them together).
+SIDE_PHRASES: dict[str, str] = {
+    "where": "{direction} at {subject}:",
+    "outside": "allowed ({subject} is outside the cluster: no policy applies)",
+    "open": "allowed ({subject} is not isolated for {direction})",
+    "admitted": "allowed by {rules}",
+    "denied": "denied — isolated by {isolated}; no rule admits {peer}",
+}
+
+EVERY_PORT = "every port"
+
+
+def side_words(direction: str, subject: str, peer: str, *, isolated_by: Sequence[str] = (),
+               admitted_by: Sequence[str] = (), applies: bool = True) -> str:
+    """One side of a verdict, without the `ingress at X:` prefix (the report's reason column)."""
+    if not applies:
+        return SIDE_PHRASES["outside"].format(subject=subject)
+    if not isolated_by:
+        return SIDE_PHRASES["open"].format(subject=subject, direction=direction)
+    if admitted_by:
+        return SIDE_PHRASES["admitted"].format(rules=", ".join(admitted_by))
+    return SIDE_PHRASES["denied"].format(isolated=", ".join(isolated_by), peer=peer)
+
+
+def port_set_words(ports: Iterable[PortQuery], examined: Sequence[PortQuery] = ()) -> str:
+    """`TCP/53,80,8000-8080 · UDP/53`; `every port` when it is all of several examined ports."""
+    chosen = sorted(set(ports))
+    if len(examined) > 1 and len(chosen) == len(set(examined)):
+        return EVERY_PORT
+    groups: list[str] = []
+    for protocol in Protocol:
+        numbers = [p.port for p in chosen if p.protocol is protocol]
+        if not numbers:
+            continue
+        spans: list[str] = []
+        start = prev = numbers[0]
+        for n in [*numbers[1:], -1]:
+            if n == prev + 1:
+                prev = n
+                continue
+            spans.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = n
+        groups.append(f"{protocol}/{','.join(spans)}")
+    return " · ".join(groups) if groups else "no port"
+
+
+def class_words(stem: str, members: int) -> str:
+    """A picture's node: `web` for one endpoint, `web ×3` for a class of three."""
+    return stem if members == 1 else f"{stem} ×{members}"
+
+
+OPEN_IN = "ingress open (no policy)"
+OPEN_OUT = "egress open (no policy)"
+
+
+def internal_words(ports: str) -> str:
+    return f"all reach each other: {ports}"
+
+
+def graph_legend(*, focus: str | None, omitted: bool, hubs: bool = False) -> list[str]:
+    """The lines under a connectivity picture: how to read it, and what it leaves out."""
+    lines = [
+        "One box per group of endpoints that connect alike (same namespace, same peers on "
+        "every port); ×N = N endpoints.",
+        "An arrow is a connection that may be opened, labelled with its ports; an arrow to or "
+        "from a namespace box stands for every endpoint in it.",
+        f"{OPEN_IN} / {OPEN_OUT}: no policy isolates that direction, so it allows everything.",
+    ]
+    if omitted:
+        lines.append(f"Arrows from an endpoint with {OPEN_OUT} to one with {OPEN_IN} are not "
+                     "drawn: every such pair is allowed, on every port.")
+    if hubs:
+        lines.append("A small oval labelled with ports joins arrows: every box with an arrow into "
+                     "it reaches every box its arrows point to, on those ports.")
+    if focus is not None:
+        lines.append(f"Only {focus} and what it reaches or is reached by; all of its "
+                     "connections are drawn.")
+    return lines
+
+
+def lint_unavailable_words() -> str:
+    return ("Lint is unavailable in this build of podwall (podwall.analysis.lint is not "
+            "installed), so no findings are shown. This does not mean there are none.")
+
+
+# The box that namespace-wide arrows start or end at, inside a namespace box.
+ALL_IN_NAMESPACE = "all endpoints"
+
+
+def no_rules_words(direction: str) -> str:
+    """A policy that isolates a direction and lists no rule for it."""
+    return f"{direction}: no rules, so it admits nothing ({direction} deny)"
+
+
+def selects_words(count: int) -> str:
+    return "nothing in the input" if count == 0 else (
+        f"{count} endpoint" + ("" if count == 1 else "s"))
+
+
+def whole_namespace_words(namespace: str, count: int) -> str:
+    return f"every endpoint in namespace {namespace} ({count})"

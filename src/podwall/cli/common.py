@@ -91,7 +91,7 @@ def parse_port(text: str) -> PortQuery:
         raise click.BadParameter(str(exc)) from None
 
 
-class PortParam(click.ParamType):
+class PortParam(click.ParamType):  # type: ignore[type-arg]
     name = "PROTO/PORT"
 
     def convert(self, value: Any, param: click.Parameter | None,

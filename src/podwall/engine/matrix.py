@@ -121,7 +121,7 @@ class Matrix:
 
     @property
     def class_count(self) -> int:
-        return int(len(np.unique(self.class_of)))
+        return len(np.unique(self.class_of))
 
 
 # -- computing ------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ class RuleRef:
     index: int
 
     def __str__(self) -> str:
-        return f"{self.policy} {self.direction.lower}[{self.index}]"
+        return f"{self.policy} {self.direction.word}[{self.index}]"
 
     def to_json(self) -> dict[str, object]:
-        return {"policy": self.policy, "direction": self.direction.lower, "rule": self.index}
+        return {"policy": self.policy, "direction": self.direction.word, "rule": self.index}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class DirectionVerdict:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "direction": self.direction.lower,
+            "direction": self.direction.word,
             "subject": self.subject,
             "allowed": self.allowed,
             "applies": self.applies,

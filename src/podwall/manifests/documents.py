@@ -7,6 +7,7 @@ PyYAML silently keeps the last of duplicate keys; we record them instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from podwall.errors import Diagnostic, InputError, Severity
+from podwall.errors import Diagnostic, InputError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -160,9 +161,9 @@ def _read_yaml_chunks(name: str, text: str, result: ReadResult) -> list[Document
     lines = text.splitlines(keepends=True)
     starts = [0] + [i for i, ln in enumerate(lines) if ln.startswith("---") and
                     (len(ln) == 3 or ln[3] in " \t\r\n")]
-    bounds = sorted(set(starts)) + [len(lines)]
+    bounds = [*sorted(set(starts)), len(lines)]
     index = 0
-    for begin, end in zip(bounds, bounds[1:], strict=False):
+    for begin, end in itertools.pairwise(bounds):
         chunk = "".join(lines[begin:end])
         offset = begin
         try:
@@ -241,7 +242,7 @@ def _expand(doc: Document, result: ReadResult) -> None:
                 f"Invalid value: items must be a list, not {type_name(items)}",
                 file=doc.file, line=doc.line, obj=kind, path="items"))
             return
-        for i, item in enumerate(items):
+        for item in items:
             line = item.line if isinstance(item, Located) else doc.line
             _expand(Document(doc.file, doc.index, item, line), result)
         return

@@ -19,7 +19,8 @@ class Direction(enum.StrEnum):
     EGRESS = "Egress"
 
     @property
-    def lower(self) -> str:
+    def word(self) -> str:
+        """"ingress" or "egress", as sentences and JSON spell it."""
         return "ingress" if self is Direction.INGRESS else "egress"
 
 
@@ -80,6 +81,7 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     policy_types_given: bool = field(default=True, compare=False)
+    egress_given: bool = field(default=False, compare=False)  # `egress:` written, even if empty
     source: Source | None = field(default=None, compare=False)
 
     @property

@@ -1,0 +1,5 @@
+"""Reading manifests: files, directories, stdin, multi-document YAML, Lists -> validated model."""
+
+from podwall.manifests.load import LoadResult, load_cluster
+
+__all__ = ["LoadResult", "load_cluster"]
