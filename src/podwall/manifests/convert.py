@@ -593,9 +593,11 @@ def _namespace(d: _Doc) -> Namespace | None:
 # -- entry point ----------------------------------------------------------------------------------
 
 def convert(documents: list[Document], default_namespace: str = "default") -> Converted:
-    """Turn documents into model objects; invalid objects are dropped and reported."""
+    """Turn documents into model objects; invalid objects are dropped and reported.
+
+    Duplicates are not resolved here (chunks may be converted in parallel): see `deduplicate`.
+    """
     result = Converted()
-    seen: dict[tuple[str, str], str] = {}
     for doc in documents:
         d = _Doc(doc, result.diagnostics)
         data = doc.data
@@ -620,11 +622,16 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
         except RecursionError:  # pathological nesting: report rather than crash
             d.report((), "object is nested too deeply to read")
             obj = None
-        d.duplicates(data, ())
+        if isinstance(data, Located) and data.nested_duplicates:
+            d.duplicates(data, ())
         if obj is None:
             continue
-        _keep(obj, d, seen, result)
-    result.diagnostics.sort(key=lambda x: (x.file or "", x.line or 0))
+        if isinstance(obj, Namespace):
+            result.namespaces.append(obj)
+        elif isinstance(obj, Endpoint):
+            result.endpoints.append(obj)
+        else:
+            result.policies.append(obj)
     return result
 
 
@@ -648,23 +655,36 @@ def _convert_one(d: _Doc, kind: str, api_version: str, expected: str,
     return None
 
 
-def _keep(obj: Namespace | Endpoint | NetworkPolicy, d: _Doc, seen: dict[tuple[str, str], str],
-          result: Converted) -> None:
-    if isinstance(obj, Namespace):
-        key = ("Namespace", obj.name)
-    elif isinstance(obj, Endpoint):
-        key = ("Endpoint", obj.key)
-    else:
-        key = ("NetworkPolicy", obj.key)
-    first = seen.get(key)
-    if first is not None:
-        d.report(("metadata", "name"), f"duplicate object: {first} has the same name; "
-                 "the first one is used", Severity.WARNING)
-        return
-    seen[key] = f"{d.obj} at {d.doc.file}:{d.doc.line}"
-    if isinstance(obj, Namespace):
-        result.namespaces.append(obj)
-    elif isinstance(obj, Endpoint):
-        result.endpoints.append(obj)
-    else:
-        result.policies.append(obj)
+def deduplicate(parts: list[Converted]) -> Converted:
+    """Merge converted chunks in input order; of objects with the same name the first wins.
+
+    Two endpoints with the same namespace/name collide even when their kinds differ: both would
+    be `ns/name` to every query.
+    """
+    merged = Converted()
+    seen: dict[tuple[str, str], str] = {}
+
+    def first(kind: str, key: str, label: str, source: Source | None) -> bool:
+        where = f"{label} at {source}" if source else label
+        earlier = seen.get((kind, key))
+        if earlier is None:
+            seen[(kind, key)] = where
+            return True
+        merged.diagnostics.append(Diagnostic(
+            f"duplicate object: {earlier} has the same name; the first one is used",
+            Severity.WARNING, file=source.file if source else None,
+            line=source.line if source else None, obj=label, path="metadata.name"))
+        return False
+
+    for part in parts:
+        merged.diagnostics.extend(part.diagnostics)
+        for ns in part.namespaces:
+            if first("Namespace", ns.name, f"Namespace {ns.name}", ns.source):
+                merged.namespaces.append(ns)
+        for ep in part.endpoints:
+            if first("Endpoint", ep.key, f"{ep.kind} {ep.key}", ep.source):
+                merged.endpoints.append(ep)
+        for pol in part.policies:
+            if first("NetworkPolicy", pol.key, f"NetworkPolicy {pol.key}", pol.source):
+                merged.policies.append(pol)
+    return merged

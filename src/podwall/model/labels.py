@@ -38,6 +38,9 @@ class Labels(Mapping[str, str]):
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[Labels], tuple[dict[str, str]]]:
+        return (Labels, (self._map,))  # rebuild: the cached hash is per process
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Labels):
             return self._items == other._items
