@@ -66,7 +66,7 @@ _RESOLVER = yaml.resolver.Resolver()
 
 @functools.lru_cache(maxsize=65536)
 def _resolve(kind: Any, value: Any, implicit: Any) -> Any:
-    return _RESOLVER.resolve(kind, value, implicit)
+    return _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
