@@ -73,15 +73,25 @@ def summary(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], documents: i
 
 def load(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool) -> Any:
     """Load and validate; on any error print every diagnostic and exit 1."""
-    from podwall.manifests import load_cluster
-
-    result = load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+    result = load_with_progress(paths, namespace, pod_cidr)
     print_diagnostics(result.diagnostics, verbose=verbose)
     if has_errors(result.diagnostics):
         click.echo(f"podwall: invalid input: {summary(result.diagnostics, result.documents)}",
                    err=True)
         sys.exit(EXIT_NO)
     return result
+
+
+def load_with_progress(paths: tuple[str, ...], namespace: str, pod_cidr: str) -> Any:
+    """Load; on a terminal, show a spinner while it takes (large clusters take seconds)."""
+    from podwall.manifests import load_cluster
+
+    if not sys.stderr.isatty():
+        return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+    from rich.console import Console
+
+    with Console(stderr=True).status("reading and validating manifests…"):
+        return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
 
 
 def parse_port(text: str) -> PortQuery:

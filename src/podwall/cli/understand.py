@@ -35,11 +35,10 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
       podwall validate k8s/
       kubectl get netpol,pods,ns -A -o yaml | podwall validate -
     """
-    from podwall.cli.common import print_diagnostics
+    from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
-    from podwall.manifests import load_cluster
 
-    result = load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+    result = load_with_progress(paths, namespace, pod_cidr)
     if output == "json":
         shown = [d for d in result.diagnostics if verbose or d.severity.name != "INFO"]
         click.echo(json.dumps({
