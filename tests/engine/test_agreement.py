@@ -86,3 +86,12 @@ def test_self_is_always_allowed_even_under_deny_all():
     assert not engine.check("x/a", "x/b", port).allowed
     m = engine.matrix([port])
     assert m.dense(port).tolist() == [[True, False], [False, True]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(clusters(max_endpoints=10), port_queries)
+def test_factored_pair_count_equals_brute_force(cluster, port):
+    from podwall.engine.matrix import MatrixComputer
+    verdicts = MatrixComputer(cluster, []).verdicts(port)
+    assert verdicts.count_allowed() == verdicts.count_allowed_dense()
+    assert verdicts.count_allowed() == int(verdicts.dense().sum())
