@@ -70,15 +70,13 @@ class PortVerdicts:
         size = self.egress.size
         if size == 0:
             return 0
-        e_rows = np.unpackbits(self.egress.packed, axis=1, count=size).astype(np.float64)
-        i_rows = np.unpackbits(self.ingress.packed, axis=1, count=size).astype(np.float64)
-        s_of = np.zeros((len(e_rows), size))
-        s_of[self.egress.of, np.arange(size)] = 1.0  # S_a as indicator rows
-        d_of = np.zeros((len(i_rows), size))
-        d_of[self.ingress.of, np.arange(size)] = 1.0  # D_b as indicator rows
-        sources_admitted = s_of @ i_rows.T  # [a, b] = |S_a & I_b|
-        destinations_reached = e_rows @ d_of.T  # [a, b] = |D_b & E_a|
-        return int(round(float((sources_admitted * destinations_reached).sum())))
+        e_rows = np.unpackbits(self.egress.packed, axis=1, count=size)  # [a, d]
+        i_rows = np.unpackbits(self.ingress.packed, axis=1, count=size)  # [b, s]
+        sources_admitted = np.zeros((len(e_rows), len(i_rows)), dtype=np.int64)
+        np.add.at(sources_admitted, self.egress.of, i_rows.T)  # [a, b] = |S_a & I_b|
+        destinations_reached = np.zeros((len(i_rows), len(e_rows)), dtype=np.int64)
+        np.add.at(destinations_reached, self.ingress.of, e_rows.T)  # [b, a] = |D_b & E_a|
+        return int((sources_admitted * destinations_reached.T).sum())
 
     def count_allowed_dense(self, chunk: int = 2048) -> int:
         """The same count by brute force over class pairs (the test oracle)."""
@@ -195,6 +193,9 @@ class MatrixComputer:
                     groups[tuple(pids)].append(c)
             self._profiles[direction] = groups
         self._port_cache: dict[tuple[tuple[PolicyPort, ...], PortQuery], IntArray | bool] = {}
+        self._egress_rows: dict[Any, UInt8Array] = {}
+        self._ingress_rows: dict[Any, UInt8Array] = {}
+        self._all_row: UInt8Array = np.packbits(np.ones(cls.size, dtype=np.bool_))
 
     # A rule's ports, for one queried port: True (every destination), False (none), or the
     # destination classes where a named port resolves to it.
@@ -232,64 +233,76 @@ class MatrixComputer:
     def verdicts(self, port: PortQuery) -> PortVerdicts:
         return PortVerdicts(self._egress(port), self._ingress(port))
 
+    def _row(self, cache: dict[Any, UInt8Array], key: Any,
+             parts: Iterable[tuple[int, IntArray | None]]) -> UInt8Array:
+        """A packed row: the union of peer sets (each optionally cut to `where`), cached by key
+        across ports, because most ports leave the same rules active."""
+        hit = cache.get(key)
+        if hit is None:
+            row = np.zeros(self.classes.size, dtype=np.bool_)
+            for sid, where in parts:
+                self._peer_mask_into(row, sid, where)
+            hit = cache[key] = np.packbits(row)
+        return hit
+
     def _egress(self, port: PortQuery) -> RowTable:
         size = self.classes.size
-        rows: list[BoolArray] = [np.ones(size, dtype=np.bool_)]
-        row_ids: dict[tuple[tuple[int, int], ...], int] = {}
+        rows: list[UInt8Array] = [self._all_row]
+        row_ids: dict[Any, int] = {}
         of = np.zeros(size, dtype=np.int64)
         for profile, members in self._profiles[Direction.EGRESS].items():
-            active: list[tuple[int, IntArray | bool]] = []
+            active: list[tuple[int, IntArray | None]] = []
             for pid in profile:
                 for rule in self._rules[Direction.EGRESS][pid]:
                     match = self._port_match(rule.ports, port)
                     if match is not False:
-                        active.append((rule.peers, match))
-            key = tuple(sorted((sid, -1 if m is True else id(m)) for sid, m in active))
+                        active.append((rule.peers, None if match is True else match))
+            # Named-port matches are arrays kept alive by _port_cache, so their ids are stable.
+            key = tuple(sorted({(sid, -1 if m is None else id(m)) for sid, m in active}))
             rid = row_ids.get(key)
             if rid is None:
-                row = np.zeros(size, dtype=np.bool_)
-                for sid, match in active:
-                    self._peer_mask_into(row, sid, None if match is True else match)  # type: ignore[arg-type]
                 rid = row_ids[key] = len(rows)
-                rows.append(row)
+                rows.append(self._row(self._egress_rows, key, active))
             of[members] = rid
-        return RowTable(_pack(rows, size), of, size)
+        return RowTable(np.stack(rows), of, size)
 
     def _ingress(self, port: PortQuery) -> RowTable:
         size = self.classes.size
-        rows: list[BoolArray] = [np.ones(size, dtype=np.bool_)]
+        rows: list[UInt8Array] = [self._all_row]
         row_ids: dict[frozenset[int], int] = {}
         of = np.zeros(size, dtype=np.int64)
+
+        def row_for(active: frozenset[int]) -> int:
+            rid = row_ids.get(active)
+            if rid is None:
+                rid = row_ids[active] = len(rows)
+                rows.append(self._row(self._ingress_rows, active, ((sid, None) for sid in active)))
+            return rid
+
         for profile, members in self._profiles[Direction.INGRESS].items():
             always: set[int] = set()
-            named: list[tuple[int, set[int]]] = []
+            named: list[tuple[int, IntArray]] = []
             for pid in profile:
                 for rule in self._rules[Direction.INGRESS][pid]:
                     match = self._port_match(rule.ports, port)
                     if match is True:
                         always.add(rule.peers)
                     elif match is not False:
-                        named.append((rule.peers, set(match.tolist())))
-            for member in members:
-                active = frozenset(always | {sid for sid, where in named if member in where})
-                rid = row_ids.get(active)
-                if rid is None:
-                    row = np.zeros(size, dtype=np.bool_)
-                    for sid in active:
-                        self._peer_mask_into(row, sid)
-                    rid = row_ids[active] = len(rows)
-                    rows.append(row)
-                of[member] = rid
-        return RowTable(_pack(rows, size), of, size)
+                        named.append((rule.peers, match))
+            if not named:
+                of[members] = row_for(frozenset(always))
+                continue
+            # A named port resolves per destination: members differ by where it resolves.
+            member_ids = np.asarray(members, dtype=np.int64)
+            hits = np.stack([np.isin(member_ids, where) for _, where in named], axis=1)
+            for combo in np.unique(hits, axis=0):
+                chosen = member_ids[(hits == combo).all(axis=1)]
+                extra = {named[k][0] for k in np.flatnonzero(combo)}
+                of[chosen] = row_for(frozenset(always | extra))
+        return RowTable(np.stack(rows), of, size)
 
     def matrix(self, ports: Iterable[PortQuery]) -> Matrix:
         port_list = tuple(ports)
         endpoints = tuple(t.key for t in self.classes.targets)
         return Matrix(endpoints, port_list, self.classes.class_of,
                       {p: self.verdicts(p) for p in port_list})
-
-
-def _pack(rows: list[BoolArray], size: int) -> UInt8Array:
-    packed: UInt8Array = np.packbits(np.stack(rows), axis=1) if size else np.zeros(
-        (len(rows), 0), dtype=np.uint8)
-    return packed
