@@ -119,18 +119,6 @@ SIDE_PHRASES: dict[str, str] = {
 EVERY_PORT = "every port"
 
 
-def side_words(direction: str, subject: str, peer: str, *, isolated_by: Sequence[str] = (),
-               admitted_by: Sequence[str] = (), applies: bool = True) -> str:
-    """One side of a verdict, without the `ingress at X:` prefix (the report's reason column)."""
-    if not applies:
-        return SIDE_PHRASES["outside"].format(subject=subject)
-    if not isolated_by:
-        return SIDE_PHRASES["open"].format(subject=subject, direction=direction)
-    if admitted_by:
-        return SIDE_PHRASES["admitted"].format(rules=", ".join(admitted_by))
-    return SIDE_PHRASES["denied"].format(isolated=", ".join(isolated_by), peer=peer)
-
-
 def port_set_words(ports: Iterable[PortQuery], examined: Sequence[PortQuery] = ()) -> str:
     """`TCP/53,80,8000-8080 · UDP/53`; `every port` when it is all of several examined ports."""
     chosen = sorted(set(ports))
@@ -172,7 +160,7 @@ def graph_legend(*, focus: str | None, omitted: bool, hubs: bool = False) -> lis
         "One box per group of endpoints that connect alike (same namespace, same peers on "
         "every port); ×N = N endpoints.",
         "An arrow is a connection that may be opened, labelled with its ports; an arrow to or "
-        "from a namespace box stands for every endpoint in it.",
+        f"from a namespace (its dashed '{ALL_IN_NAMESPACE}' box) stands for every endpoint in it.",
         f"{OPEN_IN} / {OPEN_OUT}: no policy isolates that direction, so it allows everything.",
     ]
     if omitted:
@@ -208,3 +196,169 @@ def selects_words(count: int) -> str:
 
 def whole_namespace_words(namespace: str, count: int) -> str:
     return f"every endpoint in namespace {namespace} ({count})"
+
+
+# ==============================================================================================
+# -- diff and lint: `podwall diff`, `podwall lint` ---------------------------------------------
+# ==============================================================================================
+
+def diff_allowed_words(rules: Sequence[str], opened: Sequence[str]) -> str:
+    """Why a connection is newly allowed: the admitting rules, and sides no longer isolated."""
+    parts: list[str] = []
+    if rules:
+        parts.append("allowed by " + ", ".join(rules))
+    parts.extend(opened)
+    return "; ".join(parts) if parts else "allowed"
+
+
+def diff_opened_words(direction: str, subject: str, policies: Sequence[str]) -> str:
+    """A side that was isolated and no longer is (`policies` say what happened to its isolators)."""
+    why = f" ({', '.join(policies)})" if policies else ""
+    return f"{direction} at {subject} no longer isolated{why}"
+
+
+def diff_removed_words(parts: Sequence[str]) -> str:
+    return "no longer admitted: " + "; ".join(parts) if parts else "no longer admitted"
+
+
+def diff_policy_fate_words(policy: str, fate: str) -> str:
+    """`shop/api-allow removed`, `shop/api-allow changed`, `shop/api-allow ingress[0] no longer matches`."""
+    return f"{policy} {fate}"
+
+
+def diff_newly_isolated_words(direction: str, subject: str, policies: Sequence[str]) -> str:
+    return f"{direction} at {subject} now isolated by {', '.join(policies)}"
+
+
+def diff_endpoint_words(change: str, endpoint: str, reaches: int, reached_by: int) -> str:
+    """`endpoint added: shop/admin (may reach 3 endpoints, reachable from 5)`."""
+    def n(count: int) -> str:
+        return f"{count} endpoint{'' if count == 1 else 's'}"
+    verb = "may reach" if change == "added" else "could reach"
+    verb2 = "reachable from" if change == "added" else "was reachable from"
+    return f"endpoint {change}: {endpoint} ({verb} {n(reaches)}, {verb2} {n(reached_by)})"
+
+
+def diff_summary_words(added: int, removed: int, endpoints_added: int,
+                       endpoints_removed: int) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+    return (f"{n(added, 'connection')} added, {n(removed, 'connection')} removed; "
+            f"{n(endpoints_added, 'endpoint')} added, {n(endpoints_removed, 'endpoint')} removed")
+
+
+DIFF_NO_CHANGES = "no connectivity changes"
+DIFF_MD_TITLE = "podwall diff"
+
+
+# -- lint: one title per check (SARIF shortDescription, docs), then messages and fixes ----------
+
+LINT_TITLES: dict[str, str] = {
+    "PW001": "Egress isolation blocks DNS",
+    "PW002": "podSelector and namespaceSelector in separate peers (OR) where one peer (AND) "
+             "was likely meant",
+    "PW003": "podSelector and namespaceSelector in one peer (AND) select no pod, but would in "
+             "the policy's own namespace",
+    "PW004": "A selector selects nothing in the input",
+    "PW005": "Namespace with workloads has no default-deny ingress policy",
+    "PW006": "Namespace with workloads has no default-deny egress policy",
+    "PW007": "ipBlock overlaps the pod CIDR or pod IPs",
+    "PW008": "Named port that no destination defines",
+    "PW009": "endPort is not enforced by every CNI",
+    "PW010": "Rule admits everything",
+    "PW011": "Rule shadowed by a broader rule",
+    "PW012": "policyTypes omitted with egress: [] does not isolate egress",
+}
+
+
+def _few(names: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def lint_dns_words(endpoints: Sequence[str], target: str) -> tuple[str, str]:
+    return (f"egress of {_few(endpoints)} is isolated and no rule admits DNS (UDP/53 or TCP/53) "
+            f"to {target}: name resolution fails",
+            "add an egress rule to namespace kube-system, pods with k8s-app=kube-dns, "
+            "on UDP/53 and TCP/53 (or allow port 53 to all destinations)")
+
+
+def lint_split_peer_words(where: str, ns_sel: str, pod_sel: str) -> tuple[str, str]:
+    return (f"{where}: one peer selects {ns_sel} and a separate peer selects {pod_sel}; "
+            "separate peers are ORed, so this admits every pod of those namespaces and those "
+            "pods of the policy's own namespace",
+            "if you meant those pods in those namespaces, put podSelector and namespaceSelector "
+            "in the same list item (remove the '-' before podSelector)")
+
+
+def lint_and_peer_words(where: str, pod_sel: str, ns_sel: str, own: str) -> tuple[str, str]:
+    return (f"{where}: {pod_sel} in {ns_sel} selects no pod, but would select pods in the "
+            f"policy's own namespace {own}",
+            "if you meant those pods of the policy's own namespace (OR), split the peer into "
+            "two list items or drop namespaceSelector; otherwise fix the labels")
+
+
+def lint_selects_nothing_words(what: str, selector: str, where: str) -> tuple[str, str]:
+    return (f"{what} {selector} selects nothing {where} (a typo in a label?)",
+            "check the labels against the pods and namespaces it should select")
+
+
+def lint_no_default_deny_words(namespace: str, direction: str, endpoints: int) -> tuple[str, str]:
+    plural = "" if endpoints == 1 else "s"
+    return (f"namespace {namespace} has {endpoints} endpoint{plural} but no policy that isolates "
+            f"{direction} for every pod (podSelector: {{}}): new pods are open by default",
+            f"add a default-deny policy: podSelector: {{}}, policyTypes: [{direction.title()}], "
+            f"no {direction} rules")
+
+
+def lint_ipblock_pods_words(where: str, block: str, hits: str) -> tuple[str, str]:
+    return (f"{where}: ipBlock {block} overlaps {hits}; whether an ipBlock matches pod traffic "
+            "differs between CNIs",
+            "select pods with podSelector/namespaceSelector, and exclude the pod CIDR from the "
+            "ipBlock with except")
+
+
+def lint_named_port_words(where: str, name: str, protocol: str, scope: str) -> tuple[str, str]:
+    return (f"{where}: named port {name!r} ({protocol}) is defined by no container of {scope}, "
+            "so the rule admits nothing",
+            "use the container port's exact name (containers[].ports[].name) or a number")
+
+
+def lint_end_port_words(where: str, port: str) -> tuple[str, str]:
+    return (f"{where}: port range {port} uses endPort, which some CNIs do not enforce (they "
+            "ignore the range or the rule)",
+            "check that your CNI supports endPort, or list the ports one by one")
+
+
+def lint_admits_all_words(where: str, direction: str) -> tuple[str, str]:
+    peer = "from" if direction == "ingress" else "to"
+    return (f"{where} admits everything: every {'source' if direction == 'ingress' else 'destination'}"
+            f" on every port ('{peer}' empty or omitted and no ports)",
+            f"list the intended peers under '{peer}' and the ports, or name the policy "
+            "allow-all if that is the point")
+
+
+def lint_shadowed_words(where: str, broader: str) -> tuple[str, str]:
+    return (f"{where} is shadowed by {broader}: every connection it admits is already admitted "
+            "there",
+            "remove the narrower rule, or narrow the broader one if it admits too much")
+
+
+def lint_egress_not_isolated_words() -> tuple[str, str]:
+    return ("'egress: []' is present but policyTypes is omitted, so egress is NOT isolated "
+            "(policyTypes defaults to [Ingress] when there are no egress rules)",
+            "add policyTypes: [Ingress, Egress] (or [Egress]) to deny egress")
+
+
+def lint_rule_where(direction: str, index: int, peer: int | None = None) -> str:
+    peer_field = "from" if direction == "ingress" else "to"
+    return f"{direction}[{index}]" + (f".{peer_field}[{peer}]" if peer is not None else "")
+
+
+def lint_summary_words(errors: int, warnings: int, infos: int) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
+    total = errors + warnings + infos
+    if not total:
+        return "no findings"
+    return f"{n(total, 'finding')}: {n(errors, 'error')}, {n(warnings, 'warning')}, {n(infos, 'info')}"

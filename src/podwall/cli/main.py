@@ -11,6 +11,7 @@ from podwall import __version__
 # Command modules, in the order `--help` lists them. Each exports COMMANDS.
 COMMAND_MODULES = [
     "podwall.cli.understand",
+    "podwall.cli.pictures",
 ]
 
 

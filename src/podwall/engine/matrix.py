@@ -72,10 +72,10 @@ class PortVerdicts:
             return 0
         e_rows = np.unpackbits(self.egress.packed, axis=1, count=size)  # [a, d]
         i_rows = np.unpackbits(self.ingress.packed, axis=1, count=size)  # [b, s]
-        sources_admitted = np.zeros((len(e_rows), len(i_rows)), dtype=np.int64)
-        np.add.at(sources_admitted, self.egress.of, i_rows.T)  # [a, b] = |S_a & I_b|
-        destinations_reached = np.zeros((len(i_rows), len(e_rows)), dtype=np.int64)
-        np.add.at(destinations_reached, self.ingress.of, e_rows.T)  # [b, a] = |D_b & E_a|
+        # [a, b] = |S_a & I_b|: sum the columns I_b[s] over the sources s of each egress row a.
+        sources_admitted = _group_sum(i_rows.T, self.egress.of, len(e_rows))
+        # [b, a] = |D_b & E_a|: sum E_a[d] over the destinations d of each ingress row b.
+        destinations_reached = _group_sum(e_rows.T, self.ingress.of, len(i_rows))
         return int((sources_admitted * destinations_reached.T).sum())
 
     def count_allowed_dense(self, chunk: int = 2048) -> int:
@@ -306,3 +306,15 @@ class MatrixComputer:
         endpoints = tuple(t.key for t in self.classes.targets)
         return Matrix(endpoints, port_list, self.classes.class_of,
                       {p: self.verdicts(p) for p in port_list})
+
+
+def _group_sum(values: npt.NDArray[np.uint8], groups: IntArray, count: int) -> IntArray:
+    """Row sums of `values` per group id (0..count-1), by sorting once and reduceat."""
+    out = np.zeros((count, values.shape[1]), dtype=np.int64)
+    if len(groups) == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    out[sorted_groups[starts]] = np.add.reduceat(values[order], starts, axis=0, dtype=np.int64)
+    return out

@@ -300,8 +300,8 @@ def _metadata(d: _Doc, kind: str, default_namespace: str | None,
 # -- NetworkPolicy ------------------------------------------------------------------------------
 
 def _policy(d: _Doc, default_namespace: str) -> NetworkPolicy | None:
-    name, namespace, _ = _metadata(d, "NetworkPolicy", default_namespace,
-                                   syntax.dns1123_subdomain)
+    name, namespace, meta = _metadata(d, "NetworkPolicy", default_namespace,
+                                      syntax.dns1123_subdomain)
     d.unknown_fields(d.data, _POLICY_TOP, ())
     spec = d.mapping(d.data.get("spec"), ("spec",))
     if spec is None:
@@ -340,7 +340,16 @@ def _policy(d: _Doc, default_namespace: str) -> NetworkPolicy | None:
     return NetworkPolicy(namespace, name, pod_selector, policy_types, ingress, egress,
                          policy_types_given=bool(types_given and types_raw),
                          egress_given=spec.get("egress") is not None,
-                         source=Source(d.doc.file, d.doc.line, d.doc.index))
+                         source=Source(d.doc.file, d.doc.line, d.doc.index),
+                         annotations=_annotations(meta))
+
+
+def _annotations(meta: Any) -> tuple[tuple[str, str], ...]:
+    """metadata.annotations with string keys and values, sorted (others are ignored)."""
+    raw = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(sorted((k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)))
 
 
 def _rules(d: _Doc, value: Any, path: Path, direction: Direction) -> tuple[Rule, ...]:

@@ -83,6 +83,8 @@ class NetworkPolicy:
     policy_types_given: bool = field(default=True, compare=False)
     egress_given: bool = field(default=False, compare=False)  # `egress:` written, even if empty
     source: Source | None = field(default=None, compare=False)
+    # metadata.annotations with string values (lint reads `podwall.io/lint-ignore`)
+    annotations: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:

@@ -1,0 +1,122 @@
+"""A connectivity graph as Graphviz DOT: namespaces are clusters, classes are boxes.
+
+Graphviz does all the layout. An arrow that stands for a whole namespace starts or ends at a
+dashed `all endpoints` box inside that namespace (Graphviz misplaces labels of arrows clipped at
+a cluster border, so `lhead`/`ltail` are not used). Node, edge and namespace ids become SVG
+element ids (`n3`, `e7`, `ns1`, `ns1-all`), which the HTML report uses to make the picture
+clickable.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from podwall.analysis import wording
+from podwall.analysis.graph import (
+    ConnectivityGraph,
+    GraphEdge,
+    GraphHub,
+    GraphNamespace,
+    GraphNode,
+)
+
+FONT = "Helvetica"
+# Fill by ingress isolation: open (no policy isolates it) or isolated.
+FILL_OPEN, FILL_ISOLATED = "#fde2c8", "#e3f4e8"
+NAMESPACE_EDGE, HUB = "#2b6cb0", "#6b46c1"
+LINE, NAMESPACE_LINE, NAMESPACE_FILL, FOCUS = "#4a5568", "#b8c2cc", "#f4f6f8", "#1f6feb"
+
+
+def _html(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _label(title: str, lines: list[str], *, bold: bool = False) -> str:
+    head = f"<b>{_html(title)}</b>" if bold else _html(title)
+    rest = "".join(f'<br/><font point-size="9">{_html(line)}</font>' for line in lines)
+    return f"<{head}{rest}>"
+
+
+def _fill(node: GraphNode) -> str:
+    return FILL_OPEN if node.open_in else FILL_ISOLATED
+
+
+def anchor(namespace_id: str) -> str:
+    """The DOT name of a namespace's `all endpoints` box."""
+    return f"{namespace_id}_all"
+
+
+def _node(graph: ConnectivityGraph, node: GraphNode, indent: str) -> str:
+    tooltip = ", ".join(node.members[:20]) + (" …" if len(node.members) > 20 else "")
+    attrs = [f'id="{node.id}"', f"label={_label(node.label, graph.node_markers(node))}",
+             f'fillcolor="{_fill(node)}"', f"tooltip={_quoted(tooltip)}"]
+    if node.focus:
+        attrs += [f'color="{FOCUS}"', "penwidth=2.5"]
+    return f"{indent}{node.id} [{', '.join(attrs)}];"
+
+
+def _namespace(graph: ConnectivityGraph, ns: GraphNamespace, anchored: set[str]) -> list[str]:
+    out = [f"  subgraph cluster_{ns.id} {{",
+           f'    id="{ns.id}";',
+           f"    label={_label(ns.name, graph.namespace_markers(ns), bold=True)};",
+           f"    tooltip={_quoted('namespace ' + ns.name)};"]
+    if ns.id in anchored:
+        out.append(f'    {anchor(ns.id)} [id="{ns.id}-all", '
+                   f"label={_label(wording.ALL_IN_NAMESPACE, [])}, "
+                   f'style="rounded,dashed,filled", fillcolor="#ffffff", '
+                   f'color="{NAMESPACE_EDGE}", fontcolor="{NAMESPACE_EDGE}", '
+                   f"tooltip={_quoted('every endpoint in namespace ' + ns.name)}];")
+    out += [_node(graph, graph.nodes[n], "    ") for n in ns.nodes]
+    out += [_hub(graph, h, "    ") for h in graph.hubs.values() if h.namespace == ns.name]
+    out.append("  }")
+    return out
+
+
+def _hub(graph: ConnectivityGraph, hub: GraphHub, indent: str) -> str:
+    return (f'{indent}{hub.id} [id="{hub.id}", shape=ellipse, style="filled", '
+            f'fillcolor="#ffffff", color="{HUB}", fontcolor="{HUB}", fontsize=9, '
+            f'margin="0.04,0.02", height=0.25, label={_quoted(graph.port_words(hub.ports))}];')
+
+
+def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int) -> str:
+    attrs = [f'id="e{index}"']
+    if edge.src in graph.hubs or edge.dst in graph.hubs:
+        attrs.append(f'color="{HUB}"')
+        if edge.dst in graph.hubs:
+            attrs.append("arrowhead=none")
+    else:
+        attrs.append(f"label={_quoted(graph.port_words(edge.ports))}")
+    tail = edge.src if edge.src in graph.nodes or edge.src in graph.hubs else anchor(edge.src)
+    head = edge.dst if edge.dst in graph.nodes or edge.dst in graph.hubs else anchor(edge.dst)
+    if graph.namespace(edge.src) is not None or graph.namespace(edge.dst) is not None:
+        attrs += ["penwidth=1.4", f'color="{NAMESPACE_EDGE}"', f'fontcolor="{NAMESPACE_EDGE}"']
+    return f"  {tail} -> {head} [{', '.join(attrs)}];"
+
+
+def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
+    """DOT text; `legend=False` leaves the how-to-read lines out (the report shows them)."""
+    rows = "".join(f'<tr><td align="left">{_html(line)}</td></tr>' for line in graph.legend())
+    label = (f', label=<<table border="0" cellspacing="0" cellpadding="1">{rows}</table>>'
+             if legend else "")
+    out = [
+        "digraph podwall {",
+        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=11, '
+        f'nodesep=0.3, ranksep=0.9, labeljust=l, labelloc=b, '
+        f'style="rounded,filled", color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}"'
+        f"{label}];",
+        f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=11, '
+        f'color="{LINE}", margin="0.12,0.04"];',
+        f'  edge [fontname="{FONT}", fontsize=9, color="{LINE}", arrowsize=0.7];',
+    ]
+    anchored = {end for e in graph.edges for end in (e.src, e.dst)
+                if graph.namespace(end) is not None}
+    for ns in graph.namespaces:
+        out += _namespace(graph, ns, anchored)
+    out += [_hub(graph, h, "  ") for h in graph.hubs.values() if h.namespace is None]
+    out += [_edge(graph, e, i) for i, e in enumerate(graph.edges)]
+    out.append("}")
+    return "\n".join(out) + "\n"

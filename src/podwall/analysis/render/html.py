@@ -1,0 +1,181 @@
+"""The report as ONE self-contained HTML file: inline SVG, CSS, JavaScript and data.
+
+It works offline and asks for nothing: no CDN, no web fonts, no images by URL. A
+Content-Security-Policy in the page forbids every fetch (`default-src 'none'`), so even a
+mistake could not reach the network. The interactive parts (`assets/report.js`) only look up the
+data that `podwall.analysis.report` precomputed; policies and lint findings are plain HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from html import escape
+from importlib import resources
+from typing import Any
+
+from podwall.analysis import wording
+from podwall.analysis.render.dot import FILL_ISOLATED, FILL_OPEN
+from podwall.analysis.report import LintRow, Report
+
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+       "img-src data:; base-uri 'none'; form-action 'none'")
+
+
+def _asset(name: str) -> str:
+    return (resources.files("podwall.analysis.render") / "assets" / name).read_text("utf-8")
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _json_for_script(data: dict[str, Any]) -> str:
+    """JSON that cannot close its <script> element (`<`, `>` and `&` escaped)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def report_html(report: Report, svg: str) -> str:
+    """The page. `svg` is the `<svg>` element of the picture (see `render.svg.inline_svg`)."""
+    c = report.counts
+    ports = wording.port_set_words(
+        [p for p in report.graph.ports], ()) if report.graph.ports else "none"
+    summary = (f"{c['endpoints']} endpoints in {c['namespaces']} namespaces "
+               f"({c['classes']} classes, drawn as {c['boxes']} boxes), {c['policies']} "
+               f"policies; ports examined: {ports}")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="podwall report">',
+        f"<title>{_e(report.title)}</title>",
+        f"<style>{_asset('report.css')}</style>",
+        "</head><body>",
+        f'<header><h1>{_e(report.title)}</h1><p class="summary">{_e(summary)}</p>',
+        '<nav><a href="#graph">Connectivity</a><a href="#matrix">Matrix</a>'
+        '<a href="#lint">Lint</a><a href="#policies">Policies</a></nav></header>',
+        "<main>",
+        '<noscript><p class="unavailable">The picture, the details and the matrix need '
+        "JavaScript; lint findings and policies below are plain text.</p></noscript>",
+        _graph_section(report, svg),
+        _matrix_section(),
+        _lint_section(report.lint),
+        _policies_section(report),
+        "</main>",
+        f'<script type="application/json" id="podwall-data">{_json_for_script(report.data)}'
+        "</script>",
+        f"<script>{_asset('report.js')}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _graph_section(report: Report, svg: str) -> str:
+    legend = "".join(f"<li>{_e(line)}</li>" for line in report.graph.legend())
+    swatches = (f'<li><span class="swatch" style="background:{FILL_OPEN}"></span>'
+                f"{_e(wording.OPEN_IN)} &nbsp; "
+                f'<span class="swatch" style="background:{FILL_ISOLATED}"></span>'
+                "isolated for ingress</li>")
+    return (
+        '<section id="graph"><h2>Connectivity</h2>'
+        '<div class="toolbar">'
+        '<input id="search" list="endpoint-names" '
+        'placeholder="Find an endpoint or box (ns/name), then Enter" autocomplete="off">'
+        '<datalist id="endpoint-names"></datalist>'
+        '<button type="button" data-zoom="out" title="zoom out">\u2212</button>'
+        '<button type="button" data-zoom="in" title="zoom in">+</button>'
+        '<button type="button" data-zoom="fit" title="fit the width">fit</button>'
+        '<span class="hint">Click a box: what it reaches, what reaches it, per port, and why.'
+        "</span></div>"
+        '<div class="graph-layout">'
+        f'<div id="picture" class="picture">{svg}</div>'
+        '<aside id="details"><p class="hint">Click a box in the picture (or find an endpoint '
+        "above) to see, per port, what it may connect to and what may connect to it, with the "
+        "policy rule that admits each connection or the policies that isolate it.</p></aside>"
+        "</div>"
+        f'<ul class="legend">{swatches}{legend}</ul>'
+        "</section>")
+
+
+def _matrix_section() -> str:
+    return (
+        '<section id="matrix"><h2>Matrix</h2>'
+        '<p class="hint">Per port: how many endpoint pairs of each namespace pair may connect '
+        "(row = from, column = to; a pod reaching itself is not counted). Click a cell for its "
+        "boxes.</p>"
+        '<div class="matrix-controls"><label>Port <select id="matrix-port"></select></label>'
+        "</div>"
+        '<div id="matrix-summary"></div><div id="matrix-detail"></div>'
+        "</section>")
+
+
+def _lint_section(lint: tuple[LintRow, ...] | None) -> str:
+    head = '<section id="lint"><h2>Lint</h2>'
+    if lint is None:
+        return head + f'<p class="unavailable">{_e(wording.lint_unavailable_words())}</p></section>'
+    if not lint:
+        return head + "<p>No findings.</p></section>"
+    rows = []
+    for f in lint:
+        where = f"{f.file}:{f.line}" if f.file and f.line is not None else f.file
+        rows.append(
+            f'<tr><td class="sev-{_e(f.severity.lower())}">{_e(f.severity)}</td>'
+            f"<td><code>{_e(f.id)}</code></td><td>{_e(f.object)}</td>"
+            f"<td><code>{_e(where)}</code></td><td>{_e(f.message)}</td><td>{_e(f.fix)}</td></tr>")
+    return (head + f"<p>{len(lint)} finding{'' if len(lint) == 1 else 's'}.</p>"
+            '<table class="lint"><tr><th>severity</th><th>id</th><th>object</th>'
+            "<th>where</th><th>message</th><th>fix</th></tr>" + "".join(rows)
+            + "</table></section>")
+
+
+def _policies_section(report: Report) -> str:
+    data = report.data
+    classes = data["classes"]
+    per_namespace_classes: dict[str, list[int]] = defaultdict(list)
+    for i, cls in enumerate(classes):
+        per_namespace_classes[cls["members"][0].split("/", 1)[0]].append(i)
+    by_namespace: dict[str, list[str]] = defaultdict(list)
+    for pe in report.policies:
+        p = pe.policy
+        where = f'<span class="src">{_e(p.source)}</span>' if p.source else ""
+        picked = report.policy_classes.get(p.key, ())
+        everything = per_namespace_classes.get(p.namespace, [])
+        if picked and list(picked) == everything and len(everything) > 1:
+            selected = _e(wording.whole_namespace_words(p.namespace, len(pe.selects)))
+        else:
+            links = []
+            for k in picked:
+                cls = classes[k]
+                label = wording.class_words(cls["stem"], len(cls["members"]))
+                links.append(f'<a class="class-link" href="#graph" data-class="{k}">'
+                             f"{_e(label)}</a>")
+            selected = _e(wording.selects_words(len(pe.selects))) + (
+                ": " + ", ".join(links) if links else "")
+        lines = [
+            f'<article class="policy" id="policy-{_e(p.key)}"><h4>{_e(p.key)}{where}</h4>',
+            f"<p>applies to {_e(wording.policy_scope_words(p))}: {selected}</p>",
+            f"<p>isolates {_e(wording.isolation_words(p))}</p><ul>",
+        ]
+        for direction in ("ingress", "egress"):
+            if not any(d.word == direction for d in p.policy_types):
+                continue
+            rules = [r for r in pe.rules if r[0].word == direction]
+            if not rules:
+                lines.append(f"<li>{_e(wording.no_rules_words(direction))}</li>")
+            for _, i, text in rules:
+                lines.append(f"<li><code>{direction}[{i}]</code> admits {_e(text)}</li>")
+        lines.append("</ul></article>")
+        by_namespace[p.namespace].append("".join(lines))
+    if not by_namespace:
+        body = ("<p>No policies: nothing is isolated, every endpoint may reach every other on "
+                "every port.</p>")
+    else:
+        opened = " open" if len(report.policies) <= 30 else ""
+        body = "".join(
+            f'<details class="namespace"{opened}><summary>{_e(ns)} '
+            f'<span class="muted">({len(items)} polic{"y" if len(items) == 1 else "ies"})</span>'
+            f"</summary>{''.join(items)}</details>"
+            for ns, items in sorted(by_namespace.items()))
+    return f'<section id="policies"><h2>Policies</h2>{body}</section>'

@@ -1,0 +1,57 @@
+"""A connectivity graph as a Mermaid flowchart (renders in GitHub and GitLab Markdown).
+
+Namespaces are subgraphs; an edge to or from a subgraph stands for every endpoint in it.
+"""
+
+from __future__ import annotations
+
+from podwall.analysis.graph import ConnectivityGraph, GraphNode
+from podwall.analysis.render.dot import FILL_OPEN, FOCUS
+
+
+def _text(text: str) -> str:
+    """Mermaid's quoted labels: entity codes for the characters it would parse."""
+    return (text.replace("#", "#35;").replace('"', "#quot;")
+            .replace("<", "#lt;").replace(">", "#gt;"))
+
+
+def _label(title: str, lines: list[str]) -> str:
+    return '"' + "<br/>".join(_text(t) for t in [title, *lines]) + '"'
+
+
+def _class(graph: ConnectivityGraph, node: GraphNode) -> str | None:
+    if node.focus:
+        return "focus"
+    return "openIn" if node.open_in else None
+
+
+def graph_mermaid(graph: ConnectivityGraph) -> str:
+    out = ["flowchart LR"]
+    out += [f"  %% {line}" for line in graph.legend()]
+    classes: dict[str, list[str]] = {}
+    for ns in graph.namespaces:
+        out.append(f"  subgraph {ns.id}[{_label(ns.name, graph.namespace_markers(ns))}]")
+        for node_id in ns.nodes:
+            node = graph.nodes[node_id]
+            out.append(f"    {node.id}[{_label(node.label, graph.node_markers(node))}]")
+            css = _class(graph, node)
+            if css is not None:
+                classes.setdefault(css, []).append(node.id)
+        out += [f"    {h.id}(({_label(graph.port_words(h.ports), [])}))"
+                for h in graph.hubs.values() if h.namespace == ns.name]
+        out.append("  end")
+    out += [f"  {h.id}(({_label(graph.port_words(h.ports), [])}))"
+            for h in graph.hubs.values() if h.namespace is None]
+    for edge in graph.edges:
+        if edge.dst in graph.hubs:
+            out.append(f"  {edge.src} --- {edge.dst}")
+        elif edge.src in graph.hubs:
+            out.append(f"  {edge.src} --> {edge.dst}")
+        else:
+            words = _label(graph.port_words(edge.ports), [])
+            out.append(f"  {edge.src} -- {words} --> {edge.dst}")
+    styles = {"openIn": f"fill:{FILL_OPEN}", "focus": f"stroke:{FOCUS},stroke-width:3px"}
+    for css, ids in classes.items():
+        out.append(f"  classDef {css} {styles[css]}")
+        out.append(f"  class {','.join(ids)} {css}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,294 @@
+"""`report`: everything a reviewer needs in one offline HTML page, precomputed here.
+
+The page (rendered by `podwall.analysis.render.html`) shows the connectivity picture, lets one
+click a box to see what it reaches and what reaches it, per port, and why; the matrix; lint
+findings; and every policy in plain words. The browser only looks things up: every verdict comes
+from the engine's matrix, every reason from the policies' rules, compiled here once.
+
+Reasons are stored per *side* (egress at the source, ingress at the destination), because a side's
+answer depends only on the subject's selecting policies (and, for ingress, on its own container
+ports, which resolve named ports), not on the subject itself. So the data is:
+
+- `classes`: engine endpoint classes in picture order, each pointing at its egress side and its
+  ingress side (-1: not isolated, allows everything) and the policies that isolate it;
+- `sides`: per side, per port, the index of a `row`;
+- `rows`: which peer classes a side admits on a port, and by which rules: a list of
+  `[rule-set index, "0-4,9"]` (ranges of class indices; classes of one namespace are contiguous,
+  so selections by namespace compress well). A class in no range is not admitted;
+- `boxes`: the picture's nodes, each a list of classes that connect identically.
+
+The verdict of `s -> d` on a port is "the egress side of s admits d AND the ingress side of d
+admits s" (the definition of a connection); the page combines the two lookups and nothing else.
+Tests hold this data to `Engine.check` on every pair.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from podwall.analysis import wording
+from podwall.analysis.explain import PolicyExplanation, explain_policies
+from podwall.analysis.graph import (
+    Boxes,
+    ConnectivityGraph,
+    boxes,
+    build_graph,
+    class_layout,
+    port_sides,
+)
+from podwall.engine import Engine, Matrix, RuleRef
+from podwall.engine.classes import BoolArray, EndpointClasses
+from podwall.model import Direction, NetworkPolicy, PolicyPort, PortQuery, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class LintRow:
+    """One lint finding as the report shows it (whatever the lint module's own type is)."""
+
+    id: str
+    severity: str
+    object: str
+    file: str
+    line: int | None
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    graph: ConnectivityGraph
+    data: dict[str, Any]
+    policies: tuple[PolicyExplanation, ...]
+    lint: tuple[LintRow, ...] | None  # None: lint is not available in this build
+    counts: dict[str, int] = field(default_factory=dict)
+    policy_classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def build_report(engine: Engine, *, ports: Sequence[PortQuery] | None = None,
+                 title: str = "podwall report",
+                 lint: Sequence[LintRow] | None = None) -> Report:
+    """Compute everything the page shows. `lint=None` means lint is unavailable."""
+    matrix = engine.matrix(ports)
+    groups = boxes(engine, matrix, class_layout(engine, matrix))
+    graph = build_graph(engine, matrix=matrix, groups=groups)
+    policies = explain_policies(engine)
+    data = report_data(engine, matrix, groups, graph)
+    layout = groups.layout
+    policy_classes = {
+        pe.policy.key: tuple(sorted({layout.class_of_endpoint[k] for k in pe.selects}))
+        for pe in policies}
+    counts = {
+        "namespaces": len({ep.namespace for ep in engine.cluster.endpoints}),
+        "endpoints": len(engine.cluster.endpoints),
+        "classes": layout.size,
+        "boxes": groups.size,
+        "policies": len(engine.cluster.policies),
+        "ports": len(matrix.ports),
+    }
+    return Report(title, graph, data, policies, tuple(lint) if lint is not None else None,
+                  counts, policy_classes)
+
+
+# -- lint, when it is there ---------------------------------------------------------------------
+
+
+def lint_rows(findings: Sequence[Any]) -> tuple[LintRow, ...]:
+    """Findings of `podwall.analysis.lint` (id, severity, object, file, line, message, fix)."""
+    rows: list[LintRow] = []
+    for f in findings:
+        line = getattr(f, "line", None)
+        rows.append(LintRow(
+            str(getattr(f, "id", "") or ""), str(getattr(f, "severity", "") or ""),
+            str(getattr(f, "object", getattr(f, "obj", "")) or ""),
+            str(getattr(f, "file", "") or ""), line if isinstance(line, int) else None,
+            str(getattr(f, "message", "") or ""), str(getattr(f, "fix", "") or "")))
+    return tuple(rows)
+
+
+def lint_function() -> Callable[..., Any] | None:
+    """`podwall.analysis.lint.lint`, or None when this build has no lint module."""
+    try:
+        module = importlib.import_module("podwall.analysis.lint")
+    except ImportError:
+        return None
+    found = getattr(module, "lint", None)
+    return found if callable(found) else None
+
+
+# -- the data the page looks up -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRule:
+    ref: int  # index into the `rules` table
+    peers: BoolArray  # over classes in picture order
+    ports: tuple[PolicyPort, ...]
+
+
+def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
+                graph: ConnectivityGraph) -> dict[str, Any]:
+    cluster = engine.cluster
+    layout = groups.layout
+    size = layout.size
+    universe = EndpointClasses(cluster)
+    n = len(cluster.endpoints)
+    if not np.array_equal(universe.class_of[:n], matrix.class_of[:n]):
+        raise AssertionError("report: endpoint classes differ from the matrix")
+    picture_of = np.full(universe.size, -1, dtype=np.int64)  # engine class -> picture order
+    picture_of[layout.order] = np.arange(size, dtype=np.int64)
+
+    policy_index = {p.key: i for i, p in enumerate(cluster.policies)}
+    rule_refs: list[str] = []
+    compiled: dict[tuple[int, Direction], list[_CompiledRule]] = {}
+    for pid, policy in enumerate(cluster.policies):
+        for direction in Direction:
+            compiled_rules: list[_CompiledRule] = []
+            for index, rule in enumerate(policy.rules(direction)):
+                peers = _peers(universe, picture_of, size, policy, rule)
+                compiled_rules.append(_CompiledRule(len(rule_refs), peers, rule.ports))
+                rule_refs.append(str(RuleRef(policy.key, direction, index)))
+            compiled[(pid, direction)] = compiled_rules
+
+    rule_sets: dict[tuple[int, ...], int] = {}
+    rows: dict[str, int] = {}
+    row_list: list[list[list[Any]]] = []
+    sides: dict[tuple[Any, ...], int] = {}
+    side_list: list[list[int]] = []
+    classes_json: list[dict[str, Any]] = []
+    side_rows = {port: port_sides(matrix, port, layout.order) for port in matrix.ports}
+
+    def row_index(admitted: dict[int, tuple[int, ...]]) -> int:
+        by_set: dict[int, list[int]] = defaultdict(list)
+        for peer, refs in sorted(admitted.items()):
+            sid = rule_sets.setdefault(refs, len(rule_sets))
+            by_set[sid].append(peer)
+        row = [[sid, _ranges(peers)] for sid, peers in sorted(by_set.items())]
+        key = repr(row)
+        if key not in rows:
+            rows[key] = len(row_list)
+            row_list.append(row)
+        return rows[key]
+
+    for k in range(size):
+        ep = layout.members[k][0]
+        entry: dict[str, Any] = {"stem": layout.stems[k],
+                                 "members": [e.key for e in layout.members[k]],
+                                 "labels": str(ep.labels)}
+        for direction, name in ((Direction.EGRESS, "out"), (Direction.INGRESS, "in")):
+            selecting = engine.selecting(ep, direction)
+            entry["iso" + name.capitalize()] = [policy_index[p.key] for p in selecting]
+            if not selecting:
+                entry[name] = -1
+                continue
+            pids = tuple(policy_index[p.key] for p in selecting)
+            key: tuple[Any, ...] = (direction, pids, ep.ports if direction is Direction.INGRESS
+                                    else ())
+            if key not in sides:
+                per_port: list[int] = []
+                for port in matrix.ports:
+                    engine_row = (side_rows[port].egress[k] if direction is Direction.EGRESS
+                                  else side_rows[port].ingress[k])
+                    rules = [r for pid in pids for r in compiled[(pid, direction)]]
+                    per_port.append(row_index(_admitted(
+                        universe, picture_of, rules, port, direction, k, engine_row)))
+                sides[key] = len(side_list)
+                side_list.append(per_port)
+            entry[name] = sides[key]
+        classes_json.append(entry)
+
+    namespaces = sorted({layout.namespace(i) for i in range(size)})
+    ns_index = {name: i for i, name in enumerate(namespaces)}
+    boxes_json = [{
+        "id": f"n{b}",
+        "ns": ns_index[groups.namespace(b)],
+        "label": groups.labels[b],
+        "classes": list(groups.classes[b]),
+    } for b in range(groups.size)]
+    return {
+        "ports": [str(p) for p in matrix.ports],
+        "namespaces": namespaces,
+        "policies": [p.key for p in cluster.policies],
+        "rules": rule_refs,
+        "ruleSets": [list(refs) for refs in rule_sets],
+        "rows": row_list,
+        "sides": side_list,
+        "classes": classes_json,
+        "boxes": boxes_json,
+        "phrases": dict(wording.SIDE_PHRASES),
+        "words": {"openIn": wording.OPEN_IN, "openOut": wording.OPEN_OUT},
+    }
+
+
+def _peers(universe: EndpointClasses, picture_of: np.ndarray[Any, Any], size: int,
+           policy: NetworkPolicy, rule: Rule) -> BoolArray:
+    mask = np.zeros(size, dtype=np.bool_)
+    if not rule.peers:
+        mask[:] = True
+        return mask
+    for peer in rule.peers:
+        ids = picture_of[universe.peer(policy.namespace, peer)]
+        mask[ids[ids >= 0]] = True
+    return mask
+
+
+def _port_match(universe: EndpointClasses, picture_of: np.ndarray[Any, Any], size: int,
+                ports: tuple[PolicyPort, ...], port: PortQuery) -> BoolArray | bool:
+    """True (every destination), False (none), or the destination classes (named ports)."""
+    if not ports:
+        return True
+    named = np.zeros(size, dtype=np.bool_)
+    for pp in ports:
+        if pp.protocol is not port.protocol:
+            continue
+        if pp.port is None or (isinstance(pp.port, int)
+                               and pp.port <= port.port <= (pp.end_port or pp.port)):
+            return True
+        if isinstance(pp.port, str):
+            ids = picture_of[universe.with_named_port(pp.port, port.protocol, port.port)]
+            named[ids[ids >= 0]] = True
+    return named if named.any() else False
+
+
+def _admitted(universe: EndpointClasses, picture_of: np.ndarray[Any, Any],
+              rules: list[_CompiledRule], port: PortQuery, direction: Direction, subject: int,
+              engine_row: BoolArray) -> dict[int, tuple[int, ...]]:
+    """peer class -> the rules admitting it, for the peers the engine says this side admits."""
+    size = len(engine_row)
+    hits: list[tuple[int, BoolArray]] = []
+    for rule in rules:
+        match = _port_match(universe, picture_of, size, rule.ports, port)
+        if match is False:
+            continue
+        if match is True:
+            hits.append((rule.ref, rule.peers))
+        elif direction is Direction.EGRESS:
+            hits.append((rule.ref, rule.peers & match))  # named ports resolve at the peer
+        elif match[subject]:
+            hits.append((rule.ref, rule.peers))  # ... which for ingress is the subject
+    peers = np.flatnonzero(engine_row).tolist()
+    if not hits:  # only if the engine and these rules disagree (tests say they never do)
+        return {peer: () for peer in peers}
+    table = np.stack([mask for _, mask in hits])
+    refs = [ref for ref, _ in hits]
+    return {peer: tuple(refs[i] for i in np.flatnonzero(table[:, peer]).tolist())
+            for peer in peers}
+
+
+def _ranges(values: list[int]) -> str:
+    """[0, 1, 2, 5, 7, 8] -> "0-2,5,7-8"."""
+    spans: list[str] = []
+    start = prev = values[0]
+    for v in [*values[1:], -2]:
+        if v == prev + 1:
+            prev = v
+            continue
+        spans.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = v
+    return ",".join(spans)

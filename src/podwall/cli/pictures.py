@@ -1,0 +1,131 @@
+"""Pictures: `graph` (DOT, Mermaid or SVG) and `report` (one offline HTML page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podwall.cli.common import PORT, fail, handles_errors, input_options, load
+from podwall.model import PortQuery
+
+
+def _write(out: str, text: str) -> None:
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+
+
+def _ports(ports: tuple[PortQuery, ...]) -> list[PortQuery] | None:
+    return list(dict.fromkeys(ports)) or None
+
+
+@click.command()
+@input_options
+@click.option("-o", "--output", "output", type=click.Choice(["dot", "mermaid", "svg"]),
+              default="dot", show_default=True,
+              help="dot (Graphviz text), mermaid (for Markdown), svg (runs Graphviz `dot`).")
+@click.option("--port", "ports", type=PORT, multiple=True,
+              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--focus", metavar="NS/NAME",
+              help="Draw one endpoint's neighbourhood: what it reaches and what reaches it.")
+@click.option("--out", "out", default="-", metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to FILE instead of standard output.")
+@handles_errors
+def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
+          ports: tuple[PortQuery, ...], focus: str | None, out: str) -> None:
+    """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
+
+    Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
+    no policy isolates are left out (the boxes say `ingress open` / `egress open`); an arrow
+    to or from a namespace's `all endpoints` box stands for every endpoint in it; a small oval
+    joins many arrows that share their ports. See docs/graph.md.
+
+    \b
+    Examples:
+      podwall graph examples/three-tier/ -o svg --out shop.svg
+      podwall graph k8s/ -o mermaid --port TCP/443 > connectivity.md
+      podwall graph k8s/ --focus prod/api -o svg --out api.svg
+    """
+    from podwall.analysis.graph import build_graph
+    from podwall.analysis.render.dot import graph_dot
+    from podwall.analysis.render.mermaid import graph_mermaid
+    from podwall.analysis.render.svg import dot_to_svg
+    from podwall.engine import Engine
+
+    result = load(paths, namespace, pod_cidr, verbose)
+    picture = build_graph(Engine(result.cluster), _ports(ports), focus=focus)
+    if not picture.ports:
+        click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
+    if output == "mermaid":
+        text = graph_mermaid(picture)
+    elif output == "svg":
+        text = dot_to_svg(graph_dot(picture))
+    else:
+        text = graph_dot(picture)
+    _write(out, text)
+
+
+@click.command()
+@input_options
+@click.option("-o", "--output", "out", default="report.html", show_default=True, metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the HTML page (- for standard output).")
+@click.option("--port", "ports", type=PORT, multiple=True,
+              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--title", help="Title of the page. Default: podwall report: PATH...")
+@handles_errors
+def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, out: str,
+           ports: tuple[PortQuery, ...], title: str | None) -> None:
+    """Write ONE self-contained HTML page to review policies offline.
+
+    It holds the connectivity picture (click a box: what it reaches and what reaches it, per
+    port, and the rule or the isolating policies that decide it), the matrix per port grouped by
+    namespace, lint findings, and every policy in plain words. No network access: the page
+    loads nothing and a Content-Security-Policy forbids it. Needs Graphviz `dot`.
+    See docs/report.md.
+
+    \b
+    Examples:
+      podwall report examples/three-tier/ -o shop.html
+      kubectl get netpol,pods,ns -A -o yaml | podwall report - -o cluster.html
+    """
+    from podwall.analysis.render.dot import graph_dot
+    from podwall.analysis.render.html import report_html
+    from podwall.analysis.render.svg import dot_to_svg, inline_svg
+    from podwall.analysis.report import build_report, lint_function, lint_rows
+    from podwall.engine import Engine
+
+    result = load(paths, namespace, pod_cidr, verbose)
+    lint = lint_function()
+    findings = lint_rows(_call_lint(lint, result)) if lint is not None else None
+    page_title = title or "podwall report: " + " ".join(paths)
+    built = build_report(Engine(result.cluster), ports=_ports(ports), title=page_title,
+                         lint=findings)
+    svg = inline_svg(dot_to_svg(graph_dot(built.graph, legend=False)))
+    page = report_html(built, svg)
+    _write(out, page)
+    if out != "-":
+        size = len(page.encode())
+        c = built.counts
+        click.echo(f"wrote {out} ({size / 1024:.0f} KiB): {_n(c['endpoints'], 'endpoint')} "
+                   f"as {_n(c['boxes'], 'box', 'boxes')}, {_n(c['policies'], 'policy', 'policies')}"
+                   f", {_n(c['ports'], 'port')}", err=True)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _call_lint(lint: Any, result: Any) -> Any:
+    """The lint module's entry point takes the load result (cluster, diagnostics, documents)."""
+    return lint(result)
+
+
+COMMANDS = [graph, report]

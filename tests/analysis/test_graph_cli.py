@@ -1,0 +1,106 @@
+"""`podwall graph` and `podwall report` on the examples: golden pictures and the CLI contract.
+
+PODWALL_UPDATE_GOLDEN=1 rewrites tests/golden/graph/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
+from tests.golden import assert_golden
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz `dot` is not installed")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(autouse=True)
+def _relative_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("output", ["dot", "mermaid"])
+def test_golden_pictures_of_the_examples(example: str, output: str) -> None:
+    code, out, err = run("graph", f"examples/{example}", "-o", output)
+    assert code == 0, err
+    assert_golden(f"graph/{example}.{'dot' if output == 'dot' else 'mmd'}", out)
+
+
+@pytest.mark.parametrize("output", ["dot", "mermaid"])
+def test_golden_neighbourhood(output: str) -> None:
+    code, out, err = run("graph", "examples/three-tier", "--focus", "shop/api", "-o", output)
+    assert code == 0, err
+    assert_golden(f"graph/three-tier-focus-api.{'dot' if output == 'dot' else 'mmd'}", out)
+
+
+def test_port_filter_keeps_only_those_ports() -> None:
+    code, out, _ = run("graph", "examples/three-tier", "--port", "TCP/5432", "--port", "5432")
+    assert code == 0
+    assert 'label="TCP/5432"' in out and "TCP/8080" not in out and "UDP/53" not in out
+
+
+@needs_dot
+def test_svg_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "shop.svg"
+    code, out, err = run("graph", "examples/three-tier", "-o", "svg", "--out", str(target))
+    assert code == 0 and out == "", err
+    text = target.read_text()
+    assert "<svg" in text and 'id="n0"' in text
+
+
+def test_svg_without_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    code, _, err = run("graph", "examples/three-tier", "-o", "svg")
+    assert code == 2
+    assert "Graphviz `dot` was not found" in err and "Traceback" not in err
+
+
+def test_unknown_focus_is_a_clear_error() -> None:
+    code, _, err = run("graph", "examples/three-tier", "--focus", "shop/nope")
+    assert code == 2 and "no endpoint 'shop/nope'" in err
+
+
+def test_invalid_input_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n"
+                   "spec: {podSelector: {}, policyTypes: [Sideways]}\n")
+    assert run("graph", str(bad))[0] == 1
+
+
+@needs_dot
+def test_report_writes_one_file(tmp_path: Path) -> None:
+    target = tmp_path / "shop.html"
+    code, out, err = run("report", "examples/three-tier", "-o", str(target))
+    assert code == 0, err
+    assert out == ""
+    assert f"wrote {target}" in err and "4 endpoints as 4 boxes" in err
+    html = target.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<title>podwall report: examples/three-tier" \
+        in html
+
+
+@needs_dot
+def test_report_carries_the_lint_findings(tmp_path: Path) -> None:
+    from podwall.analysis.report import lint_function
+    from podwall.analysis.wording import lint_unavailable_words
+
+    target = tmp_path / "dns.html"
+    assert run("report", "examples/dns-forgotten", "-o", str(target))[0] == 0
+    html = target.read_text()
+    if lint_function() is None:
+        assert lint_unavailable_words() in html
+    else:
+        assert lint_unavailable_words() not in html
+        assert '<table class="lint">' in html and "examples/dns-forgotten/all.yaml:" in html
