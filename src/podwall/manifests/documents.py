@@ -29,6 +29,9 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 
+_NO_DUPLICATES: list[tuple[str, int]] = []  # shared, never appended to: see add_duplicate
+
+
 class Located(dict[str, Any]):
     """A mapping that knows its line and the line of each key (1-based).
 
@@ -39,11 +42,17 @@ class Located(dict[str, Any]):
     __slots__ = ("duplicates", "key_lines", "line", "nested_duplicates")
 
     def __init__(self, line: int | None = None) -> None:
-        super().__init__()
+        # dict.__new__ already made the empty mapping; this runs for every mapping in the input,
+        # so it does no more than it must (the duplicates list appears on the first duplicate).
         self.line = line
         self.key_lines: dict[str, int] = {}
-        self.duplicates: list[tuple[str, int]] = []
+        self.duplicates: list[tuple[str, int]] = _NO_DUPLICATES
         self.nested_duplicates = False
+
+    def add_duplicate(self, key: str, line: int) -> None:
+        if self.duplicates is _NO_DUPLICATES:
+            self.duplicates = []
+        self.duplicates.append((key, line))
 
 
 class LocatedList(list[Any]):
@@ -105,7 +114,7 @@ def _build(loader: _Loader, node: Any) -> Any:
             skey = key if isinstance(key, str) else str(key)
             line = key_node.start_mark.line + 1
             if skey in out:
-                out.duplicates.append((skey, line))
+                out.add_duplicate(skey, line)
                 loader.duplicates_seen += 1
             out[skey] = _build(loader, value_node)
             lines[skey] = line
@@ -303,25 +312,34 @@ def _document(name: str, index: int, data: Any) -> Document:
 
 
 def _read_json(name: str, text: str, result: ReadResult) -> None:
+    """Plain json.loads (C) with a C-level duplicate-key probe; only a file that has duplicate
+    keys is parsed again into Located mappings so they can be reported."""
     found = [False]
 
-    def pairs(items: list[tuple[str, Any]]) -> Located:
+    def probe(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping = dict(items)
+        if len(mapping) != len(items):
+            found[0] = True
+        return mapping
+
+    def locate(items: list[tuple[str, Any]]) -> Located:
         out = Located()
         for key, value in items:
             if key in out:
-                out.duplicates.append((key, 0))
-                found[0] = True
+                out.add_duplicate(key, 0)
             out[key] = value
         return out
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        data = json.loads(text, object_pairs_hook=probe)
+        if found[0]:
+            data = json.loads(text, object_pairs_hook=locate)
+            if isinstance(data, Located):
+                data.nested_duplicates = True
     except json.JSONDecodeError as exc:
         result.diagnostics.append(Diagnostic(
             f"JSON syntax error: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
-    if found[0] and isinstance(data, Located):
-        data.nested_duplicates = True
     _expand(Document(name, 0, data, None), result)
 
 
