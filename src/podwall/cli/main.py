@@ -12,6 +12,7 @@ from podwall import __version__
 COMMAND_MODULES = [
     "podwall.cli.understand",
     "podwall.cli.pictures",
+    "podwall.cli.compare",
 ]
 
 

@@ -1,0 +1,466 @@
+"""`podwall lint`: the classic NetworkPolicy confusions, each with a stable ID and a fix.
+
+Every check is conservative: it fires only when the input shows the problem (selectors are
+matched against the input's pods and namespaces, rule containment is checked syntactically).
+Silencing: `LintConfig` (`disable`, `ignore`) and the policy annotation
+`podwall.io/lint-ignore: "PW004,PW010"`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from podwall.analysis import wording
+from podwall.engine import Engine, selector_matches
+from podwall.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+    PolicyPort,
+    PortQuery,
+    Protocol,
+    Rule,
+)
+
+IGNORE_ANNOTATION = "podwall.io/lint-ignore"
+SEVERITIES = ("error", "warning", "info")
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+# check id -> default severity
+CHECKS: dict[str, str] = {
+    "PW001": "error",
+    "PW002": "warning",
+    "PW003": "warning",
+    "PW004": "warning",
+    "PW005": "warning",
+    "PW006": "info",
+    "PW007": "warning",
+    "PW008": "warning",
+    "PW009": "info",
+    "PW010": "warning",
+    "PW011": "warning",
+    "PW012": "error",
+}
+
+DNS_PORTS = (PortQuery(Protocol.UDP, 53), PortQuery(Protocol.TCP, 53))
+_ALLOW_ALL_NAME = re.compile(r"allow[-_.]?(all|any|everything)")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    severity: str
+    object: str  # "NetworkPolicy ns/name" or "Namespace ns"
+    file: str | None
+    line: int | None
+    message: str
+    fix: str
+
+    @property
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "severity": self.severity, "object": self.object,
+                "file": self.file, "line": self.line, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """`disable: [PW009]` and `ignore: [{check: PW004, object: "NetworkPolicy shop/x"}]`."""
+
+    disable: frozenset[str] = frozenset()
+    ignore: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def from_data(data: Any) -> LintConfig:
+        """From parsed YAML; raises ValueError with a user-facing message."""
+        if data is None:
+            return LintConfig()
+        if not isinstance(data, dict):
+            raise ValueError("the lint config must be a mapping with 'disable' and/or 'ignore'")
+        unknown = set(data) - {"disable", "ignore"}
+        if unknown:
+            raise ValueError(f"unknown lint config keys: {', '.join(sorted(map(str, unknown)))}")
+        disable = data.get("disable") or []
+        if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
+            raise ValueError("'disable' must be a list of check IDs like PW009")
+        ignore: list[tuple[str, str]] = []
+        for item in data.get("ignore") or []:
+            if (not isinstance(item, dict) or not isinstance(item.get("check"), str)
+                    or not isinstance(item.get("object"), str)):
+                raise ValueError("each 'ignore' entry needs 'check' (PW004) and 'object' "
+                                 "(\"NetworkPolicy ns/name\")")
+            ignore.append((item["check"].upper(), item["object"]))
+        bad = [d for d in [*disable, *(c for c, _ in ignore)] if d.upper() not in CHECKS]
+        if bad:
+            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW012)")
+        return LintConfig(frozenset(d.upper() for d in disable), tuple(ignore))
+
+
+def policy_object(policy: NetworkPolicy) -> str:
+    return f"NetworkPolicy {policy.key}"
+
+
+def lint(subject: Cluster | Any, config: LintConfig | None = None) -> list[Finding]:
+    """Every finding for a cluster (or a load result: anything with `.cluster`), sorted."""
+    cluster: Cluster = subject if isinstance(subject, Cluster) else subject.cluster
+    cfg = config or LintConfig()
+    linter = _Linter(cluster)
+    found: list[Finding] = []
+    for check_id, run in linter.checks().items():
+        if check_id in cfg.disable:
+            continue
+        found.extend(run())
+    ignored_by_annotation: dict[str, set[str]] = {}
+    for policy in cluster.policies:
+        for key, value in policy.annotations:
+            if key == IGNORE_ANNOTATION:
+                ignored_by_annotation[policy_object(policy)] = {
+                    part.strip().upper() for part in value.split(",") if part.strip()}
+    ignored = set(cfg.ignore)
+    kept = [f for f in found
+            if (f.id, f.object) not in ignored
+            and f.id not in ignored_by_annotation.get(f.object, set())]
+    kept.sort(key=lambda f: (f.file or "~", f.line or 0, f.id, f.object, f.message))
+    return kept
+
+
+# -- syntactic helpers ----------------------------------------------------------------------
+
+
+def _selector_covers(broad: LabelSelector | None, narrow: LabelSelector | None) -> bool:
+    """Every label set `narrow` matches, `broad` matches (None = every pod)."""
+    if broad is None or broad.is_empty:
+        return True
+    if narrow is None:
+        return False
+    return (set(broad.match_labels) <= set(narrow.match_labels)
+            and set(broad.match_expressions) <= set(narrow.match_expressions))
+
+
+def _peer_covers(broad: Peer, narrow: Peer) -> bool:
+    """Conservative: True only when `broad` provably matches everything `narrow` matches."""
+    if broad == narrow:
+        return True
+    if broad.ip_block is not None or narrow.ip_block is not None:
+        b, n = broad.ip_block, narrow.ip_block
+        if b is None or n is None or b.cidr.version != n.cidr.version:
+            return False
+        return (n.cidr.subnet_of(b.cidr)  # type: ignore[arg-type]
+                and all(any(ex.subnet_of(nex) for nex in n.excepts)  # type: ignore[arg-type]
+                        for ex in b.excepts))
+    if broad.namespace_selector is None:
+        ns_ok = narrow.namespace_selector is None
+    else:
+        ns_ok = (broad.namespace_selector.is_empty
+                 or (narrow.namespace_selector is not None
+                     and _selector_covers(broad.namespace_selector, narrow.namespace_selector)))
+    return ns_ok and _selector_covers(broad.pod_selector, narrow.pod_selector)
+
+
+def _port_covers(broad: PolicyPort, narrow: PolicyPort) -> bool:
+    if broad.protocol is not narrow.protocol:
+        return False
+    if broad.port is None or broad == narrow:
+        return True
+    if isinstance(broad.port, int) and isinstance(narrow.port, int):
+        return (broad.port <= narrow.port
+                and (narrow.end_port or narrow.port) <= (broad.end_port or broad.port))
+    return False
+
+
+def _rule_covers(broad: Rule, narrow: Rule) -> bool:
+    if broad.peers and (not narrow.peers or not all(
+            any(_peer_covers(b, n) for b in broad.peers) for n in narrow.peers)):
+        return False
+    return not broad.ports or (bool(narrow.ports) and all(
+        any(_port_covers(b, n) for b in broad.ports) for n in narrow.ports))
+
+
+def _admits_dns_syntactically(rule: Rule) -> bool:
+    if not rule.ports:
+        return True
+    return any(
+        pp.protocol in (Protocol.UDP, Protocol.TCP)
+        and (pp.port is None or isinstance(pp.port, str)  # a named port may well be DNS
+             or (isinstance(pp.port, int) and pp.port <= 53 <= (pp.end_port or pp.port)))
+        for pp in rule.ports)
+
+
+# -- the checks -----------------------------------------------------------------------------
+
+
+class _Linter:
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.engine = Engine(cluster)
+        self.by_ns: dict[str, list[Endpoint]] = defaultdict(list)
+        for ep in cluster.endpoints:
+            self.by_ns[ep.namespace].append(ep)
+
+    def checks(self) -> dict[str, Callable[[], Iterable[Finding]]]:
+        return {
+            "PW001": self.dns, "PW002": self.split_peers, "PW003": self.and_peers,
+            "PW004": self.selects_nothing, "PW005": lambda: self.default_deny(Direction.INGRESS),
+            "PW006": lambda: self.default_deny(Direction.EGRESS), "PW007": self.ipblock_pods,
+            "PW008": self.named_ports, "PW009": self.end_ports, "PW010": self.admits_all,
+            "PW011": self.shadowed, "PW012": self.egress_not_isolated,
+        }
+
+    def finding(self, check_id: str, policy: NetworkPolicy, words: tuple[str, str]) -> Finding:
+        src = policy.source
+        return Finding(check_id, CHECKS[check_id], policy_object(policy),
+                       src.file if src else None, src.line if src else None, *words)
+
+    def pods_in(self, namespaces: Iterable[str], selector: LabelSelector | None) -> list[Endpoint]:
+        return [ep for ns in namespaces for ep in self.by_ns.get(ns, ())
+                if selector is None or selector_matches(selector, ep.labels)]
+
+    def namespaces_matching(self, selector: LabelSelector) -> list[str]:
+        return [ns.name for ns in self.cluster.namespaces.values()
+                if selector_matches(selector, ns.labels)]
+
+    def peer_scope(self, policy: NetworkPolicy, peer: Peer) -> list[str]:
+        if peer.namespace_selector is None:
+            return [policy.namespace]
+        return self.namespaces_matching(peer.namespace_selector)
+
+    def targets(self, policy: NetworkPolicy) -> list[Endpoint]:
+        return self.pods_in([policy.namespace], policy.pod_selector)
+
+    def peers(self) -> Iterable[tuple[NetworkPolicy, Direction, int, int, Peer]]:
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                for i, rule in enumerate(policy.rules(direction)):
+                    for j, peer in enumerate(rule.peers):
+                        yield policy, direction, i, j, peer
+
+    # PW001
+    def dns(self) -> Iterable[Finding]:
+        dns_pods = [ep for ep in self.by_ns.get("kube-system", ())
+                    if ep.labels.get("k8s-app") == "kube-dns"]
+        groups: dict[tuple[NetworkPolicy, ...], list[str]] = defaultdict(list)
+        for ep in self.cluster.endpoints:
+            policies = self.engine.selecting(ep, Direction.EGRESS)
+            if not policies or ep in dns_pods:
+                continue
+            if dns_pods:
+                blocked = not any(self.engine.check(ep, dns, port).egress.allowed
+                                  for dns in dns_pods for port in DNS_PORTS)
+            else:
+                blocked = not any(_admits_dns_syntactically(rule)
+                                  for p in policies for rule in p.egress)
+            if blocked:
+                groups[policies].append(ep.key)
+        target = ", ".join(d.key for d in dns_pods) if dns_pods else "anywhere"
+        for policies, endpoints in groups.items():
+            yield self.finding("PW001", policies[0], wording.lint_dns_words(endpoints, target))
+
+    # PW002
+    def split_peers(self) -> Iterable[Finding]:
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                for i, rule in enumerate(policy.rules(direction)):
+                    for j in range(len(rule.peers) - 1):
+                        a, b = rule.peers[j], rule.peers[j + 1]
+                        pair = _ns_only_and_pod_only(a, b) or _ns_only_and_pod_only(b, a)
+                        if pair is None:
+                            continue
+                        ns_sel, pod_sel = pair
+                        yield self.finding("PW002", policy, wording.lint_split_peer_words(
+                            wording.lint_rule_where(direction.word, i, j),
+                            wording.namespace_words(ns_sel),
+                            wording.selector_words(pod_sel, "pods")))
+                        break
+
+    # PW003
+    def and_peer_misses(self, policy: NetworkPolicy, peer: Peer) -> bool:
+        if peer.pod_selector is None or peer.namespace_selector is None:
+            return False
+        if self.pods_in(self.peer_scope(policy, peer), peer.pod_selector):
+            return False
+        return bool(self.pods_in([policy.namespace], peer.pod_selector))
+
+    def and_peers(self) -> Iterable[Finding]:
+        for policy, direction, i, j, peer in self.peers():
+            if self.and_peer_misses(policy, peer):
+                assert peer.pod_selector is not None and peer.namespace_selector is not None
+                yield self.finding("PW003", policy, wording.lint_and_peer_words(
+                    wording.lint_rule_where(direction.word, i, j),
+                    wording.selector_words(peer.pod_selector, "pods"),
+                    wording.namespace_words(peer.namespace_selector), policy.namespace))
+
+    # PW004
+    def selects_nothing(self) -> Iterable[Finding]:
+        if not self.cluster.endpoints:
+            return  # policies alone: every selector would "select nothing"
+        for policy in self.cluster.policies:
+            if not self.targets(policy):
+                yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
+                    "spec.podSelector", "{" + str(policy.pod_selector) + "}",
+                    f"in namespace {policy.namespace}"))
+        for policy, direction, i, j, peer in self.peers():
+            if peer.ip_block is not None or self.and_peer_misses(policy, peer):
+                continue
+            where = wording.lint_rule_where(direction.word, i, j)
+            if (peer.namespace_selector is not None and not peer.namespace_selector.is_empty
+                    and not self.namespaces_matching(peer.namespace_selector)):
+                yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
+                    f"{where}: namespaceSelector", "{" + str(peer.namespace_selector) + "}",
+                    "(no namespace in the input has those labels)"))
+                continue
+            if peer.pod_selector is not None and not peer.pod_selector.is_empty:
+                scope = self.peer_scope(policy, peer)
+                if not self.pods_in(scope, peer.pod_selector):
+                    where_pods = (f"in namespace {policy.namespace}"
+                                  if peer.namespace_selector is None
+                                  else "in the selected namespaces")
+                    yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
+                        f"{where}: podSelector", "{" + str(peer.pod_selector) + "}", where_pods))
+
+    # PW005, PW006
+    def default_deny(self, direction: Direction) -> Iterable[Finding]:
+        check_id = "PW005" if direction is Direction.INGRESS else "PW006"
+        covered = {p.namespace for p in self.cluster.policies
+                   if p.pod_selector.is_empty and direction in p.policy_types}
+        for ns, endpoints in sorted(self.by_ns.items()):
+            if ns in covered or ns in SYSTEM_NAMESPACES:
+                continue
+            namespace = self.cluster.namespace(ns)
+            src = namespace.source
+            message, fix = wording.lint_no_default_deny_words(ns, direction.word, len(endpoints))
+            yield Finding(check_id, CHECKS[check_id], f"Namespace {ns}",
+                          src.file if src else None, src.line if src else None, message, fix)
+
+    # PW007
+    def ipblock_pods(self) -> Iterable[Finding]:
+        pod_cidr = self.cluster.pod_cidr
+        for policy, direction, i, j, peer in self.peers():
+            block = peer.ip_block
+            if block is None:
+                continue
+            hits: list[str] = []
+            if (block.cidr.version == pod_cidr.version and block.cidr.overlaps(pod_cidr)
+                    and not any(pod_cidr.subnet_of(ex) for ex in block.excepts)):  # type: ignore[arg-type]
+                hits.append(f"the pod CIDR {pod_cidr}")
+            pods = [ep.key for ep in self.cluster.endpoints
+                    if not ep.ip_assigned and ep.ip is not None and block.contains(ep.ip)]
+            if pods:
+                hits.append("the IPs of " + ", ".join(pods[:3])
+                            + (f" and {len(pods) - 3} more" if len(pods) > 3 else ""))
+            if hits:
+                yield self.finding("PW007", policy, wording.lint_ipblock_pods_words(
+                    wording.lint_rule_where(direction.word, i, j), str(block),
+                    " and ".join(hits)))
+
+    # PW008
+    def named_ports(self) -> Iterable[Finding]:
+        if not self.cluster.endpoints:
+            return
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                for i, rule in enumerate(policy.rules(direction)):
+                    named = [pp for pp in rule.ports if isinstance(pp.port, str)]
+                    if not named:
+                        continue
+                    if direction is Direction.INGRESS:
+                        dests, scope = self.targets(policy), "the pods this policy selects"
+                    else:
+                        dests, scope = list(self.cluster.endpoints), "any pod in the input"
+                    for pp in named:
+                        if not any(cp.name == pp.port and cp.protocol is pp.protocol
+                                   for ep in dests for cp in ep.ports):
+                            yield self.finding("PW008", policy, wording.lint_named_port_words(
+                                wording.lint_rule_where(direction.word, i), str(pp.port),
+                                str(pp.protocol), scope))
+
+    # PW009
+    def end_ports(self) -> Iterable[Finding]:
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                for i, rule in enumerate(policy.rules(direction)):
+                    for pp in rule.ports:
+                        if pp.end_port is not None:
+                            yield self.finding("PW009", policy, wording.lint_end_port_words(
+                                wording.lint_rule_where(direction.word, i), str(pp)))
+
+    # PW010
+    def admits_all(self) -> Iterable[Finding]:
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                rules = policy.rules(direction)
+                if direction not in policy.policy_types:
+                    continue
+                for i, rule in enumerate(rules):
+                    if rule.peers or rule.ports:
+                        continue
+                    if len(rules) == 1 and _ALLOW_ALL_NAME.search(policy.name):
+                        continue
+                    yield self.finding("PW010", policy, wording.lint_admits_all_words(
+                        wording.lint_rule_where(direction.word, i), direction.word))
+
+    # PW011
+    def shadowed(self) -> Iterable[Finding]:
+        by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
+        for policy in self.cluster.policies:
+            by_ns[policy.namespace].append(policy)
+        for policies in by_ns.values():
+            for direction in Direction:
+                active = [p for p in policies if direction in p.policy_types]
+                entries = [(p, i, r) for p in active for i, r in enumerate(p.rules(direction))]
+                for n, (policy, i, rule) in enumerate(entries):
+                    for m, (other, k, broad) in enumerate(entries):
+                        if m == n or not _selector_covers(other.pod_selector, policy.pod_selector):
+                            continue
+                        if not _rule_covers(broad, rule):
+                            continue
+                        mutual = (_rule_covers(rule, broad)
+                                  and _selector_covers(policy.pod_selector, other.pod_selector))
+                        if mutual and m > n:
+                            continue  # equivalent rules: report only the later one
+                        broader = (wording.lint_rule_where(direction.word, k) if other is policy
+                                   else f"{other.key} {wording.lint_rule_where(direction.word, k)}")
+                        yield self.finding("PW011", policy, wording.lint_shadowed_words(
+                            wording.lint_rule_where(direction.word, i), broader))
+                        break
+
+    # PW012
+    def egress_not_isolated(self) -> Iterable[Finding]:
+        for policy in self.cluster.policies:
+            if (policy.egress_given and not policy.egress and not policy.policy_types_given
+                    and Direction.EGRESS not in policy.policy_types):
+                yield self.finding("PW012", policy, wording.lint_egress_not_isolated_words())
+
+
+def _ns_only_and_pod_only(a: Peer, b: Peer) -> tuple[LabelSelector, LabelSelector] | None:
+    if (a.ip_block is None and a.pod_selector is None and a.namespace_selector is not None
+            and b.ip_block is None and b.namespace_selector is None and b.pod_selector is not None
+            and not b.pod_selector.is_empty):
+        return a.namespace_selector, b.pod_selector
+    return None
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts
+
+
+def fails(findings: Iterable[Finding], level: str) -> bool:
+    """`--fail-on warning` fails on warnings and errors; `error` on errors only."""
+    worst = {"error": ("error",), "warning": ("error", "warning")}[level]
+    return any(f.severity in worst for f in findings)
+
+
+__all__ = ["CHECKS", "Finding", "LintConfig", "count_by_severity", "fails", "lint"]

@@ -1,0 +1,172 @@
+"""Comparing and judging inputs: `diff` (what changes between two inputs) and `lint`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podwall.cli.common import (
+    EXIT_NO,
+    PORT,
+    fail,
+    handles_errors,
+    input_options,
+    load,
+    output_option,
+)
+from podwall.model import PortQuery
+
+
+def _git(args: list[str], cwd: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except FileNotFoundError:
+        fail("--git needs the git command, which is not installed")
+
+
+def _extract(rev: str, paths: tuple[str, ...], into: str) -> list[str]:
+    """PATH... as they were at REV, extracted under `into` (read-only git: archive, cat-file)."""
+    probe = _git(["rev-parse", "--show-toplevel"], os.getcwd())
+    if probe.returncode != 0:
+        fail("--git: the current directory is not inside a git repository")
+    top = probe.stdout.decode().strip()
+    if _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top).returncode != 0:
+        fail(f"--git: unknown revision {rev!r}")
+    relative: list[str] = []
+    for p in paths:
+        rel = os.path.relpath(os.path.abspath(p), top)
+        if rel.startswith(".."):
+            fail(f"--git: {p} is outside the repository {top}")
+        rel = "." if rel == "." else rel.replace(os.sep, "/")
+        spec = f"{rev}:{'' if rel == '.' else rel}"
+        if _git(["cat-file", "-e", spec], top).returncode == 0:
+            relative.append(rel)  # a path that REV does not have is an empty old side
+    if not relative:
+        return []
+    archive = _git(["archive", "--format=tar", rev, "--", *relative], top)
+    if archive.returncode != 0:
+        fail(f"--git: git archive failed: {archive.stderr.decode().strip()}")
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return [str(Path(into) / rel) for rel in relative]
+
+
+def _empty_result() -> Any:
+    from podwall.manifests import LoadResult
+    from podwall.model import build_cluster
+
+    return LoadResult(build_cluster([], [], []), (), 0)
+
+
+@click.command("diff")
+@input_options
+@click.option("--git", "rev", metavar="REV",
+              help="Compare PATH... at git revision REV with PATH... in the working tree.")
+@click.option("--port", "ports", type=PORT, multiple=True,
+              help="Repeatable. Default: every port either input names.")
+@click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
+              help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
+@output_option("text", "json", "md", default="text")
+@handles_errors
+def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+         rev: str | None, ports: tuple[PortQuery, ...], fail_on: str | None,
+         output: str) -> None:
+    """What connections change between OLD and NEW, and which rules make them change.
+
+    PATHS are OLD NEW (files or directories), or with --git REV: PATH... compared between
+    revision REV and the working tree. Lines: `+` a connection that NEW allows and OLD did not,
+    `-` one that NEW no longer allows; `ns/*` when every endpoint of the namespace changes alike.
+    Endpoints only one side has are summarised first.
+
+    \b
+    Examples:
+      podwall diff examples/three-tier examples/three-tier-v2
+      podwall diff --git origin/main k8s/ -o md --fail-on removed
+    """
+    from podwall.analysis.diff import diff_clusters
+    from podwall.analysis.render.diff import RENDERERS
+
+    if rev is not None:
+        with tempfile.TemporaryDirectory(prefix="podwall-diff-") as tmp:
+            old_paths = _extract(rev, paths, tmp)
+            old = (load(tuple(old_paths), namespace, pod_cidr, verbose) if old_paths
+                   else _empty_result())
+        new = load(paths, namespace, pod_cidr, verbose)
+    else:
+        if len(paths) != 2:
+            raise click.UsageError("diff takes OLD and NEW (two paths), or --git REV PATH...")
+        old = load(paths[:1], namespace, pod_cidr, verbose)
+        new = load(paths[1:], namespace, pod_cidr, verbose)
+    result = diff_clusters(old.cluster, new.cluster, list(dict.fromkeys(ports)) or None)
+    click.echo(RENDERERS[output](result), nl=False)
+    if fail_on is not None and result.has(fail_on):
+        sys.exit(EXIT_NO)
+
+
+def _read_config(path: str | None) -> Any:
+    from podwall.analysis.lint import LintConfig
+
+    if path is None:
+        return LintConfig()
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        fail(f"--config {path}: {exc.strerror or exc}")
+    except yaml.YAMLError as exc:
+        fail(f"--config {path}: not valid YAML: {exc}")
+    try:
+        return LintConfig.from_data(data)
+    except ValueError as exc:
+        fail(f"--config {path}: {exc}")
+
+
+@click.command("lint")
+@input_options
+@click.option("--config", "config_path", metavar="FILE",
+              help="YAML: `disable: [PW009]`, `ignore: [{check: PW004, object: "
+                   "\"NetworkPolicy shop/x\"}]`.")
+@click.option("--fail-on", type=click.Choice(["warning", "error"]),
+              help="Exit 1 when a finding of this severity (or worse) remains (a CI gate).")
+@output_option("text", "json", "sarif", default="text")
+@handles_errors
+def lint(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+         config_path: str | None, fail_on: str | None, output: str) -> None:
+    """Find the classic NetworkPolicy mistakes: forgotten DNS, AND vs OR peers, typos in labels,
+    missing default-deny, and more (checks PW001-PW012, see docs/lint.md).
+
+    Each finding: FILE:LINE: severity ID object: message, and a fix. Silence a check with
+    --config FILE or the policy annotation podwall.io/lint-ignore: "PW004,PW010".
+
+    \b
+    Examples:
+      podwall lint examples/dns-forgotten/
+      podwall lint k8s/ -o sarif > podwall.sarif
+      podwall lint k8s/ --config .podwall-lint.yaml --fail-on warning
+    """
+    from podwall.analysis.lint import fails
+    from podwall.analysis.lint import lint as run_lint
+    from podwall.analysis.render.lint import lint_json, lint_text
+    from podwall.analysis.render.sarif import lint_sarif
+
+    config = _read_config(config_path)
+    result = load(paths, namespace, pod_cidr, verbose)
+    findings = run_lint(result.cluster, config)
+    render = {"text": lint_text, "json": lint_json, "sarif": lint_sarif}[output]
+    click.echo(render(findings), nl=False)
+    if fail_on is not None and fails(findings, fail_on):
+        sys.exit(EXIT_NO)
+
+
+COMMANDS = [diff, lint]
