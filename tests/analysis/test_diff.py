@@ -94,7 +94,8 @@ def test_fail_on_exit_codes() -> None:
     assert run("diff", OLD, NEW, "--fail-on", "added")[0] == 1
     assert run("diff", OLD, NEW, "--fail-on", "removed")[0] == 1
     assert run("diff", OLD, NEW, "--fail-on", "any")[0] == 1
-    assert run("diff", V1, V2, "--fail-on", "removed")[0] == 0  # v2 only adds
+    # v2 closes web to in-cluster clients: coredns -> web TCP/80 goes away.
+    assert run("diff", V1, V2, "--fail-on", "removed")[0] == 1
     assert run("diff", V1, V2, "--fail-on", "added")[0] == 1
 
 
