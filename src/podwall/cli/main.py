@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "podwall.cli.understand",
     "podwall.cli.pictures",
     "podwall.cli.compare",
+    "podwall.cli.lab",
 ]
 
 

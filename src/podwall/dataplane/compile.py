@@ -59,7 +59,7 @@ def block_networks(block: IPBlock) -> list[Network]:
     """`cidr` minus every `except`, as disjoint networks (IPv4 only here)."""
     if block.cidr.version != 4:
         return []
-    remaining: list[Network] = [block.cidr]  # type: ignore[list-item]
+    remaining: list[Network] = [block.cidr]
     for ex in block.excepts:
         nxt: list[Network] = []
         for net in remaining:

@@ -122,7 +122,8 @@ class Lab:
     def _add_host(self, state: dict[str, Any], short: str, ip: str, ports: list[tuple[str, int]],
                   key: str, kind: str) -> None:
         netns = f"{self.prefix}{short}"
-        entry = {"netns": netns, "ifname": short, "ip": ip, "ports": ports, "pid": None}
+        entry: dict[str, Any] = {"netns": netns, "ifname": short, "ip": ip, "ports": ports,
+                                 "pid": None}
         state[kind][key] = entry
         _run("ip", "netns", "add", netns)
         _run("ip", "-n", self.node, "link", "add", short, "type", "veth", "peer", "name", "eth0",

@@ -44,10 +44,14 @@ def probe(address: str, protocol: str, port: int, timeout: float = TIMEOUT) -> s
 
 def main() -> None:
     job = json.load(sys.stdin)
-    targets = [(t[0], t[1], int(t[2])) for t in job["targets"]]
+    targets: list[tuple[str, str, int]] = [(t[0], t[1], int(t[2])) for t in job["targets"]]
     timeout = float(job.get("timeout", TIMEOUT))
+
+    def one(target: tuple[str, str, int]) -> str:
+        return probe(target[0], target[1], target[2], timeout)
+
     with ThreadPoolExecutor(max_workers=min(128, max(1, len(targets)))) as pool:
-        results = list(pool.map(lambda t: probe(*t, timeout=timeout), targets))
+        results = list(pool.map(one, targets))
     json.dump(results, sys.stdout)
 
 
