@@ -25,12 +25,23 @@ pods + policies + rules, never with pairs. Drop, never reject: probes tell drops
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from podwall.engine import Engine
+from podwall.engine.classes import EndpointClasses
 from podwall.engine.evaluate import Evaluator
-from podwall.model import Direction, Endpoint, IPBlock, NetworkPolicy, PolicyPort, Protocol, Rule
+from podwall.model import (
+    Direction,
+    Endpoint,
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    PolicyPort,
+    Protocol,
+    Rule,
+)
 
 TABLE = "podwall"
 Network = ipaddress.IPv4Network
@@ -51,8 +62,19 @@ class Ruleset:
                 f"{self.set_elements} elements")
 
 
-def _ranges(networks: Iterable[Network]) -> list[str]:
-    return [str(n) for n in ipaddress.collapse_addresses(networks)]
+def _interval_elements(intervals: Iterable[tuple[int, int]]) -> list[str]:
+    """Merge integer address intervals; render as nft set elements (`a.b.c.d` or `a-b`)."""
+    merged: list[list[int]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [_ip(low) if low == high else f"{_ip(low)}-{_ip(high)}" for low, high in merged]
+
+
+def _ip(value: int) -> str:
+    return socket.inet_ntoa(value.to_bytes(4, "big"))
 
 
 def block_networks(block: IPBlock) -> list[Network]:
@@ -76,11 +98,17 @@ class _Builder:
         self.engine = engine
         self.evaluator: Evaluator = engine.evaluator
         self.cluster = engine.cluster
+        # Peers resolve through endpoint classes (one selector evaluation per class, not per pod).
+        self.classes = EndpointClasses(self.cluster)
+        self.members: list[list[Endpoint]] = [[] for _ in range(self.classes.size)]
+        for ep, cid in zip(self.cluster.endpoints, self.classes.class_of.tolist(), strict=True):
+            self.members[cid].append(ep)
         self.interfaces = interfaces
         self.sets: dict[tuple[str, tuple[str, ...]], str] = {}
         self.set_lines: list[str] = []
         self.elements = 0
         self.rules = 0
+        self.address_cache: dict[tuple[str | None, tuple[Peer, ...]], list[str]] = {}
 
     def named_set(self, kind: str, type_: str, elements: list[str], interval: bool) -> str:
         key = (type_, tuple(elements))
@@ -95,19 +123,39 @@ class _Builder:
         return name
 
     def peer_addresses(self, policy: NetworkPolicy, rule: Rule) -> list[str] | None:
-        """Source/destination addresses a rule's peers match; None = every address."""
+        """Source/destination addresses a rule's peers match; None = every address.
+
+        Integer intervals, merged: ipaddress objects are far too slow for thousands of pods.
+        """
         if not rule.peers:
             return None
-        nets: list[Network] = []
+        depends_on_namespace = any(p.ip_block is None and p.namespace_selector is None
+                                   for p in rule.peers)
+        key = (policy.namespace if depends_on_namespace else None, rule.peers)
+        hit = self.address_cache.get(key)
+        if hit is not None:
+            return hit
+        intervals: list[tuple[int, int]] = []
         for peer in rule.peers:
             if peer.ip_block is not None:
-                nets.extend(block_networks(peer.ip_block))
+                intervals.extend((int(n.network_address), int(n.broadcast_address))
+                                 for n in block_networks(peer.ip_block))
                 continue
-            for ep in self.cluster.endpoints:
-                if ep.ip is not None and ep.ip.version == 4 and \
-                        self.evaluator.peer_matches(policy, peer, ep):
-                    nets.append(ipaddress.ip_network(f"{ep.ip}/32"))  # type: ignore[arg-type]
-        return _ranges(nets)
+            for ep in self.peer_endpoints(policy, (peer,)):
+                if ep.ip is not None and ep.ip.version == 4:
+                    value = int(ep.ip)
+                    intervals.append((value, value))
+        hit = self.address_cache[key] = _interval_elements(intervals)
+        return hit
+
+    def peer_endpoints(self, policy: NetworkPolicy, peers: tuple[Peer, ...]) -> list[Endpoint]:
+        """Endpoints any of `peers` matches (every endpoint when there are no peers)."""
+        if not peers:
+            return list(self.cluster.endpoints)
+        ids: set[int] = set()
+        for peer in peers:
+            ids.update(self.classes.peer(policy.namespace, peer).tolist())
+        return [ep for cid in sorted(ids) for ep in self.members[cid]]
 
     def ports_for(self, ports: tuple[PolicyPort, ...],
                   destination: Endpoint | None) -> list[str] | None:
@@ -151,11 +199,8 @@ class _Builder:
         if rule.ports and self.has_named(rule.ports):
             # Named ports resolve on each destination pod: address . protocol . port elements.
             elements: list[str] = []
-            for ep in self.cluster.endpoints:
+            for ep in self.peer_endpoints(policy, rule.peers):
                 if ep.ip is None or ep.ip.version != 4:
-                    continue
-                if rule.peers and not any(self.evaluator.peer_matches(policy, p, ep)
-                                          for p in rule.peers):
                     continue
                 for element in self.ports_for(rule.ports, ep) or ():
                     elements.append(f"{ep.ip} . {element}")
