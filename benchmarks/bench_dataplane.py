@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Data plane benchmarks (root): ruleset compile + atomic apply, sizes, and per-packet cost.
+
+    sudo python benchmarks/bench_dataplane.py [--pods 10000] [--local 1000] [--seconds 5]
+
+1. A node with --local pods among --pods cluster pods (and pods/5 policies, from generate.py):
+   compile time, `nft -f` apply time (create, then replace), chains/rules/sets/elements.
+2. Two pods of that node whose traffic the policies allow on some TCP port, in network namespaces
+   routed through a node namespace: TCP throughput (iperf3) and new-connection rate, first with
+   no ruleset, then with the whole node ruleset loaded (their chains are the real ones).
+Everything is named pw-bench-* and removed at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+from bench_engine import ensure_input  # noqa: E402
+
+from podwall.dataplane import NftBackend, compile_ruleset  # noqa: E402
+from podwall.engine import Engine  # noqa: E402
+from podwall.manifests import load_cluster  # noqa: E402
+from podwall.model import PortQuery, Protocol  # noqa: E402
+
+NODE, A, B = "pw-bench-node", "pw-bench-a", "pw-bench-b"
+
+
+def sh(*args: str, check: bool = True) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=check).stdout
+
+
+def topology(ifa: str, ifb: str, ip_a: str, ip_b: str) -> None:
+    sh("ip", "netns", "add", NODE)
+    sh("ip", "netns", "exec", NODE, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    for ns, ifname, ip in ((A, ifa, ip_a), (B, ifb, ip_b)):
+        sh("ip", "netns", "add", ns)
+        sh("ip", "-n", NODE, "link", "add", ifname, "type", "veth", "peer", "name", "eth0",
+           "netns", ns)
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "-n", ns, "addr", "add", f"{ip}/32", "dev", "eth0")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        sh("ip", "-n", ns, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
+        sh("ip", "-n", ns, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+        sh("ip", "-n", NODE, "addr", "add", "169.254.1.1/32", "dev", ifname)
+        sh("ip", "-n", NODE, "link", "set", ifname, "up")
+        sh("ip", "-n", NODE, "route", "add", f"{ip}/32", "dev", ifname)
+
+
+def teardown() -> None:
+    for ns in (A, B, NODE):
+        for pid in sh("ip", "netns", "pids", ns, check=False).split():
+            subprocess.run(["kill", "-9", pid], check=False)
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def throughput(ip_b: str, port: int, seconds: int) -> float:
+    server = subprocess.Popen(["ip", "netns", "exec", B, "iperf3", "-s", "-1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        out = sh("ip", "netns", "exec", A, "iperf3", "-c", ip_b, "-p", str(port), "-t",
+                 str(seconds), "-J")
+        return float(json.loads(out)["end"]["sum_received"]["bits_per_second"]) / 1e9
+    finally:
+        server.kill()
+        server.wait()
+
+
+CONNECT_LOOP = """
+import socket, sys, time
+ip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+n, end = 0, time.monotonic() + seconds
+while time.monotonic() < end:
+    s = socket.create_connection((ip, port), timeout=1); s.close(); n += 1
+print(n / seconds)
+"""
+
+ACCEPT_LOOP = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(4096)
+while True:
+    c, _ = s.accept(); c.close()
+"""
+
+
+def connection_rate(ip_b: str, port: int, seconds: int) -> float:
+    server = subprocess.Popen(["ip", "netns", "exec", B, sys.executable, "-c", ACCEPT_LOOP,
+                               str(port)])
+    time.sleep(0.5)
+    try:
+        return float(sh("ip", "netns", "exec", A, sys.executable, "-c", CONNECT_LOOP, ip_b,
+                        str(port), str(seconds)))
+    finally:
+        server.kill()
+        server.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=10000)
+    parser.add_argument("--local", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    cluster = load_cluster([str(ensure_input(args.pods, "yaml"))], pod_cidr="10.0.0.0/8").cluster
+    engine = Engine(cluster)
+    local = list(cluster.endpoints[: args.local])
+    interfaces = {ep.key: f"p{i}" for i, ep in enumerate(local)}
+    started = time.perf_counter()
+    ruleset = compile_ruleset(engine, interfaces)
+    compile_s = time.perf_counter() - started
+    # Two local pods that the policies let talk over TCP, both isolated (the worst case: both
+    # chains are traversed), and a port to run the servers on.
+    pair = None
+    for a in local:
+        for b in local:
+            if a is b:
+                continue
+            for cp in b.ports:
+                if cp.protocol is Protocol.TCP and engine.check(a, b, PortQuery(Protocol.TCP, cp.port)).allowed:
+                    v = engine.check(a, b, PortQuery(Protocol.TCP, cp.port))
+                    if v.egress.isolated and v.ingress.isolated:
+                        pair = (a, b, cp.port)
+                        break
+            if pair:
+                break
+        if pair:
+            break
+    if pair is None:
+        print("no allowed, isolated TCP pair among the local pods", file=sys.stderr)
+        return 1
+    a, b, port = pair
+    teardown()
+    try:
+        topology(interfaces[a.key], interfaces[b.key], str(a.ip), str(b.ip))
+        backend = NftBackend(netns=NODE)
+        base_tp = throughput(str(b.ip), port, args.seconds)
+        base_cr = connection_rate(str(b.ip), port, args.seconds)
+        started = time.perf_counter()
+        backend.apply(ruleset)
+        apply_create = time.perf_counter() - started
+        started = time.perf_counter()
+        backend.apply(ruleset)
+        apply_replace = time.perf_counter() - started
+        rule_tp = throughput(str(b.ip), port, args.seconds)
+        rule_cr = connection_rate(str(b.ip), port, args.seconds)
+    finally:
+        teardown()
+    print(f"data plane benchmark: node with {len(local)} local pods of {len(cluster.endpoints)}, "
+          f"{len(cluster.policies)} policies; pair {a.key} -> {b.key} TCP/{port}")
+    print("| what | value |\n|---|---|")
+    print(f"| ruleset | {ruleset.summary()} |")
+    print(f"| compile | {compile_s:.3f} s |")
+    print(f"| nft apply (create / atomic replace) | {apply_create:.3f} s / {apply_replace:.3f} s |")
+    print(f"| compile + apply | {compile_s + apply_replace:.3f} s |")
+    print(f"| TCP throughput, no ruleset / ruleset | {base_tp:.2f} / {rule_tp:.2f} Gbit/s "
+          f"({100 * rule_tp / base_tp:.0f}%) |")
+    print(f"| new connections/s, no ruleset / ruleset | {base_cr:.0f} / {rule_cr:.0f} "
+          f"({100 * rule_cr / base_cr:.0f}%) |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
