@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +30,7 @@ from bench_engine import ensure_input  # noqa: E402
 from podwall.dataplane import NftBackend, compile_ruleset  # noqa: E402
 from podwall.engine import Engine  # noqa: E402
 from podwall.manifests import load_cluster  # noqa: E402
-from podwall.model import PortQuery, Protocol  # noqa: E402
+from podwall.model import Endpoint, PortQuery, Protocol  # noqa: E402
 
 NODE, A, B = "pw-bench-node", "pw-bench-a", "pw-bench-b"
 
@@ -105,6 +106,22 @@ def connection_rate(ip_b: str, port: int, seconds: int) -> float:
         server.wait()
 
 
+def _isolated_allowed_pairs(
+    engine: Engine, local: list[Endpoint]
+) -> Iterator[tuple[Endpoint, Endpoint, int]]:
+    """Pairs whose TCP traffic is allowed while both ends are isolated (both chains traversed)."""
+    for a in local:
+        for b in local:
+            if a is b:
+                continue
+            for cp in b.ports:
+                if cp.protocol is not Protocol.TCP:
+                    continue
+                verdict = engine.check(a, b, PortQuery(Protocol.TCP, cp.port))
+                if verdict.allowed and verdict.egress.isolated and verdict.ingress.isolated:
+                    yield a, b, cp.port
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=10000)
@@ -120,21 +137,7 @@ def main() -> int:
     compile_s = time.perf_counter() - started
     # Two local pods that the policies let talk over TCP, both isolated (the worst case: both
     # chains are traversed), and a port to run the servers on.
-    pair = None
-    for a in local:
-        for b in local:
-            if a is b:
-                continue
-            for cp in b.ports:
-                if cp.protocol is Protocol.TCP and engine.check(a, b, PortQuery(Protocol.TCP, cp.port)).allowed:
-                    v = engine.check(a, b, PortQuery(Protocol.TCP, cp.port))
-                    if v.egress.isolated and v.ingress.isolated:
-                        pair = (a, b, cp.port)
-                        break
-            if pair:
-                break
-        if pair:
-            break
+    pair = next(_isolated_allowed_pairs(engine, local), None)
     if pair is None:
         print("no allowed, isolated TCP pair among the local pods", file=sys.stderr)
         return 1
