@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from podwall.analysis.lint import CHECKS, LintConfig, lint
+from podwall.analysis.lint import CHECK_NAMES, CHECKS, Finding, LintConfig, lint
 from podwall.cli.main import cli
 from podwall.manifests import load_cluster
 from tests.golden import assert_golden
@@ -35,14 +36,20 @@ def ids(fixture: str, config: LintConfig | None = None) -> set[str]:
     return {f.id for f in lint(loaded.cluster, config)}
 
 
-@pytest.mark.parametrize("check", sorted(CHECKS))
-def test_check_fires_on_its_fixture(check: str) -> None:
-    assert check in ids(f"{check}-fires.yaml")
+def test_every_check_has_a_firing_and_a_quiet_fixture() -> None:
+    for check in CHECKS:
+        assert (FIXTURES / f"{check}-fires.yaml").exists()
+        assert (FIXTURES / f"{check}-quiet.yaml").exists()
 
 
-@pytest.mark.parametrize("check", sorted(CHECKS))
-def test_check_is_quiet_on_its_twin(check: str) -> None:
-    assert check not in ids(f"{check}-quiet.yaml")
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("PW*-fires*.yaml")))
+def test_check_fires_on_its_fixture(fixture: str) -> None:
+    assert fixture[:5] in ids(fixture)
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("PW*-quiet*.yaml")))
+def test_check_is_quiet_on_its_twin(fixture: str) -> None:
+    assert fixture[:5] not in ids(fixture)
 
 
 def test_annotation_silences_the_named_checks() -> None:
@@ -134,3 +141,80 @@ def test_config_file(tmp_path: Path) -> None:
     config.write_text("disable: PW001\n")
     code, _, err = run("lint", "examples/dns-forgotten", "--config", str(config))
     assert code == 2 and "--config" in err
+
+
+def findings(fixture: str, config: LintConfig | None = None) -> list[Finding]:
+    loaded = load_cluster([BASE, str(FIXTURES / fixture)], namespace="default")
+    return lint(loaded.cluster, config)
+
+
+def test_empty_list_is_named_for_what_it_is() -> None:
+    [found] = [f for f in findings("PW010-fires-empty-from.yaml") if f.id == "PW010"]
+    assert "'from: []' admits everything" in found.message
+
+
+def test_shadowing_across_policies_names_the_broader_rule() -> None:
+    [found] = [f for f in findings("PW011-fires-across-policies.yaml") if f.id == "PW011"]
+    assert found.object == "NetworkPolicy shop/db-allow"
+    assert "shop/allow-same-namespace ingress[0]" in found.message
+    assert found.severity == "info"
+
+
+def test_config_globs_and_wildcard_check() -> None:
+    every = LintConfig(ignore=(("*", "NetworkPolicy shop/*"),))
+    assert not [f for f in findings("PW004-fires.yaml", every) if f.object.startswith("Netw")]
+    namespaces = LintConfig.from_data({"ignore": [{"check": "PW005", "object": "Namespace s*"}]})
+    assert "PW005" not in {f.id for f in findings("PW005-fires.yaml", namespaces)}
+
+
+def test_annotation_star_silences_everything(tmp_path: Path) -> None:
+    text = (FIXTURES / "ignore-annotation.yaml").read_text().replace('"PW004, PW010"', '"*"')
+    policy = tmp_path / "p.yaml"
+    policy.write_text(text)
+    loaded = load_cluster([BASE, str(policy)], namespace="default")
+    assert not [f for f in lint(loaded.cluster) if f.object == "NetworkPolicy shop/db-allow"]
+
+
+def test_namespace_findings_point_at_a_workload_without_a_namespace_manifest(
+        tmp_path: Path) -> None:
+    pods = tmp_path / "pods.yaml"
+    pods.write_text("# no Namespace object\n---\napiVersion: v1\nkind: Pod\n"
+                    "metadata: {name: web, namespace: shop}\n"
+                    "spec: {containers: [{name: web, image: x}]}\n")
+    found = {f.id: f for f in lint(load_cluster([str(pods)]).cluster)}
+    assert (found["PW005"].file, found["PW005"].line) == (str(pods), 3)
+
+
+def test_sarif_rules_locations_and_fingerprints(tmp_path: Path) -> None:
+    from podwall.analysis.render.sarif import sarif_log
+
+    absolute = tmp_path / "with space.yaml"
+    absolute.write_text((FIXTURES / "PW004-fires.yaml").read_text())
+    loaded = load_cluster([BASE, str(absolute)], namespace="default")
+    log = sarif_log(lint(loaded.cluster))
+    schema = json.loads((ROOT / "tests" / "fixtures" / "sarif-2.1.0-subset.json").read_text())
+    jsonschema.validate(log, schema)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["name"] for r in rules] == [CHECK_NAMES[c] for c in sorted(CHECKS)]
+    results = log["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert absolute.as_uri() in uris and all(" " not in u for u in uris)
+    prints = [r["partialFingerprints"]["podwallFinding/v1"] for r in results]
+    assert len(set(prints)) == len(prints)
+    again = sarif_log(lint(load_cluster([BASE, str(absolute)], namespace="default").cluster))
+    assert [r["partialFingerprints"] for r in again["runs"][0]["results"]] == [
+        r["partialFingerprints"] for r in results]
+
+
+def test_sarif_schema_is_strict_about_unknown_properties() -> None:
+    schema = json.loads((ROOT / "tests" / "fixtures" / "sarif-2.1.0-subset.json").read_text())
+    log: dict[str, Any] = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
+                                                       "results": [{"message": {"text": "m"},
+                                                                    "level": "info"}]}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, schema)  # SARIF levels are none/note/warning/error
+    log["runs"][0]["results"][0]["level"] = "note"
+    jsonschema.validate(log, schema)
+    log["runs"][0]["results"][0]["severity"] = "note"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, schema)

@@ -65,6 +65,8 @@ def test_deny_all_egress() -> None:
 
 
 def test_a_pod_reaches_itself_even_under_deny_all() -> None:
+    # concepts/services-networking/network-policies: "exception: a pod cannot block access to
+    # itself". (The e2e suite ignores loopback, kubernetes#95879; the model follows the docs.)
     e = engine_for(policy("deny-all", "x", "podSelector: {}\npolicyTypes: [Ingress, Egress]"))
     r = Reachability("TCP/80")
     for pod in PODS:
@@ -113,6 +115,8 @@ egress:
 
 
 def test_policy_types_omitted_with_empty_egress_does_not_isolate_egress() -> None:
+    # The defaulting adds Egress only when the egress list is non-empty (len(spec.egress) != 0 in
+    # the API server's SetDefaults_NetworkPolicySpec): `egress: []` is "no egress rules".
     e = engine_for(policy("omitted", "x", "podSelector: {matchLabels: {pod: a}}\negress: []"))
     r = Reachability("TCP/80").expect_all_ingress("x/a", False)
     assert_matches(e, r)
@@ -265,7 +269,10 @@ def test_ingress_ports(ports: str, probe: str, allowed: bool) -> None:
     assert_matches(e, only(probe, {("x/b", "x/a")} if allowed else set(), ["x/a"]))
 
 
-def test_egress_named_port_resolves_on_the_destination_pod() -> None:
+def test_egress_named_port_limits_egress_to_every_destination() -> None:
+    # Every pod here names its TCP/80 serve-80-tcp, so this cannot tell the destination's naming
+    # from the source's: test_e2e_cases.test_egress_named_port_resolves_on_the_destination_not_
+    # the_source does, with a pod that names another number so.
     e = engine_for(policy("egress-named", "x", """
 podSelector: {matchLabels: {pod: a}}
 policyTypes: [Egress]

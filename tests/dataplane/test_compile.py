@@ -1,31 +1,92 @@
-"""The compiler, against the in-memory backend and (when present) `nft -c` for syntax."""
+"""The compiler, against the in-memory backend, golden rulesets and (as root) `nft -c`."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from podwall.dataplane import MemoryBackend, NftBackend, compile_ruleset
+from podwall.dataplane import MemoryBackend, NftBackend, Ruleset, compile_ruleset
 from podwall.dataplane.backend import transaction
-from podwall.dataplane.compile import block_networks
+from podwall.dataplane.compile import (
+    COMMENT_MAX,
+    LOG_PREFIX_MAX,
+    NAME_MAX,
+    block_networks,
+    counter_name,
+    nft_name,
+)
 from podwall.engine import Engine
-from podwall.errors import DataplaneError
+from podwall.errors import DataplaneError, QueryError
 from podwall.manifests import load_cluster
-from podwall.model import IPBlock
+from podwall.model import Direction, IPBlock
 from tests.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
 
 
-def compiled(example: str):  # type: ignore[no-untyped-def]
+def engine_of(text: str) -> Engine:
+    result = load_cluster(["-"], stdin_text=text)
+    errors = [str(d) for d in result.diagnostics if d.severity.name == "ERROR"]
+    assert not errors, errors
+    return Engine(result.cluster)
+
+
+def every_pod(engine: Engine) -> dict[str, str]:
+    return {ep.key: f"pw-p{i}" for i, ep in enumerate(engine.cluster.endpoints)}
+
+
+def compiled(example: str) -> Ruleset:
     engine = Engine(load_cluster([str(ROOT / "examples" / example)]).cluster)
-    interfaces = {ep.key: f"p{i}" for i, ep in enumerate(engine.cluster.endpoints)}
-    return compile_ruleset(engine, interfaces)
+    return compile_ruleset(engine, every_pod(engine))
+
+
+def chains(text: str) -> dict[str, list[str]]:
+    found = re.findall(r"^  chain (\S+) \{\n(.*?)\n  \}$", text, re.S | re.M)
+    return {name: [line.strip() for line in body.splitlines()
+                   if line.strip() and not line.strip().startswith("#")]
+            for name, body in found}
+
+
+def pod(name: str, ns: str, ip: str, labels: str = "{}", ports: str = "") -> str:
+    spec = f"spec:\n  containers:\n  - name: c\n    ports:\n{ports}" if ports else ""
+    return (f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, "
+            f"labels: {labels}}}\n{spec}status: {{podIP: '{ip}'}}\n")
+
+
+# A small case that touches every feature: dual stack, ipBlock with except (v4 and v6), named
+# ports (ingress and egress, TCP and UDP), endPort, a port without number, a rule without peers.
+FEATURES = "---\n".join([
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {team: blue}}\n",
+    pod("web", "a", "10.1.0.1", "{app: web}",
+        "    - {name: http, containerPort: 8080}\n    - {name: dns, containerPort: 53, "
+        "protocol: UDP}\n"),
+    pod("db", "a", "10.1.0.2", "{app: db}", "    - {name: http, containerPort: 9090}\n"),
+    pod("v6", "a", "fd00::2", "{app: v6}", "    - {name: http, containerPort: 80}\n"),
+    pod("other", "b", "10.2.0.1", "{app: web}"),
+    """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - podSelector: {}
+    - namespaceSelector: {matchLabels: {team: blue}}
+      podSelector: {matchLabels: {app: web}}
+    - ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.128/25]}
+    - ipBlock: {cidr: 'fd00::/64', except: ['fd00::/120']}
+    ports: [{port: http}, {port: 7000, endPort: 7010}, {protocol: UDP}]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: db}}}, {podSelector: {matchLabels: {app: v6}}}]
+    ports: [{port: http}, {protocol: UDP, port: dns}, {port: 5432}]
+  - ports: [{protocol: UDP, port: 53}]
+""",
+])
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -33,63 +94,184 @@ def test_golden_rulesets(example: str) -> None:
     assert_golden(f"dataplane/{example}.nft", compiled(example).text)
 
 
-@pytest.mark.skipif(shutil.which("nft") is None, reason="nft is not installed")
-@pytest.mark.parametrize("example", EXAMPLES)
-def test_nft_accepts_every_example(example: str) -> None:
-    try:
-        NftBackend().check(compiled(example))
-    except DataplaneError as exc:
-        if "Operation not permitted" in str(exc):
-            pytest.skip("nft -c needs CAP_NET_ADMIN here")
-        raise
+def test_golden_features() -> None:
+    engine = engine_of(FEATURES)
+    assert_golden("dataplane/features.nft", compile_ruleset(engine, every_pod(engine)).text)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("example", [*EXAMPLES, "features", "long-names"])
+def test_the_kernel_accepts_every_ruleset(example: str) -> None:
+    """`nft -c` (needs CAP_NET_ADMIN): the kernel's own parser and limits, nothing changed."""
+    if example == "features":
+        engine = engine_of(FEATURES)
+        ruleset = compile_ruleset(engine, every_pod(engine))
+    elif example == "long-names":
+        ruleset = long_names_ruleset()
+    else:
+        ruleset = compiled(example)
+    NftBackend().check(ruleset)
 
 
 def test_except_is_carved_out_exactly() -> None:
     block = IPBlock(ipaddress.ip_network("10.0.0.0/8"),
                     (ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("10.2.3.0/24")))
     nets = block_networks(block)
-    inside = [n for n in nets if ipaddress.ip_address("10.1.2.3") in n]
-    assert not inside
+    assert not [n for n in nets if ipaddress.ip_address("10.1.2.3") in n]
     assert any(ipaddress.ip_address("10.2.4.1") in n for n in nets)
     assert not any(ipaddress.ip_address("10.2.3.9") in n for n in nets)
-    total = sum(n.num_addresses for n in nets)
-    assert total == 2**24 - 2**16 - 2**8
+    assert sum(n.num_addresses for n in nets) == 2**24 - 2**16 - 2**8
+    six = IPBlock(ipaddress.ip_network("fd00::/64"), (ipaddress.ip_network("fd00::/120"),))
+    assert sum(n.num_addresses for n in block_networks(six)) == 2**64 - 2**8
+    # an except outside the cidr, or covering it, is handled too
+    outside = IPBlock(ipaddress.ip_network("10.0.0.0/24"), (ipaddress.ip_network("11.0.0.0/8"),))
+    assert block_networks(outside) == [ipaddress.ip_network("10.0.0.0/24")]
+    covering = IPBlock(ipaddress.ip_network("10.0.0.0/24"), (ipaddress.ip_network("10.0.0.0/16"),))
+    assert block_networks(covering) == []
 
 
-def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_counted_drop() -> None:
-    text = compiled("three-tier").text
-    assert "pod-0-" not in text  # kube-system/coredns: no policy selects it
-    for chain in re.findall(r"chain (pod-\d+-(?:in|out)) \{(.*?)\n  \}", text, re.S):
-        body = chain[1]
-        assert body.rstrip().endswith(f"counter name drop-{chain[0][4:]} drop")
-        assert "log prefix \"pw-drop" in body and "limit rate" in body
-        assert "reject" not in body
+def test_peer_sets_hold_exactly_the_matching_addresses() -> None:
+    engine = engine_of(FEATURES)
+    text = compile_ruleset(engine, every_pod(engine)).text
+    policy = chains(text)["policy-in/a/web"]
+    assert len(policy) == 4  # per IP version: numbers/ranges/any-UDP in one set, the named port
+    v4 = re.search(r"ip saddr @(\S+)", policy[0])
+    assert v4 is not None
+    elements = re.search(rf"set {v4.group(1)} \{{.*elements = \{{ (.*) \}} \}}", text)
+    assert elements is not None
+    # pods of a (own namespace) and web pods of blue namespaces, 192.0.2.0/25 (not the except)
+    assert elements.group(1) == "10.1.0.1-10.1.0.2, 192.0.2.0/25"
+    v6 = re.search(r"ip6 saddr @(\S+)", policy[-1])
+    assert v6 is not None
+    six = re.search(rf"set {v6.group(1)} \{{.*elements = \{{ (.*) \}} \}}", text)
+    assert six is not None and "fd00::100-fd00::ffff:ffff:ffff:ffff" in six.group(1)
+    assert "fd00::2," in six.group(1) or six.group(1).startswith("fd00::2")
 
 
-def test_egress_chains_return_so_ingress_is_still_checked() -> None:
-    text = compiled("three-tier").text
-    out_chains = re.findall(r"chain pod-\d+-out \{(.*?)\n  \}", text, re.S)
-    assert out_chains and all(" accept" not in c for c in out_chains)
-    assert "ct state established,related accept" in text.split("chain forward")[1]
+def test_named_ports_resolve_on_each_destination() -> None:
+    engine = engine_of(FEATURES)
+    text = compile_ruleset(engine, every_pod(engine)).text
+    assert ("set named4-tcp-http { type ipv4_addr . inet_proto . inet_service; comment "
+            in text)
+    assert "elements = { 10.1.0.1 . tcp . 8080, 10.1.0.2 . tcp . 9090 }" in text
+    assert "elements = { fd00::2 . tcp . 80 }" in text
+    assert "elements = { 10.1.0.1 . udp . 53 }" in text  # UDP/dns only where it is UDP
+    egress = chains(text)["policy-out/a/web"]
+    assert any("ip daddr @" in r and "ip daddr . meta l4proto . th dport @named4-tcp-http" in r
+               for r in egress)
+    assert any("ip6 daddr @" in r and "ip6 daddr . meta l4proto . th dport @named6-tcp-http" in r
+               for r in egress)
+    # never a v4 peer set with a v6 named-port set in one rule
+    assert not any("ip daddr @" in r and "ip6 daddr" in r for r in egress)
 
 
-def test_size_grows_with_pods_not_pairs() -> None:
-    def cluster_text(n: int) -> str:
-        pods = "".join(
-            f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: a, "
-            f"labels: {{app: a{i % 5}}}}}\n" for i in range(n))
-        pol = ("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-               "metadata: {name: p, namespace: a}\nspec:\n  podSelector: {}\n  ingress:\n"
-               "  - from: [{podSelector: {matchLabels: {app: a1}}}]\n")
-        return pods + pol
+def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop() -> None:
+    ruleset = compiled("three-tier")
+    found = chains(ruleset.text)
+    assert not [c for c in found if c.endswith("/kube-system/coredns")]
+    pod_chains = {name: body for name, body in found.items() if name.startswith("pod-")}
+    assert len(pod_chains) == 6
+    for name, body in pod_chains.items():
+        direction = "in" if name.startswith("pod-in/") else "out"
+        key = name.split("/", 1)[1]
+        assert body[-1] == f"counter name drop-{direction}/{key} drop"
+        assert body[-2].startswith("limit rate 5/second log prefix \"pw-drop " + key)
+        assert all(line.startswith("jump policy-") for line in body[:-2])
+    assert "reject" not in ruleset.text
+    assert {(c.pod, c.direction) for c in ruleset.counters} == {
+        (p, d) for p in ("shop/api", "shop/db", "shop/web") for d in Direction}
 
-    sizes = []
-    for n in (20, 40, 80):
-        engine = Engine(load_cluster(["-"], stdin_text=cluster_text(n)).cluster)
-        rs = compile_ruleset(engine, {ep.key: f"p{i}" for i, ep in enumerate(engine.cluster.endpoints)})
-        sizes.append(rs.rules + rs.set_elements)
-    # doubling pods roughly doubles the size (linear), it does not quadruple it
-    assert sizes[2] / sizes[1] < 2.5 and sizes[1] / sizes[0] < 2.5
+
+def test_base_chains_check_spoofing_then_conntrack_then_the_verdict_maps() -> None:
+    found = chains(compiled("three-tier").text)
+    egress, ingress = found["egress"], found["ingress"]
+    assert egress[0] == "type filter hook forward priority filter; policy accept;"
+    assert "!= @pod-sources4 counter name spoofed drop" in egress[1]
+    assert "!= @pod-sources6 counter name spoofed drop" in egress[2]
+    assert egress[3:] == ["ct state established,related accept", "ct state invalid drop",
+                          "iifname vmap @egress-by-if"]
+    assert ingress == ["type filter hook forward priority filter + 1; policy accept;",
+                       "ct state established,related accept", "ct state invalid drop",
+                       "oifname vmap @ingress-by-if"]
+    # policy chains admit with accept: it ends only the base chain it is in (egress), so the
+    # destination's ingress chain still decides
+    for name, body in found.items():
+        if name.startswith("policy-"):
+            assert all(" accept comment " in line or line.startswith("accept comment")
+                       for line in body)
+
+
+def test_only_local_pods_get_chains_but_peers_include_every_pod() -> None:
+    engine = Engine(load_cluster([str(ROOT / "examples/three-tier")]).cluster)
+    ruleset = compile_ruleset(engine, {"shop/db": "eth9"})
+    assert {c.pod for c in ruleset.counters} == {"shop/db"}
+    api = engine.cluster.endpoint("shop/api")
+    assert api is not None and str(api.ip) in ruleset.text  # the peer allowed into db
+    assert '"eth9" : jump pod-in/shop/db' in ruleset.text
+    with pytest.raises(QueryError, match="no endpoint shop/nope"):
+        compile_ruleset(engine, {"shop/nope": "eth1"})
+
+
+def _one_namespace(pods: int, rules: int, policies: int = 1) -> Ruleset:
+    docs = [pod(f"p{i}", "a", f"10.9.{i // 250}.{i % 250 + 1}", f"{{app: a{i % 5}}}",
+                "    - {name: http, containerPort: 80}\n") for i in range(pods)]
+    for k in range(policies):
+        body = "".join(f"  - from: [{{podSelector: {{matchLabels: {{app: a{r % 5}}}}}}}]\n"
+                       f"    ports: [{{port: {1000 + r}}}, {{port: http}}]\n"
+                       for r in range(rules))
+        docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    f"metadata: {{name: p{k}, namespace: a}}\nspec:\n  podSelector: {{}}\n"
+                    f"  ingress:\n{body}")
+    engine = engine_of("---\n".join(docs))
+    return compile_ruleset(engine, every_pod(engine))
+
+
+def test_size_grows_with_pods_plus_policies_plus_rules_never_pairs() -> None:
+    def size(r: Ruleset) -> int:
+        return r.rules + r.set_elements
+
+    # doubling the pods doubles the size at most (a set of peers grows, pods get chains)
+    small, double = size(_one_namespace(40, 3)), size(_one_namespace(80, 3))
+    assert double <= 2.1 * small
+    # ten times the rules of a policy that selects all 80 pods: the rules are compiled once
+    # (in the policy's chain), not once per pod
+    few, many = _one_namespace(80, 1), _one_namespace(80, 10)
+    assert many.rules - few.rules == 9 * 2  # 2 nft rules per policy rule (numeric, named)
+    # a second policy selecting every pod adds its rules once and one jump per pod
+    two = _one_namespace(80, 10, policies=2)
+    assert two.rules - many.rules == 10 * 2 + 80
+
+
+def long_names_ruleset() -> Ruleset:
+    ns, name = "n" * 63, "p" * 253
+    docs = [
+        pod(name, ns, "10.3.0.1", "{app: x}", "    - {name: abcdefghijklmno, containerPort: 80}\n"),
+        pod("q" * 250, ns, "10.3.0.2", "{app: y}"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        f"metadata: {{name: {'l' * 253}, namespace: {ns}}}\nspec:\n  podSelector: {{}}\n"
+        "  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports: [{port: abcdefghijklmno}]\n"
+        "  egress:\n  - to: [{podSelector: {matchLabels: {app: x}}}]\n",
+    ]
+    engine = engine_of("---\n".join(docs))
+    return compile_ruleset(engine, every_pod(engine))
+
+
+def test_long_names_fit_the_kernel_limits_and_stay_unique() -> None:
+    text = long_names_ruleset().text
+    for prefix in re.findall(r'log prefix ("[^"]*")', text):
+        assert len(prefix.encode()) - 2 <= LOG_PREFIX_MAX
+    for comment in re.findall(r'comment ("[^"]*")', text):
+        assert len(comment.encode()) - 2 <= COMMENT_MAX
+    names = re.findall(r"^  (?:chain|counter|set|map) (\S+)", text, re.M)
+    assert len(names) == len(set(names))
+    assert all(len(n) <= NAME_MAX for n in names)
+    assert nft_name("pod-in/", "a/b") == "pod-in/a/b"
+    assert nft_name("pod-in/", "x" * 300) != nft_name("pod-in/", "x" * 299 + "y")
+    assert counter_name("shop/web", Direction.EGRESS) == "drop-out/shop/web"
+
+
+def test_compiling_is_deterministic() -> None:
+    assert compiled("three-tier").text == compiled("three-tier").text
 
 
 def test_memory_backend_keeps_the_previous_ruleset_when_an_apply_fails() -> None:
@@ -97,11 +279,18 @@ def test_memory_backend_keeps_the_previous_ruleset_when_an_apply_fails() -> None
     first = compiled("three-tier")
     backend.apply(first)
     backend.fail_next = "syntax error"
-    with pytest.raises(DataplaneError, match="syntax error"):
+    with pytest.raises(DataplaneError, match=r"previous ruleset is still in place.*syntax error"):
         backend.apply(compiled("three-tier-v2"))
     assert backend.current == first.text
+    assert set(backend.counters()) == {"spoofed"} | {c.name for c in first.counters}
+    with pytest.raises(DataplaneError):
+        backend.apply(Ruleset("table inet podwall {\n", 0, 0, 0, 0))
+    assert backend.current == first.text
+    backend.remove()
+    assert backend.current is None and backend.counters() == {}
 
 
 def test_the_transaction_replaces_the_whole_table() -> None:
     text = transaction(compiled("three-tier"))
-    assert text.startswith("add table inet podwall\ndelete table inet podwall\ntable inet podwall {")
+    assert text.startswith("add table inet podwall\ndelete table inet podwall\n"
+                           "table inet podwall {")

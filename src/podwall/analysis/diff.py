@@ -1,16 +1,29 @@
 """What changes between two inputs: connections gained and lost, with the rules behind them.
 
-Computed on endpoint classes, never pair by pair over both full matrices: endpoints present in
-both inputs fall into joint classes (distinct pairs of old class and new class); per port the
-class-level verdicts of both sides are compared with numpy over the joint classes, and only the
-changed joint class pairs are expanded to endpoints. Reasons come from `Engine.check` on one
-representative pair per changed joint class pair and port.
+Everything is computed on endpoint classes, never on endpoint pairs:
+
+1. Endpoints present in both inputs fall into *joint classes*: distinct pairs (class in OLD,
+   class in NEW). Members of a joint class are indistinguishable to both inputs' policies.
+2. Per port, the class-level verdicts of both inputs are gathered over the joint classes (bit
+   rows of `PortVerdicts`, in blocks of source classes) and compared with numpy. What differs is
+   a list of (source class, destination class, port) triples.
+3. Reasons come from the scalar evaluator (`Engine.check`'s two halves) on one representative
+   endpoint pair. A side's verdict depends only on the subject's selecting policies (and, for
+   ingress, its container ports), the other end's class and the port, so evaluations are
+   memoised on that key, and triples are mapped to reasons with vectorised interning: Python work
+   grows with the number of distinct keys, not with the number of changed pairs.
+4. Lines are formed from (joint class, joint class) groups and collapsed: a namespace whose
+   endpoints all change alike is `ns/*`; part of one is a name glob (`ns/api-7d9f-*`) when that
+   glob names exactly those endpoints, else a brace list (`ns/{a,b}`) or the names one by one.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,20 +31,22 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.engine import Engine, RuleRef, default_ports
-from podwall.engine.classes import IntArray
-from podwall.engine.matrix import MatrixComputer
-from podwall.engine.verdict import DirectionVerdict, Verdict
-from podwall.model import Cluster, PortQuery
+from podwall.engine.classes import BoolArray, IntArray
+from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
+from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
 
 ADDED, REMOVED = "added", "removed"
+_BLOCK_CELLS = 1 << 22  # class pairs compared at once (bounds memory: a few bytes per cell)
+_BRACE_LIMIT = 6  # up to this many names are listed as `ns/{a,b,c}` rather than line by line
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionChange:
     """Connections from `src` to `dst` on `ports` that appear (`added`) or disappear.
 
-    `src`/`dst` are `ns/name`, or `ns/*` when every endpoint of the namespace changes alike.
-    `count` is the number of endpoint pairs times ports it stands for.
+    `src`/`dst` name endpoints: `ns/name`, `ns/*` (every endpoint of the namespace that both
+    inputs have), `ns/prefix*` (exactly the endpoints whose names start so) or `ns/{a,b}`.
+    A pod never counts as connecting to itself. `count` is endpoint pairs times ports.
     """
 
     change: str
@@ -54,16 +69,20 @@ class ConnectionChange:
 
 @dataclass(frozen=True, slots=True)
 class EndpointChange:
-    """An endpoint only one side has, with how many endpoints it reaches / is reached by there."""
+    """Endpoints only one input has (`count` of them, named like a `ConnectionChange` end).
+
+    `reaches`/`reached_by` are per endpoint, over that input's endpoints and the examined ports.
+    """
 
     change: str
     endpoint: str
     reaches: int
     reached_by: int
+    count: int = 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"change": self.change, "endpoint": self.endpoint, "reaches": self.reaches,
-                "reachedBy": self.reached_by}
+        return {"change": self.change, "endpoint": self.endpoint, "endpoints": self.count,
+                "reaches": self.reaches, "reachedBy": self.reached_by}
 
 
 @dataclass(frozen=True)
@@ -79,19 +98,26 @@ class Diff:
     def empty(self) -> bool:
         return not self.endpoints and not self.changes
 
+    @property
+    def endpoints_added(self) -> int:
+        return sum(e.count for e in self.endpoints if e.change == ADDED)
+
+    @property
+    def endpoints_removed(self) -> int:
+        return sum(e.count for e in self.endpoints if e.change == REMOVED)
+
     def has(self, which: str) -> bool:
         """`added`, `removed` or `any`: whether such changes exist (for `--fail-on`)."""
-        gained = self.added > 0 or any(e.change == ADDED for e in self.endpoints)
-        lost = self.removed > 0 or any(e.change == REMOVED for e in self.endpoints)
+        gained = self.added > 0 or self.endpoints_added > 0
+        lost = self.removed > 0 or self.endpoints_removed > 0
         return {"added": gained, "removed": lost}.get(which, gained or lost)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ports": [str(p) for p in self.ports],
             "summary": {"connectionsAdded": self.added, "connectionsRemoved": self.removed,
-                        "endpointsAdded": sum(1 for e in self.endpoints if e.change == ADDED),
-                        "endpointsRemoved": sum(1 for e in self.endpoints
-                                                if e.change == REMOVED)},
+                        "endpointsAdded": self.endpoints_added,
+                        "endpointsRemoved": self.endpoints_removed},
             "endpoints": [e.to_json() for e in self.endpoints],
             "changes": [c.to_json() for c in self.changes],
         }
@@ -99,57 +125,414 @@ class Diff:
 
 def diff_clusters(old: Cluster, new: Cluster,
                   ports: Sequence[PortQuery] | None = None) -> Diff:
+    """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
+    on `ports` (default: every port either input names)."""
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
         key=lambda p: (p.protocol.value, p.port)))
-    old_mc, new_mc = MatrixComputer(old), MatrixComputer(new)
-    old_index = {ep.key: i for i, ep in enumerate(old.endpoints)}
-    new_index = {ep.key: i for i, ep in enumerate(new.endpoints)}
-    common = [k for k in old_index if k in new_index]  # sorted: endpoints are sorted
-    endpoints = _endpoint_changes(old, new, old_mc, new_mc, old_index, new_index, chosen)
-
-    # joint classes: distinct (old class, new class) pairs among common endpoints
-    joint_index: dict[tuple[int, int], int] = {}
-    members: list[list[str]] = []
-    for key in common:
-        pair = (int(old_mc.classes.class_of[old_index[key]]),
-                int(new_mc.classes.class_of[new_index[key]]))
-        jid = joint_index.get(pair)
-        if jid is None:
-            jid = joint_index[pair] = len(members)
-            members.append([])
-        members[jid].append(key)
-    old_ids: IntArray = np.array([p[0] for p in joint_index], dtype=np.int64)
-    new_ids: IntArray = np.array([p[1] for p in joint_index], dtype=np.int64)
-
-    old_engine, new_engine = Engine(old), Engine(new)
-    explainer = _Explainer(old, new, old_engine, new_engine)
-    # (sign, src, dst, reason, rules) -> ports
-    raw: dict[tuple[str, str, str, str, tuple[RuleRef, ...]], set[PortQuery]] = defaultdict(set)
-    totals = {ADDED: 0, REMOVED: 0}
-    if len(members):
-        for port in chosen:
-            before = old_mc.verdicts(port).dense(old_ids)
-            after = new_mc.verdicts(port).dense(new_ids)
-            for change, mask in ((ADDED, after & ~before), (REMOVED, before & ~after)):
-                for js, jd in zip(*np.nonzero(mask), strict=True):
-                    pairs = [(s, d) for s in members[int(js)] for d in members[int(jd)]
-                             if s != d]
-                    if not pairs:
-                        continue
-                    reason, rules = explainer.reason(change, pairs[0][0], pairs[0][1], port)
-                    totals[change] += len(pairs)
-                    for s, d in pairs:
-                        raw[(change, s, d, reason, rules)].add(port)
-    changes = _collapse(raw, common)
-    return Diff(chosen, endpoints, changes, totals[ADDED], totals[REMOVED], len(members))
+    return _Differ(old, new, chosen).run()
 
 
-class _Explainer:
-    def __init__(self, old: Cluster, new: Cluster, old_engine: Engine, new_engine: Engine) -> None:
-        self.old_policies = {p.key: p for p in old.policies}
-        self.new_policies = {p.key: p for p in new.policies}
-        self.old_engine, self.new_engine = old_engine, new_engine
+# -- bit rows -> class-level verdicts ---------------------------------------------------------
+
+
+def _bits(table: RowTable, columns: IntArray) -> BoolArray:
+    """Bits `columns` of every row of a bit-packed table: shape (rows, len(columns))."""
+    byte = table.packed[:, columns >> 3]
+    shift = (7 - (columns & 7)).astype(np.uint8)
+    result: BoolArray = ((byte >> shift) & 1).astype(np.bool_)
+    return result
+
+
+def _sides(verdicts: PortVerdicts, srcs: IntArray,
+           dsts: IntArray) -> tuple[BoolArray, BoolArray]:
+    """(egress at the source allows, ingress at the destination allows), each (srcs, dsts).
+
+    Unpacks only the rows of the shorter list, and gathers single bits for the other one.
+    """
+    if len(srcs) <= len(dsts):
+        egress = verdicts.egress.rows_for(srcs)[:, dsts]
+        ingress = _bits(verdicts.ingress, srcs)[verdicts.ingress.of[dsts]].T
+    else:
+        egress = _bits(verdicts.egress, dsts)[verdicts.egress.of[srcs]]
+        ingress = verdicts.ingress.rows_for(dsts)[:, srcs].T
+    return egress, ingress
+
+
+def _intern(columns: Sequence[IntArray]) -> IntArray:
+    """Dense ids (0..k-1) of the distinct rows of integer columns of equal length, vectorised."""
+    ids = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for column in columns:
+        values, inverse = np.unique(column, return_inverse=True)
+        combined = ids * len(values) + inverse.astype(np.int64)
+        _, ids = np.unique(combined, return_inverse=True)
+        ids = ids.astype(np.int64)
+    return ids
+
+
+# -- one input ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    """One side of the diff: its cluster, compiled matrix, scalar engine and profile tables."""
+
+    cluster: Cluster
+    computer: MatrixComputer
+    engine: Engine
+    index: dict[str, int]
+    policies: dict[str, NetworkPolicy]
+    profiles: dict[Direction, dict[tuple[Any, ...], int]] = field(default_factory=dict)
+    isolators: dict[Direction, list[tuple[str, ...]]] = field(default_factory=dict)
+
+    @staticmethod
+    def of(cluster: Cluster) -> _Input:
+        return _Input(cluster, MatrixComputer(cluster), Engine(cluster),
+                      {ep.key: i for i, ep in enumerate(cluster.endpoints)},
+                      {p.key: p for p in cluster.policies},
+                      {d: {} for d in Direction}, {d: [] for d in Direction})
+
+    def profile(self, endpoint: Endpoint, direction: Direction) -> int:
+        """Id of what decides `direction` at `endpoint` besides the other end: the selecting
+        policies and, for ingress, the container ports (named ports resolve there)."""
+        policies = tuple(p.key for p in self.engine.selecting(endpoint, direction))
+        key: tuple[Any, ...] = (policies, endpoint.ports if direction is Direction.INGRESS else ())
+        found = self.profiles[direction].get(key)
+        if found is None:
+            found = self.profiles[direction][key] = len(self.isolators[direction])
+            self.isolators[direction].append(policies)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One end of an output line: a label and the joint classes it stands for."""
+
+    label: str
+    joints: tuple[int, ...]
+    single: int | None  # the joint class when the item is exactly one endpoint
+
+
+class _Differ:
+    def __init__(self, old: Cluster, new: Cluster, ports: tuple[PortQuery, ...]) -> None:
+        self.ports = ports
+        self.old, self.new = _Input.of(old), _Input.of(new)
+        common = [ep.key for ep in old.endpoints if ep.key in self.new.index]
+        self.common = common
+        old_pos = np.fromiter((self.old.index[k] for k in common), np.int64, len(common))
+        new_pos = np.fromiter((self.new.index[k] for k in common), np.int64, len(common))
+        old_cls = self.old.computer.classes.class_of[old_pos]
+        new_cls = self.new.computer.classes.class_of[new_pos]
+        combined = old_cls * max(self.new.computer.classes.size, 1) + new_cls
+        _, first, joint_of = np.unique(combined, return_index=True, return_inverse=True)
+        joint_of = joint_of.astype(np.int64)
+        order = np.argsort(joint_of, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(joint_of[order]) != 0, True])
+        self.members: list[IntArray] = ([order[a:b] for a, b in itertools.pairwise(bounds)]
+                                        if len(common) else [])
+        self.size = np.array([len(m) for m in self.members], dtype=np.int64)
+        self.old_ids = old_cls[first].astype(np.int64)
+        self.new_ids = new_cls[first].astype(np.int64)
+        self.old_pos, self.new_pos = old_pos, new_pos
+        # names, namespaces and name lookups for collapsing
+        self.ns_of_common = [k.split("/", 1)[0] for k in common]
+        self.name_of_common = [k.split("/", 1)[1] for k in common]
+        self.ns_names: dict[str, list[str]] = defaultdict(list)
+        for ns, name in zip(self.ns_of_common, self.name_of_common, strict=True):
+            self.ns_names[ns].append(name)
+        for names in self.ns_names.values():
+            names.sort()
+        self.joint_ns = [self.ns_of_common[int(m[0])] for m in self.members]
+        self._names: dict[int, list[str]] = {}
+        self._described: dict[tuple[tuple[int, ...], int | None], list[_Item]] = {}
+
+    # -- representatives --------------------------------------------------------------------
+    def rep(self, side: _Input, joint: int, second: bool = False) -> Endpoint:
+        members = self.members[joint]
+        i = int(members[1 if second and len(members) > 1 else 0])
+        pos = self.old_pos if side is self.old else self.new_pos
+        return side.cluster.endpoints[int(pos[i])]
+
+    def pair(self, side: _Input, js: int, jd: int) -> tuple[Endpoint, Endpoint]:
+        return self.rep(side, js), self.rep(side, jd, second=js == jd)
+
+    # -- the comparison ----------------------------------------------------------------------
+    def run(self) -> Diff:
+        joints = len(self.members)
+        triples: list[tuple[IntArray, ...]] = []
+        endpoint_reach = _EndpointReach(self)
+        for pi, port in enumerate(self.ports):
+            before_v, after_v = self.old.computer.verdicts(port), self.new.computer.verdicts(port)
+            endpoint_reach.add(before_v, after_v)
+            if not joints:
+                continue
+            step = max(1, _BLOCK_CELLS // joints)
+            for start in range(0, joints, step):
+                rows = np.arange(start, min(start + step, joints), dtype=np.int64)
+                eg_before, in_before = _sides(before_v, self.old_ids[rows], self.old_ids)
+                eg_after, in_after = _sides(after_v, self.new_ids[rows], self.new_ids)
+                after = eg_after & in_after
+                changed = (eg_before & in_before) != after
+                s, d = np.nonzero(changed)
+                s = s.astype(np.int64)
+                d = d.astype(np.int64)
+                keep = ~((s + start == d) & (self.size[d] < 2))  # a pod and itself
+                s, d = s[keep], d[keep]
+                if not len(s):
+                    continue
+                triples.append((s + start, d, np.full(len(s), pi, dtype=np.int64),
+                                after[s, d], eg_after[s, d], in_after[s, d]))
+        if triples:
+            js, jd, port_ix, added, eg_new, in_new = (np.concatenate(parts)
+                                                       for parts in zip(*triples, strict=True))
+        else:
+            js = jd = port_ix = np.zeros(0, dtype=np.int64)
+            added = eg_new = in_new = np.zeros(0, dtype=np.bool_)
+        reasons, reason_of = _Reasons(self).assign(js, jd, port_ix, added, eg_new, in_new)
+        pairs = self.size[js] * self.size[jd] - np.where(js == jd, self.size[js], 0)
+        totals = {ADDED: int(pairs[added].sum()), REMOVED: int(pairs[~added].sum())}
+        changes = self.collapse(js, jd, port_ix, added, reason_of, reasons)
+        return Diff(self.ports, endpoint_reach.changes(), changes, totals[ADDED],
+                    totals[REMOVED], joints)
+
+    # -- lines -------------------------------------------------------------------------------
+    def collapse(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
+                 reason_of: IntArray, reasons: list[tuple[str, tuple[RuleRef, ...]]]
+                 ) -> tuple[ConnectionChange, ...]:
+        if not len(js):
+            return ()
+        sign = (~added).astype(np.int64)  # 0 added, 1 removed
+        order = np.lexsort((port_ix, reason_of, jd, js, sign))
+        keys = np.stack([sign, js, jd, reason_of], axis=1)[order]
+        starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+        ends = np.r_[starts[1:], len(order)]
+        ports_sorted = port_ix[order]
+        # stage 1: per destination class, the source classes that change alike
+        by_dst: dict[tuple[int, int, tuple[int, ...], int], list[int]] = defaultdict(list)
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            sg, s, d, r = (int(v) for v in keys[a])
+            by_dst[(sg, d, tuple(ports_sorted[a:b].tolist()), r)].append(s)
+        # stage 2: per source item, the destination classes
+        by_src: dict[tuple[int, str, tuple[int, ...], int],
+                     list[tuple[int, _Item]]] = defaultdict(list)
+        for (sg, d, port_key, r), sources in by_dst.items():
+            other = d if self.size[d] == 1 else None
+            for item in self.describe(sources, other):
+                by_src[(sg, item.label, port_key, r)].append((d, item))
+        out: list[ConnectionChange] = []
+        for (sg, _label, port_key, r), entries in by_src.items():
+            src_item = entries[0][1]
+            dsts = [d for d, _ in entries]
+            sources_for = {d: item.joints for d, item in entries}
+            for dst_item in self.describe(dsts, src_item.single):
+                count = sum(self.pairs(s, d) for d in dst_item.joints for s in sources_for[d])
+                reason, rules = reasons[r]
+                out.append(ConnectionChange(
+                    ADDED if sg == 0 else REMOVED, src_item.label, dst_item.label,
+                    tuple(self.ports[p] for p in port_key), reason, rules,
+                    count * len(port_key)))
+        out.sort(key=lambda c: (c.change != ADDED, _order(c.src), _order(c.dst), c.ports,
+                                c.reason))
+        return tuple(out)
+
+    def pairs(self, s: int, d: int) -> int:
+        size_s, size_d = int(self.size[s]), int(self.size[d])
+        return size_s * size_d - (size_s if s == d else 0)
+
+    def describe(self, joints: Sequence[int], other: int | None) -> list[_Item]:
+        """Name a set of joint classes as few line ends as is exact (see the module doc).
+
+        `other` is the single endpoint at the other end of the line, if it is one: the pair with
+        itself does not exist, so a set missing only `other` still covers its namespace.
+        Memoised: the same sets recur for many lines.
+        """
+        key = (tuple(sorted(joints)), other)
+        found = self._described.get(key)
+        if found is None:
+            found = self._described[key] = self._describe(key[0], other)
+        return found
+
+    def _describe(self, joints: tuple[int, ...], other: int | None) -> list[_Item]:
+        by_ns: dict[str, list[int]] = defaultdict(list)
+        for j in joints:
+            by_ns[self.joint_ns[j]].append(j)
+        other_ns = self.joint_ns[other] if other is not None else None
+        items: list[_Item] = []
+        for ns, group in sorted(by_ns.items()):
+            extra = (self.names(other)[0]
+                     if other is not None and other_ns == ns and other not in group else None)
+            count = int(sum(int(self.size[j]) for j in group))
+            everyone = self.ns_names[ns]
+            if count >= 2 and count + (extra is not None) == len(everyone):
+                items.append(_Item(f"{ns}/*", tuple(group), None))
+                continue
+            prefix = _common_prefix([self.prefix(j) for j in group])
+            label = _label(ns, count, prefix, functools.partial(self.union_names, group),
+                           everyone, extra)
+            if label is not None:
+                items.append(_Item(label, tuple(group), group[0] if count == 1 else None))
+                continue
+            for j in group:
+                names = self.names(j)
+                label = _label(ns, len(names), self.prefix(j), functools.partial(list, names),
+                               everyone, extra, force=True)
+                assert label is not None
+                items.append(_Item(label, (j,), j if len(names) == 1 else None))
+        return items
+
+    def names(self, joint: int) -> list[str]:
+        """Sorted names (without namespace) of a joint class's members."""
+        found = self._names.get(joint)
+        if found is None:
+            found = self._names[joint] = sorted(
+                self.name_of_common[int(i)] for i in self.members[joint])
+        return found
+
+    def union_names(self, joints: Sequence[int]) -> list[str]:
+        return sorted(name for j in joints for name in self.names(j))
+
+    def prefix(self, joint: int) -> str:
+        names = self.names(joint)
+        return _common_prefix((names[0], names[-1]))
+
+
+def _order(label: str) -> tuple[str, str]:
+    """Sort `ns/name` labels by namespace, then name (`a/x` before `a-b/x`)."""
+    ns, _, rest = label.partition("/")
+    return ns, rest
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    """The longest common prefix (of the lexicographically first and last is enough)."""
+    first, last = min(texts), max(texts)
+    n = 0
+    limit = min(len(first), len(last))
+    while n < limit and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def _label(ns: str, count: int, prefix: str, names: Callable[[], Sequence[str]],
+           everyone: Sequence[str], extra: str | None, force: bool = False) -> str | None:
+    """`ns/name` for one; `ns/prefix*` when exactly these (and `extra`) among `everyone` (sorted)
+    start with `prefix`; `ns/{a,b}` when few (or forced); else None."""
+    if count == 1:
+        return f"{ns}/{names()[0]}"
+    if prefix:
+        lo = bisect.bisect_left(everyone, prefix)
+        hi = bisect.bisect_left(everyone, prefix + "\U0010ffff")
+        if hi - lo == count + (1 if extra is not None and extra.startswith(prefix) else 0):
+            return f"{ns}/{prefix}*"
+    if force or count <= _BRACE_LIMIT:
+        return f"{ns}/{{{','.join(names())}}}"
+    return None
+
+
+# -- reasons -----------------------------------------------------------------------------------
+
+
+class _Reasons:
+    """Reasons for triples (source joint class, destination joint class, port).
+
+    A side's verdict (egress at the source, ingress at the destination, in OLD or NEW) is a
+    function of the subject's profile, the other end's class in that input and the port; the
+    reason is a function of the four side verdicts. Both are interned with numpy, and each
+    distinct side verdict is evaluated once with the scalar evaluator.
+    """
+
+    def __init__(self, differ: _Differ) -> None:
+        self.d = differ
+
+    def profiles(self, side: _Input, direction: Direction) -> IntArray:
+        return np.fromiter((side.profile(self.d.rep(side, j), direction)
+                            for j in range(len(self.d.members))), np.int64, len(self.d.members))
+
+    def assign(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
+               eg_new: BoolArray, in_new: BoolArray
+               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+        d = self.d
+        if not len(js):
+            return [], np.zeros(0, dtype=np.int64)
+        old, new = d.old, d.new
+        egress, ingress = Direction.EGRESS, Direction.INGRESS
+        p_eo = self.profiles(old, egress)[js]
+        p_io = self.profiles(old, ingress)[jd]
+        p_en = self.profiles(new, egress)[js]
+        p_in = self.profiles(new, ingress)[jd]
+
+        def isolated(side: _Input, direction: Direction, ids: IntArray) -> BoolArray:
+            flags = np.array([bool(x) for x in side.isolators[direction]], dtype=np.bool_)
+            result: BoolArray = flags[ids]
+            return result
+
+        removed = ~added
+        # which side verdicts a reason needs beyond the isolating policies
+        need = {
+            "eo": removed & ~eg_new & isolated(old, egress, p_eo),
+            "io": removed & ~in_new & isolated(old, ingress, p_io),
+            "en": added & isolated(new, egress, p_en),
+            "in": added & isolated(new, ingress, p_in),
+        }
+        sides: dict[str, tuple[_Input, Direction, IntArray, IntArray]] = {
+            "eo": (old, egress, p_eo, d.old_ids[jd]), "io": (old, ingress, p_io, d.old_ids[js]),
+            "en": (new, egress, p_en, d.new_ids[jd]), "in": (new, ingress, p_in, d.new_ids[js]),
+        }
+        admitted: list[tuple[RuleRef, ...]] = [()]
+        admitted_ids: dict[tuple[RuleRef, ...], int] = {(): 0}
+        content = {}
+        for name, (side, direction, profile, other_cls) in sides.items():
+            ids = np.zeros(len(js), dtype=np.int64)
+            rows = np.flatnonzero(need[name])
+            if len(rows):
+                keys = _intern([profile[rows], other_cls[rows], port_ix[rows]])
+                _, firsts = np.unique(keys, return_index=True)
+                values = np.zeros(len(firsts), dtype=np.int64)
+                for k, t in enumerate(firsts.tolist()):
+                    refs = self.evaluate(side, direction, int(js[rows[t]]), int(jd[rows[t]]),
+                                         self.d.ports[int(port_ix[rows[t]])])
+                    values[k] = admitted_ids.setdefault(refs, len(admitted))
+                    if values[k] == len(admitted):
+                        admitted.append(refs)
+                ids[rows] = values[keys]
+            content[name] = ids
+        reason_of = _intern([added.astype(np.int64), eg_new.astype(np.int64),
+                             in_new.astype(np.int64), p_eo, p_io, p_en, p_in,
+                             content["eo"], content["io"], content["en"], content["in"]])
+        _, firsts = np.unique(reason_of, return_index=True)
+        words = _Words(d.old.policies, d.new.policies)
+        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
+        for t in firsts.tolist():
+            if added[t]:
+                reasons.append(words.added(
+                    old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
+                    new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
+                    admitted[content["en"][t]], admitted[content["in"][t]]))
+            else:
+                reasons.append(words.removed(
+                    old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
+                    new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
+                    bool(eg_new[t]), bool(in_new[t]),
+                    admitted[content["eo"][t]], admitted[content["io"][t]]))
+        return reasons, reason_of
+
+    def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
+                 port: PortQuery) -> tuple[RuleRef, ...]:
+        """The rules of one side that admit the representative pair (the scalar check's half)."""
+        src, dst = self.d.pair(side, js, jd)
+        evaluator = side.engine.evaluator
+        if direction is Direction.EGRESS:
+            verdict = evaluator.direction_verdict(direction, src, dst, port, dst)
+        else:
+            verdict = evaluator.direction_verdict(direction, dst, src, port, dst)
+        return verdict.admitted_by
+
+
+class _Words:
+    """Reason sentences from side verdicts; what became of each policy (removed/changed)."""
+
+    def __init__(self, old_policies: dict[str, NetworkPolicy],
+                 new_policies: dict[str, NetworkPolicy]) -> None:
+        self.old_policies, self.new_policies = old_policies, new_policies
 
     def fate(self, key: str) -> str:
         """What NEW did to a policy of OLD."""
@@ -165,37 +548,34 @@ class _Explainer:
             return "added"
         return "changed" if before != self.new_policies.get(key) else "unchanged"
 
-    def reason(self, change: str, src: str, dst: str,
-               port: PortQuery) -> tuple[str, tuple[RuleRef, ...]]:
-        before = self.old_engine.check(src, dst, port)
-        after = self.new_engine.check(src, dst, port)
-        if change == ADDED:
-            return self._added(before, after)
-        return self._removed(before, after)
-
-    def _added(self, before: Verdict, after: Verdict) -> tuple[str, tuple[RuleRef, ...]]:
-        rules = (*after.egress.admitted_by, *after.ingress.admitted_by)
+    def added(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
+              inn: tuple[str, ...], admitted_en: tuple[RuleRef, ...],
+              admitted_in: tuple[RuleRef, ...]) -> tuple[str, tuple[RuleRef, ...]]:
+        rules = (*admitted_en, *admitted_in)
         opened: list[str] = []
-        for old_side, new_side in ((before.egress, after.egress), (before.ingress, after.ingress)):
-            if old_side.isolated and not new_side.isolated:
+        for direction, end, before, after in ((Direction.EGRESS, "source", eo, en),
+                                              (Direction.INGRESS, "destination", io, inn)):
+            if before and not after:
                 fates = [wording.diff_policy_fate_words(p, self.fate(p))
-                         for p in old_side.isolated_by if self.fate(p) != "unchanged"]
-                opened.append(wording.diff_opened_words(old_side.direction.word,
-                                                        old_side.subject, fates))
-        return wording.diff_allowed_words([str(r) for r in rules], opened), tuple(rules)
+                         for p in before if self.fate(p) != "unchanged"]
+                opened.append(wording.diff_opened_words(direction.word, end, fates))
+        return wording.diff_allowed_words([str(r) for r in rules], opened), rules
 
-    def _removed(self, before: Verdict, after: Verdict) -> tuple[str, tuple[RuleRef, ...]]:
+    def removed(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
+                inn: tuple[str, ...], eg_allows: bool, in_allows: bool,
+                admitted_eo: tuple[RuleRef, ...], admitted_io: tuple[RuleRef, ...]
+                ) -> tuple[str, tuple[RuleRef, ...]]:
         parts: list[str] = []
         rules: list[RuleRef] = []
-        sides: list[tuple[DirectionVerdict, DirectionVerdict]] = [
-            (before.egress, after.egress), (before.ingress, after.ingress)]
-        for old_side, new_side in sides:
-            if new_side.allowed:
+        for direction, end, before, after, allows, refs in (
+                (Direction.EGRESS, "source", eo, en, eg_allows, admitted_eo),
+                (Direction.INGRESS, "destination", io, inn, in_allows, admitted_io)):
+            if allows:
                 continue
-            if old_side.isolated:
-                rules.extend(old_side.admitted_by)
+            if before:
+                rules.extend(refs)
                 seen: set[str] = set()
-                for ref in old_side.admitted_by:
+                for ref in refs:
                     if ref.policy in seen:
                         continue
                     seen.add(ref.policy)
@@ -204,75 +584,69 @@ class _Explainer:
                         ref.policy if fate != "unchanged" else str(ref),
                         fate if fate != "unchanged" else "no longer matches"))
             else:
-                isolators = [f"{p} ({self.origin(p)})" for p in new_side.isolated_by]
                 parts.append(wording.diff_newly_isolated_words(
-                    new_side.direction.word, new_side.subject, isolators))
+                    direction.word, end, [f"{p} ({self.origin(p)})" for p in after]))
         return wording.diff_removed_words(parts), tuple(rules)
 
 
-def _endpoint_changes(old: Cluster, new: Cluster, old_mc: MatrixComputer,
-                      new_mc: MatrixComputer, old_index: dict[str, int],
-                      new_index: dict[str, int],
-                      ports: Sequence[PortQuery]) -> tuple[EndpointChange, ...]:
-    out: list[EndpointChange] = []
-    for change, cluster, mc, index, other in ((REMOVED, old, old_mc, old_index, new_index),
-                                              (ADDED, new, new_mc, new_index, old_index)):
-        only = [k for k in index if k not in other]
-        if not only:
-            continue
-        size = mc.classes.size
-        reach = np.zeros((size, size), dtype=np.bool_)
-        for port in ports:
-            reach |= mc.verdicts(port).dense()
-        weight = np.bincount(mc.classes.class_of[: len(cluster.endpoints)],
-                             minlength=size).astype(np.int64)
-        for key in only:
-            c = int(mc.classes.class_of[index[key]])
-            self_pair = 1 if reach[c, c] else 0
-            reaches = int(reach[c] @ weight) - self_pair
-            reached_by = int(reach[:, c] @ weight) - self_pair
-            out.append(EndpointChange(change, key, reaches, reached_by))
-    return tuple(out)
+# -- endpoints only one input has -------------------------------------------------------------
 
 
-def _collapse(raw: dict[tuple[str, str, str, str, tuple[RuleRef, ...]], set[PortQuery]],
-              common: Sequence[str]) -> tuple[ConnectionChange, ...]:
-    """Merge ports, then replace all sources (then all destinations) of a namespace by `ns/*`."""
-    by_ns: dict[str, set[str]] = defaultdict(set)
-    for key in common:
-        by_ns[key.split("/", 1)[0]].add(key)
-    # (change, dst, ports, reason, rules) -> sources
-    stage1: dict[tuple[str, str, tuple[PortQuery, ...], str, tuple[RuleRef, ...]],
-                 dict[str, int]] = defaultdict(dict)
-    for (change, src, dst, reason, rules), port_set in raw.items():
-        stage1[(change, dst, tuple(sorted(port_set)), reason, rules)][src] = len(port_set)
-    stage2: dict[tuple[str, str, tuple[PortQuery, ...], str, tuple[RuleRef, ...]],
-                 dict[str, int]] = defaultdict(dict)
-    for (change, dst, ports, reason, rules), sources in stage1.items():
-        for src, count in _namespace_groups(sources, by_ns, dst).items():
-            stage2[(change, src, ports, reason, rules)][dst] = count
-    out: list[ConnectionChange] = []
-    for (change, src, ports, reason, rules), dests in stage2.items():
-        for dst, count in _namespace_groups(dests, by_ns, src).items():
-            out.append(ConnectionChange(change, src, dst, ports, reason, rules, count))
-    out.sort(key=lambda c: (c.change != ADDED, c.src, c.dst, c.ports))
-    return tuple(out)
+class _EndpointReach:
+    """Per class of the endpoints only one input has: how many endpoints it reaches and is
+    reached by (union over ports), from (classes x all classes) blocks, never C x C."""
 
+    def __init__(self, differ: _Differ) -> None:
+        self.d = differ
+        self.parts: list[tuple[str, _Input, list[str], IntArray, BoolArray, BoolArray]] = []
+        for change, side, other in ((REMOVED, differ.old, differ.new),
+                                    (ADDED, differ.new, differ.old)):
+            only = [ep.key for ep in side.cluster.endpoints if ep.key not in other.index]
+            if not only:
+                continue
+            positions = np.fromiter((side.index[k] for k in only), np.int64, len(only))
+            classes = np.unique(side.computer.classes.class_of[positions]).astype(np.int64)
+            size = side.computer.classes.size
+            self.parts.append((change, side, only, classes,
+                               np.zeros((len(classes), size), dtype=np.bool_),
+                               np.zeros((size, len(classes)), dtype=np.bool_)))
 
-def _namespace_groups(names: dict[str, int], by_ns: dict[str, set[str]],
-                      other: str) -> dict[str, int]:
-    """{name: count} with every complete namespace (of 2+ endpoints, `other` aside) as `ns/*`."""
-    grouped: dict[str, int] = {}
-    per_ns: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        per_ns[name.split("/", 1)[0]].append(name)
-    for ns, present in per_ns.items():
-        everyone = by_ns.get(ns, set()) - {other}
-        if len(everyone) >= 2 and everyone <= set(present) and not any(
-                n.endswith("/*") for n in present):
-            grouped[f"{ns}/*"] = sum(names[n] for n in present)
-        else:
-            for n in present:
-                grouped[n] = names[n]
-    return grouped
+    def add(self, before: PortVerdicts, after: PortVerdicts) -> None:
+        for change, side, _, classes, reach, reached in self.parts:
+            verdicts = before if change == REMOVED else after
+            everyone = side.computer.classes.all_classes
+            eg, ing = _sides(verdicts, classes, everyone)
+            reach |= eg & ing
+            eg, ing = _sides(verdicts, everyone, classes)
+            reached |= eg & ing
+
+    def changes(self) -> tuple[EndpointChange, ...]:
+        out: list[EndpointChange] = []
+        for change, side, only, classes, reach, reached in self.parts:
+            class_of = side.computer.classes.class_of
+            n = len(side.cluster.endpoints)
+            weight = np.bincount(class_of[:n], minlength=side.computer.classes.size)
+            col = {int(c): k for k, c in enumerate(classes.tolist())}
+            everyone: dict[str, list[str]] = defaultdict(list)
+            for ep in side.cluster.endpoints:
+                everyone[ep.namespace].append(ep.name)
+            groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+            for key in only:
+                ns, name = key.split("/", 1)
+                groups[(ns, int(class_of[side.index[key]]))].append(name)
+            for (ns, c), names in sorted(groups.items()):
+                k = col[c]
+                self_pair = int(reach[k, c])
+                reaches = int(reach[k].astype(np.int64) @ weight) - self_pair
+                reached_by = int(reached[:, k].astype(np.int64) @ weight) - self_pair
+                names.sort()
+                if len(names) >= 2 and len(names) == len(everyone[ns]):
+                    label = f"{ns}/*"
+                else:
+                    label = _label(ns, len(names), _common_prefix(names),
+                                   functools.partial(list, names), sorted(everyone[ns]), None,
+                                   force=True) or ""
+                out.append(EndpointChange(change, label, reaches, reached_by, len(names)))
+        out.sort(key=lambda e: (e.change != REMOVED, _order(e.endpoint)))
+        return tuple(out)
 

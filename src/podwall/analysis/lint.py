@@ -1,13 +1,18 @@
 """`podwall lint`: the classic NetworkPolicy confusions, each with a stable ID and a fix.
 
-Every check is conservative: it fires only when the input shows the problem (selectors are
-matched against the input's pods and namespaces, rule containment is checked syntactically).
-Silencing: `LintConfig` (`disable`, `ignore`) and the policy annotation
-`podwall.io/lint-ignore: "PW004,PW010"`.
+Every check is conservative: it fires only when the input shows the problem. Selectors are
+matched through the engine's endpoint classes (`EndpointClasses`: inverted label index, ipBlock
+membership computed once), verdicts come from `Engine.check` on one member per class, and rule
+containment (PW011) is decided syntactically. Checks that need pods to judge (PW003, PW004,
+PW008) stay quiet about namespaces the input has no pods in.
+
+Silencing: `LintConfig` (`disable`, and `ignore` per object, globs allowed) and the policy
+annotation `podwall.io/lint-ignore: "PW004,PW010"` (or `"*"`).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -16,6 +21,7 @@ from typing import Any
 
 from podwall.analysis import wording
 from podwall.engine import Engine, selector_matches
+from podwall.engine.classes import EndpointClasses, IntArray
 from podwall.model import (
     Cluster,
     Direction,
@@ -27,6 +33,7 @@ from podwall.model import (
     PortQuery,
     Protocol,
     Rule,
+    Source,
 )
 
 IGNORE_ANNOTATION = "podwall.io/lint-ignore"
@@ -45,8 +52,24 @@ CHECKS: dict[str, str] = {
     "PW008": "warning",
     "PW009": "info",
     "PW010": "warning",
-    "PW011": "warning",
+    "PW011": "info",
     "PW012": "error",
+}
+
+# check id -> a short identifier (SARIF `reportingDescriptor.name`, shown by code scanning)
+CHECK_NAMES: dict[str, str] = {
+    "PW001": "EgressIsolationBlocksDns",
+    "PW002": "SeparatePeersWhereOneWasMeant",
+    "PW003": "OnePeerWhereSeparateWereMeant",
+    "PW004": "SelectorSelectsNothing",
+    "PW005": "NoDefaultDenyIngress",
+    "PW006": "NoDefaultDenyEgress",
+    "PW007": "IpBlockOverlapsPods",
+    "PW008": "NamedPortUndefined",
+    "PW009": "EndPortNotEnforcedEverywhere",
+    "PW010": "RuleAdmitsEverything",
+    "PW011": "ShadowedRule",
+    "PW012": "EmptyEgressDoesNotIsolate",
 }
 
 DNS_PORTS = (PortQuery(Protocol.UDP, 53), PortQuery(Protocol.TCP, 53))
@@ -76,7 +99,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class LintConfig:
-    """`disable: [PW009]` and `ignore: [{check: PW004, object: "NetworkPolicy shop/x"}]`."""
+    """`disable: [PW009]` and `ignore: [{check: PW004, object: "NetworkPolicy shop/x"}]`.
+
+    `object` may be a glob (`NetworkPolicy legacy/*`, `Namespace sandbox-*`); `check` may be
+    `"*"` (every check for that object).
+    """
 
     disable: frozenset[str] = frozenset()
     ignore: tuple[tuple[str, str], ...] = ()
@@ -90,21 +117,30 @@ class LintConfig:
             raise ValueError("the lint config must be a mapping with 'disable' and/or 'ignore'")
         unknown = set(data) - {"disable", "ignore"}
         if unknown:
-            raise ValueError(f"unknown lint config keys: {', '.join(sorted(map(str, unknown)))}")
+            raise ValueError(f"unknown lint config keys: {', '.join(sorted(map(str, unknown)))}"
+                             " (known: disable, ignore)")
         disable = data.get("disable") or []
         if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
-            raise ValueError("'disable' must be a list of check IDs like PW009")
+            raise ValueError("'disable' must be a list of check IDs like [PW009]")
         ignore: list[tuple[str, str]] = []
-        for item in data.get("ignore") or []:
+        raw_ignore = data.get("ignore") or []
+        if not isinstance(raw_ignore, list):
+            raise ValueError("'ignore' must be a list of {check, object} entries")
+        for item in raw_ignore:
             if (not isinstance(item, dict) or not isinstance(item.get("check"), str)
                     or not isinstance(item.get("object"), str)):
                 raise ValueError("each 'ignore' entry needs 'check' (PW004) and 'object' "
                                  "(\"NetworkPolicy ns/name\")")
             ignore.append((item["check"].upper(), item["object"]))
-        bad = [d for d in [*disable, *(c for c, _ in ignore)] if d.upper() not in CHECKS]
+        bad = [d for d in [*disable, *(c for c, _ in ignore)]
+               if d.upper() not in CHECKS and d != "*"]
         if bad:
             raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW012)")
         return LintConfig(frozenset(d.upper() for d in disable), tuple(ignore))
+
+    def ignores(self, finding: Finding) -> bool:
+        return any(check in (finding.id, "*") and fnmatch.fnmatchcase(finding.object, pattern)
+                   for check, pattern in self.ignore)
 
 
 def policy_object(policy: NetworkPolicy) -> str:
@@ -118,19 +154,16 @@ def lint(subject: Cluster | Any, config: LintConfig | None = None) -> list[Findi
     linter = _Linter(cluster)
     found: list[Finding] = []
     for check_id, run in linter.checks().items():
-        if check_id in cfg.disable:
-            continue
-        found.extend(run())
-    ignored_by_annotation: dict[str, set[str]] = {}
+        if check_id not in cfg.disable:
+            found.extend(run())
+    by_annotation: dict[str, set[str]] = {}
     for policy in cluster.policies:
         for key, value in policy.annotations:
             if key == IGNORE_ANNOTATION:
-                ignored_by_annotation[policy_object(policy)] = {
+                by_annotation[policy_object(policy)] = {
                     part.strip().upper() for part in value.split(",") if part.strip()}
-    ignored = set(cfg.ignore)
     kept = [f for f in found
-            if (f.id, f.object) not in ignored
-            and f.id not in ignored_by_annotation.get(f.object, set())]
+            if not cfg.ignores(f) and not {f.id, "*", "ALL"} & by_annotation.get(f.object, set())]
     kept.sort(key=lambda f: (f.file or "~", f.line or 0, f.id, f.object, f.message))
     return kept
 
@@ -197,6 +230,14 @@ def _admits_dns_syntactically(rule: Rule) -> bool:
         for pp in rule.ports)
 
 
+def _ns_only_and_pod_only(a: Peer, b: Peer) -> tuple[LabelSelector, LabelSelector] | None:
+    if (a.ip_block is None and a.pod_selector is None and a.namespace_selector is not None
+            and b.ip_block is None and b.namespace_selector is None and b.pod_selector is not None
+            and not b.pod_selector.is_empty):
+        return a.namespace_selector, b.pod_selector
+    return None
+
+
 # -- the checks -----------------------------------------------------------------------------
 
 
@@ -204,9 +245,15 @@ class _Linter:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.engine = Engine(cluster)
+        self.classes = EndpointClasses(cluster)
+        class_of = self.classes.class_of
+        self.members: list[list[int]] = [[] for _ in range(self.classes.size)]
+        for i, c in enumerate(class_of.tolist()):
+            self.members[c].append(i)
         self.by_ns: dict[str, list[Endpoint]] = defaultdict(list)
         for ep in cluster.endpoints:
             self.by_ns[ep.namespace].append(ep)
+        self._ns_cache: dict[LabelSelector, list[str]] = {}
 
     def checks(self) -> dict[str, Callable[[], Iterable[Finding]]]:
         return {
@@ -222,21 +269,32 @@ class _Linter:
         return Finding(check_id, CHECKS[check_id], policy_object(policy),
                        src.file if src else None, src.line if src else None, *words)
 
-    def pods_in(self, namespaces: Iterable[str], selector: LabelSelector | None) -> list[Endpoint]:
-        return [ep for ns in namespaces for ep in self.by_ns.get(ns, ())
-                if selector is None or selector_matches(selector, ep.labels)]
+    # -- what selectors select (through the classes) -----------------------------------------
+    def endpoints_of(self, classes: IntArray) -> list[Endpoint]:
+        eps = self.cluster.endpoints
+        return [eps[i] for c in classes.tolist() for i in self.members[c]]
+
+    def targets(self, policy: NetworkPolicy) -> IntArray:
+        return self.classes.policy_targets(policy.namespace, policy.pod_selector)
 
     def namespaces_matching(self, selector: LabelSelector) -> list[str]:
-        return [ns.name for ns in self.cluster.namespaces.values()
+        found = self._ns_cache.get(selector)
+        if found is None:
+            found = self._ns_cache[selector] = [
+                ns.name for ns in self.cluster.namespaces.values()
                 if selector_matches(selector, ns.labels)]
+        return found
 
     def peer_scope(self, policy: NetworkPolicy, peer: Peer) -> list[str]:
         if peer.namespace_selector is None:
             return [policy.namespace]
         return self.namespaces_matching(peer.namespace_selector)
 
-    def targets(self, policy: NetworkPolicy) -> list[Endpoint]:
-        return self.pods_in([policy.namespace], policy.pod_selector)
+    def has_pods(self, namespaces: Iterable[str]) -> bool:
+        return any(self.by_ns.get(ns) for ns in namespaces)
+
+    def own_namespace_pods(self, policy: NetworkPolicy, selector: LabelSelector) -> IntArray:
+        return self.classes.peer(policy.namespace, Peer(pod_selector=selector))
 
     def peers(self) -> Iterable[tuple[NetworkPolicy, Direction, int, int, Peer]]:
         for policy in self.cluster.policies:
@@ -249,22 +307,35 @@ class _Linter:
     def dns(self) -> Iterable[Finding]:
         dns_pods = [ep for ep in self.by_ns.get("kube-system", ())
                     if ep.labels.get("k8s-app") == "kube-dns"]
+        # one kube-dns pod per class stands for the others (same verdicts)
+        index = {ep.key: i for i, ep in enumerate(self.cluster.endpoints)}
+        dns_reps = list({int(self.classes.class_of[index[ep.key]]): ep
+                         for ep in dns_pods}.values())
+        dns_keys = {ep.key for ep in dns_pods}
         groups: dict[tuple[NetworkPolicy, ...], list[str]] = defaultdict(list)
-        for ep in self.cluster.endpoints:
-            policies = self.engine.selecting(ep, Direction.EGRESS)
-            if not policies or ep in dns_pods:
+        for members in self.members:
+            if not members:
+                continue
+            rep = self.cluster.endpoints[members[0]]
+            policies = self.engine.selecting(rep, Direction.EGRESS)
+            if not policies:
                 continue
             if dns_pods:
-                blocked = not any(self.engine.check(ep, dns, port).egress.allowed
-                                  for dns in dns_pods for port in DNS_PORTS)
+                blocked = not any(self.engine.check(rep, dns, port).egress.allowed
+                                  for dns in dns_reps for port in DNS_PORTS)
             else:
                 blocked = not any(_admits_dns_syntactically(rule)
                                   for p in policies for rule in p.egress)
             if blocked:
-                groups[policies].append(ep.key)
-        target = ", ".join(d.key for d in dns_pods) if dns_pods else "anywhere"
+                groups[policies].extend(self.cluster.endpoints[i].key for i in members
+                                        if self.cluster.endpoints[i].key not in dns_keys)
+        target = ", ".join(d.key for d in dns_pods[:3]) if dns_pods else "anywhere"
+        if len(dns_pods) > 3:
+            target += f" and {len(dns_pods) - 3} more"
         for policies, endpoints in groups.items():
-            yield self.finding("PW001", policies[0], wording.lint_dns_words(endpoints, target))
+            if endpoints:
+                yield self.finding("PW001", policies[0],
+                                   wording.lint_dns_words(sorted(endpoints), target))
 
     # PW002
     def split_peers(self) -> Iterable[Finding]:
@@ -274,7 +345,7 @@ class _Linter:
                     for j in range(len(rule.peers) - 1):
                         a, b = rule.peers[j], rule.peers[j + 1]
                         pair = _ns_only_and_pod_only(a, b) or _ns_only_and_pod_only(b, a)
-                        if pair is None:
+                        if pair is None or self.or_was_meant(policy, *pair):
                             continue
                         ns_sel, pod_sel = pair
                         yield self.finding("PW002", policy, wording.lint_split_peer_words(
@@ -283,13 +354,22 @@ class _Linter:
                             wording.selector_words(pod_sel, "pods")))
                         break
 
+    def or_was_meant(self, policy: NetworkPolicy, ns_sel: LabelSelector,
+                     pod_sel: LabelSelector) -> bool:
+        """The input shows OR was meant: the podSelector selects pods in the policy's own
+        namespace and none in the selected namespaces (so AND would select nothing)."""
+        if not len(self.own_namespace_pods(policy, pod_sel)):
+            return False
+        return not len(self.classes.peer(policy.namespace, Peer(pod_selector=pod_sel,
+                                                                 namespace_selector=ns_sel)))
+
     # PW003
     def and_peer_misses(self, policy: NetworkPolicy, peer: Peer) -> bool:
         if peer.pod_selector is None or peer.namespace_selector is None:
             return False
-        if self.pods_in(self.peer_scope(policy, peer), peer.pod_selector):
+        if len(self.classes.peer(policy.namespace, peer)):
             return False
-        return bool(self.pods_in([policy.namespace], peer.pod_selector))
+        return bool(len(self.own_namespace_pods(policy, peer.pod_selector)))
 
     def and_peers(self) -> Iterable[Finding]:
         for policy, direction, i, j, peer in self.peers():
@@ -302,10 +382,8 @@ class _Linter:
 
     # PW004
     def selects_nothing(self) -> Iterable[Finding]:
-        if not self.cluster.endpoints:
-            return  # policies alone: every selector would "select nothing"
         for policy in self.cluster.policies:
-            if not self.targets(policy):
+            if self.by_ns.get(policy.namespace) and not len(self.targets(policy)):
                 yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
                     "spec.podSelector", "{" + str(policy.pod_selector) + "}",
                     f"in namespace {policy.namespace}"))
@@ -321,7 +399,7 @@ class _Linter:
                 continue
             if peer.pod_selector is not None and not peer.pod_selector.is_empty:
                 scope = self.peer_scope(policy, peer)
-                if not self.pods_in(scope, peer.pod_selector):
+                if self.has_pods(scope) and not len(self.classes.peer(policy.namespace, peer)):
                     where_pods = (f"in namespace {policy.namespace}"
                                   if peer.namespace_selector is None
                                   else "in the selected namespaces")
@@ -336,8 +414,9 @@ class _Linter:
         for ns, endpoints in sorted(self.by_ns.items()):
             if ns in covered or ns in SYSTEM_NAMESPACES:
                 continue
-            namespace = self.cluster.namespace(ns)
-            src = namespace.source
+            # where to point: the Namespace manifest, else its first workload
+            src: Source | None = self.cluster.namespace(ns).source or next(
+                (ep.source for ep in endpoints if ep.source is not None), None)
             message, fix = wording.lint_no_default_deny_words(ns, direction.word, len(endpoints))
             yield Finding(check_id, CHECKS[check_id], f"Namespace {ns}",
                           src.file if src else None, src.line if src else None, message, fix)
@@ -353,8 +432,9 @@ class _Linter:
             if (block.cidr.version == pod_cidr.version and block.cidr.overlaps(pod_cidr)
                     and not any(pod_cidr.subnet_of(ex) for ex in block.excepts)):  # type: ignore[arg-type]
                 hits.append(f"the pod CIDR {pod_cidr}")
-            pods = [ep.key for ep in self.cluster.endpoints
-                    if not ep.ip_assigned and ep.ip is not None and block.contains(ep.ip)]
+            # pods whose IP the input gives (status.podIP), not the ones podwall assigned
+            pods = [ep.key for ep in self.endpoints_of(self.classes.peer(policy.namespace, peer))
+                    if not ep.ip_assigned]
             if pods:
                 hits.append("the IPs of " + ", ".join(pods[:3])
                             + (f" and {len(pods) - 3} more" if len(pods) > 3 else ""))
@@ -367,6 +447,7 @@ class _Linter:
     def named_ports(self) -> Iterable[Finding]:
         if not self.cluster.endpoints:
             return
+        all_names = {(cp.name, cp.protocol) for ep in self.cluster.endpoints for cp in ep.ports}
         for policy in self.cluster.policies:
             for direction in Direction:
                 for i, rule in enumerate(policy.rules(direction)):
@@ -374,12 +455,15 @@ class _Linter:
                     if not named:
                         continue
                     if direction is Direction.INGRESS:
-                        dests, scope = self.targets(policy), "the pods this policy selects"
+                        targets = self.endpoints_of(self.targets(policy))
+                        if not targets:
+                            continue  # PW004 says it: nothing to resolve the name on
+                        names = {(cp.name, cp.protocol) for ep in targets for cp in ep.ports}
+                        scope = "the pods this policy selects"
                     else:
-                        dests, scope = list(self.cluster.endpoints), "any pod in the input"
+                        names, scope = all_names, "any pod in the input"
                     for pp in named:
-                        if not any(cp.name == pp.port and cp.protocol is pp.protocol
-                                   for ep in dests for cp in ep.ports):
+                        if (pp.port, pp.protocol) not in names:
                             yield self.finding("PW008", policy, wording.lint_named_port_words(
                                 wording.lint_rule_where(direction.word, i), str(pp.port),
                                 str(pp.protocol), scope))
@@ -398,16 +482,22 @@ class _Linter:
     def admits_all(self) -> Iterable[Finding]:
         for policy in self.cluster.policies:
             for direction in Direction:
-                rules = policy.rules(direction)
                 if direction not in policy.policy_types:
                     continue
+                rules = policy.rules(direction)
                 for i, rule in enumerate(rules):
                     if rule.peers or rule.ports:
                         continue
-                    if len(rules) == 1 and _ALLOW_ALL_NAME.search(policy.name):
+                    where = wording.lint_rule_where(direction.word, i)
+                    if rule.peers_given or rule.ports_given:
+                        # `from: []` / `ports: []` written out: empty means all, not none
+                        yield self.finding("PW010", policy, wording.lint_empty_list_words(
+                            where, direction.word, rule.peers_given, rule.ports_given))
                         continue
+                    if len(rules) == 1 and _ALLOW_ALL_NAME.search(policy.name):
+                        continue  # the idiomatic allow-all policy
                     yield self.finding("PW010", policy, wording.lint_admits_all_words(
-                        wording.lint_rule_where(direction.word, i), direction.word))
+                        where, direction.word))
 
     # PW011
     def shadowed(self) -> Iterable[Finding]:
@@ -442,14 +532,6 @@ class _Linter:
                 yield self.finding("PW012", policy, wording.lint_egress_not_isolated_words())
 
 
-def _ns_only_and_pod_only(a: Peer, b: Peer) -> tuple[LabelSelector, LabelSelector] | None:
-    if (a.ip_block is None and a.pod_selector is None and a.namespace_selector is not None
-            and b.ip_block is None and b.namespace_selector is None and b.pod_selector is not None
-            and not b.pod_selector.is_empty):
-        return a.namespace_selector, b.pod_selector
-    return None
-
-
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     counts = dict.fromkeys(SEVERITIES, 0)
     for f in findings:
@@ -463,4 +545,4 @@ def fails(findings: Iterable[Finding], level: str) -> bool:
     return any(f.severity in worst for f in findings)
 
 
-__all__ = ["CHECKS", "Finding", "LintConfig", "count_by_severity", "fails", "lint"]
+__all__ = ["CHECKS", "CHECK_NAMES", "Finding", "LintConfig", "count_by_severity", "fails", "lint"]

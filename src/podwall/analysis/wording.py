@@ -211,10 +211,11 @@ def diff_allowed_words(rules: Sequence[str], opened: Sequence[str]) -> str:
     return "; ".join(parts) if parts else "allowed"
 
 
-def diff_opened_words(direction: str, subject: str, policies: Sequence[str]) -> str:
-    """A side that was isolated and no longer is (`policies` say what happened to its isolators)."""
+def diff_opened_words(direction: str, end: str, policies: Sequence[str]) -> str:
+    """`egress of the source no longer isolated (staging/deny removed)`: a side that was
+    isolated and no longer is; `end` is "source" or "destination" (the line names them)."""
     why = f" ({', '.join(policies)})" if policies else ""
-    return f"{direction} at {subject} no longer isolated{why}"
+    return f"{direction} of the {end} no longer isolated{why}"
 
 
 def diff_removed_words(parts: Sequence[str]) -> str:
@@ -226,17 +227,29 @@ def diff_policy_fate_words(policy: str, fate: str) -> str:
     return f"{policy} {fate}"
 
 
-def diff_newly_isolated_words(direction: str, subject: str, policies: Sequence[str]) -> str:
-    return f"{direction} at {subject} now isolated by {', '.join(policies)}"
+def diff_newly_isolated_words(direction: str, end: str, policies: Sequence[str]) -> str:
+    """`ingress of the destination now isolated by prod/deny (added)`."""
+    return f"{direction} of the {end} now isolated by {', '.join(policies)}"
 
 
-def diff_endpoint_words(change: str, endpoint: str, reaches: int, reached_by: int) -> str:
-    """`endpoint added: shop/admin (may reach 3 endpoints, reachable from 5)`."""
-    def n(count: int) -> str:
-        return f"{count} endpoint{'' if count == 1 else 's'}"
+def diff_endpoint_words(change: str, endpoint: str, reaches: int, reached_by: int,
+                        count: int = 1) -> str:
+    """`endpoint added: shop/admin (may reach 3 endpoints, reachable from 5 endpoints)`;
+    `endpoints added: shop/web-* (4; each may reach ...)` for several alike."""
+    def n(number: int) -> str:
+        return f"{number} endpoint{'' if number == 1 else 's'}"
     verb = "may reach" if change == "added" else "could reach"
     verb2 = "reachable from" if change == "added" else "was reachable from"
-    return f"endpoint {change}: {endpoint} ({verb} {n(reaches)}, {verb2} {n(reached_by)})"
+    if count == 1:
+        return f"endpoint {change}: {endpoint} ({verb} {n(reaches)}, {verb2} {n(reached_by)})"
+    return (f"endpoints {change}: {endpoint} ({count}; each {verb} {n(reaches)}, "
+            f"{verb2} {n(reached_by)})")
+
+
+def diff_truncated_words(shown: int, total: int) -> str:
+    """The note under a Markdown diff cut to fit a pull-request comment."""
+    return (f"… {total - shown} more lines not shown ({total} in all): run `podwall diff` "
+            "for the full list")
 
 
 def diff_summary_words(added: int, removed: int, endpoints_added: int,
@@ -336,6 +349,19 @@ def lint_admits_all_words(where: str, direction: str) -> tuple[str, str]:
             f" on every port ('{peer}' empty or omitted and no ports)",
             f"list the intended peers under '{peer}' and the ports, or name the policy "
             "allow-all if that is the point")
+
+
+def lint_empty_list_words(where: str, direction: str, peers: bool,
+                          ports: bool) -> tuple[str, str]:
+    """`from: []` or `ports: []` written out: an empty list means every peer (port)."""
+    peer = "from" if direction == "ingress" else "to"
+    written = " and ".join(f"'{name}: []'" for name, given in ((peer, peers), ("ports", ports))
+                           if given)
+    return (f"{where}: {written} admits everything: an empty list means every "
+            f"{'source' if direction == 'ingress' else 'destination'} and port, not none",
+            f"to admit nothing, leave the {direction} list empty ({direction}: []) with "
+            f"policyTypes including {direction.title()}; otherwise list the intended peers "
+            "and ports")
 
 
 def lint_shadowed_words(where: str, broader: str) -> tuple[str, str]:

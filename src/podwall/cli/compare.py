@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,12 +37,12 @@ def _extract(rev: str, paths: tuple[str, ...], into: str) -> list[str]:
     probe = _git(["rev-parse", "--show-toplevel"], os.getcwd())
     if probe.returncode != 0:
         fail("--git: the current directory is not inside a git repository")
-    top = probe.stdout.decode().strip()
+    top = os.path.realpath(probe.stdout.decode().strip())
     if _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top).returncode != 0:
         fail(f"--git: unknown revision {rev!r}")
     relative: list[str] = []
     for p in paths:
-        rel = os.path.relpath(os.path.abspath(p), top)
+        rel = os.path.relpath(os.path.realpath(p), top)
         if rel.startswith(".."):
             fail(f"--git: {p} is outside the repository {top}")
         rel = "." if rel == "." else rel.replace(os.sep, "/")
@@ -52,9 +54,6 @@ def _extract(rev: str, paths: tuple[str, ...], into: str) -> list[str]:
     archive = _git(["archive", "--format=tar", rev, "--", *relative], top)
     if archive.returncode != 0:
         fail(f"--git: git archive failed: {archive.stderr.decode().strip()}")
-    import io
-    import tarfile
-
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     return [str(Path(into) / rel) for rel in relative]
@@ -84,7 +83,8 @@ def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
 
     PATHS are OLD NEW (files or directories), or with --git REV: PATH... compared between
     revision REV and the working tree. Lines: `+` a connection that NEW allows and OLD did not,
-    `-` one that NEW no longer allows; `ns/*` when every endpoint of the namespace changes alike.
+    `-` one that NEW no longer allows, each with the rules behind it. Ends are collapsed when
+    exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
     Endpoints only one side has are summarised first.
 
     \b

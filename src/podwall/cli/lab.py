@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
-from podwall.cli.common import EXIT_NO, PORT, handles_errors, input_options, load, output_option
+from podwall.cli.common import EXIT_NO, PORT, handles_errors, load, output_option
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
-NAME = click.option("--name", default="default", show_default=True,
+F = TypeVar("F", bound=Callable[..., Any])
+
+NAME = click.option("--name", default="default", show_default=True, metavar="NAME",
                     help="Which lab (several can run side by side).")
+
+
+def _manifest_options(defaults: bool) -> Callable[[F], F]:
+    """PATH... and the options that turn manifests into a cluster (as every verb has them)."""
+    def wrap(func: F) -> F:
+        func = click.option("-v", "--verbose", is_flag=True,
+                            help="Also report skipped objects and other notes.")(func)
+        func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR if defaults else None,
+                            show_default=defaults,
+                            help="Where pods without status.podIP get their (deterministic) IP"
+                            + ("." if defaults else " (default: as at `lab up`)."))(func)
+        func = click.option("-n", "--namespace", default="default" if defaults else None,
+                            show_default=defaults,
+                            help="Namespace for objects that do not name one"
+                            + ("." if defaults else " (default: as at `lab up`)."))(func)
+        func = click.argument("paths", nargs=-1, required=True,
+                              type=click.Path(exists=True))(func)
+        return func
+    return wrap
 
 
 @click.group()
@@ -20,7 +43,8 @@ def lab() -> None:
 
     Every pod (or workload) becomes a network namespace with servers on its container ports,
     routed through a "node" namespace that holds podwall's nftables ruleset. Nothing is attached
-    to the machine's real interfaces. Needs root (CAP_NET_ADMIN).
+    to the machine's real interfaces and its own ruleset is never touched. Needs root
+    (CAP_NET_ADMIN), or a user namespace (see docs/lab.md).
 
     \b
     Examples:
@@ -33,122 +57,183 @@ def lab() -> None:
 
 
 @lab.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_manifest_options(defaults=True)
 @NAME
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. A host outside the cluster, in its own namespace.")
-@click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True)
 @handles_errors
-def up(paths: tuple[str, ...], name: str, externals: tuple[str, ...], pod_cidr: str) -> None:
+def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, name: str,
+       externals: tuple[str, ...]) -> None:
     """Start a lab from manifests: namespaces, veths, servers, ruleset.
 
     \b
     Examples:
       sudo podwall lab up examples/three-tier/
-      sudo podwall lab up k8s/ --name demo --external 192.0.2.10
+      sudo podwall lab up k8s/ --name demo --external 192.0.2.10 --external 198.51.100.7
     """
-    from podwall.lab.lab import Lab
+    from podwall.lab.lab import Lab, require_root
 
-    state = Lab(name).up(list(paths), list(externals), pod_cidr)
-    click.echo(f"lab {name} is up: {len(state['pods'])} pods, {len(state['externals'])} "
-               f"outside hosts; ruleset in namespace pw-{name}-node")
+    require_root()
+    the_lab = Lab(name)
+    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    state = the_lab.up(cluster, list(externals), list(paths),
+                       settings={"namespace": namespace, "pod_cidr": pod_cidr})
+    click.echo(f"lab {name} is up: {len(state['pods'])} pods, {len(state['externals'])} outside "
+               f"hosts; ruleset in namespace {the_lab.node}")
 
 
 @lab.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_manifest_options(defaults=False)
 @NAME
 @handles_errors
-def apply(paths: tuple[str, ...], name: str) -> None:
+def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, verbose: bool,
+          name: str) -> None:
     """Reconcile the running lab to new manifests; the ruleset swaps atomically.
+
+    Policies, labels and namespaces change by swapping the ruleset in one nft transaction;
+    pods that are gone are removed, new ones are connected only once the new ruleset is in.
 
     \b
     Example:
       sudo podwall lab apply examples/three-tier-v2/
     """
-    from podwall.lab.lab import Lab
+    from podwall.lab.lab import Lab, require_root
 
-    state = Lab(name).apply(list(paths))
-    click.echo(f"lab {name} applied: {len(state['pods'])} pods")
+    require_root()
+    the_lab = Lab(name)
+    settings = the_lab.settings()
+    namespace = namespace or settings.get("namespace", "default")
+    pod_cidr = pod_cidr or settings.get("pod_cidr", DEFAULT_POD_CIDR)
+    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    state = the_lab.apply(cluster, list(paths),
+                          settings={"namespace": namespace, "pod_cidr": pod_cidr})
+    click.echo(f"lab {name} applied: {len(state['pods'])} pods, {len(cluster.policies)} policies")
+
+
+PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
+                     help="Repeatable. Default: every port a container or policy names.")
+TIMEOUT = click.option("--timeout", default=0.7, show_default=True, type=click.FloatRange(0.05, 30),
+                       help="Seconds without an answer before a probe counts as dropped.")
 
 
 @lab.command()
 @NAME
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port a container or policy names.")
-@click.option("--timeout", default=0.7, show_default=True, help="Seconds before 'dropped'.")
+@PORTS
+@TIMEOUT
 @output_option("table", "json", default="table")
 @handles_errors
 def probe(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str) -> None:
     """Real TCP connects and UDP request/replies for every ordered pair and port.
 
-    A timeout is "dropped" (denied); a reset or ICMP port-unreachable is "refused", which the
-    network let through (allowed). -o json is the same contract as `podwall matrix -o json`.
+    A timeout is "dropped" (denied); a reset or an ICMP port-unreachable is "refused": the
+    network let it through and nothing listens, so it counts as allowed. -o json is the same
+    contract as `podwall matrix -o json`.
 
     \b
-    Example:
+    Examples:
+      sudo podwall lab probe
       sudo podwall lab probe --port TCP/80 --port UDP/53 -o json
     """
     from podwall.analysis.render.matrix import RENDERERS
     from podwall.lab.lab import Lab
 
-    matrix, notes = Lab(name).probe(list(ports) or None, timeout)
-    for note in notes:
-        click.echo(note, err=True)
-    click.echo(RENDERERS[output](matrix), nl=False)
+    result = Lab(name).probe(list(ports) or None, timeout)
+    for note in result.notes:
+        click.echo(f"podwall: {note}", err=True)
+    click.echo(RENDERERS[output](result.matrix), nl=False)
 
 
 @lab.command()
 @NAME
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port a container or policy names.")
+@PORTS
+@TIMEOUT
 @output_option("text", "json", default="text")
 @handles_errors
-def verify(name: str, ports: tuple[PortQuery, ...], output: str) -> None:
-    """Kernel vs model: probe, run the engine, list every disagreement (exit 1 if any).
+def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str) -> None:
+    """Kernel vs model: probe, run the engine on the lab's manifests, list every disagreement
+    with both verdicts and the engine's reasons (exit 1 if any).
 
     \b
-    Example:
+    Examples:
       sudo podwall lab verify
+      sudo podwall lab verify --port TCP/5432 -o json
     """
     from podwall.analysis.wording import verdict_lines
     from podwall.lab.lab import Lab
 
-    the_lab = Lab(name)
-    kernel, notes = the_lab.probe(list(ports) or None)
-    engine, model = the_lab.model(kernel.ports)
-    disagreements = []
-    for port in kernel.ports:
-        k, m = kernel.dense(port), model.dense(port)
-        for i, src in enumerate(kernel.endpoints):
-            for j, dst in enumerate(kernel.endpoints):
-                if bool(k[i, j]) != bool(m[i, j]):
-                    disagreements.append((src, dst, port, bool(k[i, j]),
-                                          engine.check(src, dst, port)))
-    pairs = len(kernel.endpoints) * (len(kernel.endpoints) - 1) * len(kernel.ports)
+    result = Lab(name).verify(list(ports) or None, timeout)
+    kernel = result.kernel
+    port_list = ", ".join(str(p) for p in kernel.matrix.ports)
     if output == "json":
         click.echo(json.dumps({
-            "pairsProbed": pairs, "ports": [str(p) for p in kernel.ports], "notes": notes,
-            "disagreements": [{"from": s, "to": d, "port": str(p), "kernel": kv,
-                               "model": v.to_json()} for s, d, p, kv, v in disagreements]},
-            indent=2))
+            "lab": name,
+            "probes": kernel.probes,
+            "ports": [str(p) for p in kernel.matrix.ports],
+            "notes": list(kernel.notes),
+            "disagreements": [{
+                "from": d.src, "to": d.dst, "port": str(d.port),
+                "kernel": {"allowed": d.kernel_allowed, "outcome": d.outcome},
+                "model": d.verdict.to_json()} for d in result.disagreements],
+        }, indent=2))
     else:
-        for note in notes:
-            click.echo(note)
-        for src, dst, port, kernel_allowed, verdict in disagreements:
-            click.echo(f"DISAGREE {src} -> {dst} {port}: kernel "
-                       f"{'allowed' if kernel_allowed else 'dropped'}, model says:")
-            click.echo("\n".join("  " + line for line in verdict_lines(verdict)))
-        click.echo(f"{len(disagreements)} disagreements in {pairs} probes "
-                   f"({', '.join(str(p) for p in kernel.ports)})")
-    if disagreements:
+        for note in kernel.notes:
+            click.echo(f"note: {note}")
+        for d in result.disagreements:
+            said = "allowed" if d.verdict.allowed else "denied"
+            click.echo(f"DISAGREE {d.src} -> {d.dst} {d.port}: kernel {d.outcome} "
+                       f"({'allowed' if d.kernel_allowed else 'denied'}), model {said}:")
+            click.echo("\n".join("  " + line for line in verdict_lines(d.verdict)))
+        click.echo(f"{len(result.disagreements)} disagreements in {kernel.probes} probes "
+                   f"({port_list or 'no ports'})")
+    if not result.ok:
         sys.exit(EXIT_NO)
+
+
+@lab.command()
+@NAME
+@output_option("text", "json", default="text")
+@handles_errors
+def status(name: str, output: str) -> None:
+    """What the lab runs: namespaces, addresses, servers, and the drop counters.
+
+    \b
+    Example:
+      sudo podwall lab status --name demo
+    """
+    from podwall.lab.lab import Lab, require_root
+
+    require_root()
+    the_lab = Lab(name)
+    state = the_lab.load_state()
+    counters = the_lab.counters()
+    if output == "json":
+        click.echo(json.dumps({
+            "lab": name, "node": the_lab.node, "sources": state.get("sources", []),
+            "pods": state["pods"], "externals": state["externals"],
+            "counters": {k: {"packets": v.packets, "bytes": v.bytes}
+                         for k, v in sorted(counters.items())}}, indent=2))
+        return
+    click.echo(f"lab {name}: node {the_lab.node}, from {' '.join(state.get('sources', []))}")
+    for kind in ("pods", "externals"):
+        for key, entry in state[kind].items():
+            ports = ", ".join(f"{p}/{n}" for p, n in entry["ports"]) or "-"
+            click.echo(f"  {key:<32} {entry['ip']:<15} {entry['netns']:<20} {ports}")
+    dropped = {k: v for k, v in counters.items() if v.packets}
+    click.echo(f"drop counters: {len(counters)}, {len(dropped)} non-zero")
+    for key, value in sorted(dropped.items()):
+        click.echo(f"  {key}: {value.packets} packets")
 
 
 @lab.command()
 @NAME
 @handles_errors
 def down(name: str) -> None:
-    """Remove every namespace, process and file of the lab (safe to repeat, also after a crash)."""
+    """Remove every namespace, process and file of the lab (safe to repeat, also after a crash).
+
+    \b
+    Example:
+      sudo podwall lab down --name demo
+    """
     from podwall.lab.lab import Lab
 
     removed = Lab(name).down()
@@ -157,34 +242,50 @@ def down(name: str) -> None:
 
 @click.group()
 def dataplane() -> None:
-    """The nftables ruleset podwall enforces (routed node, verdict maps, sets)."""
-
-
-@dataplane.command()
-@input_options
-@click.option("--node-pods", default=None, metavar="NS/NAME,...",
-              help="The pods on this node (default: every endpoint).")
-@handles_errors
-def compile(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-            node_pods: str | None) -> None:
-    """Print the nftables ruleset for review (no root needed).
-
-    Interfaces are named p<N> as in the lab; the summary goes to stderr.
+    """The nftables ruleset podwall enforces (routed node, verdict maps, sets).
 
     \b
     Example:
       podwall dataplane compile examples/three-tier/ > ruleset.nft
     """
-    from podwall.dataplane import compile_ruleset
-    from podwall.engine import Engine
 
-    result = load(paths, namespace, pod_cidr, verbose)
-    wanted = set(node_pods.split(",")) if node_pods else None
-    interfaces = {ep.key: f"p{i}" for i, ep in enumerate(result.cluster.endpoints)
+
+@dataplane.command(name="compile")
+@_manifest_options(defaults=True)
+@click.option("--node-pods", default=None, metavar="NS/NAME,...",
+              help="The pods on this node (default: every endpoint).")
+@click.option("--check", is_flag=True,
+              help="Also have the kernel validate it (`nft -c`, changes nothing; needs root).")
+@handles_errors
+def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
+             node_pods: str | None, check: bool) -> None:
+    """Print the nftables ruleset of a node for review (no root needed).
+
+    The pods' node-side interfaces are named pw-p<N> (N = position among all endpoints), as in
+    the lab; a summary goes to stderr.
+
+    \b
+    Examples:
+      podwall dataplane compile examples/three-tier/ > ruleset.nft
+      podwall dataplane compile examples/three-tier/ --node-pods shop/web,shop/api --check
+    """
+    from podwall.dataplane import NftBackend, compile_ruleset
+    from podwall.engine import Engine
+    from podwall.errors import QueryError
+
+    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    wanted = [p.strip() for p in node_pods.split(",") if p.strip()] if node_pods else None
+    if wanted is not None:
+        unknown = [key for key in wanted if cluster.endpoint(key) is None]
+        if unknown:
+            raise QueryError(f"--node-pods: no endpoint {', '.join(unknown)} in the input")
+    interfaces = {ep.key: f"pw-p{i}" for i, ep in enumerate(cluster.endpoints)
                   if wanted is None or ep.key in wanted}
-    ruleset = compile_ruleset(Engine(result.cluster), interfaces)
+    ruleset = compile_ruleset(Engine(cluster), interfaces)
+    if check:
+        NftBackend().check(ruleset)
     click.echo(ruleset.text, nl=False)
-    click.echo(f"# {ruleset.summary()}", err=True)
+    click.echo(f"# {ruleset.summary()}{'; nft -c: ok' if check else ''}", err=True)
 
 
 COMMANDS = [lab, dataplane]

@@ -1,41 +1,56 @@
-"""Compile a cluster into an `inet` nftables table for a routed node (Calico-style).
+"""Compile a cluster into one `inet` nftables table for a routed node (Calico-style).
 
-Shape (see docs/dataplane.md):
+Shape (see docs/dataplane.md for a full example):
 
     table inet podwall {
-      set peers-N { type ipv4_addr; flags interval; elements = {...} }      peers, deduplicated
-      set ports-N { type inet_proto . inet_service; flags interval; ... }   protocol/port ranges
-      set dports-N { type ipv4_addr . inet_proto . inet_service; ... }      egress named ports
-      counter drop-<n>-in {}  counter drop-<n>-out {}                       per pod, per direction
-      map egress-by-if  { type ifname : verdict; elements = { "if" : jump pod-<n>-out, ... } }
-      map ingress-by-if { type ifname : verdict; ... }
-      chain pod-<n>-out { <rule> return; ...; limit ... log ...; counter name ...; drop }
-      chain pod-<n>-in  { <rule> accept; ...; log; counter; drop }
-      chain forward { type filter hook forward priority filter; policy accept;
-                      ct state established,related accept; ct state invalid drop;
-                      iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
+      set pod-interfaces { type ifname; ... }                          this node's pod veths
+      set pod-sources4 { type ifname . ipv4_addr; ... }                 anti-spoofing: veth . pod IP
+      set peers4-N { type ipv4_addr; flags interval; ... }              rule peers (ipv4 / peers6-N)
+      set ports-N { type inet_proto . inet_service; flags interval; }   numbers and endPort ranges
+      set named4-tcp-http { type ipv4_addr . inet_proto . inet_service } a named port, resolved on
+                                                                        every endpoint that has it
+      counter drop-in/<ns>/<pod> { }  counter drop-out/<ns>/<pod> { }   per pod, per direction
+      map egress-by-if  { type ifname : verdict; "<if>" : jump pod-out/<ns>/<pod>, ... }
+      map ingress-by-if { type ifname : verdict; "<if>" : jump pod-in/<ns>/<pod>, ... }
+      chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
+      chain pod-in/<ns>/<pod> { jump policy-in/...; ...; limit ... log ...; counter name ... drop }
+      chain egress  { type filter hook forward priority filter;     anti-spoofing; conntrack;
+                      iifname vmap @egress-by-if }
+      chain ingress { type filter hook forward priority filter + 1; conntrack;
+                      oifname vmap @ingress-by-if }
     }
 
-Egress chains `return` on a match so that ingress at the destination is still checked; pods that
-no policy isolates have no entry in the maps, so per-packet work is two map lookups plus the rules
-of the two pods involved: it does not grow with the number of pods or policies. Sizes grow with
-pods + policies + rules, never with pairs. Drop, never reject: probes tell drops by timeouts.
+Two base chains on the forward hook: `accept` ends only the chain it is in, so a packet that its
+source's egress admits still meets its destination's ingress (allowed iff both allow), while a
+`drop` anywhere is final. Each policy compiles once into a chain per direction; a pod's chain jumps
+to the chains of the policies that select it, then logs (rate-limited) and counts what no rule
+admitted, and drops it. Pods that nothing isolates have no map entry and pass.
+
+Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
+two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
+Size: sets grow with distinct peers and ports (shared by content), chains with policies and pods,
+pod chains with the policies that select the pod: pods + policies + rules, never pairs of pods.
+Drop, never reject: the lab tells drops by timeouts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from podwall.engine import Engine
 from podwall.engine.classes import EndpointClasses
-from podwall.engine.evaluate import Evaluator
+from podwall.errors import QueryError
 from podwall.model import (
     Direction,
     Endpoint,
+    IPAddress,
     IPBlock,
+    IPNetwork,
     NetworkPolicy,
     Peer,
     PolicyPort,
@@ -44,46 +59,90 @@ from podwall.model import (
 )
 
 TABLE = "podwall"
-Network = ipaddress.IPv4Network
+LOG_RATE = "5/second"
+# Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
+# or chain name 254. Longer names are clipped and made unique with a hash.
+LOG_PREFIX_MAX = 127
+COMMENT_MAX = 128
+NAME_MAX = 200
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+Intervals = list[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class DropCounter:
+    """A named nft counter and what it counts: drops of `pod` in `direction`."""
+
+    name: str
+    pod: str
+    direction: Direction
 
 
 @dataclass(frozen=True, slots=True)
 class Ruleset:
-    """The compiled text plus the counts that show it grows linearly."""
+    """The compiled text, the counts that show it grows linearly, and the drop counters."""
 
     text: str
     chains: int
     rules: int
     sets: int
     set_elements: int
+    counters: tuple[DropCounter, ...] = ()
 
     def summary(self) -> str:
         return (f"{self.chains} chains, {self.rules} rules, {self.sets} sets with "
                 f"{self.set_elements} elements")
 
 
-def _interval_elements(intervals: Iterable[tuple[int, int]]) -> list[str]:
-    """Merge integer address intervals; render as nft set elements (`a.b.c.d` or `a-b`)."""
-    merged: list[list[int]] = []
-    for low, high in sorted(intervals):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return [_ip(low) if low == high else f"{_ip(low)}-{_ip(high)}" for low, high in merged]
+# -- names and text ---------------------------------------------------------------------------
 
 
-def _ip(value: int) -> str:
-    return socket.inet_ntoa(value.to_bytes(4, "big"))
+def nft_name(prefix: str, key: str) -> str:
+    """A valid, unique nft identifier for `key` (clipped and hashed when long or unusual)."""
+    if _SAFE_NAME.match(key) and len(prefix) + len(key) <= NAME_MAX:
+        return prefix + key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9._/-]", "_", key)[: NAME_MAX - len(prefix) - 13]
+    return f"{prefix}{safe}-{digest}"
 
 
-def block_networks(block: IPBlock) -> list[Network]:
-    """`cidr` minus every `except`, as disjoint networks (IPv4 only here)."""
-    if block.cidr.version != 4:
-        return []
-    remaining: list[Network] = [block.cidr]
+def _clip(text: str, limit: int) -> str:
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "..."
+
+
+def _quote(text: str, limit: int) -> str:
+    return '"' + _clip(text.replace('"', "'").replace("\\", "/"), limit) + '"'
+
+
+def counter_name(pod: str, direction: Direction) -> str:
+    """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
+    return nft_name(f"drop-{_short(direction)}/", pod)
+
+
+def _short(direction: Direction) -> str:
+    return "in" if direction is Direction.INGRESS else "out"
+
+
+def log_prefix(pod: str, direction: Direction) -> str:
+    """`pw-drop <ns/pod> <direction> `, clipped to what the kernel accepts."""
+    tail = f" {direction.word} "
+    return "pw-drop " + _clip(pod, LOG_PREFIX_MAX - len("pw-drop ") - len(tail)) + tail
+
+
+# -- addresses ----------------------------------------------------------------------------------
+
+
+def block_networks(block: IPBlock) -> list[IPNetwork]:
+    """`cidr` minus every `except`, as disjoint networks (exact: nothing more, nothing less)."""
+    remaining: list[IPNetwork] = [block.cidr]
     for ex in block.excepts:
-        nxt: list[Network] = []
+        if ex.version != block.cidr.version:
+            continue
+        nxt: list[IPNetwork] = []
         for net in remaining:
             if ex.subnet_of(net):  # type: ignore[arg-type]
                 nxt.extend(net.address_exclude(ex))  # type: ignore[arg-type]
@@ -93,205 +152,317 @@ def block_networks(block: IPBlock) -> list[Network]:
     return remaining
 
 
+def _merge(intervals: Iterable[tuple[int, int]]) -> Intervals:
+    merged: list[list[int]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [(low, high) for low, high in merged]
+
+
+def _ip4(value: int) -> str:
+    return socket.inet_ntoa(value.to_bytes(4, "big"))
+
+
+def _ip6(value: int) -> str:
+    return str(ipaddress.IPv6Address(value))
+
+
+def _render(intervals: Intervals, version: int) -> list[str]:
+    """Addresses, prefixes where an interval is exactly one (`10.0.0.0/8`), else ranges."""
+    text = _ip4 if version == 4 else _ip6
+    bits = 32 if version == 4 else 128
+    out = []
+    for low, high in intervals:
+        size = high - low + 1
+        if size == 1:
+            out.append(text(low))
+        elif size & (size - 1) == 0 and low % size == 0:
+            out.append(f"{text(low)}/{bits - size.bit_length() + 1}")
+        else:
+            out.append(f"{text(low)}-{text(high)}")
+    return out
+
+
+FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
+
+
+# -- the compiler -------------------------------------------------------------------------------
+
+
 class _Builder:
+    """Accumulates sets, counters and chains; every set is shared by identical content."""
+
     def __init__(self, engine: Engine, interfaces: Mapping[str, str]) -> None:
         self.engine = engine
-        self.evaluator: Evaluator = engine.evaluator
         self.cluster = engine.cluster
-        # Peers resolve through endpoint classes (one selector evaluation per class, not per pod).
+        # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
         self.members: list[list[Endpoint]] = [[] for _ in range(self.classes.size)]
         for ep, cid in zip(self.cluster.endpoints, self.classes.class_of.tolist(), strict=True):
             self.members[cid].append(ep)
         self.interfaces = interfaces
-        self.sets: dict[tuple[str, tuple[str, ...]], str] = {}
         self.set_lines: list[str] = []
+        self.set_names: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.kind_count: dict[str, int] = {}
         self.elements = 0
         self.rules = 0
-        self.address_cache: dict[tuple[str | None, tuple[Peer, ...]], list[str]] = {}
+        self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
+        self.named_cache: dict[tuple[int, Protocol, str], str | None] = {}
+        self._named_index: dict[tuple[str, Protocol], list[tuple[IPAddress, int]]] | None = None
+        self.policy_chains: dict[tuple[str, Direction], str | None] = {}
+        self.chain_lines: list[str] = []
 
-    def named_set(self, kind: str, type_: str, elements: list[str], interval: bool) -> str:
+    # -- sets ----------------------------------------------------------------------------------
+    def add_set(self, kind: str, type_: str, elements: list[str], *, interval: bool,
+                name: str | None = None, comment: str | None = None) -> str:
         key = (type_, tuple(elements))
-        name = self.sets.get(key)
+        found = self.set_names.get(key)
+        if found is not None and name is None:
+            return found
         if name is None:
-            name = self.sets[key] = f"{kind}-{len(self.sets)}"
-            flags = " flags interval;" if interval else ""
-            body = ", ".join(elements)
-            self.set_lines.append(
-                f"  set {name} {{ type {type_};{flags} elements = {{ {body} }} }}")
-            self.elements += len(elements)
+            index = self.kind_count.get(kind, 0)
+            self.kind_count[kind] = index + 1
+            name = f"{kind}-{index}"
+        self.set_names.setdefault(key, name)
+        flags = " flags interval;" if interval else ""
+        note = f" comment {_quote(comment, COMMENT_MAX)};" if comment else ""
+        body = f" elements = {{ {', '.join(elements)} }}" if elements else ""
+        self.set_lines.append(f"  set {name} {{ type {type_};{flags}{note}{body} }}")
+        self.elements += len(elements)
         return name
 
-    def peer_addresses(self, policy: NetworkPolicy, rule: Rule) -> list[str] | None:
-        """Source/destination addresses a rule's peers match; None = every address.
+    # -- peers ---------------------------------------------------------------------------------
+    def peer_intervals(self, policy: NetworkPolicy, peers: tuple[Peer, ...]) -> dict[int, Intervals]:
+        """Addresses the peers match, per IP version, as merged integer intervals.
 
-        Integer intervals, merged: ipaddress objects are far too slow for thousands of pods.
+        ipBlocks are exact CIDR arithmetic (`except` carved out); selectors go through the
+        engine's endpoint classes. Integers, not ipaddress objects: thousands of pods.
         """
-        if not rule.peers:
-            return None
         depends_on_namespace = any(p.ip_block is None and p.namespace_selector is None
-                                   for p in rule.peers)
-        key = (policy.namespace if depends_on_namespace else None, rule.peers)
-        hit = self.address_cache.get(key)
+                                   for p in peers)
+        key = (policy.namespace if depends_on_namespace else None, peers)
+        hit = self.peer_cache.get(key)
         if hit is not None:
             return hit
-        intervals: list[tuple[int, int]] = []
-        for peer in rule.peers:
+        found: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        classes: set[int] = set()
+        for peer in peers:
             if peer.ip_block is not None:
-                intervals.extend((int(n.network_address), int(n.broadcast_address))
-                                 for n in block_networks(peer.ip_block))
-                continue
-            for ep in self.peer_endpoints(policy, (peer,)):
-                if ep.ip is not None and ep.ip.version == 4:
+                for net in block_networks(peer.ip_block):
+                    found[net.version].append((int(net.network_address),
+                                               int(net.broadcast_address)))
+            else:
+                classes.update(self.classes.peer(policy.namespace, peer).tolist())
+        for cid in classes:
+            for ep in self.members[cid]:
+                if ep.ip is not None:
                     value = int(ep.ip)
-                    intervals.append((value, value))
-        hit = self.address_cache[key] = _interval_elements(intervals)
+                    found[ep.ip.version].append((value, value))
+        hit = self.peer_cache[key] = {v: _merge(found[v]) for v in (4, 6)}
         return hit
 
-    def peer_endpoints(self, policy: NetworkPolicy, peers: tuple[Peer, ...]) -> list[Endpoint]:
-        """Endpoints any of `peers` matches (every endpoint when there are no peers)."""
-        if not peers:
-            return list(self.cluster.endpoints)
-        ids: set[int] = set()
-        for peer in peers:
-            ids.update(self.classes.peer(policy.namespace, peer).tolist())
-        return [ep for cid in sorted(ids) for ep in self.members[cid]]
+    # -- ports ---------------------------------------------------------------------------------
+    @property
+    def named_index(self) -> dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]:
+        if self._named_index is None:
+            index: dict[tuple[str, Protocol], list[tuple[IPAddress, int]]] = {}
+            for ep in self.cluster.endpoints:
+                if ep.ip is None:
+                    continue
+                for cp in ep.ports:
+                    if cp.name:
+                        index.setdefault((cp.name, cp.protocol), []).append((ep.ip, cp.port))
+            self._named_index = index
+        return self._named_index
 
-    def ports_for(self, ports: tuple[PolicyPort, ...],
-                  destination: Endpoint | None) -> list[str] | None:
-        """protocol . port elements, named ports resolved on `destination` (none without one);
-        None = any port."""
+    def named_set(self, version: int, protocol: Protocol, name: str) -> str | None:
+        """The set `address . protocol . port` of every endpoint where `name` resolves, or None."""
+        key = (version, protocol, name)
+        if key in self.named_cache:
+            return self.named_cache[key]
+        proto = protocol.value.lower()
+        elements = sorted({f"{ip} . {proto} . {port}"
+                           for ip, port in self.named_index.get((name, protocol), ())
+                           if ip.version == version})
+        result = None
+        if elements:
+            _, type_ = FAMILY[version]
+            result = self.add_set(
+                "named", f"{type_} . inet_proto . inet_service", elements, interval=False,
+                name=nft_name(f"named{version}-{proto}-", name),
+                comment=f"named port {protocol.value}/{name}, resolved on each endpoint")
+        self.named_cache[key] = result
+        return result
+
+    def port_matches(self, ports: tuple[PolicyPort, ...]) -> list[tuple[int | None, str]] | None:
+        """Alternative port matches (one nft rule each), with the IP version they need; None =
+        any port; [] = no port can match."""
         if not ports:
             return None
-        out: list[str] = []
+        numeric: dict[Protocol, list[tuple[int, int]]] = {}
+        named: set[tuple[Protocol, str]] = set()
         for pp in ports:
-            proto = pp.protocol.value.lower()
             if pp.port is None:
-                out.append(f"{proto} . 0-65535")
+                numeric.setdefault(pp.protocol, []).append((0, 65535))
             elif isinstance(pp.port, int):
                 end = pp.end_port if pp.end_port is not None else pp.port
-                out.append(f"{proto} . {pp.port}" if end == pp.port else f"{proto} . {pp.port}-{end}")
-            elif destination is not None:
-                out.extend(f"{proto} . {cp.port}" for cp in destination.ports
-                           if cp.name == pp.port and cp.protocol is pp.protocol)
-        return sorted(set(out))
+                numeric.setdefault(pp.protocol, []).append((pp.port, end))
+            else:
+                named.add((pp.protocol, pp.port))
+        out: list[tuple[int | None, str]] = []
+        if numeric:
+            # Merged per protocol: nft refuses overlapping intervals in one set ("File exists").
+            elements = [f"{protocol.value.lower()} . {low}" if low == high
+                        else f"{protocol.value.lower()} . {low}-{high}"
+                        for protocol in sorted(numeric, key=lambda p: p.value.lower())
+                        for low, high in _merge(numeric[protocol])]
+            name = self.add_set("ports", "inet_proto . inet_service", elements, interval=True)
+            out.append((None, f"meta l4proto . th dport @{name}"))
+        for protocol, port_name in sorted(named):
+            for version in (4, 6):
+                set_name = self.named_set(version, protocol, port_name)
+                if set_name is not None:
+                    # Resolution happens on the destination: the packet's daddr, both directions.
+                    out.append((version, f"{FAMILY[version][0]} daddr . meta l4proto . th dport "
+                                         f"@{set_name}"))
+        return out
 
-    def has_named(self, ports: tuple[PolicyPort, ...]) -> bool:
-        return any(isinstance(pp.port, str) for pp in ports)
-
-    def ingress_rule(self, policy: NetworkPolicy, rule: Rule, pod: Endpoint) -> str | None:
-        parts: list[str] = []
-        addresses = self.peer_addresses(policy, rule)
-        if addresses is not None:
-            if not addresses:
-                return None
-            parts.append(f"ip saddr @{self.named_set('peers', 'ipv4_addr', addresses, True)}")
-        ports = self.ports_for(rule.ports, pod)
-        if ports is not None:
-            if not ports:
-                return None
-            name = self.named_set("ports", "inet_proto . inet_service", ports, True)
-            parts.append(f"meta l4proto . th dport @{name}")
-        return " ".join([*parts, "accept"])
-
-    def egress_rule(self, policy: NetworkPolicy, rule: Rule) -> str | None:
-        addresses = self.peer_addresses(policy, rule)
-        if rule.ports and self.has_named(rule.ports):
-            # Named ports resolve on each destination pod: address . protocol . port elements.
-            elements: list[str] = []
-            for ep in self.peer_endpoints(policy, rule.peers):
-                if ep.ip is None or ep.ip.version != 4:
+    # -- rules and chains ----------------------------------------------------------------------
+    def rule_lines(self, policy: NetworkPolicy, direction: Direction, index: int,
+                   rule: Rule) -> list[str]:
+        if rule.peers:
+            where = "saddr" if direction is Direction.INGRESS else "daddr"
+            peer_parts: list[tuple[int | None, str]] = []
+            for version, intervals in self.peer_intervals(policy, rule.peers).items():
+                if intervals:
+                    keyword, type_ = FAMILY[version]
+                    name = self.add_set(f"peers{version}", type_, _render(intervals, version),
+                                        interval=True)
+                    peer_parts.append((version, f"{keyword} {where} @{name}"))
+        else:
+            peer_parts = [(None, "")]
+        ports = self.port_matches(rule.ports)
+        port_parts = [(None, "")] if ports is None else ports
+        comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
+        lines = []
+        for peer_version, peer_text in peer_parts:
+            for port_version, port_text in port_parts:
+                if None not in (peer_version, port_version) and peer_version != port_version:
                     continue
-                for element in self.ports_for(rule.ports, ep) or ():
-                    elements.append(f"{ep.ip} . {element}")
-            numeric = tuple(pp for pp in rule.ports if not isinstance(pp.port, str))
-            lines = []
-            if elements:
-                name = self.named_set("dports", "ipv4_addr . inet_proto . inet_service",
-                                      sorted(set(elements)), True)
-                lines.append(f"ip daddr . meta l4proto . th dport @{name} return")
-            if numeric:
-                sub = self.egress_rule(policy, Rule(rule.peers, numeric))
-                if sub:
-                    lines.append(sub)
-            return "\n".join(lines) or None
-        parts: list[str] = []
-        if addresses is not None:
-            if not addresses:
-                return None
-            parts.append(f"ip daddr @{self.named_set('peers', 'ipv4_addr', addresses, True)}")
-        ports = self.ports_for(rule.ports, None)
-        if ports is not None:
-            if not ports:
-                return None
-            name = self.named_set("ports", "inet_proto . inet_service", ports, True)
-            parts.append(f"meta l4proto . th dport @{name}")
-        return " ".join([*parts, "return"])
+                match = " ".join(part for part in (peer_text, port_text) if part)
+                lines.append(f"{match} accept comment {comment}".lstrip())
+        return lines
 
-    def pod_chain(self, index: int, pod: Endpoint, direction: Direction,
-                  policies: tuple[NetworkPolicy, ...]) -> list[str]:
-        suffix = "in" if direction is Direction.INGRESS else "out"
-        lines = [f"  chain pod-{index}-{suffix} {{",
+    def policy_chain(self, policy: NetworkPolicy, direction: Direction) -> str | None:
+        """The chain of one policy's rules in one direction (None when no rule can match)."""
+        key = (policy.key, direction)
+        if key in self.policy_chains:
+            return self.policy_chains[key]
+        lines = [line for index, rule in enumerate(policy.rules(direction))
+                 for line in self.rule_lines(policy, direction, index, rule)]
+        name = None
+        if lines:
+            name = nft_name(f"policy-{_short(direction)}/", policy.key)
+            self.chain_lines.append(f"  chain {name} {{")
+            self.chain_lines.extend(f"    {line}" for line in lines)
+            self.chain_lines.append("  }")
+            self.rules += len(lines)
+        self.policy_chains[key] = name
+        return name
+
+    def pod_chain(self, pod: Endpoint, direction: Direction,
+                  policies: tuple[NetworkPolicy, ...]) -> tuple[str, DropCounter]:
+        name = nft_name(f"pod-{_short(direction)}/", pod.key)
+        counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
+        jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
+        lines = [f"  chain {name} {{",
                  f"    # {pod.key} {direction.word}: isolated by "
                  + ", ".join(p.key for p in policies)]
-        for policy in policies:
-            for i, rule in enumerate(policy.rules(direction)):
-                text = (self.ingress_rule(policy, rule, pod) if direction is Direction.INGRESS
-                        else self.egress_rule(policy, rule))
-                if text:
-                    for line in text.splitlines():
-                        lines.append(f"    {line} comment \"{policy.key} {direction.word}[{i}]\"")
-                        self.rules += 1
-        lines.append(f"    limit rate 5/second log prefix \"pw-drop {pod.key} {direction.word} \" "
-                     "level info")
-        lines.append(f"    counter name drop-{index}-{suffix} drop")
-        lines.append("  }")
-        self.rules += 2
-        return lines
+        lines += [f"    jump {chain}" for chain in jumps]
+        lines += [f"    limit rate {LOG_RATE} log prefix "
+                  f"{_quote(log_prefix(pod.key, direction), LOG_PREFIX_MAX)} level info",
+                  f"    counter name {counter.name} drop",
+                  "  }"]
+        self.chain_lines.extend(lines)
+        self.rules += len(jumps) + 2
+        return name, counter
 
 
 def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
                     table: str = TABLE) -> Ruleset:
-    """The whole table for the pods in `interfaces` (endpoint key -> host-side interface).
+    """The whole table for the pods in `interfaces` (endpoint `ns/name` -> node-side interface).
 
     Only those pods get chains (they are this node's pods); peers may be any endpoint.
     """
+    unknown = sorted(key for key in interfaces if engine.cluster.endpoint(key) is None)
+    if unknown:
+        raise QueryError(f"no endpoint {', '.join(unknown[:5])} in the input")
     b = _Builder(engine, interfaces)
-    chains: list[str] = []
-    counters: list[str] = []
-    egress_map: list[str] = []
-    ingress_map: list[str] = []
     local = [ep for ep in engine.cluster.endpoints if ep.key in interfaces]
-    for index, pod in enumerate(local):
-        ifname = interfaces[pod.key]
-        for direction, target in ((Direction.EGRESS, egress_map), (Direction.INGRESS, ingress_map)):
+    ifnames = sorted({f"\"{interfaces[ep.key]}\"" for ep in local})
+    sources: dict[int, list[str]] = {4: [], 6: []}
+    for ep in local:
+        if ep.ip is not None:
+            sources[ep.ip.version].append(f"\"{interfaces[ep.key]}\" . {ep.ip}")
+    head = [f"table inet {table} {{"]
+    b.add_set("pod-interfaces", "ifname", ifnames, interval=False, name="pod-interfaces",
+              comment="this node's pod interfaces")
+    for version in (4, 6):
+        b.add_set("pod-sources", f"ifname . {FAMILY[version][1]}", sorted(sources[version]),
+                  interval=False, name=f"pod-sources{version}",
+                  comment="each pod interface and its pod's address (anti-spoofing)")
+    counters: list[DropCounter] = []
+    maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+    for pod in local:
+        for direction in (Direction.EGRESS, Direction.INGRESS):
             policies = engine.selecting(pod, direction)
-            if not policies:
-                continue
-            suffix = "in" if direction is Direction.INGRESS else "out"
-            chains.extend(b.pod_chain(index, pod, direction, policies))
-            counters.append(f"  counter drop-{index}-{suffix} {{ comment \"{pod.key} {direction.word}\" }}")
-            target.append(f"\"{ifname}\" : jump pod-{index}-{suffix}")
-    lines = [f"table inet {table} {{"]
-    lines.extend(b.set_lines)
-    lines.extend(counters)
-    for name, entries in (("egress-by-if", egress_map), ("ingress-by-if", ingress_map)):
+            if policies:
+                chain, counter = b.pod_chain(pod, direction, policies)
+                counters.append(counter)
+                maps[direction].append(f"\"{interfaces[pod.key]}\" : jump {chain}")
+    objects = ["  counter spoofed { comment \"packets from a pod whose source address is not "
+               "the pod's\" }"]
+    for c in counters:
+        objects.append(f"  counter {c.name} {{ comment "
+                       f"{_quote(f'{c.pod} {c.direction.word}', COMMENT_MAX)} }}")
+    for direction, name in ((Direction.EGRESS, "egress-by-if"), (Direction.INGRESS, "ingress-by-if")):
+        entries = maps[direction]
         body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
-        lines.append(f"  map {name} {{ type ifname : verdict;{body} }}")
-    lines.extend(chains)
-    lines += [
-        "  chain forward {",
+        objects.append(f"  map {name} {{ type ifname : verdict;{body} }}")
+    base = [
+        "  chain egress {",
         "    type filter hook forward priority filter; policy accept;",
+        "    iifname @pod-interfaces iifname . ip saddr != @pod-sources4 counter name spoofed drop",
+        "    iifname @pod-interfaces iifname . ip6 saddr != @pod-sources6 counter name spoofed drop",
         "    ct state established,related accept",
         "    ct state invalid drop",
         "    iifname vmap @egress-by-if",
+        "  }",
+        "  chain ingress {",
+        "    type filter hook forward priority filter + 1; policy accept;",
+        "    ct state established,related accept",
+        "    ct state invalid drop",
         "    oifname vmap @ingress-by-if",
         "  }",
         "}",
     ]
-    b.rules += 4
-    chain_count = sum(1 for line in chains if line.startswith("  chain ")) + 1
-    return Ruleset("\n".join(lines) + "\n", chain_count, b.rules, len(b.sets), b.elements)
+    b.rules += 8
+    lines = [*head, *b.set_lines, *objects, *b.chain_lines, *base]
+    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 2
+    return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
+                   tuple(counters))
 
 
-__all__ = ["TABLE", "Protocol", "Ruleset", "block_networks", "compile_ruleset"]
+__all__ = [
+    "TABLE",
+    "DropCounter",
+    "Ruleset",
+    "block_networks",
+    "compile_ruleset",
+    "counter_name",
+    "log_prefix",
+    "nft_name",
+]

@@ -340,6 +340,9 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
         result.diagnostics.append(Diagnostic(
             f"JSON syntax error: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
+    except RecursionError:
+        result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
+        return
     _expand(Document(name, 0, data, None), result)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from podwall import __version__
 from podwall.analysis import wording
-from podwall.analysis.lint import CHECKS, Finding
+from podwall.analysis.lint import CHECK_NAMES, CHECKS, Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -25,7 +29,7 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
     rule_ids = sorted(CHECKS)
     rules = [{
         "id": check_id,
-        "name": check_id,
+        "name": CHECK_NAMES[check_id],
         "shortDescription": {"text": wording.LINT_TITLES[check_id]},
         "defaultConfiguration": {"level": sarif_level(CHECKS[check_id])},
     } for check_id in rule_ids]
@@ -36,15 +40,16 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
             "ruleIndex": rule_ids.index(f.id),
             "level": sarif_level(f.severity),
             "message": {"text": f"{f.object}: {f.message}. Fix: {f.fix}"},
+            "partialFingerprints": {"podwallFinding/v1": _fingerprint(f)},
         }
+        location: dict[str, Any] = {"logicalLocations": [
+            {"fullyQualifiedName": f.object, "kind": "resource"}]}
         if f.file is not None:
             physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.file)}}
             if f.line is not None:
                 physical["region"] = {"startLine": f.line}
-            result["locations"] = [{
-                "physicalLocation": physical,
-                "logicalLocations": [{"fullyQualifiedName": f.object}],
-            }]
+            location = {"physicalLocation": physical, **location}
+        result["locations"] = [location]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
@@ -58,8 +63,16 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
 
 
 def _uri(path: str) -> str:
-    """A relative URI (SARIF resolves it against the checkout root); `-` is stdin."""
-    return path.replace("\\", "/").removeprefix("./")
+    """A URI reference for a file: relative paths stay relative (GitHub resolves them against
+    the checkout root), absolute ones become `file://` URIs; other characters are escaped."""
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/-._~!$&'()*+,;=:@")
+
+
+def _fingerprint(f: Finding) -> str:
+    """Stable across runs and line moves: the check, the object and the message."""
+    return hashlib.sha256(f"{f.id}\0{f.object}\0{f.message}".encode()).hexdigest()[:32]
 
 
 def lint_sarif(findings: Sequence[Finding]) -> str:

@@ -1,0 +1,187 @@
+"""The lab's plumbing: network namespaces, veths, routes and processes (only `ip` and `sysctl`).
+
+A routed node, Calico-style. Every host (pod or outside host) is a namespace whose `eth0` holds
+its address as a /32 and a default route via 169.254.1.1; the node end of the veth holds
+169.254.1.1 itself, so the host's ARP for its gateway is answered by the node without proxy_arp,
+and the node reaches the host through a /32 route on that veth. The node forwards (ip_forward=1
+inside the node namespace only). Links are created directly inside the namespaces, so nothing
+ever appears among the machine's own interfaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from podwall.dataplane.backend import find_tool
+from podwall.errors import DataplaneError
+
+GATEWAY = "169.254.1.1"
+READY_TIMEOUT = 15.0
+
+
+def tool(name: str) -> str:
+    path = find_tool(name)
+    if path is None:
+        package = {"ip": "iproute2", "nft": "nftables", "sysctl": "procps"}.get(name, name)
+        raise DataplaneError(f"{name} is not installed (Debian: apt-get install {package})")
+    return path
+
+
+def run(*args: str, check: bool = True, stdin: str | None = None) -> str:
+    command = [tool(args[0]), *args[1:]]
+    proc = subprocess.run(command, capture_output=True, text=True, input=stdin, check=False)
+    if check and proc.returncode != 0:
+        words = (proc.stderr.strip() or proc.stdout.strip()).replace("\n", "; ")
+        raise DataplaneError(f"{' '.join(args[:6])}: {words}")
+    return proc.stdout
+
+
+def batch(netns: str, commands: Iterable[str]) -> None:
+    """Several `ip` commands in one namespace, one process (`ip -n NS -batch -`)."""
+    run("ip", "-n", netns, "-batch", "-", stdin="".join(f"{c}\n" for c in commands))
+
+
+def netns_list() -> list[str]:
+    out = run("ip", "netns", "list", check=False)
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def create_node(node: str) -> None:
+    run("ip", "netns", "add", node)
+    run("ip", "netns", "exec", node, tool("sysctl"), "-qw", "net.ipv4.ip_forward=1")
+    batch(node, ["link set lo up"])
+
+
+def create_host(node: str, netns: str, ifname: str, address: str) -> None:
+    """A namespace with `eth0` = address/32 and a veth into the node, node end still DOWN:
+    nothing reaches it or leaves it until `connect_host` (after the ruleset that knows it)."""
+    run("ip", "netns", "add", netns)
+    batch(node, [f"link add {ifname} type veth peer name eth0 netns {netns}",
+                 f"addr add {GATEWAY}/32 dev {ifname}"])
+    batch(netns, ["link set lo up",
+                  f"addr add {address}/32 dev eth0",
+                  "link set eth0 up",
+                  f"route add {GATEWAY} dev eth0 scope link",
+                  f"route add default via {GATEWAY} dev eth0"])
+    # A probe to a closed UDP port must see its ICMP port-unreachable ("refused"), however many
+    # probes arrive at once: lift ICMP rate limits, in this namespace only. `-e`: kernels where
+    # icmp_msgs_per_sec is not per namespace do not list it here.
+    run("ip", "netns", "exec", netns, tool("sysctl"), "-qew", "net.ipv4.icmp_ratelimit=0",
+        "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000")
+
+
+def connect_hosts(node: str, hosts: Sequence[tuple[str, str]]) -> None:
+    """Bring up the node ends and route each host's /32 to it: (ifname, address) pairs."""
+    if hosts:
+        batch(node, [cmd for ifname, address in hosts
+                     for cmd in (f"link set {ifname} up", f"route add {address}/32 dev {ifname}")])
+
+
+def delete_netns(netns: str) -> None:
+    run("ip", "netns", "del", netns, check=False)
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+def start_server(lab: str, netns: str, ports: Sequence[tuple[str, int]],
+                 log: Path) -> subprocess.Popen[bytes]:
+    """One server process in the namespace for all its ports; `--lab` marks it for cleanup."""
+    spec = {proto: ",".join(str(p) for pr, p in ports if pr == proto)
+            for proto in ("TCP", "UDP", "SCTP")}
+    with log.open("ab") as err:
+        return subprocess.Popen(
+            [tool("ip"), "netns", "exec", netns, sys.executable, "-m", "podwall.lab.server",
+             "--lab", lab, "--tcp", spec["TCP"], "--udp", spec["UDP"], "--sctp", spec["SCTP"]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+            start_new_session=True)
+
+
+def wait_ready(servers: dict[str, subprocess.Popen[bytes]], timeout: float = READY_TIMEOUT) -> None:
+    """Every server prints one line once all its sockets are bound: `ready` or `error: ...`."""
+    pending = {proc.stdout.fileno(): (key, proc) for key, proc in servers.items()
+               if proc.stdout is not None}
+    deadline = time.monotonic() + timeout
+    problems: list[str] = []
+    while pending and time.monotonic() < deadline:
+        readable, _, _ = select.select(list(pending), [], [], max(0.0, deadline - time.monotonic()))
+        for fd in readable:
+            key, proc = pending.pop(fd)
+            line = os.read(fd, 4096).decode(errors="replace").strip()
+            if line != "ready":
+                problems.append(f"{key}: {line or 'server exited'}")
+    for proc in servers.values():
+        if proc.stdout is not None:
+            proc.stdout.close()
+    problems.extend(f"{key}: server did not start within {timeout:.0f} s"
+                    for key, _ in pending.values())
+    if problems:
+        raise DataplaneError("lab servers failed: " + "; ".join(problems[:5]))
+
+
+def kill_processes(pids: Iterable[int]) -> None:
+    """SIGKILL, then wait (briefly) until they are gone; reaps our own children."""
+    alive = set(pids) - {os.getpid()}
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 3
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if _alive(pid)}
+        if alive:
+            time.sleep(0.01)
+
+
+def netns_pids(netns: str) -> set[int]:
+    return {int(p) for p in run("ip", "netns", "pids", netns, check=False).split() if p.isdigit()}
+
+
+def lab_processes(lab: str) -> set[int]:
+    """Servers and probers of this lab, found by their command line (`--lab NAME`), even if
+    their namespace is gone."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if ((b"podwall.lab.server" in argv or b"podwall.lab.prober" in argv)
+                and _after(argv, b"--lab") == lab.encode()):
+            found.add(int(entry.name))
+    return found
+
+
+def _after(argv: list[bytes], flag: bytes) -> bytes | None:
+    with contextlib.suppress(ValueError, IndexError):
+        return argv[argv.index(flag) + 1]
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)  # our own child: reap it
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie of someone else's is as good as gone

@@ -1,0 +1,84 @@
+"""The nft backend against the kernel, inside a throwaway namespace (root only)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podwall.dataplane import NftBackend, Ruleset, compile_ruleset
+from podwall.engine import Engine
+from podwall.errors import DataplaneError
+from podwall.manifests import load_cluster
+
+pytestmark = pytest.mark.kernel
+ROOT = Path(__file__).resolve().parents[2]
+_names = itertools.count()
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    name = f"pw-tdp{os.getpid()}-{next(_names)}"  # two test sessions never collide
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def ruleset(example: str) -> Ruleset:
+    engine = Engine(load_cluster([str(ROOT / "examples" / example)]).cluster)
+    return compile_ruleset(engine, {ep.key: f"pw-p{i}"
+                                    for i, ep in enumerate(engine.cluster.endpoints)})
+
+
+def test_apply_replaces_the_table_and_a_refused_ruleset_leaves_the_previous_one(netns: str) -> None:
+    backend = NftBackend(netns=netns)
+    assert backend.current() is None
+    backend.apply(ruleset("three-tier"))
+    first = backend.current()
+    assert first is not None and "chain pod-in/shop/db" in first
+    backend.apply(ruleset("three-tier"))  # replacing an existing table works the same
+    assert backend.current() == first
+    broken = ruleset("three-tier-v2")
+    broken = Ruleset(broken.text.replace("jump pod-in/shop/db", "jump no-such-chain"),
+                     broken.chains, broken.rules, broken.sets, broken.set_elements)
+    with pytest.raises(DataplaneError) as caught:
+        backend.apply(broken)
+    message = str(caught.value)
+    assert "previous ruleset is still in place" in message and "no-such-chain" in message
+    assert backend.current() == first  # nothing of the failed transaction landed
+    backend.remove()
+    assert backend.current() is None
+    backend.remove()  # idempotent
+
+
+def test_check_validates_without_changing_anything(netns: str) -> None:
+    backend = NftBackend(netns=netns)
+    backend.check(ruleset("namespace-isolation"))
+    assert backend.current() is None
+    with pytest.raises(DataplaneError, match="nft rejects the ruleset"):
+        backend.check(Ruleset("table inet podwall { chain c { bogus } }\n", 1, 1, 0, 0))
+
+
+def test_drop_counters_are_named_per_pod_and_direction(netns: str) -> None:
+    backend = NftBackend(netns=netns)
+    compiled = ruleset("three-tier")
+    backend.apply(compiled)
+    counters = backend.counters()
+    assert set(counters) == {"spoofed"} | {c.name for c in compiled.counters}
+    assert "drop-in/shop/db" in counters
+    assert all(v.packets == 0 and v.bytes == 0 for v in counters.values())
+
+
+def test_the_machines_own_ruleset_is_not_touched(netns: str) -> None:
+    before = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True,
+                            check=True).stdout
+    NftBackend(netns=netns).apply(ruleset("three-tier"))
+    after = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True,
+                           check=True).stdout
+    assert before == after
