@@ -1,15 +1,24 @@
 """Documents -> validated model objects, reporting every problem at once with its field path.
 
-Validation follows the Kubernetes API server (networking/v1 NetworkPolicy, the Pod and Namespace
-fields podwall reads). Paths are kept as tuples of segments and turned into text (and a line
-number) only when something is reported, so the valid path stays cheap.
+Validation follows the Kubernetes API server: k8s.io/kubernetes pkg/apis/networking/validation
+for NetworkPolicy, apimachinery's ObjectMeta, label, selector and name rules, and the container
+port rules of pkg/apis/core/validation for the Pod fields podwall reads. Messages use its words
+(`Invalid value: "x": ...`, `Required value`, `Unsupported value: ...`, `Forbidden: ...`).
+
+As when the API server decodes JSON, `null` means the field's zero value: absent for optional
+objects, lists and pointers, "" for strings, 0 for numbers (so `from: [null]` is a peer that
+specifies nothing). A value of the wrong type is an error at its path naming the type expected.
+
+Paths are nested pairs `(parent, segment)` (the object root is None): building one costs a
+two-item tuple, and text (and a line number) is made only when something is reported.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from podwall.errors import Diagnostic, Severity
@@ -20,7 +29,9 @@ from podwall.model import (
     ContainerPort,
     Direction,
     Endpoint,
+    IPAddress,
     IPBlock,
+    IPNetwork,
     Labels,
     LabelSelector,
     Namespace,
@@ -35,10 +46,17 @@ from podwall.model import (
     default_policy_types,
 )
 
-Path = tuple[str | int, ...]
+Path = Any  # tuple[Path, str | int] | None; `Any` because mypy has no recursive tuple aliases
 
 PROTOCOLS = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP}
-_SUPPORTED_PROTOCOLS = '"SCTP", "TCP", "UDP"'
+_POLICY_PROTOCOLS = '"TCP", "UDP", "SCTP"'   # networking validation lists them in this order
+_CONTAINER_PROTOCOLS = '"SCTP", "TCP", "UDP"'  # core validation lists a sorted set
+_OPERATORS = {op.value: op for op in Operator}
+_DIRECTIONS = {"Ingress": Direction.INGRESS, "Egress": Direction.EGRESS}
+_INVALID_CIDR = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+_INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+_PORT_RANGE = "must be between 1 and 65535, inclusive"
+_ANNOTATIONS_LIMIT = 256 * 1024
 
 OBJECT_META_FIELDS = frozenset({
     "name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
@@ -62,10 +80,34 @@ _API_VERSIONS = {
     "NetworkPolicy": "networking.k8s.io/v1",
 }
 
+_EMPTY: dict[str, Any] = {}  # read-only stand-in for an absent or null mapping
+_NO_LABELS = Labels()
+_ANY = LabelSelector()
+
+_META: Path = (None, "metadata")
+_META_NAME: Path = (_META, "name")
+_META_GENERATE: Path = (_META, "generateName")
+_META_NAMESPACE: Path = (_META, "namespace")
+_META_LABELS: Path = (_META, "labels")
+_META_ANNOTATIONS: Path = (_META, "annotations")
+_SPEC: Path = (None, "spec")
+_STATUS: Path = (None, "status")
+
+
+# -- paths and values as messages show them -------------------------------------------------------
+
+def segments(path: Path) -> list[str | int]:
+    out: list[str | int] = []
+    while path is not None:
+        path, seg = path
+        out.append(seg)
+    out.reverse()
+    return out
+
 
 def render_path(path: Path) -> str:
     out = ""
-    for seg in path:
+    for seg in segments(path):
         if isinstance(seg, int):
             out += f"[{seg}]"
         else:
@@ -73,15 +115,29 @@ def render_path(path: Path) -> str:
     return out
 
 
-def quote(value: Any) -> str:
+def go_value(value: Any) -> str:
+    """A bad value as the API server prints it (`%q` for strings, `%v` for numbers)."""
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return syntax.go_quote(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return type_name(value)
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return "null"
+    return syntax.go_quote(type_name(value))
 
+
+def _as_text(value: Any) -> str | None:
+    """What the API server receives for a string field: null is "", a YAML timestamp its text."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):  # kubectl sends YAML timestamps as strings
+        return value.isoformat()
+    return None
+
+
+# -- per-document reporting ------------------------------------------------------------------------
 
 @dataclass(slots=True)
 class Converted:
@@ -91,10 +147,10 @@ class Converted:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-class _Doc:
-    """Reporting context of one document: where it is, what object it is."""
+class _Ctx:
+    """Reporting context of one document: where it is, what object it is, how many errors."""
 
-    __slots__ = ("data", "doc", "errors", "obj", "out")
+    __slots__ = ("data", "doc", "errors", "obj", "out", "seen")
 
     def __init__(self, doc: Document, out: list[Diagnostic]) -> None:
         self.doc = doc
@@ -102,504 +158,767 @@ class _Doc:
         self.out = out
         self.obj: str | None = None
         self.errors = 0
+        self.seen: set[tuple[Severity, str, str]] | None = None
 
     def line_of(self, path: Path) -> int | None:
+        """The line of the deepest field on the path that the document knows a line for."""
         node: Any = self.data
         line = self.doc.line
-        for seg in path:
-            if isinstance(node, Located) and isinstance(seg, str) and seg in node:
-                line = node.key_lines.get(seg, line)
-                node = node[seg]
-            elif isinstance(node, LocatedList) and isinstance(seg, int) and seg < len(node):
-                line = node.item_lines[seg]
+        if line is None and isinstance(node, LocatedList):
+            line = node.line
+        for seg in segments(path):
+            if isinstance(seg, str):
+                if not isinstance(node, dict) or seg not in node:
+                    break
+                if isinstance(node, Located):
+                    line = node.key_lines.get(seg) or line
                 node = node[seg]
             else:
-                break
+                if not isinstance(node, list) or not 0 <= seg < len(node):
+                    break
+                if isinstance(node, LocatedList) and seg < len(node.item_lines):
+                    line = node.item_lines[seg]
+                node = node[seg]
         return line
 
-    def report(self, path: Path, message: str, severity: Severity = Severity.ERROR) -> None:
+    def report(self, severity: Severity, path: Path, message: str, at: Path = None) -> None:
+        """Record one problem; `at` is a deeper path for the line when `path` is a whole map
+        (the API server reports label problems at `metadata.labels`, we point at the key)."""
+        text = render_path(path)
+        if self.seen is None:
+            self.seen = set()
+        key = (severity, text, message)
+        if key in self.seen:  # the API server drops identical messages too
+            return
+        self.seen.add(key)
         if severity is Severity.ERROR:
             self.errors += 1
-        self.out.append(Diagnostic(message, severity, file=self.doc.file,
-                                   line=self.line_of(path), obj=self.obj,
-                                   path=render_path(path) or None))
+        line = self.line_of(at if at is not None else path)
+        self.out.append(Diagnostic(message, severity, file=self.doc.file, line=line,
+                                   obj=self.obj, path=text or None))
 
-    def invalid(self, path: Path, value: Any, why: str) -> None:
-        self.report(path, f"Invalid value: {quote(value)}: {why}")
+    def error(self, path: Path, message: str, at: Path = None) -> None:
+        self.report(Severity.ERROR, path, message, at)
 
-    def required(self, path: Path) -> None:
-        self.report(path, "Required value")
+    def warn(self, path: Path, message: str, at: Path = None) -> None:
+        self.report(Severity.WARNING, path, message, at)
+
+    def invalid(self, path: Path, value: Any, detail: str, at: Path = None) -> None:
+        self.error(path, f"Invalid value: {go_value(value)}: {detail}", at)
+
+    def required(self, path: Path, detail: str = "") -> None:
+        self.error(path, f"Required value: {detail}" if detail else "Required value")
+
+    def forbidden(self, path: Path, detail: str) -> None:
+        self.error(path, f"Forbidden: {detail}")
+
+    def unsupported(self, path: Path, value: str, supported: str) -> None:
+        self.error(path, f"Unsupported value: {syntax.go_quote(value)}: supported values: "
+                         f"{supported}")
 
     def wrong_type(self, path: Path, value: Any, expected: str) -> None:
-        self.report(path, f"Invalid value: {quote(value)}: must be {expected}, "
-                          f"not {type_name(value)}")
+        self.error(path, f'Invalid value: "{type_name(value)}": expected {expected}')
+
+    def wrong_value_type(self, path: Path, value: Any, what: str, key: str, at: Path) -> None:
+        """A map value of the wrong type, reported at the map (as the API server does)."""
+        self.error(path, f'Invalid value: "{type_name(value)}": expected string for {what} '
+                         f"{syntax.go_quote(key)}", at)
 
     def unknown_fields(self, mapping: dict[str, Any], allowed: frozenset[str], path: Path) -> None:
+        if mapping.keys() <= allowed:
+            return
         for key in mapping:
             if key not in allowed:
-                self.report((*path, key), f'unknown field "{render_path((*path, key))}"',
-                            Severity.WARNING)
+                child = (path, key)
+                self.warn(child, f'unknown field "{render_path(child)}"')
+
+    # -- typed reads: None means absent (or null); a wrong type is reported and reads as None ---
+
+    def mapping(self, value: Any, path: Path) -> dict[str, Any] | None:
+        if value is None or isinstance(value, dict):
+            return value
+        self.wrong_type(path, value, "object")
+        return None
+
+    def sequence(self, value: Any, path: Path) -> list[Any] | None:
+        if value is None or isinstance(value, list):
+            return value
+        self.wrong_type(path, value, "array")
+        return None
+
+    def string(self, value: Any, path: Path) -> str | None:
+        """A string field; null is "" (its zero value), None means a wrong type (reported)."""
+        if isinstance(value, str):
+            return value
+        text = _as_text(value)
+        if text is None:
+            self.wrong_type(path, value, "string")
+        return text
+
+    def integer(self, value: Any, path: Path) -> int | None:
+        """An integer field; None means null/absent or a wrong type (reported)."""
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        self.wrong_type(path, value, "integer")
+        return None
 
     def duplicates(self, node: Any, path: Path) -> None:
-        """Duplicate YAML keys anywhere in the document (PyYAML keeps the last silently)."""
+        """Duplicate mapping keys anywhere in the document (the last value is the one used)."""
         if isinstance(node, Located):
             for key, line in node.duplicates:
                 self.out.append(Diagnostic(
                     f'duplicate key "{key}": the last value is used', Severity.WARNING,
                     file=self.doc.file, line=line or None, obj=self.obj,
-                    path=render_path((*path, key))))
+                    path=render_path((path, key))))
             for key, value in node.items():
                 if isinstance(value, dict | list):
-                    self.duplicates(value, (*path, key))
+                    self.duplicates(value, (path, key))
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 if isinstance(value, dict | list):
-                    self.duplicates(value, (*path, i))
-
-    # -- typed getters: report and return None on a wrong type --------------------------------
-    def mapping(self, value: Any, path: Path) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.wrong_type(path, value, "an object")
-            return None
-        return value
-
-    def sequence(self, value: Any, path: Path) -> list[Any] | None:
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            self.wrong_type(path, value, "a list")
-            return None
-        return value
-
-    def string(self, value: Any, path: Path) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.wrong_type(path, value, "a string")
-            return None
-        return value
-
-    def integer(self, value: Any, path: Path) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.wrong_type(path, value, "an integer")
-            return None
-        return value
+                    self.duplicates(value, (path, i))
 
 
-# -- common pieces ------------------------------------------------------------------------------
+# -- labels and selectors -------------------------------------------------------------------------
 
-def _labels(d: _Doc, value: Any, path: Path) -> dict[str, str]:
-    raw = d.mapping(value, path)
+_LABELS_CACHE: dict[tuple[tuple[str, Any], ...], Labels] = {}
+_CACHE_LIMIT = 1 << 16
+
+
+def _labels(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
+    """ValidateLabels: keys are qualified names, values label values (strings). None on error.
+
+    Errors are reported at the map's path, as the API server does, with the key's line.
+    Valid label maps are cached by content: pods of one workload share one Labels object.
+    """
+    if value is None:
+        return _NO_LABELS
+    if not isinstance(value, dict):
+        ctx.wrong_type(path, value, "object")
+        return None
+    key: tuple[tuple[str, Any], ...] | None
+    try:
+        key = tuple(value.items())
+        cached = _LABELS_CACHE.get(key)
+    except TypeError:  # a value that is a list or a map: report it below
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    ok = True
     out: dict[str, str] = {}
-    if not raw:
-        return out
-    for key, val in raw.items():
-        problem = syntax.qualified_name(key) if isinstance(key, str) else "must be a string"
-        if problem:
-            d.invalid((*path, key), key, problem)
+    for k, v in value.items():
+        at = (path, k)
+        for msg in syntax.qualified_name(k):
+            ctx.invalid(path, k, msg, at)
+            ok = False
+        text = v if isinstance(v, str) else _as_text(v)
+        if text is None:
+            ctx.wrong_value_type(path, v, "label", k, at)
+            ok = False
             continue
-        if not isinstance(val, str):
-            d.wrong_type((*path, key), val, "a string")
-            continue
-        problem = syntax.label_value(val)
-        if problem:
-            d.invalid((*path, key), val, problem)
-            continue
-        out[key] = val
-    return out
+        for msg in syntax.label_value(text):
+            ctx.invalid(path, text, msg, at)
+            ok = False
+        out[k] = text
+    if not ok:
+        return None
+    labels = Labels(out)
+    if key is not None:
+        if len(_LABELS_CACHE) >= _CACHE_LIMIT:
+            _LABELS_CACHE.clear()
+        _LABELS_CACHE[key] = labels
+    return labels
 
 
-def _selector(d: _Doc, value: Any, path: Path) -> LabelSelector | None:
-    raw = d.mapping(value, path)
+def _selector(ctx: _Ctx, value: Any, path: Path) -> LabelSelector | None:
+    """ValidateLabelSelector (value is not None). None when anything in it is invalid."""
+    raw = ctx.mapping(value, path)
     if raw is None:
         return None
-    d.unknown_fields(raw, _SELECTOR, path)
-    match_labels = _labels(d, raw.get("matchLabels"), (*path, "matchLabels"))
+    if not raw:
+        return _ANY
+    ctx.unknown_fields(raw, _SELECTOR, path)
+    before = ctx.errors
+    labels = _labels(ctx, raw.get("matchLabels"), (path, "matchLabels"))
     requirements: list[Requirement] = []
-    exprs = d.sequence(raw.get("matchExpressions"), (*path, "matchExpressions"))
-    for i, item in enumerate(exprs or ()):
-        req = _requirement(d, item, (*path, "matchExpressions", i))
+    exprs_path = (path, "matchExpressions")
+    for i, item in enumerate(ctx.sequence(raw.get("matchExpressions"), exprs_path) or ()):
+        req = _requirement(ctx, item, (exprs_path, i))
         if req is not None:
             requirements.append(req)
-    return LabelSelector.of(match_labels, tuple(requirements))
+    if ctx.errors != before or labels is None:
+        return None
+    return LabelSelector(labels.items_sorted, tuple(requirements))
 
 
-def _requirement(d: _Doc, value: Any, path: Path) -> Requirement | None:
-    raw = d.mapping(value, path)
+def _requirement(ctx: _Ctx, value: Any, path: Path) -> Requirement | None:
+    """ValidateLabelSelectorRequirement; values are sorted and deduplicated in the model."""
+    raw = _EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
-        if value is None:
-            d.required(path)
         return None
-    d.unknown_fields(raw, _REQUIREMENT, path)
-    before = d.errors
-    key = d.string(raw.get("key"), (*path, "key"))
-    if key is None and "key" not in raw:
-        d.required((*path, "key"))
-    elif key is not None and (problem := syntax.qualified_name(key)):
-        d.invalid((*path, "key"), key, problem)
-    op_text = d.string(raw.get("operator"), (*path, "operator"))
-    operator: Operator | None = None
-    if op_text is None and "operator" not in raw:
-        d.required((*path, "operator"))
+    ctx.unknown_fields(raw, _REQUIREMENT, path)
+    before = ctx.errors
+    key = ctx.string(raw.get("key"), (path, "key"))
+    op_text = ctx.string(raw.get("operator"), (path, "operator"))
+    values_path = (path, "values")
+    given_values = raw.get("values")
+    raw_values = ctx.sequence(given_values, values_path)
+    wrong_type = raw_values is None and given_values is not None  # reported: not "absent" too
+    if raw_values is None:
+        raw_values = []
+    values = [ctx.string(v, (values_path, i)) for i, v in enumerate(raw_values)]
+    operator = _OPERATORS.get(op_text) if op_text is not None else None
+    if operator is Operator.IN or operator is Operator.NOT_IN:
+        if not raw_values and not wrong_type:
+            ctx.required(values_path, "must be specified when `operator` is 'In' or 'NotIn'")
+    elif operator is not None:
+        if raw_values:
+            ctx.forbidden(values_path,
+                          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
     elif op_text is not None:
-        try:
-            operator = Operator(op_text)
-        except ValueError:
-            d.report((*path, "operator"), f"Unsupported value: {quote(op_text)}: supported "
-                     'values: "In", "NotIn", "Exists", "DoesNotExist"')
-    values_raw = d.sequence(raw.get("values"), (*path, "values"))
-    values: list[str] = []
-    for i, v in enumerate(values_raw or ()):
-        text = d.string(v, (*path, "values", i))
-        if text is None:
-            if v is None:
-                d.wrong_type((*path, "values", i), v, "a string")
-            continue
-        if problem := syntax.label_value(text):
-            d.invalid((*path, "values", i), text, problem)
-        values.append(text)
-    if operator in (Operator.IN, Operator.NOT_IN) and not values:
-        d.report((*path, "values"), "Required value: must be specified when `operator` is "
-                 "'In' or 'NotIn'")
-    if operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and values:
-        d.report((*path, "values"), "Forbidden: may not be specified when `operator` is "
-                 "'Exists' or 'DoesNotExist'")
-    if d.errors != before or key is None or operator is None:
+        ctx.invalid((path, "operator"), op_text, "not a valid selector operator")
+    if key is not None:
+        for msg in syntax.qualified_name(key):
+            ctx.invalid((path, "key"), key, msg)
+    for i, text in enumerate(values):
+        if text is not None:
+            for msg in syntax.label_value(text):
+                ctx.invalid((values_path, i), text, msg)
+    if ctx.errors != before or key is None or operator is None:
         return None
-    return Requirement(key, operator, tuple(sorted(set(values))))
+    return Requirement(key, operator, tuple(sorted({v for v in values if v is not None})))
 
 
-def _metadata(d: _Doc, kind: str, default_namespace: str | None,
-              name_check: Callable[[str], str | None]) -> tuple[str | None, str | None, Any]:
-    meta = d.mapping(d.data.get("metadata"), ("metadata",))
+# -- object metadata -------------------------------------------------------------------------------
+
+def _metadata(ctx: _Ctx, kind: str, namespaced: bool, default_namespace: str,
+              name_check: Callable[[str], tuple[str, ...]]) -> tuple[str | None, str, dict[str, Any]]:
+    """ValidateObjectMeta: (name or None, namespace, metadata mapping). Sets `ctx.obj`."""
+    raw = ctx.data.get("metadata")
+    if isinstance(raw, dict) and raw.keys() <= OBJECT_META_FIELDS and "generateName" not in raw:
+        # the common case, valid at a glance; anything else takes the reporting path below
+        name = raw.get("name")
+        ns = raw.get("namespace") if namespaced else None
+        if (type(name) is str and name and not name_check(name)
+                and (ns is None or (type(ns) is str and ns and not syntax.dns1123_label(ns)))):
+            namespace = ns or default_namespace
+            ctx.obj = f"{kind} {namespace}/{name}" if namespaced else f"{kind} {name}"
+            return name, namespace, raw
+    ctx.obj = kind
+    meta = ctx.mapping(raw, _META)
     if meta is None:
-        if "metadata" not in d.data or d.data.get("metadata") is None:
-            d.required(("metadata", "name"))
-        return None, None, None
-    d.unknown_fields(meta, OBJECT_META_FIELDS, ("metadata",))
-    name = d.string(meta.get("name"), ("metadata", "name"))
-    if name is None and not isinstance(meta.get("name"), bool | int | float | dict | list):
-        d.required(("metadata", "name"))
-    elif name is not None and (problem := name_check(name)):
-        d.invalid(("metadata", "name"), name, problem)
-    namespace: str | None = None
-    if default_namespace is not None:
-        ns_value = d.string(meta.get("namespace"), ("metadata", "namespace"))
-        namespace = ns_value or default_namespace
-        if ns_value is not None and (problem := syntax.dns1123_label(ns_value)):
-            d.invalid(("metadata", "namespace"), ns_value, problem)
-    d.obj = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-    d.mapping(meta.get("annotations"), ("metadata", "annotations"))
-    return name, namespace, meta
+        if raw is not None:  # of the wrong type: reported, nothing more to say
+            return None, default_namespace, _EMPTY
+        meta = _EMPTY
+    name = ctx.string(meta.get("name"), _META_NAME)
+    namespace = default_namespace
+    ns_text: str | None = ""
+    if namespaced:
+        ns_text = ctx.string(meta.get("namespace"), _META_NAMESPACE)
+        if ns_text:
+            namespace = ns_text
+    if name:
+        ctx.obj = f"{kind} {namespace}/{name}" if namespaced else f"{kind} {name}"
+    ctx.unknown_fields(meta, OBJECT_META_FIELDS, _META)
+    generate = ctx.string(meta.get("generateName"), _META_GENERATE)
+    if generate:
+        for msg in name_check(syntax.mask_trailing_dash(generate)):
+            ctx.invalid(_META_GENERATE, generate, msg)
+    if name == "":
+        if generate:
+            ctx.required(_META_NAME, "podwall needs a name: generateName is only resolved by "
+                                     "the API server")
+        else:
+            ctx.required(_META_NAME, "name or generateName is required")
+    elif name is not None:
+        for msg in name_check(name):
+            ctx.invalid(_META_NAME, name, msg)
+    if ns_text:
+        for msg in syntax.dns1123_label(ns_text):
+            ctx.invalid(_META_NAMESPACE, ns_text, msg)
+    return (name or None), namespace, meta
 
 
-# -- NetworkPolicy ------------------------------------------------------------------------------
-
-def _policy(d: _Doc, default_namespace: str) -> NetworkPolicy | None:
-    name, namespace, meta = _metadata(d, "NetworkPolicy", default_namespace,
-                                      syntax.dns1123_subdomain)
-    d.unknown_fields(d.data, _POLICY_TOP, ())
-    spec = d.mapping(d.data.get("spec"), ("spec",))
-    if spec is None:
-        if d.data.get("spec") is None:
-            d.required(("spec", "podSelector"))
-        return None
-    d.unknown_fields(spec, _POLICY_SPEC, ("spec",))
-    if spec.get("podSelector") is None:
-        d.required(("spec", "podSelector"))
-        pod_selector = None
-    else:
-        pod_selector = _selector(d, spec["podSelector"], ("spec", "podSelector"))
-    ingress = _rules(d, spec.get("ingress"), ("spec", "ingress"), Direction.INGRESS)
-    egress = _rules(d, spec.get("egress"), ("spec", "egress"), Direction.EGRESS)
-    types_raw = d.sequence(spec.get("policyTypes"), ("spec", "policyTypes"))
-    types: set[Direction] = set()
-    types_given = types_raw is not None and "policyTypes" in spec
-    if types_raw is not None:
-        for i, item in enumerate(types_raw):
-            text = d.string(item, ("spec", "policyTypes", i))
-            if text is None:
-                continue
-            if text not in ("Ingress", "Egress"):
-                d.report(("spec", "policyTypes", i), f"Unsupported value: {quote(text)}: "
-                         'supported values: "Egress", "Ingress"')
-            elif Direction(text) in types:
-                d.report(("spec", "policyTypes", i), f"Duplicate value: {quote(text)}")
-            else:
-                types.add(Direction(text))
-        if len(types_raw) > 2:
-            d.invalid(("spec", "policyTypes"), types_raw, "may not specify more than two "
-                      "policyTypes")
-    if d.errors or name is None or namespace is None or pod_selector is None:
-        return None
-    policy_types = frozenset(types) if types_given and types_raw else default_policy_types(egress)
-    return NetworkPolicy(namespace, name, pod_selector, policy_types, ingress, egress,
-                         policy_types_given=bool(types_given and types_raw),
-                         egress_given=spec.get("egress") is not None,
-                         source=Source(d.doc.file, d.doc.line, d.doc.index),
-                         annotations=_annotations(meta))
-
-
-def _annotations(meta: Any) -> tuple[tuple[str, str], ...]:
-    """metadata.annotations with string keys and values, sorted (others are ignored)."""
-    raw = meta.get("annotations") if isinstance(meta, dict) else None
-    if not isinstance(raw, dict):
+def _annotations(ctx: _Ctx, meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """ValidateAnnotations (keys are qualified names, any case; 256 KiB in all), sorted."""
+    raw = ctx.mapping(meta.get("annotations"), _META_ANNOTATIONS)
+    if not raw:
         return ()
-    return tuple(sorted((k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)))
+    out: list[tuple[str, str]] = []
+    size = 0
+    for key, value in raw.items():
+        at = (_META_ANNOTATIONS, key)
+        for msg in syntax.qualified_name(key.lower()):
+            ctx.invalid(_META_ANNOTATIONS, key, msg, at)
+        text = value if isinstance(value, str) else _as_text(value)
+        if text is None:
+            ctx.wrong_value_type(_META_ANNOTATIONS, value, "annotation", key, at)
+        else:
+            out.append((key, text))
+            size += len(key) + len(text)
+    if size > _ANNOTATIONS_LIMIT:
+        ctx.error(_META_ANNOTATIONS, f"Too long: must have at most {_ANNOTATIONS_LIMIT} bytes")
+    out.sort()
+    return tuple(out)
 
 
-def _rules(d: _Doc, value: Any, path: Path, direction: Direction) -> tuple[Rule, ...]:
-    items = d.sequence(value, path)
+def _source(ctx: _Ctx) -> Source:
+    return Source(ctx.doc.file, ctx.doc.line, ctx.doc.index)
+
+
+# -- NetworkPolicy ---------------------------------------------------------------------------------
+
+_SPEC_PODSELECTOR: Path = (_SPEC, "podSelector")
+_SPEC_INGRESS: Path = (_SPEC, "ingress")
+_SPEC_EGRESS: Path = (_SPEC, "egress")
+_SPEC_POLICYTYPES: Path = (_SPEC, "policyTypes")
+
+
+def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
+    data = ctx.data
+    name, namespace, meta = _metadata(ctx, "NetworkPolicy", True, default_namespace,
+                                      syntax.dns1123_subdomain)
+    ctx.unknown_fields(data, _POLICY_TOP, None)
+    _labels(ctx, meta.get("labels"), _META_LABELS)
+    annotations = _annotations(ctx, meta)
+    raw_spec = data.get("spec")
+    spec = _EMPTY if raw_spec is None else ctx.mapping(raw_spec, _SPEC)
+    if spec is None:
+        return None
+    ctx.unknown_fields(spec, _POLICY_SPEC, _SPEC)
+    raw_selector = spec.get("podSelector")
+    pod_selector = None
+    if raw_selector is None:
+        ctx.required(_SPEC_PODSELECTOR)
+    else:
+        pod_selector = _selector(ctx, raw_selector, _SPEC_PODSELECTOR)
+    ingress = _rules(ctx, spec.get("ingress"), _SPEC_INGRESS, "from", _INGRESS_RULE)
+    egress = _rules(ctx, spec.get("egress"), _SPEC_EGRESS, "to", _EGRESS_RULE)
+    types = _policy_types(ctx, spec.get("policyTypes"))
+    if ctx.errors or name is None or pod_selector is None:
+        return None
+    return NetworkPolicy(
+        namespace, name, pod_selector,
+        types if types is not None else default_policy_types(egress),
+        ingress, egress,
+        policy_types_given=types is not None,
+        egress_given=spec.get("egress") is not None,
+        source=_source(ctx), annotations=annotations)
+
+
+def _policy_types(ctx: _Ctx, value: Any) -> frozenset[Direction] | None:
+    """`spec.policyTypes`; None when omitted or empty (the API server then defaults it)."""
+    items = ctx.sequence(value, _SPEC_POLICYTYPES)
+    if not items:
+        return None
+    texts = [ctx.string(v, (_SPEC_POLICYTYPES, i)) for i, v in enumerate(items)]
+    if len(items) > 2:
+        shown = ", ".join(go_value(t if t is not None else v)
+                          for t, v in zip(texts, items, strict=True))
+        ctx.error(_SPEC_POLICYTYPES, f"Invalid value: []networking.PolicyType{{{shown}}}: "
+                                     "may not specify more than two policyTypes")
+        return frozenset()
+    found: set[Direction] = set()
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        direction = _DIRECTIONS.get(text)
+        if direction is None:
+            ctx.unsupported((_SPEC_POLICYTYPES, i), text, '"Ingress", "Egress"')
+        elif direction in found:  # accepted by the API server; harmless but surely a slip
+            ctx.warn((_SPEC_POLICYTYPES, i), f"Duplicate value: {syntax.go_quote(text)}")
+        else:
+            found.add(direction)
+    return frozenset(found)
+
+
+def _rules(ctx: _Ctx, value: Any, path: Path, peers_key: str,
+           allowed: frozenset[str]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
-    peers_key = "from" if direction is Direction.INGRESS else "to"
-    allowed = _INGRESS_RULE if direction is Direction.INGRESS else _EGRESS_RULE
-    for i, item in enumerate(items or ()):
-        rpath = (*path, i)
-        raw = d.mapping(item, rpath) if item is not None else Located()
+    for i, item in enumerate(ctx.sequence(value, path) or ()):
+        rule_path = (path, i)
+        raw = _EMPTY if item is None else ctx.mapping(item, rule_path)
         if raw is None:
             continue
-        d.unknown_fields(raw, allowed, rpath)
-        peers_raw = d.sequence(raw.get(peers_key), (*rpath, peers_key))
-        peers: list[Peer] = []
-        for j, p in enumerate(peers_raw or ()):
-            peer = _peer(d, p, (*rpath, peers_key, j))
-            if peer is not None:
-                peers.append(peer)
-        ports_raw = d.sequence(raw.get("ports"), (*rpath, "ports"))
+        ctx.unknown_fields(raw, allowed, rule_path)
+        # the API server checks a rule's ports before its peers
+        ports_path = (rule_path, "ports")
+        raw_ports = ctx.sequence(raw.get("ports"), ports_path)
         ports: list[PolicyPort] = []
-        for j, p in enumerate(ports_raw or ()):
-            port = _policy_port(d, p, (*rpath, "ports", j))
+        for j, p in enumerate(raw_ports or ()):
+            port = _policy_port(ctx, p, (ports_path, j))
             if port is not None:
                 ports.append(port)
-        rules.append(Rule(tuple(peers), tuple(ports), peers_given=peers_raw is not None,
-                          ports_given=ports_raw is not None))
+        peers_path = (rule_path, peers_key)
+        raw_peers = ctx.sequence(raw.get(peers_key), peers_path)
+        peers: list[Peer] = []
+        for j, p in enumerate(raw_peers or ()):
+            peer = _peer(ctx, p, (peers_path, j))
+            if peer is not None:
+                peers.append(peer)
+        rules.append(Rule(tuple(peers), tuple(ports), peers_given=raw_peers is not None,
+                          ports_given=raw_ports is not None))
     return tuple(rules)
 
 
-def _peer(d: _Doc, value: Any, path: Path) -> Peer | None:
-    raw = d.mapping(value, path)
-    if raw is None:
-        if value is None:
-            d.report(path, "Required value: must specify a peer")
-        return None
-    d.unknown_fields(raw, _PEER, path)
-    present = [k for k in ("podSelector", "namespaceSelector", "ipBlock")
-               if raw.get(k) is not None]
-    if not present:
-        d.report(path, "Required value: must specify a peer")
-        return None
-    if "ipBlock" in present and len(present) > 1:
-        d.report(path, "Forbidden: may not specify more than 1 peer")
-        return None
-    if "ipBlock" in present:
-        block = _ip_block(d, raw["ipBlock"], (*path, "ipBlock"))
-        return Peer(ip_block=block) if block is not None else None
-    before = d.errors
-    pods = (_selector(d, raw["podSelector"], (*path, "podSelector"))
-            if "podSelector" in present else None)
-    nss = (_selector(d, raw["namespaceSelector"], (*path, "namespaceSelector"))
-           if "namespaceSelector" in present else None)
-    if d.errors != before:
-        return None
-    return Peer(pod_selector=pods, namespace_selector=nss)
-
-
-def _ip_block(d: _Doc, value: Any, path: Path) -> IPBlock | None:
-    raw = d.mapping(value, path)
+def _peer(ctx: _Ctx, value: Any, path: Path) -> Peer | None:
+    """ValidateNetworkPolicyPeer: at least one peer; an ipBlock stands alone."""
+    raw = _EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
-    d.unknown_fields(raw, _IPBLOCK, path)
-    before = d.errors
-    cidr_text = d.string(raw.get("cidr"), (*path, "cidr"))
-    cidr = None
-    if cidr_text is None:
-        if raw.get("cidr") is None:
-            d.required((*path, "cidr"))
-    elif not cidr_text:
-        d.required((*path, "cidr"))
-    else:
-        cidr = syntax.parse_cidr(cidr_text)
-        if cidr is None:
-            d.invalid((*path, "cidr"), cidr_text, "must be a valid CIDR value, "
-                      "(e.g. 10.9.8.0/24 or 2001:db8::/64)")
-    excepts: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for i, item in enumerate(d.sequence(raw.get("except"), (*path, "except")) or ()):
-        epath = (*path, "except", i)
-        text = d.string(item, epath)
-        if text is None:
-            if item is None:
-                d.wrong_type(epath, item, "a string")
+    ctx.unknown_fields(raw, _PEER, path)
+    before = ctx.errors
+    raw_pods = raw.get("podSelector")
+    raw_namespaces = raw.get("namespaceSelector")
+    raw_block = raw.get("ipBlock")
+    count = 0
+    pods = namespaces = None
+    block = None
+    if raw_pods is not None:
+        count += 1
+        pods = _selector(ctx, raw_pods, (path, "podSelector"))
+    if raw_namespaces is not None:
+        count += 1
+        namespaces = _selector(ctx, raw_namespaces, (path, "namespaceSelector"))
+    if raw_block is not None:
+        count += 1
+        block = _ip_block(ctx, raw_block, (path, "ipBlock"))
+    if count == 0:
+        ctx.required(path, "must specify a peer")
+    elif count > 1 and raw_block is not None:
+        ctx.forbidden(path, "may not specify both ipBlock and another peer")
+    if ctx.errors != before:
+        return None
+    return Peer(pods, namespaces, block)
+
+
+def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
+    """ValidateIPBlock, plus the warnings the API server returns for odd CIDR spellings."""
+    raw = ctx.mapping(value, path)
+    if raw is None:
+        return None
+    ctx.unknown_fields(raw, _IPBLOCK, path)
+    cidr_path = (path, "cidr")
+    text = ctx.string(raw.get("cidr"), cidr_path)
+    except_path = (path, "except")
+    raw_excepts = ctx.sequence(raw.get("except"), except_path) or ()
+    except_texts = [ctx.string(v, (except_path, i)) for i, v in enumerate(raw_excepts)]
+    if text is None:
+        return None
+    if not text:
+        ctx.required(cidr_path)
+        return None
+    cidr = syntax.parse_cidr(text)
+    if cidr is None:
+        ctx.invalid(cidr_path, text, _INVALID_CIDR)
+        return None
+    if cidr.warning:
+        ctx.warn(cidr_path, cidr.warning)
+    network = cidr.network
+    excepts: list[IPNetwork] = []
+    for i, ex_text in enumerate(except_texts):
+        if ex_text is None:
             continue
-        ex = syntax.parse_cidr(text)
+        ex_path = (except_path, i)
+        ex = syntax.parse_cidr(ex_text)
         if ex is None:
-            d.invalid(epath, text, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or "
-                      "2001:db8::/64)")
+            ctx.invalid(ex_path, ex_text, _INVALID_CIDR)
             continue
-        if cidr is not None and (ex.version != cidr.version or not ex.subnet_of(cidr)  # type: ignore[arg-type]
-                                 or ex.prefixlen <= cidr.prefixlen):
-            d.invalid(epath, text, "must be a strict subset of `cidr`")
+        if ex.warning:
+            ctx.warn(ex_path, ex.warning)
+        sub = ex.network
+        if (sub.version != network.version or sub.network_address not in network
+                or sub.prefixlen <= network.prefixlen):
+            ctx.invalid(ex_path, ex_text, "must be a strict subset of `cidr`")
             continue
-        excepts.append(ex)
-    if d.errors != before or cidr is None or cidr_text is None:
+        excepts.append(sub)
+    if len(excepts) != len(except_texts):
         return None
-    return IPBlock(cidr, tuple(excepts), cidr_text)
+    return IPBlock(network, tuple(excepts), text)
 
 
-def _policy_port(d: _Doc, value: Any, path: Path) -> PolicyPort | None:
-    raw = d.mapping(value, path)
+_ALL_TCP = PolicyPort()
+
+
+def _policy_port(ctx: _Ctx, value: Any, path: Path) -> PolicyPort | None:
+    """ValidateNetworkPolicyPort (protocol defaults to TCP, as the API server's defaulting)."""
+    raw = _EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
-        return PolicyPort() if value is None else None
-    d.unknown_fields(raw, _POLICY_PORT, path)
-    before = d.errors
-    protocol = _protocol(d, raw.get("protocol"), (*path, "protocol"))
-    port_value = raw.get("port")
-    port: int | str | None = None
-    if isinstance(port_value, bool) or not isinstance(port_value, int | str | type(None)):
-        d.wrong_type((*path, "port"), port_value, "an integer or a string")
-    elif isinstance(port_value, int):
-        if not 1 <= port_value <= 65535:
-            d.invalid((*path, "port"), port_value, "must be between 1 and 65535, inclusive")
-        port = port_value
-    elif isinstance(port_value, str):
-        if problem := syntax.port_name(port_value):
-            d.invalid((*path, "port"), port_value, problem)
-        port = port_value
-    end_port = d.integer(raw.get("endPort"), (*path, "endPort"))
-    if end_port is not None:
-        if port is None and port_value is None:
-            d.report((*path, "port"), "Required value: must be specified when `endPort` is "
-                     "specified")
-        elif isinstance(port, str):
-            d.report((*path, "endPort"), "Forbidden: may not be specified when `port` is "
-                     "non-numeric")
-        elif isinstance(port, int):
-            if not 1 <= end_port <= 65535:
-                d.invalid((*path, "endPort"), end_port,
-                          "must be between 1 and 65535, inclusive")
-            elif end_port < port:
-                d.invalid((*path, "endPort"), end_port, "must be greater than or equal to "
-                          "`port`")
-    if d.errors != before or protocol is None:
         return None
-    return PolicyPort(protocol, port, end_port)
+    if not raw:
+        return _ALL_TCP
+    ctx.unknown_fields(raw, _POLICY_PORT, path)
+    before = ctx.errors
+    protocol = _protocol(ctx, raw.get("protocol"), (path, "protocol"), _POLICY_PROTOCOLS, False)
+    port_path = (path, "port")
+    end_path = (path, "endPort")
+    raw_port = raw.get("port")
+    end = ctx.integer(raw.get("endPort"), end_path)
+    port: int | str | None = None
+    if raw_port is None:
+        if end is not None:
+            ctx.invalid(end_path, end, "may not be specified when `port` is not specified")
+    elif isinstance(raw_port, int) and not isinstance(raw_port, bool):
+        port = raw_port
+        if not 1 <= port <= 65535:
+            ctx.invalid(port_path, port, _PORT_RANGE)
+        if end is not None:
+            if end < port:
+                ctx.invalid(end_path, end, "must be greater than or equal to `port`")
+            if not 1 <= end <= 65535:
+                ctx.invalid(end_path, end, _PORT_RANGE)
+    elif isinstance(raw_port, str):
+        port = raw_port
+        if end is not None:
+            ctx.invalid(end_path, end, "may not be specified when `port` is non-numeric")
+        for msg in syntax.port_name(port):
+            ctx.invalid(port_path, port, msg)
+    else:
+        ctx.wrong_type(port_path, raw_port, "integer or string")
+    if ctx.errors != before or protocol is None:
+        return None
+    return _policy_port_value(protocol, port, end)
 
 
-def _protocol(d: _Doc, value: Any, path: Path) -> Protocol | None:
+@lru_cache(maxsize=4096)
+def _policy_port_value(protocol: Protocol, port: int | str | None, end: int | None) -> PolicyPort:
+    return PolicyPort(protocol, port, end)
+
+
+def _protocol(ctx: _Ctx, value: Any, path: Path, supported: str,
+              empty_is_default: bool) -> Protocol | None:
+    """A protocol; null defaults to TCP (and "" too for container ports, whose defaulting
+    replaces an empty string, unlike a policy port's pointer)."""
     if value is None:
         return Protocol.TCP
-    text = d.string(value, path)
+    text = ctx.string(value, path)
     if text is None:
         return None
     proto = PROTOCOLS.get(text)
     if proto is None:
-        d.report(path, f"Unsupported value: {quote(text)}: supported values: "
-                 f"{_SUPPORTED_PROTOCOLS}")
+        if not text and empty_is_default:
+            return Protocol.TCP
+        ctx.unsupported(path, text, supported)
     return proto
 
 
-# -- Pods, workloads, namespaces ------------------------------------------------------------------
+# -- Pods and workloads ----------------------------------------------------------------------------
 
-def _pod_template(d: _Doc, kind: str) -> tuple[Path, Any]:
-    spec = d.mapping(d.data.get("spec"), ("spec",))
+def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
+    data = ctx.data
+    name, namespace, meta = _metadata(ctx, kind, True, default_namespace,
+                                      syntax.dns1123_subdomain)
+    if kind == "CronJob" and name is not None and len(name) > 52:
+        ctx.invalid(_META_NAME, name, "must be no more than 52 characters")
+    labels = _labels(ctx, meta.get("labels"), _META_LABELS)
+    _annotations(ctx, meta)
+    ip: IPAddress | None = None
     if kind == "Pod":
-        return ("spec",), spec
-    if spec is None:
-        d.required(("spec", "template"))
-        return ("spec", "template"), None
+        ports = _pod_ports(ctx, data.get("spec"), _SPEC)
+        raw_status = data.get("status")
+        if raw_status is not None:
+            ip = _pod_ip(ctx, raw_status)
+    else:
+        labels, ports = _template(ctx, kind)
+    if ctx.errors or name is None or labels is None or ports is None:
+        return None
+    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source(ctx))
+
+
+def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
+    """The pod template of a workload: its labels and its containers' ports."""
+    before = ctx.errors
+    spec = ctx.mapping(ctx.data.get("spec"), _SPEC) or _EMPTY
     if kind == "CronJob":
-        job = d.mapping(spec.get("jobTemplate"), ("spec", "jobTemplate"))
-        job_spec = d.mapping((job or {}).get("spec"), ("spec", "jobTemplate", "spec"))
-        base: Path = ("spec", "jobTemplate", "spec", "template")
-        template = (job_spec or {}).get("template")
+        job_path = (_SPEC, "jobTemplate")
+        job = ctx.mapping(spec.get("jobTemplate"), job_path) or _EMPTY
+        job_spec_path = (job_path, "spec")
+        job_spec = ctx.mapping(job.get("spec"), job_spec_path) or _EMPTY
+        template_path = (job_spec_path, "template")
+        raw = job_spec.get("template")
     else:
-        base = ("spec", "template")
-        template = spec.get("template")
-    template = d.mapping(template, base)
+        template_path = (_SPEC, "template")
+        raw = spec.get("template")
+    if ctx.errors != before:  # a wrong type on the way there, already reported
+        return None, None
+    if raw is None:
+        ctx.required(template_path)
+        return None, None
+    template = ctx.mapping(raw, template_path)
     if template is None:
-        d.required(base)
-    return base, template
+        return None, None
+    meta_path = (template_path, "metadata")
+    meta = ctx.mapping(template.get("metadata"), meta_path) or _EMPTY
+    labels = _labels(ctx, meta.get("labels"), (meta_path, "labels"))
+    ports = _pod_ports(ctx, template.get("spec"), (template_path, "spec"))
+    return labels, ports
 
 
-def _container_ports(d: _Doc, pod_spec: Any, path: Path) -> tuple[ContainerPort, ...]:
-    spec = d.mapping(pod_spec, path)
-    if spec is None:
-        return ()
+_PORTS_CACHE: dict[tuple[ContainerPort, ...], tuple[ContainerPort, ...]] = {}
+
+
+def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] | None:
+    """validateContainerPorts for every container, and the ports the pod serves (its containers
+    and its sidecars, i.e. init containers with `restartPolicy: Always`), sorted."""
+    spec = ctx.mapping(value, path)
+    if not spec:
+        return () if spec is not None or value is None else None
+    before = ctx.errors
     ports: list[ContainerPort] = []
-    names: set[str] = set()
+    names: dict[str, Path] = {}
+    definitions: dict[tuple[Any, ...], Path] = {}
     for key in ("containers", "initContainers"):
-        containers = d.sequence(spec.get(key), (*path, key))
-        for i, container in enumerate(containers or ()):
-            cpath = (*path, key, i)
-            c = d.mapping(container, cpath)
-            if c is None:
+        list_path = (path, key)
+        for i, item in enumerate(ctx.sequence(spec.get(key), list_path) or ()):
+            container_path = (list_path, i)
+            container = _EMPTY if item is None else ctx.mapping(item, container_path)
+            if not container:
                 continue
-            if key == "initContainers" and c.get("restartPolicy") != "Always":
-                continue  # only sidecar init containers keep serving
-            for j, item in enumerate(d.sequence(c.get("ports"), (*cpath, "ports")) or ()):
-                ppath = (*cpath, "ports", j)
-                raw = d.mapping(item, ppath)
-                if raw is None:
-                    continue
-                d.unknown_fields(raw, _CONTAINER_PORT, ppath)
-                before = d.errors
-                number = d.integer(raw.get("containerPort"), (*ppath, "containerPort"))
-                if number is None and raw.get("containerPort") is None:
-                    d.required((*ppath, "containerPort"))
-                elif number is not None and not 1 <= number <= 65535:
-                    d.invalid((*ppath, "containerPort"), number,
-                              "must be between 1 and 65535, inclusive")
-                protocol = _protocol(d, raw.get("protocol"), (*ppath, "protocol"))
-                name = d.string(raw.get("name"), (*ppath, "name"))
-                if name is not None:
-                    if problem := syntax.port_name(name):
-                        d.invalid((*ppath, "name"), name, problem)
-                    elif name in names:
-                        d.report((*ppath, "name"), f"Duplicate value: {quote(name)}")
-                    names.add(name)
-                if d.errors == before and number is not None and protocol is not None:
-                    ports.append(ContainerPort(number, protocol, name or None))
-    return tuple(sorted(set(ports)))
+            raw_ports = container.get("ports")
+            if raw_ports is None:
+                continue
+            serves = key == "containers" or container.get("restartPolicy") == "Always"
+            _container_ports(ctx, raw_ports, (container_path, "ports"), serves, ports, names,
+                             definitions)
+    if ctx.errors != before:
+        return None
+    key_ports = tuple(ports)
+    cached = _PORTS_CACHE.get(key_ports)
+    if cached is None:
+        cached = tuple(sorted(set(ports)))
+        if len(_PORTS_CACHE) >= _CACHE_LIMIT:
+            _PORTS_CACHE.clear()
+        _PORTS_CACHE[key_ports] = cached
+    return cached
 
 
-def _endpoint(d: _Doc, kind: str, default_namespace: str) -> Endpoint | None:
-    name, namespace, meta = _metadata(d, kind, default_namespace, syntax.dns1123_subdomain)
-    base, template = _pod_template(d, kind)
-    if kind == "Pod":
-        labels = _labels(d, (meta or {}).get("labels"), ("metadata", "labels"))
-        ports = _container_ports(d, template, base)
+def _container_ports(ctx: _Ctx, value: Any, path: Path, serves: bool,
+                     ports: list[ContainerPort], pod_names: dict[str, Path],
+                     definitions: dict[tuple[Any, ...], Path]) -> None:
+    names: set[str] = set()  # the API server wants names unique within one container
+    for j, item in enumerate(ctx.sequence(value, path) or ()):
+        port_path = (path, j)
+        entry = _port_fast(item)
+        if entry is None:
+            entry = _port_entry(ctx, item, port_path)
+            if entry is None:
+                continue
+        number, protocol, name, host_ip, host_port = entry
+        if name:
+            if name in names:
+                ctx.error((port_path, "name"), f"Duplicate value: {syntax.go_quote(name)}")
+                continue
+            names.add(name)
+            other = pod_names.get(name)
+            if other is None:
+                pod_names[name] = port_path
+            else:
+                ctx.warn((port_path, "name"), f"port name {syntax.go_quote(name)} is also used by "
+                                              f"{render_path(other)}: a policy port naming it "
+                                              "matches both")
+        definition = (number, protocol, host_ip, host_port)
+        other = definitions.get(definition)
+        if other is not None:
+            ctx.warn(port_path, f"duplicate port definition with {render_path(other)}")
+        else:
+            definitions[definition] = port_path
+        if serves:
+            ports.append(_container_port(number, protocol, name or None))
+
+
+_PortEntry = tuple[int, Protocol, str, str, int]  # number, protocol, name, hostIP, hostPort
+
+
+def _port_fast(item: Any) -> _PortEntry | None:
+    """The common, valid container port (containerPort, maybe name and protocol), or None."""
+    if not isinstance(item, dict) or not item.keys() <= _CONTAINER_PORT:
+        return None
+    number = item.get("containerPort")
+    name = item.get("name")
+    proto = item.get("protocol")
+    if (type(number) is not int or not 0 < number <= 65535 or "hostPort" in item
+            or "hostIP" in item):
+        return None
+    if proto is None:
+        protocol = Protocol.TCP
+    elif type(proto) is str and proto in PROTOCOLS:
+        protocol = PROTOCOLS[proto]
     else:
-        _labels(d, (meta or {}).get("labels"), ("metadata", "labels"))
-        tmeta = d.mapping((template or {}).get("metadata"), (*base, "metadata"))
-        labels = _labels(d, (tmeta or {}).get("labels"), (*base, "metadata", "labels"))
-        ports = _container_ports(d, (template or {}).get("spec"), (*base, "spec"))
-    ip = None
-    status = d.mapping(d.data.get("status"), ("status",)) if kind == "Pod" else None
-    if status is not None:
-        ip_text = d.string(status.get("podIP"), ("status", "podIP"))
-        if ip_text:
-            try:
-                ip = ipaddress.ip_address(ip_text)
-            except ValueError:
-                d.invalid(("status", "podIP"), ip_text, "must be a valid IP address")
-    if d.errors or name is None or namespace is None:
         return None
-    return Endpoint(namespace, name, Labels(labels), ports, ip, kind,
-                    source=Source(d.doc.file, d.doc.line, d.doc.index))
-
-
-def _namespace(d: _Doc) -> Namespace | None:
-    name, _, meta = _metadata(d, "Namespace", None, syntax.dns1123_label)
-    labels = _labels(d, (meta or {}).get("labels"), ("metadata", "labels"))
-    if d.errors or name is None:
+    if name is None:
+        name = ""
+    elif type(name) is not str or (name and syntax.port_name(name)):
         return None
-    return Namespace.make(name, labels, source=Source(d.doc.file, d.doc.line, d.doc.index))
+    return number, protocol, name, "", 0
 
 
-# -- entry point ----------------------------------------------------------------------------------
+def _port_entry(ctx: _Ctx, item: Any, port_path: Path) -> _PortEntry | None:
+    """validateContainerPorts for one entry, reporting everything; None when invalid."""
+    raw = _EMPTY if item is None else ctx.mapping(item, port_path)
+    if raw is None:
+        return None
+    ctx.unknown_fields(raw, _CONTAINER_PORT, port_path)
+    before = ctx.errors
+    name_path = (port_path, "name")
+    name = ctx.string(raw.get("name"), name_path)
+    if name:
+        for msg in syntax.port_name(name):
+            ctx.invalid(name_path, name, msg)
+    number_path = (port_path, "containerPort")
+    number = ctx.integer(raw.get("containerPort"), number_path)
+    if number == 0 or (number is None and raw.get("containerPort") is None):
+        ctx.required(number_path)
+    elif number is not None and not 1 <= number <= 65535:
+        ctx.invalid(number_path, number, _PORT_RANGE)
+    host_path = (port_path, "hostPort")
+    host_port = ctx.integer(raw.get("hostPort"), host_path)
+    if host_port and not 1 <= host_port <= 65535:
+        ctx.invalid(host_path, host_port, _PORT_RANGE)
+    protocol = _protocol(ctx, raw.get("protocol"), (port_path, "protocol"),
+                         _CONTAINER_PROTOCOLS, True)
+    host_ip = ctx.string(raw.get("hostIP"), (port_path, "hostIP"))
+    if (ctx.errors != before or number is None or protocol is None or name is None
+            or host_ip is None):
+        return None
+    return number, protocol, name, host_ip, host_port or 0
+
+
+@lru_cache(maxsize=4096)
+def _container_port(number: int, protocol: Protocol, name: str | None) -> ContainerPort:
+    return ContainerPort(number, protocol, name)
+
+
+_POD_IP: Path = (_STATUS, "podIP")
+
+
+def _pod_ip(ctx: _Ctx, value: Any) -> IPAddress | None:
+    status = ctx.mapping(value, _STATUS)
+    if not status:
+        return None
+    text = ctx.string(status.get("podIP"), _POD_IP)
+    if not text:
+        return None
+    ip = syntax.parse_ip(text)
+    if ip is None:
+        ctx.invalid(_POD_IP, text, _INVALID_IP)
+    return ip
+
+
+def _namespace(ctx: _Ctx) -> Namespace | None:
+    # The API server clears metadata.namespace of cluster-scoped objects, so it is not checked.
+    name, _, meta = _metadata(ctx, "Namespace", False, "", syntax.dns1123_label)
+    labels = _labels(ctx, meta.get("labels"), _META_LABELS)
+    _annotations(ctx, meta)
+    if ctx.errors or name is None or labels is None:
+        return None
+    return Namespace.make(name, dict(labels), source=_source(ctx))
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+_KIND: Path = (None, "kind")
+_API_VERSION: Path = (None, "apiVersion")
+
 
 def convert(documents: list[Document], default_namespace: str = "default") -> Converted:
     """Turn documents into model objects; invalid objects are dropped and reported.
@@ -608,60 +927,74 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
     """
     result = Converted()
     for doc in documents:
-        d = _Doc(doc, result.diagnostics)
-        data = doc.data
-        if not isinstance(data, dict):
-            d.report((), f"a Kubernetes object must be a mapping, not {type_name(data)}")
-            continue
-        kind = data.get("kind")
-        api_version = data.get("apiVersion")
-        if not isinstance(kind, str) or not kind:
-            d.report(("kind",), "Required value: kind must be set")
-            continue
-        if not isinstance(api_version, str) or not api_version:
-            d.obj = kind
-            d.report(("apiVersion",), "Required value: apiVersion must be set")
-            continue
-        expected = _API_VERSIONS.get(kind)
-        if expected is None:
-            d.report((), f"skipped: kind {kind} is not used by podwall", Severity.INFO)
-            continue
+        ctx = _Ctx(doc, result.diagnostics)
         try:
-            obj = _convert_one(d, kind, api_version, expected, default_namespace)
-        except RecursionError:  # pathological nesting: report rather than crash
-            d.report((), "object is nested too deeply to read")
-            obj = None
-        if isinstance(data, Located) and data.nested_duplicates:
-            d.duplicates(data, ())
+            obj = _convert_one(ctx, default_namespace)
+        except RecursionError:
+            ctx.error(None, "object is nested too deeply to read")
+            continue
+        except Exception as exc:  # pragma: no cover - a bug; say so instead of a traceback
+            ctx.error(None, f"podwall could not read this object (a bug, please report it): "
+                            f"{type(exc).__name__}: {exc}")
+            continue
         if obj is None:
             continue
-        if isinstance(obj, Namespace):
-            result.namespaces.append(obj)
-        elif isinstance(obj, Endpoint):
+        if isinstance(obj, Endpoint):
             result.endpoints.append(obj)
-        else:
+        elif isinstance(obj, NetworkPolicy):
             result.policies.append(obj)
+        else:
+            result.namespaces.append(obj)
     return result
 
 
-def _convert_one(d: _Doc, kind: str, api_version: str, expected: str,
-                 default_namespace: str) -> Namespace | Endpoint | NetworkPolicy | None:
-    if api_version != expected:
-        d.obj = kind
-        if kind == "NetworkPolicy":
-            d.report(("apiVersion",), f"Unsupported value: {quote(api_version)}: only "
-                     "networking.k8s.io/v1 NetworkPolicy is supported")
-        else:
-            d.report(("apiVersion",), f"skipped: {kind} of {api_version} (podwall reads "
-                     f"{expected})", Severity.INFO)
+def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | NetworkPolicy | None:
+    data = ctx.data
+    if not isinstance(data, dict):
+        ctx.error(None, f'Invalid value: "{type_name(data)}": expected object (a Kubernetes '
+                        "object with apiVersion, kind and metadata)")
         return None
-    if kind == "NetworkPolicy":
-        return _policy(d, default_namespace)
-    if kind == "Namespace":
-        return _namespace(d)
-    if kind == "Pod" or kind in WORKLOAD_KINDS:
-        return _endpoint(d, kind, default_namespace)
-    return None
+    kind = _kind_field(ctx, data.get("kind"), _KIND, "kind")
+    api_version = _kind_field(ctx, data.get("apiVersion"), _API_VERSION, "apiVersion")
+    obj: Namespace | Endpoint | NetworkPolicy | None = None
+    if kind and api_version:
+        expected = _API_VERSIONS.get(kind)
+        if expected is None:
+            ctx.obj = _label_of(kind, data)
+            ctx.report(Severity.INFO, None, f"skipped: kind {kind} is not used by podwall")
+        elif api_version != expected:
+            ctx.obj = _label_of(kind, data)
+            if kind == "NetworkPolicy":
+                ctx.unsupported(_API_VERSION, api_version, '"networking.k8s.io/v1" (only '
+                                "networking.k8s.io/v1 NetworkPolicy is supported)")
+            else:
+                ctx.warn(_API_VERSION, f"skipped: podwall reads {kind} from {expected}, not "
+                                       f"{api_version}")
+        elif kind == "NetworkPolicy":
+            obj = _policy(ctx, default_namespace)
+        elif kind == "Namespace":
+            obj = _namespace(ctx)
+        elif kind == "Pod" or kind in WORKLOAD_KINDS:
+            obj = _endpoint(ctx, kind, default_namespace)
+    if isinstance(data, Located) and data.nested_duplicates:
+        ctx.duplicates(data, None)
+    return obj
+
+
+def _kind_field(ctx: _Ctx, value: Any, path: Path, field_name: str) -> str | None:
+    if value is None or value == "":
+        ctx.required(path, f"{field_name} is not set")
+        return None
+    if not isinstance(value, str):
+        ctx.wrong_type(path, value, "string")
+        return None
+    return value
+
+
+def _label_of(kind: str, data: dict[str, Any]) -> str:
+    meta = data.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"{kind} {name}" if isinstance(name, str) and name else kind
 
 
 def deduplicate(parts: list[Converted]) -> Converted:
@@ -674,10 +1007,9 @@ def deduplicate(parts: list[Converted]) -> Converted:
     seen: dict[tuple[str, str], str] = {}
 
     def first(kind: str, key: str, label: str, source: Source | None) -> bool:
-        where = f"{label} at {source}" if source else label
         earlier = seen.get((kind, key))
         if earlier is None:
-            seen[(kind, key)] = where
+            seen[(kind, key)] = f"{label} at {source}" if source else label
             return True
         merged.diagnostics.append(Diagnostic(
             f"duplicate object: {earlier} has the same name; the first one is used",
