@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from podwall.dataplane import MemoryBackend, NftBackend, Ruleset, compile_ruleset
-from podwall.dataplane.backend import transaction
+from podwall.dataplane.backend import TableObjects, cleanup, transaction
 from podwall.dataplane.compile import (
+    ADMIT_MARK,
     COMMENT_MAX,
     LOG_PREFIX_MAX,
     NAME_MAX,
@@ -176,29 +177,50 @@ def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop
         key = name.split("/", 1)[1]
         assert body[-1] == f"counter name drop-{direction}/{key} drop"
         assert body[-2].startswith("limit rate 5/second log prefix \"pw-drop " + key)
-        assert all(line.startswith("jump policy-") for line in body[:-2])
+        checks = body[:-2]
+        if direction == "out":  # the ADMIT bit: cleared on the way in, returned on the way out
+            assert checks[0] == f"meta mark set meta mark & 0x{~ADMIT_MARK & 0xFFFFFFFF:08x}"
+            assert checks[-1] == (f"meta mark & 0x{ADMIT_MARK:08x} != 0 meta mark set meta mark "
+                                  f"& 0x{~ADMIT_MARK & 0xFFFFFFFF:08x} return")
+            checks = checks[1:-1]
+        assert checks and all(line.startswith("jump policy-") for line in checks)
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {
         (p, d) for p in ("shop/api", "shop/db", "shop/web") for d in Direction}
 
 
-def test_base_chains_check_spoofing_then_conntrack_then_the_verdict_maps() -> None:
+def test_one_base_chain_checks_spoofing_then_conntrack_then_egress_then_ingress() -> None:
     found = chains(compiled("three-tier").text)
-    egress, ingress = found["egress"], found["ingress"]
-    assert egress[0] == "type filter hook forward priority filter; policy accept;"
-    assert "!= @pod-sources4 counter name spoofed drop" in egress[1]
-    assert "!= @pod-sources6 counter name spoofed drop" in egress[2]
-    assert egress[3:] == ["ct state established,related accept", "ct state invalid drop",
-                          "iifname vmap @egress-by-if"]
-    assert ingress == ["type filter hook forward priority filter + 1; policy accept;",
-                       "ct state established,related accept", "ct state invalid drop",
-                       "oifname vmap @ingress-by-if"]
-    # policy chains admit with accept: it ends only the base chain it is in (egress), so the
-    # destination's ingress chain still decides
+    assert [name for name in found if not name.startswith(("pod-", "policy-"))] == ["forward"]
+    forward = found["forward"]
+    assert forward[0] == "type filter hook forward priority filter; policy accept;"
+    assert "!= @pod-sources4 counter name spoofed drop" in forward[1]
+    assert "!= @pod-sources6 counter name spoofed drop" in forward[2]
+    assert forward[3:] == ["ct state established,related accept", "ct state invalid drop",
+                           "iifname vmap @egress-by-if", "oifname vmap @ingress-by-if"]
+    # Egress must not end the base chain: its policies mark and return, so the destination's
+    # ingress still decides; ingress is the last word and accepts.
     for name, body in found.items():
-        if name.startswith("policy-"):
+        if name.startswith("policy-out/"):
+            assert all(f"meta mark set meta mark | 0x{ADMIT_MARK:08x} return comment " in line
+                       and " accept" not in line for line in body)
+        elif name.startswith("policy-in/"):
             assert all(" accept comment " in line or line.startswith("accept comment")
                        for line in body)
+
+
+def test_every_object_but_the_base_chain_and_the_counters_belongs_to_one_generation() -> None:
+    ruleset = compiled("three-tier")
+    rendered = ruleset.render(7)
+    declared = re.findall(r"^  (chain|set|map|counter) (\S+)", rendered, re.M)
+    for kind, name in declared:
+        if kind == "counter" or name == "forward":
+            assert not name.endswith(".g7")
+        else:
+            assert name.endswith(".g7"), name
+    references = re.findall(r"(?:@|jump )([^\s,]+)", rendered)
+    assert references and all(name.endswith(".g7") for name in references)
+    assert "%gen%" not in rendered and "%gen%" not in ruleset.text and ".g" not in ruleset.text
 
 
 def test_only_local_pods_get_chains_but_peers_include_every_pod() -> None:
@@ -290,7 +312,28 @@ def test_memory_backend_keeps_the_previous_ruleset_when_an_apply_fails() -> None
     assert backend.current is None and backend.counters() == {}
 
 
-def test_the_transaction_replaces_the_whole_table() -> None:
-    text = transaction(compiled("three-tier"))
-    assert text.startswith("add table inet podwall\ndelete table inet podwall\n"
-                           "table inet podwall {")
+def test_the_transaction_adds_a_generation_and_repoints_the_base_chain_without_deleting() -> None:
+    text = transaction(compiled("three-tier"), 3)
+    assert text.startswith("add table inet podwall\n"
+                           "add chain inet podwall forward { type filter hook forward priority "
+                           "filter; policy accept; }\n"
+                           "flush chain inet podwall forward\ntable inet podwall {")
+    assert "delete" not in text and "iifname vmap @egress-by-if.g3" in text
+
+
+def test_cleanup_deletes_the_previous_generation_and_unused_counters_in_order() -> None:
+    ruleset = compiled("three-tier")
+    present = TableObjects(chains=("forward", "pod-in/shop/db.g2", "egress"),
+                           sets=("peers4-0.g2",), maps=("ingress-by-if.g2",),
+                           counters=("spoofed", "drop-in/shop/db", "drop-in/gone/pod"))
+    assert present.generation == 2 and TableObjects().generation == 0
+    assert cleanup(present, ruleset).splitlines() == [
+        "flush chain inet podwall pod-in/shop/db.g2",
+        "flush chain inet podwall egress",  # a base chain of an older layout goes too
+        "delete map inet podwall ingress-by-if.g2",  # map elements hold chains: maps first
+        "delete set inet podwall peers4-0.g2",
+        "delete chain inet podwall pod-in/shop/db.g2",
+        "delete chain inet podwall egress",
+        "delete counter inet podwall drop-in/gone/pod",
+    ]
+    assert cleanup(TableObjects(chains=("forward",), counters=("spoofed",)), ruleset) == ""

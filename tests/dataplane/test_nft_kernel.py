@@ -41,17 +41,19 @@ def test_apply_replaces_the_table_and_a_refused_ruleset_leaves_the_previous_one(
     assert backend.current() is None
     backend.apply(ruleset("three-tier"))
     first = backend.current()
-    assert first is not None and "chain pod-in/shop/db" in first
-    backend.apply(ruleset("three-tier"))  # replacing an existing table works the same
-    assert backend.current() == first
+    assert first is not None and "chain pod-in/shop/db.g1" in first
+    backend.apply(ruleset("three-tier"))  # replacing works the same, as the next generation
+    second = backend.current()
+    assert second is not None and "chain pod-in/shop/db.g2" in second and ".g1" not in second
+    assert second == first.replace(".g1", ".g2")
     broken = ruleset("three-tier-v2")
-    broken = Ruleset(broken.text.replace("jump pod-in/shop/db", "jump no-such-chain"),
+    broken = Ruleset(broken.template.replace("jump pod-in/shop/db", "jump no-such-chain"),
                      broken.chains, broken.rules, broken.sets, broken.set_elements)
     with pytest.raises(DataplaneError) as caught:
         backend.apply(broken)
     message = str(caught.value)
     assert "previous ruleset is still in place" in message and "no-such-chain" in message
-    assert backend.current() == first  # nothing of the failed transaction landed
+    assert backend.current() == second  # nothing of the failed transaction landed
     backend.remove()
     assert backend.current() is None
     backend.remove()  # idempotent
@@ -73,6 +75,24 @@ def test_drop_counters_are_named_per_pod_and_direction(netns: str) -> None:
     assert set(counters) == {"spoofed"} | {c.name for c in compiled.counters}
     assert "drop-in/shop/db" in counters
     assert all(v.packets == 0 and v.bytes == 0 for v in counters.values())
+    # a pod that is no longer isolated loses its counters with the swap; the others stay
+    fewer = ruleset("namespace-isolation")
+    backend.apply(fewer)
+    assert set(backend.counters()) == {"spoofed"} | {c.name for c in fewer.counters}
+
+
+def test_a_table_of_the_older_two_base_chain_layout_is_taken_over(netns: str) -> None:
+    backend = NftBackend(netns=netns)
+    old = ("table inet podwall {\n  set s { type ipv4_addr; elements = { 10.0.0.1 } }\n"
+           "  chain egress { type filter hook forward priority filter; policy accept;\n"
+           "    ip daddr @s drop\n  }\n"
+           "  chain ingress { type filter hook forward priority filter + 1; policy accept; }\n}\n")
+    subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=old, text=True,
+                   check=True)
+    backend.apply(ruleset("three-tier"))
+    objects = backend.objects()
+    assert "egress" not in objects.chains and "ingress" not in objects.chains
+    assert "s" not in objects.sets and objects.generation == 1
 
 
 def test_the_machines_own_ruleset_is_not_touched(netns: str) -> None:

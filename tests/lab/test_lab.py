@@ -485,22 +485,31 @@ spec:
 """
 
 
-def test_atomic_swaps_never_let_an_always_denied_pair_through(lab: Lab) -> None:
-    versions = [with_pods(ALLOW + FORTRESS), with_pods(DENY + FORTRESS)]
+SWAPS = 120
+
+
+def swap_under_flood(lab: Lab, versions: list[Cluster], src: str, dst_ip: str) -> float:
+    """Flood src -> dst_ip while the lab swaps between `versions` SWAPS times; fail on a leak."""
     lab.up(versions[0])
-    proc = flood(lab, "x/a", "10.7.2.2")  # y/b: denied in every version
+    proc = flood(lab, src, dst_ip)
     try:
         time.sleep(0.2)
         started = time.monotonic()
-        for i in range(60):
-            lab.apply(versions[(i + 1) % 2])
+        for i in range(SWAPS):
+            lab.apply(versions[(i + 1) % len(versions)])
         elapsed = time.monotonic() - started
     finally:
         result = finish(proc)
-    assert result["leaks"] == [], f"leaks during 60 swaps: {result}"
+    assert result["leaks"] == [], f"leaks during {SWAPS} swaps: {result}"
     assert isinstance(result["attempts"], int) and result["attempts"] > 100
-    assert elapsed < 60
-    # the toggled pair really toggled: 60 swaps end on the allow version
+    return elapsed
+
+
+def test_atomic_swaps_never_let_an_always_denied_pair_through(lab: Lab) -> None:
+    versions = [with_pods(ALLOW + FORTRESS), with_pods(DENY + FORTRESS)]
+    elapsed = swap_under_flood(lab, versions, "x/a", "10.7.2.2")  # y/b: denied in every version
+    assert elapsed < 90
+    # the toggled pair really toggled: an even number of swaps ends on the allow version
     assert probe_from(lab, "x/b", "10.7.1.1", "TCP", 80) == "connected"
     lab.apply(versions[1])
     assert probe_from(lab, "x/b", "10.7.1.1", "TCP", 80) == "dropped"
@@ -520,6 +529,27 @@ def test_atomic_swaps_never_let_an_always_denied_pair_through(lab: Lab) -> None:
     finally:
         control = finish(proc)
     assert control["leaks"], f"the flood did not notice a table that was gone: {control}"
+
+
+EGRESS_DENY = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-y, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {ns: x}}}]
+"""
+
+
+def test_a_deny_that_moves_from_ingress_to_egress_never_opens_the_pair(lab: Lab) -> None:
+    # x/a -> y/b is denied in both versions, by y/b's ingress in one and by x/a's egress in the
+    # other. A packet judged by the egress of the first and the ingress of the second would pass:
+    # every packet must meet exactly one version (one base chain, generations).
+    versions = [with_pods(FORTRESS), with_pods(EGRESS_DENY)]
+    swap_under_flood(lab, versions, "x/a", "10.7.2.2")
+    assert probe_from(lab, "x/a", "10.7.1.2", "TCP", 80) == "connected"  # x stays open to x/a
 
 
 # -- life cycle -----------------------------------------------------------------------------------

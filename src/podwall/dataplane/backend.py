@@ -1,21 +1,38 @@
 """Where a ruleset goes: the kernel (`nft`), or memory for unit tests.
 
-Applying replaces the whole table in ONE nft transaction (`add table; delete table; <table>`):
-either every change lands or none does, so no packet sees a half-applied ruleset, and a ruleset
-the kernel refuses leaves the previous one in place. (Replacing the table also restarts its
-counters: readers of the drop counters treat a decrease as a reset, as Prometheus does.)
+Why applying takes two transactions, and why neither deletes the table. nf_tables commits a batch
+atomically, but not everything a packet reads flips at one instant: the kernel picks a chain's
+rules by generation once, at the start of each base chain, while set and map lookups read the
+generation again at each lookup. A batch that deletes the table and adds it again therefore has a
+window in which a packet runs the old rules against already-deleted maps (a miss: the base
+chain's policy accepts), or the new base chain (hooked in front of the old one) before its rules
+are visible. A flood of connections to an always-denied pod, across 60 such swaps, got through.
+
+So the base chain stays, and every other object belongs to one generation (its name ends in
+`.g<n>`, see podwall.dataplane.compile):
+
+1. ONE transaction adds generation n+1 beside n (new sets, maps, chains; counters are shared)
+   and replaces the base chain's rules with rules that use them. A packet that started with the
+   old rules looks up only generation-n objects, which this transaction does not touch; one that
+   starts with the new rules finds every generation-(n+1) object complete.
+2. A second transaction deletes what generation n+1 does not use: the older generations, their
+   chains' rules first, and counters of pods that are no longer isolated.
+
+Either transaction lands whole or not at all; a ruleset the kernel refuses in step 1 leaves the
+previous one in place, and `DataplaneError` carries nft's own words.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from podwall.dataplane.compile import TABLE, Ruleset
+from podwall.dataplane.compile import BASE_CHAIN, BASE_CHAIN_TYPE, TABLE, Ruleset
 from podwall.errors import DataplaneError
 
 # Where `nft` and `ip` live on Debian when the caller's PATH lacks the sbin directories
@@ -52,9 +69,59 @@ class Backend(Protocol):
         """Named counters of the table (drop counters per pod and direction, `spoofed`)."""
 
 
-def transaction(ruleset: Ruleset, table: str = TABLE) -> str:
-    """The text that swaps the table atomically (adding first makes the delete always valid)."""
-    return f"add table inet {table}\ndelete table inet {table}\n{ruleset.text}"
+_GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class TableObjects:
+    """What a table holds, by name: enough to pick the next generation and to clean up."""
+
+    chains: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+    maps: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()
+
+    @property
+    def generation(self) -> int:
+        """The newest generation present (0 when there is none)."""
+        found = [int(m.group(1)) for name in (*self.chains, *self.sets, *self.maps)
+                 if (m := _GENERATION_SUFFIX.search(name))]
+        return max(found, default=0)
+
+    @classmethod
+    def from_json(cls, listing: str, table: str = TABLE) -> TableObjects:
+        """From `nft -j -t list table inet TABLE`."""
+        kinds: dict[str, list[str]] = {"chain": [], "set": [], "map": [], "counter": []}
+        for item in json.loads(listing).get("nftables", []):
+            for kind, names in kinds.items():
+                obj = item.get(kind)
+                if obj and obj.get("table") == table and obj.get("family") == "inet":
+                    names.append(obj["name"])
+        return cls(tuple(kinds["chain"]), tuple(kinds["set"]), tuple(kinds["map"]),
+                   tuple(kinds["counter"]))
+
+
+def transaction(ruleset: Ruleset, generation: int, table: str = TABLE) -> str:
+    """Step 1: add `generation` beside what is there and point the base chain at it."""
+    return (f"add table inet {table}\n"
+            f"add chain inet {table} {BASE_CHAIN} {{ {BASE_CHAIN_TYPE} }}\n"
+            f"flush chain inet {table} {BASE_CHAIN}\n"
+            + ruleset.render(generation))
+
+
+def cleanup(present: TableObjects, ruleset: Ruleset, table: str = TABLE) -> str:
+    """Step 2: delete what the table held before step 1 and the new generation does not use
+    ("" when nothing). Rules go first (they hold the sets and chains), then the maps (their
+    elements hold chains), then sets and chains."""
+    chains = [c for c in present.chains if c != BASE_CHAIN]
+    needed = {"spoofed", *(c.name for c in ruleset.counters)}
+    lines = [f"flush chain inet {table} {c}" for c in chains]
+    lines += [f"delete map inet {table} {m}" for m in present.maps]
+    lines += [f"delete set inet {table} {s}" for s in present.sets]
+    lines += [f"delete chain inet {table} {c}" for c in chains]
+    lines += [f"delete counter inet {table} {c}" for c in present.counters
+              if c not in needed]
+    return "".join(line + "\n" for line in lines)
 
 
 @dataclass
@@ -84,15 +151,33 @@ class NftBackend:
         return proc.stdout
 
     def apply(self, ruleset: Ruleset) -> None:
-        self._run(["-f", "-"], transaction(ruleset, self.table),
+        present = self.objects()
+        generation = present.generation + 1
+        self._run(["-f", "-"], transaction(ruleset, generation, self.table),
                   "nft refused the ruleset (the previous ruleset is still in place)")
+        stale = cleanup(present, ruleset, self.table)
+        if stale:
+            self._run(["-f", "-"], stale, "the new ruleset is in place, but nft could not delete "
+                                          "the previous generation")
 
     def check(self, ruleset: Ruleset) -> None:
         """Parse and validate against the kernel without committing (`nft -c`)."""
-        self._run(["-c", "-f", "-"], transaction(ruleset, self.table), "nft rejects the ruleset")
+        generation = self.objects().generation + 1
+        self._run(["-c", "-f", "-"], transaction(ruleset, generation, self.table),
+                  "nft rejects the ruleset")
 
     def remove(self) -> None:
         self._run(["-f", "-"], f"add table inet {self.table}\ndelete table inet {self.table}\n")
+
+    def objects(self) -> TableObjects:
+        """Names of the table's chains, sets, maps and counters (none when there is no table)."""
+        try:
+            listing = self._run(["-j", "-t", "list", "table", "inet", self.table])
+        except DataplaneError as exc:
+            if "No such file or directory" in str(exc):
+                return TableObjects()
+            raise
+        return TableObjects.from_json(listing, self.table)
 
     def current(self) -> str | None:
         """The table as the kernel lists it, or None when there is none."""

@@ -12,19 +12,29 @@ Shape (see docs/dataplane.md for a full example):
       counter drop-in/<ns>/<pod> { }  counter drop-out/<ns>/<pod> { }   per pod, per direction
       map egress-by-if  { type ifname : verdict; "<if>" : jump pod-out/<ns>/<pod>, ... }
       map ingress-by-if { type ifname : verdict; "<if>" : jump pod-in/<ns>/<pod>, ... }
+      chain policy-out/<ns>/<policy> { <peers> <ports> meta mark set meta mark | ADMIT return }
+      chain pod-out/<ns>/<pod> { clear ADMIT; jump policy-out/...; ...;
+                                 ADMIT set: clear it, return; limit ... log ...; counter ... drop }
       chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
       chain pod-in/<ns>/<pod> { jump policy-in/...; ...; limit ... log ...; counter name ... drop }
-      chain egress  { type filter hook forward priority filter;     anti-spoofing; conntrack;
-                      iifname vmap @egress-by-if }
-      chain ingress { type filter hook forward priority filter + 1; conntrack;
-                      oifname vmap @ingress-by-if }
+      chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
+                      iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
 
-Two base chains on the forward hook: `accept` ends only the chain it is in, so a packet that its
-source's egress admits still meets its destination's ingress (allowed iff both allow), while a
-`drop` anywhere is final. Each policy compiles once into a chain per direction; a pod's chain jumps
-to the chains of the policies that select it, then logs (rate-limited) and counts what no rule
-admitted, and drops it. Pods that nothing isolates have no map entry and pass.
+ONE base chain decides both directions, so every packet is judged by exactly one version of the
+ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
+egress of one version with the ingress of the next while a swap commits). Egress runs first: a
+pod-out chain drops what no selecting policy admits and returns otherwise; the policies mark an
+admitted packet with the ADMIT bit of the packet mark (they cannot `return` past the pod chain),
+and the pod chain clears the bit again, so the mark leaves as it came. Ingress runs last and
+`accept`s what a policy admits. Pods that nothing isolates have no map entry and pass.
+
+Every set, map and non-base chain is *generation-scoped*: its name ends in GENERATION, which
+`Ruleset.render(n)` turns into `.g<n>` (and `Ruleset.text` into nothing). The backend applies a
+new generation beside the old one and switches the base chain to it in one transaction, then
+deletes the old generation in a second one; objects that a packet in flight may still look up are
+never changed or deleted under it (see podwall.dataplane.backend). Counters are not scoped: they
+keep counting across swaps.
 
 Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
 two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
@@ -59,6 +69,15 @@ from podwall.model import (
 )
 
 TABLE = "podwall"
+BASE_CHAIN = "forward"
+BASE_CHAIN_TYPE = "type filter hook forward priority filter; policy accept;"
+# The marker every generation-scoped name carries until a generation is rendered into it.
+GENERATION = "%gen%"
+# The bit of the packet mark that a policy-out chain sets when it admits a packet and its pod
+# chain clears again (it lives only while the packet is in podwall's chain).
+ADMIT_MARK = 0x00100000
+_ADMIT = f"0x{ADMIT_MARK:08x}"
+_KEEP = f"0x{~ADMIT_MARK & 0xFFFFFFFF:08x}"
 LOG_RATE = "5/second"
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
@@ -81,14 +100,25 @@ class DropCounter:
 
 @dataclass(frozen=True, slots=True)
 class Ruleset:
-    """The compiled text, the counts that show it grows linearly, and the drop counters."""
+    """The compiled table, the counts that show it grows linearly, and the drop counters.
 
-    text: str
+    `template` is the table with GENERATION in every generation-scoped name; `text` is the same
+    table for reading (no generation in the names), `render(n)` the one generation n applies.
+    """
+
+    template: str
     chains: int
     rules: int
     sets: int
     set_elements: int
     counters: tuple[DropCounter, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.template.replace(GENERATION, "")
+
+    def render(self, generation: int) -> str:
+        return self.template.replace(GENERATION, f".g{generation}")
 
     def summary(self) -> str:
         return (f"{self.chains} chains, {self.rules} rules, {self.sets} sets with "
@@ -121,6 +151,11 @@ def _quote(text: str, limit: int) -> str:
 def counter_name(pod: str, direction: Direction) -> str:
     """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
     return nft_name(f"drop-{_short(direction)}/", pod)
+
+
+def scoped(name: str) -> str:
+    """`name` as one generation's object (see GENERATION)."""
+    return name + GENERATION
 
 
 def _short(direction: Direction) -> str:
@@ -226,6 +261,7 @@ class _Builder:
             index = self.kind_count.get(kind, 0)
             self.kind_count[kind] = index + 1
             name = f"{kind}-{index}"
+        name = scoped(name)
         self.set_names.setdefault(key, name)
         flags = " flags interval;" if interval else ""
         note = f" comment {_quote(comment, COMMENT_MAX)};" if comment else ""
@@ -347,13 +383,17 @@ class _Builder:
         ports = self.port_matches(rule.ports)
         port_parts = [(None, "")] if ports is None else ports
         comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
+        # Ingress is the base chain's last word: admitted means accepted. Egress must still
+        # meet the destination's ingress: mark the packet as admitted and go back to the pod chain.
+        verdict = ("accept" if direction is Direction.INGRESS
+                   else f"meta mark set meta mark | {_ADMIT} return")
         lines = []
         for peer_version, peer_text in peer_parts:
             for port_version, port_text in port_parts:
                 if None not in (peer_version, port_version) and peer_version != port_version:
                     continue
                 match = " ".join(part for part in (peer_text, port_text) if part)
-                lines.append(f"{match} accept comment {comment}".lstrip())
+                lines.append(f"{match} {verdict} comment {comment}".lstrip())
         return lines
 
     def policy_chain(self, policy: NetworkPolicy, direction: Direction) -> str | None:
@@ -365,7 +405,7 @@ class _Builder:
                  for line in self.rule_lines(policy, direction, index, rule)]
         name = None
         if lines:
-            name = nft_name(f"policy-{_short(direction)}/", policy.key)
+            name = scoped(nft_name(f"policy-{_short(direction)}/", policy.key))
             self.chain_lines.append(f"  chain {name} {{")
             self.chain_lines.extend(f"    {line}" for line in lines)
             self.chain_lines.append("  }")
@@ -375,19 +415,24 @@ class _Builder:
 
     def pod_chain(self, pod: Endpoint, direction: Direction,
                   policies: tuple[NetworkPolicy, ...]) -> tuple[str, DropCounter]:
-        name = nft_name(f"pod-{_short(direction)}/", pod.key)
+        name = scoped(nft_name(f"pod-{_short(direction)}/", pod.key))
         counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
         jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
-        lines = [f"  chain {name} {{",
-                 f"    # {pod.key} {direction.word}: isolated by "
-                 + ", ".join(p.key for p in policies)]
-        lines += [f"    jump {chain}" for chain in jumps]
-        lines += [f"    limit rate {LOG_RATE} log prefix "
-                  f"{_quote(log_prefix(pod.key, direction), LOG_PREFIX_MAX)} level info",
-                  f"    counter name {counter.name} drop",
-                  "  }"]
-        self.chain_lines.extend(lines)
-        self.rules += len(jumps) + 2
+        body = [f"jump {chain}" for chain in jumps]
+        if direction is Direction.EGRESS and jumps:
+            # The ADMIT bit is ours only while the packet is here: clear it on the way in (a
+            # packet never arrives admitted) and on the way out.
+            body = [f"meta mark set meta mark & {_KEEP}", *body,
+                    f"meta mark & {_ADMIT} != 0 meta mark set meta mark & {_KEEP} return"]
+        body += [f"limit rate {LOG_RATE} log prefix "
+                 f"{_quote(log_prefix(pod.key, direction), LOG_PREFIX_MAX)} level info",
+                 f"counter name {counter.name} drop"]
+        self.chain_lines.append(f"  chain {name} {{")
+        self.chain_lines.append(f"    # {pod.key} {direction.word}: isolated by "
+                                + ", ".join(p.key for p in policies))
+        self.chain_lines.extend(f"    {line}" for line in body)
+        self.chain_lines.append("  }")
+        self.rules += len(body)
         return name, counter
 
 
@@ -408,12 +453,13 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         if ep.ip is not None:
             sources[ep.ip.version].append(f"\"{interfaces[ep.key]}\" . {ep.ip}")
     head = [f"table inet {table} {{"]
-    b.add_set("pod-interfaces", "ifname", ifnames, interval=False, name="pod-interfaces",
-              comment="this node's pod interfaces")
-    for version in (4, 6):
-        b.add_set("pod-sources", f"ifname . {FAMILY[version][1]}", sorted(sources[version]),
-                  interval=False, name=f"pod-sources{version}",
-                  comment="each pod interface and its pod's address (anti-spoofing)")
+    interfaces_set = b.add_set("pod-interfaces", "ifname", ifnames, interval=False,
+                               name="pod-interfaces", comment="this node's pod interfaces")
+    source_sets = {
+        version: b.add_set("pod-sources", f"ifname . {FAMILY[version][1]}",
+                           sorted(sources[version]), interval=False, name=f"pod-sources{version}",
+                           comment="each pod interface and its pod's address (anti-spoofing)")
+        for version in (4, 6)}
     counters: list[DropCounter] = []
     maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
     for pod in local:
@@ -428,35 +474,34 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
     for c in counters:
         objects.append(f"  counter {c.name} {{ comment "
                        f"{_quote(f'{c.pod} {c.direction.word}', COMMENT_MAX)} }}")
-    for direction, name in ((Direction.EGRESS, "egress-by-if"), (Direction.INGRESS, "ingress-by-if")):
+    map_names = {Direction.EGRESS: scoped("egress-by-if"), Direction.INGRESS: scoped("ingress-by-if")}
+    for direction, name in map_names.items():
         entries = maps[direction]
         body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
         objects.append(f"  map {name} {{ type ifname : verdict;{body} }}")
     base = [
-        "  chain egress {",
-        "    type filter hook forward priority filter; policy accept;",
-        "    iifname @pod-interfaces iifname . ip saddr != @pod-sources4 counter name spoofed drop",
-        "    iifname @pod-interfaces iifname . ip6 saddr != @pod-sources6 counter name spoofed drop",
+        f"  chain {BASE_CHAIN} {{",
+        f"    {BASE_CHAIN_TYPE}",
+        f"    iifname @{interfaces_set} iifname . ip saddr != @{source_sets[4]} counter name spoofed drop",
+        f"    iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} counter name spoofed drop",
         "    ct state established,related accept",
         "    ct state invalid drop",
-        "    iifname vmap @egress-by-if",
-        "  }",
-        "  chain ingress {",
-        "    type filter hook forward priority filter + 1; policy accept;",
-        "    ct state established,related accept",
-        "    ct state invalid drop",
-        "    oifname vmap @ingress-by-if",
+        f"    iifname vmap @{map_names[Direction.EGRESS]}",
+        f"    oifname vmap @{map_names[Direction.INGRESS]}",
         "  }",
         "}",
     ]
-    b.rules += 8
+    b.rules += 6
     lines = [*head, *b.set_lines, *objects, *b.chain_lines, *base]
-    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 2
+    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 1
     return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
                    tuple(counters))
 
 
 __all__ = [
+    "ADMIT_MARK",
+    "BASE_CHAIN",
+    "GENERATION",
     "TABLE",
     "DropCounter",
     "Ruleset",
@@ -465,4 +510,5 @@ __all__ = [
     "counter_name",
     "log_prefix",
     "nft_name",
+    "scoped",
 ]
