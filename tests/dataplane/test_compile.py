@@ -17,7 +17,9 @@ from podwall.dataplane.compile import (
     NAME_MAX,
     block_networks,
     counter_name,
+    counter_of_chain,
     nft_name,
+    pod_chain_name,
 )
 from podwall.engine import Engine
 from podwall.errors import DataplaneError, QueryError
@@ -178,11 +180,10 @@ def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop
         assert body[-1] == f"counter name drop-{direction}/{key} drop"
         assert body[-2].startswith("limit rate 5/second log prefix \"pw-drop " + key)
         checks = body[:-2]
-        if direction == "out":  # the ADMIT bit: cleared on the way in, returned on the way out
-            assert checks[0] == f"meta mark set meta mark & 0x{~ADMIT_MARK & 0xFFFFFFFF:08x}"
+        if direction == "out":  # admitted: the ADMIT bit is cleared and the pod chain returns
             assert checks[-1] == (f"meta mark & 0x{ADMIT_MARK:08x} != 0 meta mark set meta mark "
                                   f"& 0x{~ADMIT_MARK & 0xFFFFFFFF:08x} return")
-            checks = checks[1:-1]
+            checks = checks[:-1]
         assert checks and all(line.startswith("jump policy-") for line in checks)
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {
@@ -197,6 +198,7 @@ def test_one_base_chain_checks_spoofing_then_conntrack_then_egress_then_ingress(
     assert "!= @pod-sources4 counter name spoofed drop" in forward[1]
     assert "!= @pod-sources6 counter name spoofed drop" in forward[2]
     assert forward[3:] == ["ct state established,related accept", "ct state invalid drop",
+                           f"meta mark set meta mark & 0x{~ADMIT_MARK & 0xFFFFFFFF:08x}",
                            "iifname vmap @egress-by-if", "oifname vmap @ingress-by-if"]
     # Egress must not end the base chain: its policies mark and return, so the destination's
     # ingress still decides; ingress is the last word and accepts.
@@ -323,17 +325,36 @@ def test_the_transaction_adds_a_generation_and_repoints_the_base_chain_without_d
 
 def test_cleanup_deletes_the_previous_generation_and_unused_counters_in_order() -> None:
     ruleset = compiled("three-tier")
-    present = TableObjects(chains=("forward", "pod-in/shop/db.g2", "egress"),
-                           sets=("peers4-0.g2",), maps=("ingress-by-if.g2",),
-                           counters=("spoofed", "drop-in/shop/db", "drop-in/gone/pod"))
+    present = TableObjects(chains=("forward", "pod-in/shop/db.g2", "pod-in/gone/pod.g2", "egress"),
+                           sets=("peers4-0.g2",), maps=("ingress-by-if.g2",))
     assert present.generation == 2 and TableObjects().generation == 0
     assert cleanup(present, ruleset).splitlines() == [
         "flush chain inet podwall pod-in/shop/db.g2",
+        "flush chain inet podwall pod-in/gone/pod.g2",
         "flush chain inet podwall egress",  # a base chain of an older layout goes too
         "delete map inet podwall ingress-by-if.g2",  # map elements hold chains: maps first
         "delete set inet podwall peers4-0.g2",
         "delete chain inet podwall pod-in/shop/db.g2",
+        "delete chain inet podwall pod-in/gone/pod.g2",
         "delete chain inet podwall egress",
-        "delete counter inet podwall drop-in/gone/pod",
+        "delete counter inet podwall drop-in/gone/pod",  # its pod is no longer isolated
     ]
-    assert cleanup(TableObjects(chains=("forward",), counters=("spoofed",)), ruleset) == ""
+    assert cleanup(TableObjects(chains=("forward",)), ruleset) == ""
+
+
+def test_counters_follow_their_pod_chains_names_also_when_clipped() -> None:
+    for pod in ("shop/db", "n" * 63 + "/" + "p" * 253):
+        for direction in Direction:
+            chain = pod_chain_name(pod, direction) + ".g12"
+            assert counter_of_chain(chain) == counter_name(pod, direction)
+    assert counter_of_chain("policy-in/shop/x.g1") is None and counter_of_chain("forward") is None
+
+
+def test_listing_parser_reads_only_this_table() -> None:
+    listing = ("table inet other {\n\tchain pod-in/x/a.g1 {\n\t}\n}\n"
+               "table inet podwall {\n\tchain forward {\n\t\ttype filter hook forward priority "
+               "filter; policy accept;\n\t}\n\tchain pod-in/x/a.g3 {\n\t}\n}\n"
+               "table inet podwall {\n\tset peers4-0.g3 {\n\t\ttype ipv4_addr\n\t}\n}\n"
+               "table inet podwall {\n\tmap ingress-by-if.g3 {\n\t}\n}\n")
+    assert TableObjects.from_listing(listing) == TableObjects(
+        ("forward", "pod-in/x/a.g3"), ("peers4-0.g3",), ("ingress-by-if.g3",))

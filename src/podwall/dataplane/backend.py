@@ -32,7 +32,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from podwall.dataplane.compile import BASE_CHAIN, BASE_CHAIN_TYPE, TABLE, Ruleset
+from podwall.dataplane.compile import BASE_CHAIN, BASE_CHAIN_TYPE, TABLE, Ruleset, counter_of_chain
 from podwall.errors import DataplaneError
 
 # Where `nft` and `ip` live on Debian when the caller's PATH lacks the sbin directories
@@ -70,6 +70,7 @@ class Backend(Protocol):
 
 
 _GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")
+_LISTED = re.compile(r"^\t(chain|set|map) (\S+) \{$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,6 @@ class TableObjects:
     chains: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()
     maps: tuple[str, ...] = ()
-    counters: tuple[str, ...] = ()
 
     @property
     def generation(self) -> int:
@@ -89,16 +89,17 @@ class TableObjects:
         return max(found, default=0)
 
     @classmethod
-    def from_json(cls, listing: str, table: str = TABLE) -> TableObjects:
-        """From `nft -j -t list table inet TABLE`."""
-        kinds: dict[str, list[str]] = {"chain": [], "set": [], "map": [], "counter": []}
-        for item in json.loads(listing).get("nftables", []):
-            for kind, names in kinds.items():
-                obj = item.get(kind)
-                if obj and obj.get("table") == table and obj.get("family") == "inet":
-                    names.append(obj["name"])
-        return cls(tuple(kinds["chain"]), tuple(kinds["set"]), tuple(kinds["map"]),
-                   tuple(kinds["counter"]))
+    def from_listing(cls, listing: str, table: str = TABLE) -> TableObjects:
+        """From the text of `nft -t` listing chains, sets and maps (declarations only: listing
+        the table itself would print every rule, and nft takes about a second for 10k rules)."""
+        kinds: dict[str, list[str]] = {"chain": [], "set": [], "map": []}
+        inside = False
+        for line in listing.splitlines():
+            if line.startswith("table "):
+                inside = line == f"table inet {table} {{"
+            elif inside and (m := _LISTED.match(line)):
+                kinds[m.group(1)].append(m.group(2))
+        return cls(tuple(kinds["chain"]), tuple(kinds["set"]), tuple(kinds["map"]))
 
 
 def transaction(ruleset: Ruleset, generation: int, table: str = TABLE) -> str:
@@ -112,15 +113,16 @@ def transaction(ruleset: Ruleset, generation: int, table: str = TABLE) -> str:
 def cleanup(present: TableObjects, ruleset: Ruleset, table: str = TABLE) -> str:
     """Step 2: delete what the table held before step 1 and the new generation does not use
     ("" when nothing). Rules go first (they hold the sets and chains), then the maps (their
-    elements hold chains), then sets and chains."""
+    elements hold chains), then sets, chains, and the counters of pods no longer isolated."""
     chains = [c for c in present.chains if c != BASE_CHAIN]
-    needed = {"spoofed", *(c.name for c in ruleset.counters)}
+    needed = {c.name for c in ruleset.counters}
+    stale_counters = sorted({counter for c in chains
+                             if (counter := counter_of_chain(c)) and counter not in needed})
     lines = [f"flush chain inet {table} {c}" for c in chains]
     lines += [f"delete map inet {table} {m}" for m in present.maps]
     lines += [f"delete set inet {table} {s}" for s in present.sets]
     lines += [f"delete chain inet {table} {c}" for c in chains]
-    lines += [f"delete counter inet {table} {c}" for c in present.counters
-              if c not in needed]
+    lines += [f"delete counter inet {table} {c}" for c in stale_counters]
     return "".join(line + "\n" for line in lines)
 
 
@@ -170,14 +172,10 @@ class NftBackend:
         self._run(["-f", "-"], f"add table inet {self.table}\ndelete table inet {self.table}\n")
 
     def objects(self) -> TableObjects:
-        """Names of the table's chains, sets, maps and counters (none when there is no table)."""
-        try:
-            listing = self._run(["-j", "-t", "list", "table", "inet", self.table])
-        except DataplaneError as exc:
-            if "No such file or directory" in str(exc):
-                return TableObjects()
-            raise
-        return TableObjects.from_json(listing, self.table)
+        """Names of the table's chains, sets and maps (none when there is no table)."""
+        listing = self._run(["-t", "-f", "-"], "list chains inet\nlist sets inet\nlist maps inet\n",
+                            "nft could not list the table")
+        return TableObjects.from_listing(listing, self.table)
 
     def current(self) -> str | None:
         """The table as the kernel lists it, or None when there is none."""

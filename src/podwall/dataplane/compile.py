@@ -13,20 +13,21 @@ Shape (see docs/dataplane.md for a full example):
       map egress-by-if  { type ifname : verdict; "<if>" : jump pod-out/<ns>/<pod>, ... }
       map ingress-by-if { type ifname : verdict; "<if>" : jump pod-in/<ns>/<pod>, ... }
       chain policy-out/<ns>/<policy> { <peers> <ports> meta mark set meta mark | ADMIT return }
-      chain pod-out/<ns>/<pod> { clear ADMIT; jump policy-out/...; ...;
-                                 ADMIT set: clear it, return; limit ... log ...; counter ... drop }
+      chain pod-out/<ns>/<pod> { jump policy-out/...; ...; ADMIT set: clear it, return;
+                                 limit ... log ...; counter name ... drop }
       chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
       chain pod-in/<ns>/<pod> { jump policy-in/...; ...; limit ... log ...; counter name ... drop }
       chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
-                      iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
+                      clear ADMIT; iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
 
 ONE base chain decides both directions, so every packet is judged by exactly one version of the
 ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
 egress of one version with the ingress of the next while a swap commits). Egress runs first: a
 pod-out chain drops what no selecting policy admits and returns otherwise; the policies mark an
-admitted packet with the ADMIT bit of the packet mark (they cannot `return` past the pod chain),
-and the pod chain clears the bit again, so the mark leaves as it came. Ingress runs last and
+admitted packet with the ADMIT bit of the packet mark (they cannot `return` past the pod chain);
+the base chain clears the bit before egress and the pod chain after it, so the mark leaves as
+it came. Ingress runs last and
 `accept`s what a policy admits. Pods that nothing isolates have no map entry and pass.
 
 Every set, map and non-base chain is *generation-scoped*: its name ends in GENERATION, which
@@ -49,8 +50,11 @@ import hashlib
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from podwall.engine import Engine
 from podwall.engine.classes import EndpointClasses
@@ -85,6 +89,7 @@ LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
 NAME_MAX = 200
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
+_GENERATION_SUFFIX = re.compile(r"\.g\d+$")
 
 Intervals = list[tuple[int, int]]
 
@@ -128,12 +133,12 @@ class Ruleset:
 # -- names and text ---------------------------------------------------------------------------
 
 
-def nft_name(prefix: str, key: str) -> str:
+def nft_name(prefix: str, key: str, limit: int = NAME_MAX) -> str:
     """A valid, unique nft identifier for `key` (clipped and hashed when long or unusual)."""
-    if _SAFE_NAME.match(key) and len(prefix) + len(key) <= NAME_MAX:
+    if _SAFE_NAME.match(key) and len(prefix) + len(key) <= limit:
         return prefix + key
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    safe = re.sub(r"[^A-Za-z0-9._/-]", "_", key)[: NAME_MAX - len(prefix) - 13]
+    safe = re.sub(r"[^A-Za-z0-9._/-]", "_", key)[: limit - len(prefix) - 13]
     return f"{prefix}{safe}-{digest}"
 
 
@@ -148,9 +153,22 @@ def _quote(text: str, limit: int) -> str:
     return '"' + _clip(text.replace('"', "'").replace("\\", "/"), limit) + '"'
 
 
+def pod_chain_name(pod: str, direction: Direction) -> str:
+    """The chain of `pod` (`ns/name`) in `direction`, before its generation: `pod-in/ns/name`."""
+    return nft_name(f"pod-{_short(direction)}/", pod, NAME_MAX - 1)  # its counter's is 1 longer
+
+
 def counter_name(pod: str, direction: Direction) -> str:
     """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
-    return nft_name(f"drop-{_short(direction)}/", pod)
+    return "drop-" + pod_chain_name(pod, direction)[len("pod-"):]
+
+
+def counter_of_chain(chain: str) -> str | None:
+    """The drop counter a pod chain counts into (None for other chains). Counters follow their
+    chain's name, so the backend can tell which counters an old generation used from its chain
+    names alone (listing counters makes nft read every rule)."""
+    base = _GENERATION_SUFFIX.sub("", chain)
+    return "drop-" + base[len("pod-"):] if base.startswith(("pod-in/", "pod-out/")) else None
 
 
 def scoped(name: str) -> str:
@@ -224,6 +242,37 @@ def _render(intervals: Intervals, version: int) -> list[str]:
 FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
 
 
+class _ClassAddresses:
+    """The addresses of one IP version's endpoints, by endpoint class, for peer sets: the
+    members of a few hundred classes become merged intervals with a sort of positions, not a
+    Python loop over thousands of endpoints."""
+
+    def __init__(self, endpoints: Sequence[Endpoint], class_of: npt.NDArray[np.int64],
+                 version: int) -> None:
+        chosen = [(int(ep.ip), int(cid)) for ep, cid in zip(endpoints, class_of.tolist(), strict=True)
+                  if ep.ip is not None and ep.ip.version == version]
+        chosen.sort()
+        self.values = [value for value, _ in chosen]  # sorted; Python ints (IPv6 needs 128 bits)
+        owners = np.array([cid for _, cid in chosen], dtype=np.int64)
+        order = np.argsort(owners, kind="stable")
+        bounds = np.searchsorted(owners[order], np.arange(len(class_of) and int(class_of.max()) + 2))
+        self.positions = [order[bounds[c]:bounds[c + 1]] for c in range(len(bounds) - 1)]
+
+    def of_classes(self, classes: Iterable[int]) -> Intervals:
+        parts = [self.positions[c] for c in classes if c < len(self.positions)]
+        if not parts:
+            return []
+        picked = np.unique(np.concatenate(parts)).tolist()  # positions, so sorted by address
+        out: Intervals = []
+        for position in picked:
+            value = self.values[position]
+            if out and value == out[-1][1] + 1:
+                out[-1] = (out[-1][0], value)
+            elif not out or value != out[-1][1]:
+                out.append((value, value))
+        return out
+
+
 # -- the compiler -------------------------------------------------------------------------------
 
 
@@ -235,27 +284,27 @@ class _Builder:
         self.cluster = engine.cluster
         # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
-        self.members: list[list[Endpoint]] = [[] for _ in range(self.classes.size)]
-        for ep, cid in zip(self.cluster.endpoints, self.classes.class_of.tolist(), strict=True):
-            self.members[cid].append(ep)
+        self.addresses = {version: _ClassAddresses(self.cluster.endpoints, self.classes.class_of,
+                                                   version)
+                          for version in (4, 6)}
         self.interfaces = interfaces
         self.set_lines: list[str] = []
-        self.set_names: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.set_names: dict[tuple[str, bool, tuple[str, ...]], str] = {}
         self.kind_count: dict[str, int] = {}
         self.elements = 0
         self.rules = 0
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
-        self.named_cache: dict[tuple[int, Protocol, str], str | None] = {}
-        self._named_index: dict[tuple[str, Protocol], list[tuple[IPAddress, int]]] | None = None
+        self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
+        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]] = {}
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
         self.chain_lines: list[str] = []
 
     # -- sets ----------------------------------------------------------------------------------
     def add_set(self, kind: str, type_: str, elements: list[str], *, interval: bool,
                 name: str | None = None, comment: str | None = None) -> str:
-        key = (type_, tuple(elements))
+        key = (type_, interval, tuple(elements))
         found = self.set_names.get(key)
-        if found is not None and name is None:
+        if found is not None:
             return found
         if name is None:
             index = self.kind_count.get(kind, 0)
@@ -292,48 +341,56 @@ class _Builder:
                                                int(net.broadcast_address)))
             else:
                 classes.update(self.classes.peer(policy.namespace, peer).tolist())
-        for cid in classes:
-            for ep in self.members[cid]:
-                if ep.ip is not None:
-                    value = int(ep.ip)
-                    found[ep.ip.version].append((value, value))
-        hit = self.peer_cache[key] = {v: _merge(found[v]) for v in (4, 6)}
+        hit = {}
+        for version in (4, 6):
+            addresses = self.addresses[version].of_classes(classes)
+            hit[version] = (_merge([*found[version], *addresses]) if found[version]
+                            else addresses)
+        self.peer_cache[key] = hit
         return hit
 
     # -- ports ---------------------------------------------------------------------------------
-    @property
-    def named_index(self) -> dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]:
-        if self._named_index is None:
-            index: dict[tuple[str, Protocol], list[tuple[IPAddress, int]]] = {}
+    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]:
+        """(port name, protocol) -> (address, number) of every endpoint (or local pod) with it."""
+        index = self._named_index.get(local)
+        if index is None:
+            index = self._named_index[local] = {}
             for ep in self.cluster.endpoints:
-                if ep.ip is None:
+                if ep.ip is None or (local and ep.key not in self.interfaces):
                     continue
                 for cp in ep.ports:
                     if cp.name:
                         index.setdefault((cp.name, cp.protocol), []).append((ep.ip, cp.port))
-            self._named_index = index
-        return self._named_index
+        return index
 
-    def named_set(self, version: int, protocol: Protocol, name: str) -> str | None:
-        """The set `address . protocol . port` of every endpoint where `name` resolves, or None."""
-        key = (version, protocol, name)
+    def named_set(self, version: int, protocol: Protocol, name: str,
+                  direction: Direction) -> str | None:
+        """The set `address . protocol . port` of the endpoints where `name` resolves, or None.
+
+        An ingress rule is only ever asked about packets to one of this node's pods (its own
+        pod chain), so its set holds the local pods alone; egress may go to any endpoint.
+        """
+        local = direction is Direction.INGRESS
+        key = (version, protocol, name, local)
         if key in self.named_cache:
             return self.named_cache[key]
         proto = protocol.value.lower()
         elements = sorted({f"{ip} . {proto} . {port}"
-                           for ip, port in self.named_index.get((name, protocol), ())
+                           for ip, port in self.named_index(local).get((name, protocol), ())
                            if ip.version == version})
         result = None
         if elements:
             _, type_ = FAMILY[version]
+            kind, where = ("local", "this node's pods") if local else ("named", "every endpoint")
             result = self.add_set(
-                "named", f"{type_} . inet_proto . inet_service", elements, interval=False,
-                name=nft_name(f"named{version}-{proto}-", name),
-                comment=f"named port {protocol.value}/{name}, resolved on each endpoint")
+                kind, f"{type_} . inet_proto . inet_service", elements, interval=False,
+                name=nft_name(f"{kind}{version}-{proto}-", name),
+                comment=f"named port {protocol.value}/{name}, resolved on {where}")
         self.named_cache[key] = result
         return result
 
-    def port_matches(self, ports: tuple[PolicyPort, ...]) -> list[tuple[int | None, str]] | None:
+    def port_matches(self, ports: tuple[PolicyPort, ...],
+                     direction: Direction) -> list[tuple[int | None, str]] | None:
         """Alternative port matches (one nft rule each), with the IP version they need; None =
         any port; [] = no port can match."""
         if not ports:
@@ -359,7 +416,7 @@ class _Builder:
             out.append((None, f"meta l4proto . th dport @{name}"))
         for protocol, port_name in sorted(named):
             for version in (4, 6):
-                set_name = self.named_set(version, protocol, port_name)
+                set_name = self.named_set(version, protocol, port_name, direction)
                 if set_name is not None:
                     # Resolution happens on the destination: the packet's daddr, both directions.
                     out.append((version, f"{FAMILY[version][0]} daddr . meta l4proto . th dport "
@@ -380,7 +437,7 @@ class _Builder:
                     peer_parts.append((version, f"{keyword} {where} @{name}"))
         else:
             peer_parts = [(None, "")]
-        ports = self.port_matches(rule.ports)
+        ports = self.port_matches(rule.ports, direction)
         port_parts = [(None, "")] if ports is None else ports
         comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
         # Ingress is the base chain's last word: admitted means accepted. Egress must still
@@ -415,15 +472,13 @@ class _Builder:
 
     def pod_chain(self, pod: Endpoint, direction: Direction,
                   policies: tuple[NetworkPolicy, ...]) -> tuple[str, DropCounter]:
-        name = scoped(nft_name(f"pod-{_short(direction)}/", pod.key))
+        name = scoped(pod_chain_name(pod.key, direction))
         counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
         jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
         body = [f"jump {chain}" for chain in jumps]
         if direction is Direction.EGRESS and jumps:
-            # The ADMIT bit is ours only while the packet is here: clear it on the way in (a
-            # packet never arrives admitted) and on the way out.
-            body = [f"meta mark set meta mark & {_KEEP}", *body,
-                    f"meta mark & {_ADMIT} != 0 meta mark set meta mark & {_KEEP} return"]
+            # Admitted: clear the ADMIT bit again (the base chain cleared it before the jump).
+            body.append(f"meta mark & {_ADMIT} != 0 meta mark set meta mark & {_KEEP} return")
         body += [f"limit rate {LOG_RATE} log prefix "
                  f"{_quote(log_prefix(pod.key, direction), LOG_PREFIX_MAX)} level info",
                  f"counter name {counter.name} drop"]
@@ -486,12 +541,13 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         f"    iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} counter name spoofed drop",
         "    ct state established,related accept",
         "    ct state invalid drop",
+        f"    meta mark set meta mark & {_KEEP}",  # no packet arrives admitted
         f"    iifname vmap @{map_names[Direction.EGRESS]}",
         f"    oifname vmap @{map_names[Direction.INGRESS]}",
         "  }",
         "}",
     ]
-    b.rules += 6
+    b.rules += 7
     lines = [*head, *b.set_lines, *objects, *b.chain_lines, *base]
     chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 1
     return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
@@ -508,7 +564,9 @@ __all__ = [
     "block_networks",
     "compile_ruleset",
     "counter_name",
+    "counter_of_chain",
     "log_prefix",
     "nft_name",
+    "pod_chain_name",
     "scoped",
 ]
