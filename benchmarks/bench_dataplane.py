@@ -6,15 +6,20 @@
 1. A node with --local pods among --pods cluster pods (and pods/5 policies, from generate.py):
    compile time, `nft -f` apply time (create, then replace), chains/rules/sets/elements.
 2. Two pods of that node whose traffic the policies allow on some TCP port, in network namespaces
-   routed through a node namespace: TCP throughput (iperf3) and new-connection rate, first with
-   no ruleset, then with the whole node ruleset loaded (their chains are the real ones).
-Everything is named pw-bench-* and removed at the end, also on failure.
+   routed through a node namespace: TCP throughput (iperf3) and new-connection rate, with no
+   ruleset, with a conntrack-only ruleset (what any stateful firewall pays: every connection
+   gets a conntrack entry), and with the whole node ruleset loaded (their chains are the real
+   ones). Each figure is the median of --repeat runs.
+Everything is named pw-bench-* and removed at the end, also on failure. Needs iperf3 (Debian:
+apt-get install iperf3).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -35,8 +40,9 @@ from podwall.model import Endpoint, PortQuery, Protocol  # noqa: E402
 NODE, A, B = "pw-bench-node", "pw-bench-a", "pw-bench-b"
 
 
-def sh(*args: str, check: bool = True) -> str:
-    return subprocess.run(list(args), capture_output=True, text=True, check=check).stdout
+def sh(*args: str, check: bool = True, input_text: str | None = None) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=check,
+                          input=input_text).stdout
 
 
 def topology(ifa: str, ifb: str, ip_a: str, ip_b: str) -> None:
@@ -122,16 +128,37 @@ def _isolated_allowed_pairs(
                     yield a, b, cp.port
 
 
+CONNTRACK_ONLY = """table inet pw-bench-ct {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ct state established,related accept
+    ct state invalid drop
+  }
+}
+"""
+
+
+def measure(ip_b: str, port: int, seconds: int, repeat: int) -> tuple[float, float]:
+    """Median TCP throughput (Gbit/s) and new connections per second."""
+    rates = [throughput(ip_b, port, seconds) for _ in range(repeat)]
+    conns = [connection_rate(ip_b, port, seconds) for _ in range(repeat)]
+    return statistics.median(rates), statistics.median(conns)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=10000)
     parser.add_argument("--local", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if shutil.which("iperf3") is None:
+        print("iperf3 is not installed (Debian: apt-get install iperf3)", file=sys.stderr)
+        return 2
     cluster = load_cluster([str(ensure_input(args.pods, "yaml"))], pod_cidr="10.0.0.0/8").cluster
     engine = Engine(cluster)
     local = list(cluster.endpoints[: args.local])
-    interfaces = {ep.key: f"p{i}" for i, ep in enumerate(local)}
+    interfaces = {ep.key: f"pw-p{i}" for i, ep in enumerate(local)}
     started = time.perf_counter()
     ruleset = compile_ruleset(engine, interfaces)
     compile_s = time.perf_counter() - started
@@ -146,16 +173,20 @@ def main() -> int:
     try:
         topology(interfaces[a.key], interfaces[b.key], str(a.ip), str(b.ip))
         backend = NftBackend(netns=NODE)
-        base_tp = throughput(str(b.ip), port, args.seconds)
-        base_cr = connection_rate(str(b.ip), port, args.seconds)
+        base_tp, base_cr = measure(str(b.ip), port, args.seconds, args.repeat)
+        sh("ip", "netns", "exec", NODE, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
+        ct_tp, ct_cr = measure(str(b.ip), port, args.seconds, args.repeat)
+        sh("ip", "netns", "exec", NODE, "nft", "delete", "table", "inet", "pw-bench-ct")
         started = time.perf_counter()
         backend.apply(ruleset)
         apply_create = time.perf_counter() - started
-        started = time.perf_counter()
-        backend.apply(ruleset)
-        apply_replace = time.perf_counter() - started
-        rule_tp = throughput(str(b.ip), port, args.seconds)
-        rule_cr = connection_rate(str(b.ip), port, args.seconds)
+        replaces = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            backend.apply(ruleset)
+            replaces.append(time.perf_counter() - started)
+        apply_replace = statistics.median(replaces)
+        rule_tp, rule_cr = measure(str(b.ip), port, args.seconds, args.repeat)
     finally:
         teardown()
     print(f"data plane benchmark: node with {len(local)} local pods of {len(cluster.endpoints)}, "
@@ -165,10 +196,12 @@ def main() -> int:
     print(f"| compile | {compile_s:.3f} s |")
     print(f"| nft apply (create / atomic replace) | {apply_create:.3f} s / {apply_replace:.3f} s |")
     print(f"| compile + apply | {compile_s + apply_replace:.3f} s |")
-    print(f"| TCP throughput, no ruleset / ruleset | {base_tp:.2f} / {rule_tp:.2f} Gbit/s "
-          f"({100 * rule_tp / base_tp:.0f}%) |")
-    print(f"| new connections/s, no ruleset / ruleset | {base_cr:.0f} / {rule_cr:.0f} "
-          f"({100 * rule_cr / base_cr:.0f}%) |")
+    print(f"| TCP throughput, no ruleset / conntrack only / ruleset | {base_tp:.2f} / {ct_tp:.2f} / "
+          f"{rule_tp:.2f} Gbit/s ({100 * rule_tp / base_tp:.0f}% of none, "
+          f"{100 * rule_tp / ct_tp:.0f}% of conntrack only) |")
+    print(f"| new connections/s, no ruleset / conntrack only / ruleset | {base_cr:.0f} / {ct_cr:.0f} / "
+          f"{rule_cr:.0f} ({100 * rule_cr / base_cr:.0f}% of none, "
+          f"{100 * rule_cr / ct_cr:.0f}% of conntrack only) |")
     return 0
 
 
