@@ -78,8 +78,9 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
     cluster = load(paths, namespace, pod_cidr, verbose).cluster
     state = the_lab.up(cluster, list(externals), list(paths),
                        settings={"namespace": namespace, "pod_cidr": pod_cidr})
-    click.echo(f"lab {name} is up: {len(state['pods'])} pods, {len(state['externals'])} outside "
-               f"hosts; ruleset in namespace {the_lab.node}")
+    pods, hosts = len(state["pods"]), len(state["externals"])
+    click.echo(f"lab {name} is up: {pods} pod{'s' * (pods != 1)}, {hosts} outside "
+               f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}")
 
 
 @lab.command()
