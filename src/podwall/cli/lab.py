@@ -135,13 +135,13 @@ def probe(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str) 
       sudo podwall lab probe
       sudo podwall lab probe --port TCP/80 --port UDP/53 -o json
     """
-    from podwall.analysis.render.matrix import RENDERERS
+    from podwall.analysis.render.matrix import write_matrix
     from podwall.lab.lab import Lab
 
     result = Lab(name).probe(list(ports) or None, timeout)
     for note in result.notes:
         click.echo(f"podwall: {note}", err=True)
-    click.echo(RENDERERS[output](result.matrix), nl=False)
+    write_matrix(result.matrix, output, click.get_binary_stream("stdout"))
 
 
 @lab.command()

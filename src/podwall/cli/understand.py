@@ -122,14 +122,14 @@ def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
       podwall matrix examples/three-tier/
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
     """
-    from podwall.analysis.render.matrix import RENDERERS
+    from podwall.analysis.render.matrix import write_matrix
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
     m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
-    click.echo(RENDERERS[output](m), nl=False)
+    write_matrix(m, output, click.get_binary_stream("stdout"))
 
 
 @click.command()
