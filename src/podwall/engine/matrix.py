@@ -2,33 +2,35 @@
 
 For one port, `allowed[s, d] = egress_row[eg_of[s]][d] & ingress_row[in_of[d]][s]`: every class
 points at one row per direction, and rows are shared by all classes with the same selecting
-policies (and, for named ports, the same resolution). Rows are stored bit-packed; the dense class
-matrix exists only on demand. A `Matrix` maps endpoints to classes; the lab fills the same type
-with one class per endpoint.
+policies (and, for named ports, the same resolution); equal rows are stored once. Rows are stored
+bit-packed and built by `podwall.engine.compiled`; the dense class matrix exists only on demand.
+A `Matrix` maps endpoints to classes; the lab fills the same type with one class per endpoint.
+`MatrixComputer.with_policy` / `.with_endpoint` update a computer instead of recomputing it
+(`podwall.engine.incremental`), and `same_verdicts` compares two computers endpoint by endpoint.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from podwall.engine.classes import BoolArray, EndpointClasses, IntArray
+from podwall.engine.compiled import Compiled, SideRows, U64Array, UInt8Array, compile_cluster
+from podwall.engine.incremental import replace_endpoint, replace_policy
 from podwall.engine.targets import ExternalHost
-from podwall.model import Cluster, Direction, PolicyPort, PortQuery
+from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
 
-UInt8Array = npt.NDArray[np.uint8]
+_BLOCK = 1 << 22  # cells of one (rows x rows) count block: bounds count_allowed's memory
 
 
 @dataclass(frozen=True, slots=True)
 class RowTable:
     """Bit-packed rows over classes, and which row each class uses."""
 
-    packed: UInt8Array  # (rows, ceil(C/8))
+    packed: UInt8Array  # (rows, >= ceil(C/8)) in numpy.packbits order; bits from C on are zero
     of: IntArray  # (C,)
     size: int  # C
 
@@ -65,18 +67,37 @@ class PortVerdicts:
 
         With S_a the sources using egress row a and D_b the destinations using ingress row b,
         pairs (s, d) in S_a x D_b are allowed iff E_a[d] and I_b[s]; so their number is
-        |S_a & I_b| * |D_b & E_a|. Two (rows x classes x rows) products replace a C^2 sweep.
+        X[a, b] * Y[a, b] with X = |S_a & I_b| and Y = |D_b & E_a|. One factor is a histogram of
+        the set bits of the sparser side (each bit d of E_a counts for (a, ingress row of d));
+        the other is needed only where that one is non-zero, and is a popcount of two packed
+        rows there. The work follows the bits set and the pairs that meet, not rows x classes.
         """
         size = self.egress.size
         if size == 0:
             return 0
-        e_rows = np.unpackbits(self.egress.packed, axis=1, count=size)  # [a, d]
-        i_rows = np.unpackbits(self.ingress.packed, axis=1, count=size)  # [b, s]
-        # [a, b] = |S_a & I_b|: sum the columns I_b[s] over the sources s of each egress row a.
-        sources_admitted = _group_sum(i_rows.T, self.egress.of, len(e_rows))
-        # [b, a] = |D_b & E_a|: sum E_a[d] over the destinations d of each ingress row b.
-        destinations_reached = _group_sum(e_rows.T, self.ingress.of, len(i_rows))
-        return int((sources_admitted * destinations_reached.T).sum())
+        e_used, e_group = np.unique(self.egress.of, return_inverse=True)
+        i_used, i_group = np.unique(self.ingress.of, return_inverse=True)
+        e_group, i_group = e_group.reshape(-1).astype(np.int64), i_group.reshape(-1).astype(np.int64)
+        egress, ingress = self.egress.packed[e_used], self.ingress.packed[i_used]
+        b = len(i_used)
+        if _popcount(_words(egress)).sum() <= _popcount(_words(ingress)).sum():
+            # Y from the bits of the egress rows; X = |S_a & I_b| by popcount
+            keys = [rows * b + i_group[cols] for rows, cols in _set_bits(egress, size)]
+            left, right = _group_masks(e_group, len(e_used), egress.shape[1]), _words(ingress)
+        else:
+            # X from the bits of the ingress rows; Y = |E_a & D_b| by popcount
+            keys = [e_group[cols] * b + rows for rows, cols in _set_bits(ingress, size)]
+            left, right = _words(egress), _group_masks(i_group, b, ingress.shape[1])
+        if not keys:
+            return 0
+        pairs, counts = np.unique(np.concatenate(keys), return_counts=True)
+        total = 0
+        step = max(1, _BLOCK // max(left.shape[1], 1))
+        for first in range(0, len(pairs), step):
+            chunk = pairs[first:first + step]
+            met = _popcount(left[chunk // b] & right[chunk % b])
+            total += int((met * counts[first:first + step]).sum())
+        return total
 
     def count_allowed_dense(self, chunk: int = 2048) -> int:
         """The same count by brute force over class pairs (the test oracle)."""
@@ -145,161 +166,56 @@ class Matrix:
 # -- computing ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRule:
-    peers: int  # id of the peer set (-1: every peer)
-    ports: tuple[PolicyPort, ...]
-
-
 class MatrixComputer:
-    """Compiles the policies once against a class universe; then any port is cheap."""
+    """Compiles the policies once against a class universe; then any port is cheap.
+
+    Verdicts of a port are built once and kept. `with_policy` and `with_endpoint` return the
+    computer of the changed cluster without recompiling it: see `podwall.engine.incremental` for
+    what they recompute. Class ids of a derived computer may differ from those a fresh
+    `MatrixComputer(cluster)` would choose (classes are appended, never renumbered, and a class
+    may be left without members); what the verdicts say about every pair of endpoints is the
+    same, and `same_verdicts` checks exactly that.
+    """
 
     def __init__(self, cluster: Cluster, externals: Sequence[ExternalHost] = ()) -> None:
-        self.classes = cls = EndpointClasses(cluster, externals)
-        self._peer_sets: list[IntArray] = []
-        peer_set_ids: dict[tuple[str | None, tuple[Any, ...]], int] = {}
-        self._profiles: dict[Direction, dict[tuple[int, ...], list[int]]] = {}
-        rules_by_policy: dict[Direction, list[tuple[_CompiledRule, ...]]] = {
-            Direction.INGRESS: [], Direction.EGRESS: []}
-        selected: dict[Direction, list[list[int]]] = {
-            d: [[] for _ in range(cls.size)] for d in Direction}
-        for pid, policy in enumerate(cluster.policies):
-            targets = None
-            for direction in Direction:
-                compiled: list[_CompiledRule] = []
-                for rule in policy.rules(direction):
-                    if not rule.peers:
-                        compiled.append(_CompiledRule(-1, rule.ports))
-                        continue
-                    key = (policy.namespace, rule.peers)
-                    sid = peer_set_ids.get(key)
-                    if sid is None:
-                        parts = [cls.peer(policy.namespace, p) for p in rule.peers]
-                        merged = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-                        sid = peer_set_ids[key] = len(self._peer_sets)
-                        self._peer_sets.append(merged)
-                    compiled.append(_CompiledRule(sid, rule.ports))
-                rules_by_policy[direction].append(tuple(compiled))
-                if direction in policy.policy_types:
-                    if targets is None:
-                        targets = cls.policy_targets(policy.namespace, policy.pod_selector)
-                    for c in targets.tolist():
-                        selected[direction][c].append(pid)
-        self._rules = rules_by_policy
-        for direction in Direction:
-            groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
-            for c, pids in enumerate(selected[direction]):
-                if pids:
-                    groups[tuple(pids)].append(c)
-            self._profiles[direction] = groups
-        self._port_cache: dict[tuple[tuple[PolicyPort, ...], PortQuery], IntArray | bool] = {}
-        self._egress_rows: dict[Any, UInt8Array] = {}
-        self._ingress_rows: dict[Any, UInt8Array] = {}
-        self._all_row: UInt8Array = np.packbits(np.ones(cls.size, dtype=np.bool_))
+        self._compiled = compile_cluster(cluster, EndpointClasses(cluster, externals))
+        self._rows: dict[PortQuery, dict[Direction, SideRows]] = {}
+        self._verdicts: dict[PortQuery, PortVerdicts] = {}
 
-    # A rule's ports, for one queried port: True (every destination), False (none), or the
-    # destination classes where a named port resolves to it.
-    def _port_match(self, ports: tuple[PolicyPort, ...], port: PortQuery) -> IntArray | bool:
-        if not ports:
-            return True
-        key = (ports, port)
-        hit = self._port_cache.get(key)
-        if hit is not None:
-            return hit
-        named: list[IntArray] = []
-        result: IntArray | bool = False
-        for pp in ports:
-            if pp.protocol is not port.protocol:
-                continue
-            if pp.port is None or (isinstance(pp.port, int) and
-                                   pp.port <= port.port <= (pp.end_port or pp.port)):
-                result = True
-                break
-            if isinstance(pp.port, str):
-                named.append(self.classes.with_named_port(pp.port, port.protocol, port.port))
-        if result is not True and named:
-            merged = np.unique(np.concatenate(named))
-            result = merged if len(merged) else False
-        self._port_cache[key] = result
-        return result
+    @classmethod
+    def _derived(cls, compiled: Compiled,
+                 rows: dict[PortQuery, dict[Direction, SideRows]]) -> MatrixComputer:
+        out = cls.__new__(cls)
+        out._compiled = compiled
+        out._rows = rows
+        out._verdicts = {}
+        return out
 
-    def _peer_mask_into(self, row: BoolArray, peer_set: int, where: IntArray | None = None) -> None:
-        ids = self.classes.all_classes if peer_set < 0 else self._peer_sets[peer_set]
-        if where is None:
-            row[ids] = True
-        else:
-            row[np.intersect1d(ids, where, assume_unique=True)] = True
+    @property
+    def classes(self) -> EndpointClasses:
+        return self._compiled.classes
+
+    @property
+    def cluster(self) -> Cluster:
+        return self._compiled.cluster
+
+    @property
+    def ports(self) -> tuple[PortQuery, ...]:
+        """The ports whose rows are built (and that an update carries forward)."""
+        return tuple(self._rows)
 
     def verdicts(self, port: PortQuery) -> PortVerdicts:
-        return PortVerdicts(self._egress(port), self._ingress(port))
-
-    def _row(self, cache: dict[Any, UInt8Array], key: Any,
-             parts: Iterable[tuple[int, IntArray | None]]) -> UInt8Array:
-        """A packed row: the union of peer sets (each optionally cut to `where`), cached by key
-        across ports, because most ports leave the same rules active."""
-        hit = cache.get(key)
-        if hit is None:
-            row = np.zeros(self.classes.size, dtype=np.bool_)
-            for sid, where in parts:
-                self._peer_mask_into(row, sid, where)
-            hit = cache[key] = np.packbits(row)
+        hit = self._verdicts.get(port)
+        if hit is not None:
+            return hit
+        rows = self._rows.get(port)
+        if rows is None:
+            rows = self._rows[port] = {d: self._compiled.side_rows(d, port) for d in Direction}
+        size = self._compiled.size
+        tables = {d: RowTable(r.words.view(np.uint8), r.owners(self._compiled.sides[d].unit_of), size)
+                  for d, r in rows.items()}
+        hit = self._verdicts[port] = PortVerdicts(tables[Direction.EGRESS], tables[Direction.INGRESS])
         return hit
-
-    def _egress(self, port: PortQuery) -> RowTable:
-        size = self.classes.size
-        rows: list[UInt8Array] = [self._all_row]
-        row_ids: dict[Any, int] = {}
-        of = np.zeros(size, dtype=np.int64)
-        for profile, members in self._profiles[Direction.EGRESS].items():
-            active: list[tuple[int, IntArray | None]] = []
-            for pid in profile:
-                for rule in self._rules[Direction.EGRESS][pid]:
-                    match = self._port_match(rule.ports, port)
-                    if match is not False:
-                        active.append((rule.peers, None if match is True else match))
-            # Named-port matches are arrays kept alive by _port_cache, so their ids are stable.
-            key = tuple(sorted({(sid, -1 if m is None else id(m)) for sid, m in active}))
-            rid = row_ids.get(key)
-            if rid is None:
-                rid = row_ids[key] = len(rows)
-                rows.append(self._row(self._egress_rows, key, active))
-            of[members] = rid
-        return RowTable(np.stack(rows), of, size)
-
-    def _ingress(self, port: PortQuery) -> RowTable:
-        size = self.classes.size
-        rows: list[UInt8Array] = [self._all_row]
-        row_ids: dict[frozenset[int], int] = {}
-        of = np.zeros(size, dtype=np.int64)
-
-        def row_for(active: frozenset[int]) -> int:
-            rid = row_ids.get(active)
-            if rid is None:
-                rid = row_ids[active] = len(rows)
-                rows.append(self._row(self._ingress_rows, active, ((sid, None) for sid in active)))
-            return rid
-
-        for profile, members in self._profiles[Direction.INGRESS].items():
-            always: set[int] = set()
-            named: list[tuple[int, IntArray]] = []
-            for pid in profile:
-                for rule in self._rules[Direction.INGRESS][pid]:
-                    match = self._port_match(rule.ports, port)
-                    if match is True:
-                        always.add(rule.peers)
-                    elif match is not False:
-                        named.append((rule.peers, match))
-            if not named:
-                of[members] = row_for(frozenset(always))
-                continue
-            # A named port resolves per destination: members differ by where it resolves.
-            member_ids = np.asarray(members, dtype=np.int64)
-            hits = np.stack([np.isin(member_ids, where) for _, where in named], axis=1)
-            for combo in np.unique(hits, axis=0):
-                chosen = member_ids[(hits == combo).all(axis=1)]
-                extra = {named[k][0] for k in np.flatnonzero(combo)}
-                of[chosen] = row_for(frozenset(always | extra))
-        return RowTable(np.stack(rows), of, size)
 
     def matrix(self, ports: Iterable[PortQuery]) -> Matrix:
         port_list = tuple(ports)
@@ -307,14 +223,120 @@ class MatrixComputer:
         return Matrix(endpoints, port_list, self.classes.class_of,
                       {p: self.verdicts(p) for p in port_list})
 
+    # -- incremental -------------------------------------------------------------------------
+    def with_policy(self, old_key: str | None, new_policy: NetworkPolicy | None) -> MatrixComputer:
+        """The computer after replacing policy `old_key` (ns/name) by `new_policy`.
 
-def _group_sum(values: npt.NDArray[np.uint8], groups: IntArray, count: int) -> IntArray:
-    """Row sums of `values` per group id (0..count-1), by sorting once and reduceat."""
-    out = np.zeros((count, values.shape[1]), dtype=np.int64)
-    if len(groups) == 0:
-        return out
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-    out[sorted_groups[starts]] = np.add.reduceat(values[order], starts, axis=0, dtype=np.int64)
-    return out
+        `old_key=None` adds a policy, `new_policy=None` removes one. The rows of every port built
+        here are carried forward (extended, not recomputed), so `verdicts(port)` of the result
+        costs O(classes) for them; other ports are built on first use.
+        """
+        return self._carry(replace_policy(self._compiled, old_key, new_policy))
+
+    def with_endpoint(self, endpoint: Endpoint) -> MatrixComputer:
+        """The computer after replacing the endpoint with the same ns/name (labels, ports or IP
+        changed). An endpoint without an IP keeps the address it had."""
+        return self._carry(replace_endpoint(self._compiled, endpoint))
+
+    def _carry(self, compiled: Compiled) -> MatrixComputer:
+        base_size = self._compiled.size
+        if compiled.sides is self._compiled.sides and compiled.peer_rows is self._compiled.peer_rows:
+            derived = MatrixComputer._derived(compiled, dict(self._rows))
+            derived._verdicts = dict(self._verdicts)  # class-level tables are unchanged
+            return derived
+        rows = {port: {d: compiled.updated_rows(d, port, r[d], base_size) for d in Direction}
+                for port, r in self._rows.items()}
+        return MatrixComputer._derived(compiled, rows)
+
+
+def same_verdicts(a: MatrixComputer, b: MatrixComputer, ports: Iterable[PortQuery]) -> bool:
+    """Whether two computers of the same endpoints say the same about every pair and port, on
+    each side (egress at the source, ingress at the destination), whatever their class ids.
+
+    Endpoints are grouped by their pair of classes (a, b); a side agrees when, for every pair of
+    rows that some group uses in a and in b, the two rows say the same about every group. Rows
+    are compared packed, after putting their columns in group order: no (groups x groups) matrix.
+    """
+    if tuple(t.key for t in a.classes.targets) != tuple(t.key for t in b.classes.targets):
+        return False
+    joint = a.classes.class_of * max(b.classes.size, 1) + b.classes.class_of
+    _, reps = np.unique(joint, return_index=True)
+    ca, cb = a.classes.class_of[reps], b.classes.class_of[reps]
+    for port in ports:
+        va, vb = a.verdicts(port), b.verdicts(port)
+        for ta, tb in ((va.egress, vb.egress), (va.ingress, vb.ingress)):
+            if not _same_side(ta, tb, ca, cb):
+                return False
+    return True
+
+
+def _same_side(ta: RowTable, tb: RowTable, ca: IntArray, cb: IntArray) -> bool:
+    pairs = np.unique(ta.of[ca] * len(tb.packed) + tb.of[cb])
+    rows_a, in_a = np.unique(pairs // len(tb.packed), return_inverse=True)
+    rows_b, in_b = np.unique(pairs % len(tb.packed), return_inverse=True)
+    pa, pb = _in_order(ta, rows_a, ca), _in_order(tb, rows_b, cb)
+    return bool((pa[in_a.reshape(-1)] == pb[in_b.reshape(-1)]).all())
+
+
+def _in_order(table: RowTable, rows: IntArray, columns: IntArray) -> UInt8Array:
+    """Rows `rows` of `table`, bits `columns` only and in that order, packed."""
+    step = max(1, _BLOCK // max(table.size, 1))
+    parts = [np.packbits(np.unpackbits(table.packed[rows[i:i + step]], axis=1,
+                                       count=table.size)[:, columns], axis=1)
+             for i in range(0, len(rows), step)]
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint8)
+
+
+def _words(packed: UInt8Array) -> U64Array:
+    """Packed rows as uint64 words (zero-padded to whole words); AND/OR/popcount per word."""
+    width = -(-packed.shape[1] // 8) * 8
+    if width != packed.shape[1] or not packed.flags.c_contiguous:
+        padded = np.zeros((len(packed), width), dtype=np.uint8)
+        padded[:, :packed.shape[1]] = packed
+        packed = padded
+    return packed.view(np.uint64)
+
+
+def _group_masks(group: IntArray, groups: int, width: int) -> U64Array:
+    """Row g: the classes c with group[c] == g, packed like the rows (width bytes, then words)."""
+    masks = np.zeros((groups, -(-width // 8) * 8), dtype=np.uint8)
+    classes = np.arange(len(group), dtype=np.int64)
+    np.bitwise_or.at(masks, (group, classes >> 3), (1 << (7 - (classes & 7))).astype(np.uint8))
+    return masks.view(np.uint64)
+
+
+_M1, _M2, _M4, _H01 = (np.uint64(0x5555555555555555), np.uint64(0x3333333333333333),
+                       np.uint64(0x0F0F0F0F0F0F0F0F), np.uint64(0x0101010101010101))
+
+
+def _popcount(words: U64Array) -> IntArray:
+    """Set bits per row (numpy >= 2 has bitwise_count; SWAR on older numpy)."""
+    count = getattr(np, "bitwise_count", None)
+    if count is not None:
+        result: IntArray = count(words).sum(axis=1, dtype=np.int64)
+        return result
+    x = words - ((words >> np.uint64(1)) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    with np.errstate(over="ignore"):
+        per_word = (x * _H01) >> np.uint64(56)
+    swar: IntArray = per_word.sum(axis=1, dtype=np.int64)
+    return swar
+
+
+def _set_bits(packed: UInt8Array, size: int,
+              chunk_bytes: int = 1 << 21) -> Iterable[tuple[IntArray, IntArray]]:
+    """(row, column) of every set bit below `size`, in chunks of rows (bounded memory)."""
+    width = packed.shape[1]
+    step = max(1, chunk_bytes // max(width, 1))
+    for first in range(0, len(packed), step):
+        flat = np.ascontiguousarray(packed[first:first + step]).reshape(-1)
+        at = np.flatnonzero(flat)
+        if not len(at):
+            continue
+        found = np.flatnonzero(np.unpackbits(flat[at]))
+        position = at[found >> 3]
+        rows = (position // width).astype(np.int64) + first
+        cols = ((position % width) * 8 + (found & 7)).astype(np.int64)
+        keep = cols < size
+        yield rows[keep], cols[keep]
