@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import ipaddress
+import json
 import sys
 from pathlib import Path
 
@@ -14,6 +15,12 @@ import pytest
 import podwall.manifests.load as load_module
 from podwall.errors import InputError, Severity
 from podwall.manifests import LoadResult, load_cluster
+from podwall.manifests.documents import (
+    ReadResult,
+    json_root_is_list,
+    read_json_part,
+    split_json_items,
+)
 from podwall.model import NAMESPACE_NAME_LABEL, ContainerPort, Protocol
 from tests.manifests.helpers import POLICY_HEADER, load_text, only
 
@@ -216,29 +223,111 @@ def test_the_collector_is_restored_after_loading() -> None:
         gc.enable()
 
 
+def _pods_json(prefix: str, count: int, *, indent: int | None = None, tail: bool = False,
+               owners: bool = False, duplicate_at: int | None = None) -> str:
+    items = []
+    for i in range(count):
+        item: dict[str, object] = {"apiVersion": "v1", "kind": "Pod",
+                                   "metadata": {"name": f"{prefix}{i}", "labels": {"app": f"a{i % 3}"}}}
+        if owners:  # lists of objects that start like an item: a cut may land inside one
+            item["metadata"]["ownerReferences"] = [  # type: ignore[index]
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs"},
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs2"}]
+        items.append(json.dumps(item, indent=indent))
+    if duplicate_at is not None:
+        items[duplicate_at] = items[duplicate_at].replace('"kind"', '"kind": "Pod", "kind"', 1)
+    sep = ",\n" + " " * (indent or 0) if indent else ","
+    body = "[" + ("\n" + " " * indent if indent else "") + sep.join(items) + "]"
+    if tail:  # kubectl's order: items first, kind after them
+        return '{"apiVersion": "v1", "items": ' + body + ', "kind": "List", "metadata": {}}'
+    return '{"apiVersion": "v1", "kind": "List", "items": ' + body + "}"
+
+
 def test_large_inputs_load_the_same_in_parallel(tmp_path: Path) -> None:
     docs = [f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, labels: {{app: a{i % 7}}}}}\n"
             f"spec:\n  containers:\n  - name: c\n    ports: [{{containerPort: {80 + i % 3}}}]\n"
             for i in range(400)]
     docs[17] = docs[17].replace("containerPort: 82", "containerPort: 0")  # an error
+    docs[30] = "# only a comment: an empty document\n"
+    docs[31] = docs[31].replace("kind: Pod", "kind: Pod\nkind: Pod")  # a duplicate key
+    block = "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b{i}\n  namespace: n\n"
+                    for i in range(300))
     (tmp_path / "pods.yaml").write_text("---\n".join(docs) + "---\n" + docs[3])  # a duplicate
-    (tmp_path / "more.json").write_text(
-        '{"apiVersion": "v1", "kind": "List", "items": ['
-        + ",".join(f'{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "j{i}"}}}}'
-                   for i in range(50)) + "]}")
+    (tmp_path / "block.yaml").write_text("# leading comment\n" + block)
+    (tmp_path / "more.json").write_text(_pods_json("j", 200))
+    (tmp_path / "kubectl.json").write_text(_pods_json("k", 200, indent=4, tail=True))
+    (tmp_path / "owners.json").write_text(_pods_json("o", 200, owners=True))
+    (tmp_path / "dups.json").write_text(_pods_json("d", 200, duplicate_at=150))
+    for i in range(30):  # small files: read in batches
+        (tmp_path / f"small-{i:02}.yaml").write_text(
+            f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: s{i % 25}}}\n---\n"
+            f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: n, namespace: s{i}}}\n"
+            f"spec: {{podSelector: {{}}, ingress: [{{ports: [{{port: {i - 1}}}]}}]}}\n")
     sequential = load_cluster([str(tmp_path)], jobs=1)
-    threshold = load_module.PARALLEL_MIN_BYTES
-    load_module.PARALLEL_MIN_BYTES = 1
+    saved = load_module.PARALLEL_MIN_BYTES, load_module.PIECE_BYTES
+    load_module.PARALLEL_MIN_BYTES, load_module.PIECE_BYTES = 1, 2000
     try:
         parallel = load_cluster([str(tmp_path)], jobs=2)
     finally:
-        load_module.PARALLEL_MIN_BYTES = threshold
+        load_module.PARALLEL_MIN_BYTES, load_module.PIECE_BYTES = saved
     assert_same(parallel, sequential)
     assert any("duplicate object" in d.message for d in parallel.diagnostics)
     assert any(d.severity is Severity.ERROR for d in parallel.diagnostics)
+    assert any('duplicate key "kind"' in d.message and d.file and d.file.endswith("dups.json")
+               for d in parallel.diagnostics)
+    assert len(parallel.cluster.endpoints) == 398 + 300 + 800
+    load_module.PIECE_BYTES = 2000
+    try:  # the YAML files and the JSON Lists were cut into pieces
+        sources = [(str(p), p.read_text()) for p in sorted(tmp_path.iterdir())]
+        units, json_files = load_module._plan(sources)
+    finally:
+        load_module.PIECE_BYTES = saved[1]
+    assert len(json_files) == 4 and len(units) > 30
+    assert any(u.last_source is not None and u.last_source > u.source for u in units)
+    assert len(parallel.cluster.policies) == 28  # ports -1 and 0 are invalid
+
+
+def test_a_large_json_list_is_cut_at_item_boundaries() -> None:
+    for text in (_pods_json("j", 50), _pods_json("k", 50, indent=2, tail=True)):
+        split = split_json_items(text, 5)
+        assert split is not None and len(split.parts) >= 4
+        names: list[str] = []
+        end = None
+        for start, stop in split.parts:
+            read = ReadResult()
+            ended = read_json_part("x.json", text, start, stop, read)
+            assert ended is not None and not ended[1]
+            end = ended[0]
+            names += [d.data["metadata"]["name"] for d in read.documents]
+        assert names == [d["metadata"]["name"] for d in json.loads(text)["items"]]
+        assert end is not None and json_root_is_list(text, split, end)
+
+
+def test_a_cut_inside_an_item_is_noticed() -> None:
+    # Items and the ownerReferences inside them are written alike ("}, {" then "apiVersion"),
+    # so some cuts fall inside an item: the part before such a cut does not end at it.
+    text = _pods_json("o", 40, owners=True).replace('[{"apiVersion"', '[ {"apiVersion"', 1)
+    text = text.replace('},{"apiVersion"', '}, {"apiVersion"')
+    split = split_json_items(text, 8)
+    assert split is not None and len(split.parts) > 1
+    ends = [read_json_part("x.json", text, a, b, ReadResult()) for a, b in split.parts]
+    assert None in ends
+
+
+def test_a_json_root_that_is_not_a_plain_list_is_noticed() -> None:
+    for text in ('{"kind": "List", "items": [{"a": 1}, {"a": 2}], "kind": "List"}',
+                 '{"kind": "Pod", "items": [{"a": 1}, {"a": 2}]}',
+                 '{"kind": "List", "items": [{"a": 1}, {"a": 2}]} trailing'):
+        split = split_json_items(text, 2)
+        assert split is not None
+        ended = read_json_part("x.json", text, split.parts[0][0], len(text), ReadResult())
+        assert ended is None or not json_root_is_list(text, split, ended[0])
 
 
 def assert_same(a: LoadResult, b: LoadResult) -> None:
     assert a.cluster.endpoints == b.cluster.endpoints
+    assert [e.source for e in a.cluster.endpoints] == [e.source for e in b.cluster.endpoints]
+    assert a.cluster.namespaces == b.cluster.namespaces
+    assert a.cluster.policies == b.cluster.policies
     assert [str(d) for d in a.diagnostics] == [str(d) for d in b.diagnostics]
     assert a.documents == b.documents

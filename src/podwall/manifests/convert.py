@@ -23,7 +23,8 @@ from typing import Any
 
 from podwall.errors import Diagnostic, Severity
 from podwall.manifests import syntax
-from podwall.manifests.documents import Document, Located, LocatedList, type_name
+from podwall.manifests.documents import Document, type_name
+from podwall.manifests.located import Located, LocatedList
 from podwall.model import (
     WORKLOAD_KINDS,
     ContainerPort,
@@ -463,7 +464,20 @@ def _annotations(ctx: _Ctx, meta: dict[str, Any]) -> tuple[tuple[str, str], ...]
 
 
 def _source(ctx: _Ctx) -> Source:
-    return Source(ctx.doc.file, ctx.doc.line, ctx.doc.index)
+    return _source_of(ctx.doc)
+
+
+_LAST_SOURCE: list[Source] = [Source("")]
+
+
+def _source_of(doc: Document) -> Source:
+    """Where the document's object came from. The items of a JSON List all come from the same
+    file, line and document: they share one Source (fewer objects to make, keep and ship)."""
+    last = _LAST_SOURCE[0]
+    if doc.line is None and last.line is None and last.file == doc.file and last.document == doc.index:
+        return last
+    source = _LAST_SOURCE[0] = Source(doc.file, doc.line, doc.index)
+    return source
 
 
 # -- NetworkPolicy ---------------------------------------------------------------------------------
@@ -782,6 +796,11 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
                              definitions)
     if ctx.errors != before:
         return None
+    return _sorted_ports(ports)
+
+
+def _sorted_ports(ports: list[ContainerPort]) -> tuple[ContainerPort, ...]:
+    """Distinct and sorted; one shared tuple per distinct list (pods of a workload share it)."""
     key_ports = tuple(ports)
     cached = _PORTS_CACHE.get(key_ports)
     if cached is None:
@@ -914,6 +933,204 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     return Namespace.make(name, dict(labels), source=_source(ctx))
 
 
+# -- the common, valid object, quickly -------------------------------------------------------------
+# Nearly every object in a real input is valid and plain. The functions below read such an object
+# without building field paths, a reporting context or a single message, and give up (None) at
+# the first thing that is not plain and valid; the reporting path above then reads the object
+# again and says what is wrong. They accept only what the reporting path accepts without a word
+# and build the same values (tests/manifests/test_fast_path.py holds them to that), so a result
+# never depends on which path produced it.
+
+def _fast_labels(value: Any) -> Labels | None:
+    """ValidateLabels for a valid label map (None: absent/null is no labels), else None."""
+    if value is None:
+        return _NO_LABELS
+    if type(value) is not dict and type(value) is not Located:
+        return None
+    try:
+        key = tuple(value.items())
+        cached = _LABELS_CACHE.get(key)
+    except TypeError:  # an unhashable value: not a valid label map
+        return None
+    if cached is not None:
+        return cached
+    out: dict[str, str] = {}
+    for k, v in key:
+        text = v if type(v) is str else _as_text(v)
+        if text is None or syntax.qualified_name(k) or syntax.label_value(text):
+            return None
+        out[k] = text
+    labels = Labels(out)
+    if len(_LABELS_CACHE) >= _CACHE_LIMIT:
+        _LABELS_CACHE.clear()
+    _LABELS_CACHE[key] = labels
+    return labels
+
+
+def _fast_meta(meta: Any, namespaced: bool, default_namespace: str,
+               name_ok: Callable[[str], bool]) -> tuple[str, str] | None:
+    """(name, namespace) of valid, plain metadata whose annotations are valid, else None."""
+    if (type(meta) is not dict and type(meta) is not Located) or not meta.keys() <= OBJECT_META_FIELDS:
+        return None
+    name = meta.get("name")
+    if type(name) is not str or not name or "generateName" in meta or not name_ok(name):
+        return None
+    namespace = default_namespace
+    if namespaced:
+        ns = meta.get("namespace")
+        if ns is not None:
+            if type(ns) is not str or not ns or syntax.dns1123_label(ns):
+                return None
+            namespace = ns
+    annotations = meta.get("annotations")
+    if annotations is not None:
+        if type(annotations) is not dict and type(annotations) is not Located:
+            return None
+        size = 0
+        for k, v in annotations.items():
+            if type(v) is not str or syntax.qualified_name(k.lower()):
+                return None
+            size += len(k) + len(v)
+        if size > _ANNOTATIONS_LIMIT:
+            return None
+    return name, namespace
+
+
+def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
+    """The ports a valid pod spec serves (see _pod_ports), or None when anything in its
+    containers' ports would be reported (an error or a warning) or is not plain."""
+    if spec is None:
+        return ()
+    if type(spec) is not dict and type(spec) is not Located:
+        return None
+    ports: list[ContainerPort] = []
+    pod_names: set[str] = set()
+    definitions: set[tuple[int, Protocol]] = set()
+    for key in ("containers", "initContainers"):
+        containers = spec.get(key)
+        if containers is None:
+            continue
+        if type(containers) is not list and type(containers) is not LocatedList:
+            return None
+        for container in containers:
+            if container is None:
+                continue
+            if type(container) is not dict and type(container) is not Located:
+                return None
+            raw_ports = container.get("ports")
+            if raw_ports is None:
+                continue
+            if type(raw_ports) is not list and type(raw_ports) is not LocatedList:
+                return None
+            serves = key == "containers" or container.get("restartPolicy") == "Always"
+            names: set[str] = set()
+            for item in raw_ports:
+                entry = _port_fast(item)
+                if entry is None:
+                    return None
+                number, protocol, name = entry[0], entry[1], entry[2]
+                if name:
+                    if name in names or name in pod_names:
+                        return None  # a duplicate (an error) or a shared name (a warning)
+                    names.add(name)
+                    pod_names.add(name)
+                definition = (number, protocol)
+                if definition in definitions:
+                    return None  # a duplicate port definition (a warning)
+                definitions.add(definition)
+                if serves:
+                    ports.append(_container_port(number, protocol, name or None))
+    return _sorted_ports(ports)
+
+
+class _NotPlain(Exception):
+    """Raised inside the quick path where returning None would be ambiguous."""
+
+
+def _fast_pod_ip(status: Any) -> IPAddress | None:
+    """status.podIP of a valid status (None when there is none); _NotPlain otherwise."""
+    if status is None:
+        return None
+    if type(status) is not dict and type(status) is not Located:
+        raise _NotPlain
+    text = status.get("podIP")
+    if text is None or text == "":
+        return None
+    if type(text) is not str:
+        raise _NotPlain
+    ip = syntax.parse_ip(text)
+    if ip is None:
+        raise _NotPlain
+    return ip
+
+
+def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
+                   default_namespace: str) -> Endpoint | None:
+    """A valid, plain Pod or workload, or None (the reporting path then reads it)."""
+    meta: Any = data.get("metadata")
+    named = _fast_meta(meta, True, default_namespace, syntax.is_dns1123_subdomain)
+    if named is None:
+        return None
+    name, namespace = named
+    if kind == "CronJob" and len(name) > 52:
+        return None
+    labels = _fast_labels(meta.get("labels"))  # validated for every kind, used for Pods
+    if labels is None:
+        return None
+    ip: IPAddress | None = None
+    if kind == "Pod":
+        ports = _fast_ports(data.get("spec"))
+        ip = _fast_pod_ip(data.get("status"))
+    else:
+        spec = data.get("spec")
+        if type(spec) is not dict and type(spec) is not Located:
+            return None
+        if kind == "CronJob":
+            job = spec.get("jobTemplate")
+            if type(job) is not dict and type(job) is not Located:
+                return None
+            spec = job.get("spec")
+            if type(spec) is not dict and type(spec) is not Located:
+                return None
+        template = spec.get("template")
+        if type(template) is not dict and type(template) is not Located:
+            return None
+        template_meta = template.get("metadata")
+        if template_meta is None:
+            labels = _NO_LABELS
+        elif type(template_meta) is not dict and type(template_meta) is not Located:
+            return None
+        else:
+            labels = _fast_labels(template_meta.get("labels"))
+        ports = _fast_ports(template.get("spec"))
+    if labels is None or ports is None:
+        return None
+    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source_of(doc))
+
+
+def _fast(doc: Document, default_namespace: str) -> Endpoint | None:
+    """The object of a document read the quick way, or None: the reporting path's turn."""
+    data = doc.data
+    if type(data) is not dict and (type(data) is not Located or data.nested_duplicates):
+        return None
+    kind = data.get("kind")
+    if type(kind) is not str:
+        return None
+    api_version = data.get("apiVersion")
+    try:
+        if kind == "Pod":
+            if api_version == "v1":
+                return _fast_endpoint(doc, data, kind, default_namespace)
+        elif kind in _WORKLOAD_API and api_version == _WORKLOAD_API[kind]:
+            return _fast_endpoint(doc, data, kind, default_namespace)
+    except _NotPlain:
+        pass
+    return None
+
+
+_WORKLOAD_API = {kind: _API_VERSIONS[kind] for kind in WORKLOAD_KINDS}
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 _KIND: Path = (None, "kind")
@@ -926,7 +1143,15 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
     Duplicates are not resolved here (chunks may be converted in parallel): see `deduplicate`.
     """
     result = Converted()
+    endpoints = result.endpoints
     for doc in documents:
+        try:
+            quick = _fast(doc, default_namespace)
+        except Exception:  # pragma: no cover - a bug in the quick path: the careful one decides
+            quick = None
+        if quick is not None:
+            endpoints.append(quick)
+            continue
         ctx = _Ctx(doc, result.diagnostics)
         try:
             obj = _convert_one(ctx, default_namespace)
@@ -1001,31 +1226,43 @@ def deduplicate(parts: list[Converted]) -> Converted:
     """Merge converted chunks in input order; of objects with the same name the first wins.
 
     Two endpoints with the same namespace/name collide even when their kinds differ: both would
-    be `ns/name` to every query.
+    be `ns/name` to every query. (Labels and messages are made only for a duplicate: this runs
+    once for every object of the input.)
     """
     merged = Converted()
-    seen: dict[tuple[str, str], str] = {}
-
-    def first(kind: str, key: str, label: str, source: Source | None) -> bool:
-        earlier = seen.get((kind, key))
-        if earlier is None:
-            seen[(kind, key)] = f"{label} at {source}" if source else label
-            return True
-        merged.diagnostics.append(Diagnostic(
-            f"duplicate object: {earlier} has the same name; the first one is used",
-            Severity.WARNING, file=source.file if source else None,
-            line=source.line if source else None, obj=label, path="metadata.name"))
-        return False
-
+    diagnostics = merged.diagnostics
+    namespaces: dict[str, Namespace] = {}
+    endpoints: dict[tuple[str, str], Endpoint] = {}
+    policies: dict[tuple[str, str], NetworkPolicy] = {}
     for part in parts:
-        merged.diagnostics.extend(part.diagnostics)
+        diagnostics.extend(part.diagnostics)
         for ns in part.namespaces:
-            if first("Namespace", ns.name, f"Namespace {ns.name}", ns.source):
+            earlier_ns = namespaces.setdefault(ns.name, ns)
+            if earlier_ns is ns:
                 merged.namespaces.append(ns)
+            else:
+                diagnostics.append(_duplicate(f"Namespace {earlier_ns.name}", earlier_ns.source,
+                                              f"Namespace {ns.name}", ns.source))
         for ep in part.endpoints:
-            if first("Endpoint", ep.key, f"{ep.kind} {ep.key}", ep.source):
+            earlier_ep = endpoints.setdefault((ep.namespace, ep.name), ep)
+            if earlier_ep is ep:
                 merged.endpoints.append(ep)
+            else:
+                diagnostics.append(_duplicate(f"{earlier_ep.kind} {earlier_ep.key}",
+                                              earlier_ep.source, f"{ep.kind} {ep.key}", ep.source))
         for pol in part.policies:
-            if first("NetworkPolicy", pol.key, f"NetworkPolicy {pol.key}", pol.source):
+            earlier_pol = policies.setdefault((pol.namespace, pol.name), pol)
+            if earlier_pol is pol:
                 merged.policies.append(pol)
+            else:
+                diagnostics.append(_duplicate(f"NetworkPolicy {earlier_pol.key}", earlier_pol.source,
+                                              f"NetworkPolicy {pol.key}", pol.source))
     return merged
+
+
+def _duplicate(earlier: str, earlier_source: Source | None, label: str,
+               source: Source | None) -> Diagnostic:
+    where = f"{earlier} at {earlier_source}" if earlier_source is not None else earlier
+    return Diagnostic(f"duplicate object: {where} has the same name; the first one is used",
+                      Severity.WARNING, file=source.file if source else None,
+                      line=source.line if source else None, obj=label, path="metadata.name")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from podwall.errors import Diagnostic, InputError
+from podwall.manifests import blockyaml
+from podwall.manifests.located import Located as Located  # re-exported: the readers' types
+from podwall.manifests.located import LocatedList as LocatedList
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -29,44 +33,7 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 
-_NO_DUPLICATES: list[tuple[str, int]] = []  # shared, never appended to: see add_duplicate
-
-
-class Located(dict[str, Any]):
-    """A mapping that knows its line and the line of each key (1-based).
-
-    `nested_duplicates` is set on a document's root when a duplicate key occurs anywhere in it,
-    so the common case needs no walk of the tree to find them.
-    """
-
-    __slots__ = ("duplicates", "key_lines", "line", "nested_duplicates")
-
-    def __init__(self, line: int | None = None) -> None:
-        # dict.__new__ already made the empty mapping; this runs for every mapping in the input,
-        # so it does no more than it must (the duplicates list appears on the first duplicate).
-        self.line = line
-        self.key_lines: dict[str, int] = {}
-        self.duplicates: list[tuple[str, int]] = _NO_DUPLICATES
-        self.nested_duplicates = False
-
-    def add_duplicate(self, key: str, line: int) -> None:
-        if self.duplicates is _NO_DUPLICATES:
-            self.duplicates = []
-        self.duplicates.append((key, line))
-
-
-class LocatedList(list[Any]):
-    """A sequence that knows its line and the line of each item (1-based)."""
-
-    __slots__ = ("item_lines", "line")
-
-    def __init__(self, line: int | None = None) -> None:
-        super().__init__()
-        self.line = line
-        self.item_lines: list[int] = []
-
-
-_STR = "tag:yaml.org,2002:str"
+_STR = blockyaml.STR_TAG
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -110,7 +77,7 @@ def _build(loader: _Loader, node: Any) -> Any:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark,
                     "found an unhashable key", key_node.start_mark)
-            key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node)
+            key = key_node.value if key_node.tag == _STR else _construct(loader, key_node)
             skey = key if isinstance(key, str) else str(key)
             line = key_node.start_mark.line + 1
             if skey in out:
@@ -126,7 +93,21 @@ def _build(loader: _Loader, node: Any) -> Any:
         return seq
     if node.tag == _STR:
         return node.value
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node)
+
+
+def _construct(loader: _Loader, node: Any) -> Any:
+    """A scalar (or an explicitly tagged node) by the safe schema. PyYAML lets a ValueError
+    escape for values its patterns accept but Python does not (`2001-13-45`, `!!int x`): an
+    impossible date stays a string (as Go's YAML reader has it), anything else is a YAMLError."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:
+        loader.recursive_objects.pop(node, None)
+        if node.tag == blockyaml.TIMESTAMP_TAG and isinstance(node.value, str):
+            return node.value
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid value for {node.tag}: {exc}", node.start_mark) from None
 
 
 def _load_all(text: str) -> Iterator[Any]:
@@ -207,27 +188,46 @@ def read_text_file(path: Path, result: ReadResult) -> str | None:
     return None
 
 
-def read_source(name: str, text: str, result: ReadResult, line_offset: int = 0) -> None:
-    """Parse one file's text (or a slice of it starting at `line_offset`) into documents."""
-    if line_offset:
-        text = "\n" * line_offset + text  # blank lines cost libyaml nearly nothing
-    _read_text(name, text, result)
+def read_source(name: str, text: str, result: ReadResult, line_offset: int = 0,
+                first_index: int = 0) -> None:
+    """Parse one file's text (or a slice of it that starts at line `line_offset` and with
+    document number `first_index`) into documents."""
+    _read_text(name, text, result, line_offset, first_index)
 
 
-def split_documents(text: str, pieces: int) -> list[tuple[int, str]]:
-    """Cut multi-document YAML at `---` lines into about `pieces` slices: (first line, text)."""
-    if pieces <= 1:
-        return [(0, text)]
-    lines = text.splitlines(keepends=True)
+# Searched with a leading "\n" rather than `^` and MULTILINE: several times faster in `re`.
+_DOCUMENT_START = re.compile(r"\n---(?=[ \t\n]|\Z)")
+_MARKER_LINE = re.compile(r"\n(?:\.\.\.|%)")
+_CONTENT_LINE = re.compile(r"^[ \t]*[^ \t\n#]", re.MULTILINE)
+
+
+def split_documents(text: str, pieces: int) -> list[tuple[int, int, int, int]]:
+    """Cut multi-document YAML at `---` lines into about `pieces` slices, each as (its first
+    line, start, end, its first document's number), so that reading the slices one by one
+    gives what reading the text does. A text with `...` or directive lines, or line breaks other
+    than "\n" (libyaml counts those differently), stays whole."""
+    whole = [(0, 0, len(text), 0)]
+    if (pieces <= 1 or text.startswith(("...", "%")) or _MARKER_LINE.search(text)
+            or any(c in text for c in "\r\x85\u2028\u2029")):
+        return whole
+    starts = [m.start() + 1 for m in _DOCUMENT_START.finditer(text)]
+    if text.startswith("---") and (len(text) == 3 or text[3] in " \t\n"):
+        starts.insert(0, 0)
+    if not starts:
+        return whole
+    # Every `---` starts a document; so does the text before the first one, if it holds any.
+    implicit = 1 if _CONTENT_LINE.search(text, 0, starts[0]) else 0
     target = max(len(text) // pieces, 1)
-    out: list[tuple[int, str]] = []
-    start, size = 0, 0
-    for i, line in enumerate(lines):
-        if size >= target and line.startswith("---") and (len(line) == 3 or line[3] in " \t\r\n"):
-            out.append((start, "".join(lines[start:i])))
-            start, size = i, 0
-        size += len(line)
-    out.append((start, "".join(lines[start:])))
+    out: list[tuple[int, int, int, int]] = []
+    begin, line, document = 0, 0, 0
+    for k, at in enumerate(starts):
+        if at - begin < target or at == 0:
+            continue
+        out.append((line, begin, at, document))
+        line += text.count("\n", begin, at)
+        document = implicit + k
+        begin = at
+    out.append((line, begin, len(text), document))
     return out
 
 
@@ -237,29 +237,44 @@ def _read_file(path: Path, result: ReadResult) -> None:
         _read_text(str(path), text, result)
 
 
-def _read_text(name: str, text: str, result: ReadResult) -> None:
+def _read_text(name: str, text: str, result: ReadResult, line_offset: int = 0,
+               first_index: int = 0) -> None:
     stripped = text.lstrip()
     if name.endswith(".json") and stripped.startswith(("{", "[")):
         _read_json(name, text, result)
         return
     docs: list[Document] = []
     try:
-        for index, data in enumerate(_load_all(text)):
-            docs.append(_document(name, index, data))
+        # The block-style reader takes what it can; libyaml reads the rest (see blockyaml).
+        data: Iterable[Any] | None = blockyaml.read_stream(text, _read_declined, line_offset)
+        if data is None:
+            data = _load_all("\n" * line_offset + text)  # blank lines cost libyaml nearly nothing
+        for index, item in enumerate(data, first_index):
+            docs.append(_document(name, index, item))
     except (yaml.YAMLError, RecursionError):
         # One broken document must not hide the others: parse document by document.
-        docs = _read_yaml_chunks(name, text, result)
+        docs = _read_yaml_chunks(name, "\n" * line_offset + text, result, first_index)
     for doc in docs:
         _expand(doc, result)
 
 
-def _read_yaml_chunks(name: str, text: str, result: ReadResult) -> list[Document]:
+def _read_declined(text: str, first_line: int) -> list[Any]:
+    """Documents the block-style reader declined, read by libyaml (lines counted from
+    `first_line`, a 0-based line index)."""
+    out = list(_load_all(text))
+    for data in out:
+        _shift_lines(data, first_line)
+    return out
+
+
+def _read_yaml_chunks(name: str, text: str, result: ReadResult,
+                      first_index: int = 0) -> list[Document]:
     docs: list[Document] = []
     lines = text.splitlines(keepends=True)
     starts = [0] + [i for i, ln in enumerate(lines) if ln.startswith("---") and
                     (len(ln) == 3 or ln[3] in " \t\r\n")]
     bounds = [*sorted(set(starts)), len(lines)]
-    index = 0
+    index = first_index
     for begin, end in itertools.pairwise(bounds):
         chunk = "".join(lines[begin:end])
         offset = begin
@@ -280,20 +295,27 @@ def _read_yaml_chunks(name: str, text: str, result: ReadResult) -> list[Document
     return docs
 
 
-def _shift_lines(data: Any, offset: int) -> None:
-    if offset == 0:
+def _shift_lines(data: Any, offset: int, seen: set[int] | None = None) -> None:
+    """Move every line of a document read on its own down by `offset` lines (once per object:
+    an alias makes one object appear twice)."""
+    if offset == 0 or not isinstance(data, Located | LocatedList):
         return
+    if seen is None:
+        seen = set()
+    if id(data) in seen:
+        return
+    seen.add(id(data))
+    data.line = (data.line or 0) + offset
     if isinstance(data, Located):
-        data.line = (data.line or 0) + offset
         data.key_lines = {k: v + offset for k, v in data.key_lines.items()}
-        data.duplicates = [(k, v + offset) for k, v in data.duplicates]
-        for value in data.values():
-            _shift_lines(value, offset)
-    elif isinstance(data, LocatedList):
-        data.line = (data.line or 0) + offset
+        if data.duplicates:
+            data.duplicates = [(k, v + offset) for k, v in data.duplicates]
+        values: Any = data.values()
+    else:
         data.item_lines = [v + offset for v in data.item_lines]
-        for value in data:
-            _shift_lines(value, offset)
+        values = data
+    for value in values:
+        _shift_lines(value, offset, seen)
 
 
 def _yaml_error(name: str, exc: yaml.YAMLError, offset: int) -> Diagnostic:
@@ -311,9 +333,9 @@ def _document(name: str, index: int, data: Any) -> Document:
     return Document(name, index, data, line)
 
 
-def _read_json(name: str, text: str, result: ReadResult) -> None:
-    """Plain json.loads (C) with a C-level duplicate-key probe; only a file that has duplicate
-    keys is parsed again into Located mappings so they can be reported."""
+def _duplicate_probe() -> tuple[Callable[[list[tuple[str, Any]]], dict[str, Any]], list[bool]]:
+    """An object hook for the JSON decoder that notes (in the returned flag) any duplicate key: a
+    C-level dict() of the pairs and a length check, about half the cost of decoding itself."""
     found = [False]
 
     def probe(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -321,6 +343,18 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
         if len(mapping) != len(items):
             found[0] = True
         return mapping
+
+    return probe, found
+
+
+def _probing_decoder() -> tuple[json.JSONDecoder, list[bool]]:
+    probe, found = _duplicate_probe()
+    return json.JSONDecoder(object_pairs_hook=probe), found
+
+
+def _read_json(name: str, text: str, result: ReadResult) -> None:
+    """Plain json.loads (C) with a duplicate-key probe; only a file that has duplicate keys is
+    parsed again into Located mappings so they can be reported."""
 
     def locate(items: list[tuple[str, Any]]) -> Located:
         out = Located()
@@ -330,6 +364,7 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
             out[key] = value
         return out
 
+    probe, found = _duplicate_probe()
     try:
         data = json.loads(text, object_pairs_hook=probe)
         if found[0]:
@@ -344,6 +379,136 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
         result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
         return
     _expand(Document(name, 0, data, None), result)
+
+
+# -- a large JSON List, read in parts ---------------------------------------------------------------
+# `kubectl get ... -o json` and similar dumps are one object holding every item: one json.loads,
+# one process. To read such a file on several cores it is cut at item boundaries found by a text
+# search ("," and the first key of the first item, right after a "}"), and each part is read item
+# by item (JSONDecoder.raw_decode). A search can be fooled (by a nested list of objects that start
+# with the same key); a part that does not end exactly where the next one starts proves it, and
+# the caller then reads the file whole. Duplicate keys anywhere, or a root that is not a plain
+# `*List`, also send the file to the whole-file path, which reports them exactly as ever.
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_FIRST_KEY = re.compile(r'\{[ \t\n\r]*"(?:[^"\\]|\\.)*"[ \t\n\r]*:')
+_ITEMS = object()  # stands for the root's `items` array while its members are checked
+
+
+def _ws(text: str, at: int) -> int:
+    """The position of the first non-whitespace character (JSON's whitespace) from `at`."""
+    m = _JSON_WS.match(text, at)
+    return m.end() if m is not None else at
+
+
+@dataclass(frozen=True, slots=True)
+class JsonSplit:
+    """A JSON file's root members before `items`, and its items cut into character ranges."""
+
+    head: list[tuple[str, Any]]
+    parts: list[tuple[int, int]]
+
+
+def split_json_items(text: str, pieces: int) -> JsonSplit | None:
+    """Cut the items of a root object's `items` array into about `pieces` parts, or None when
+    the text does not look like one (the file is then read whole)."""
+    decoder, found = _probing_decoder()
+    head: list[tuple[str, Any]] = []
+    try:
+        i = _ws(text, 0)
+        if text[i] != "{":
+            return None
+        i = _ws(text, i + 1)
+        while True:
+            if text[i] != '"':
+                return None
+            key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            i = _ws(text, i)
+            if text[i] != ":":
+                return None
+            i = _ws(text, i + 1)
+            if key == "items":
+                break
+            value, i = decoder.raw_decode(text, i)
+            head.append((key, value))
+            i = _ws(text, i)
+            if text[i] != ",":
+                return None
+            i = _ws(text, i + 1)
+        if text[i] != "[" or found[0]:
+            return None
+        start = _ws(text, i + 1)
+        first = _FIRST_KEY.match(text, start)
+    except (ValueError, IndexError, RecursionError):
+        return None
+    if first is None:
+        return None
+    marker = "," + text[i + 1:start] + first.group(0)
+    cuts = [start]
+    size = max((len(text) - start) // max(pieces, 1), 1)
+    for target in range(start + size, len(text), size):
+        at = text.find(marker, max(target, cuts[-1] + 1))
+        if at < 0:
+            break
+        if text[at - 1] == "}":
+            cut = at + len(marker) - len(first.group(0))
+            if cut > cuts[-1]:
+                cuts.append(cut)
+    cuts.append(len(text))
+    return JsonSplit(head, list(itertools.pairwise(cuts)))
+
+
+def read_json_part(name: str, text: str, start: int, end: int,
+                   result: ReadResult) -> tuple[int, bool] | None:
+    """Read the items on text[start:end] (the last part: up to the array's `]`) into documents.
+    Returns (where the part ended: `end`, or the position of `]` for the last part; whether a
+    duplicate key was seen), or None when the part is not exactly whole items.
+
+    A part is decoded in one call, as an array of its own: one call shares the decoder's key
+    memo across the part's items (item by item, every item would get fresh key strings)."""
+    decoder, found = _probing_decoder()
+    try:
+        if end == len(text):  # the last part: the array's end is where decoding stops
+            items, stop = decoder.raw_decode("[" + text[start:], 0)
+            end = start + stop - 2  # the `]` ("[" shifted the text by one)
+        else:
+            body = text[start:end].rstrip(" \t\n\r")
+            if not body.endswith(","):
+                return None
+            items = decoder.decode("[" + body[:-1] + "]")
+    except (ValueError, RecursionError):
+        return None
+    for item in items:
+        _expand(Document(name, 0, item, None), result)
+    return end, found[0]
+
+
+def json_root_is_list(text: str, split: JsonSplit, items_end: int) -> bool:
+    """Whether the root object, with the members after its items, is a plain `*List` whose items
+    are the parts just read: valid to the end, no duplicate key, nothing but whitespace after."""
+    decoder, found = _probing_decoder()
+    pairs = [*split.head, ("items", _ITEMS)]
+    try:
+        i = _ws(text, items_end + 1)
+        while text[i] == ",":
+            i = _ws(text, i + 1)
+            if text[i] != '"':
+                return False
+            key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            i = _ws(text, i)
+            if text[i] != ":":
+                return False
+            value, i = decoder.raw_decode(text, _ws(text, i + 1))
+            pairs.append((key, value))
+            i = _ws(text, i)
+        if text[i] != "}" or _ws(text, i + 1) != len(text):
+            return False
+    except (ValueError, IndexError, RecursionError):
+        return False
+    root = dict(pairs)
+    kind = root.get("kind")
+    return (len(root) == len(pairs) and not found[0] and root["items"] is _ITEMS
+            and isinstance(kind, str) and kind.endswith("List"))
 
 
 def _expand(doc: Document, result: ReadResult) -> None:

@@ -1,34 +1,66 @@
 """Paths -> validated cluster snapshot with every diagnostic.
 
-Large YAML inputs are parsed and converted in worker processes (one per core): libyaml parses in
-C but building objects and validating them is Python, and CPU-bound. Results are merged in input
-order, so the outcome is identical to a sequential load. The cyclic garbage collector is paused
-while loading (nothing loaded forms cycles; walking millions of objects again and again would
-only cost time).
+Large inputs are read on every core: YAML is cut at `---` lines and large JSON Lists at item
+boundaries (see documents.split_json_items) into pieces of about a megabyte; forked workers take
+pieces from the front of the list while this process takes them from the back, so the cores stay
+busy to the end and what this process reads never has to be shipped. A worker's result comes back
+pickled with a pickler that writes each model object as its class and field values (a frozen
+dataclass's own pickling calls `dataclasses.fields` for every object, several times slower).
+Results are merged in input order, so the outcome is identical to a sequential load.
+
+The cyclic garbage collector is paused while loading (nothing loaded forms cycles; walking
+millions of objects again and again would only cost time).
 """
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
 import gc
+import io
 import multiprocessing
+import operator
 import os
+import pickle
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from podwall.errors import Diagnostic, InputError
 from podwall.manifests.convert import Converted, convert, deduplicate
 from podwall.manifests.documents import (
+    JsonSplit,
     ReadResult,
+    json_root_is_list,
     list_inputs,
+    read_json_part,
     read_source,
     read_text_file,
     split_documents,
+    split_json_items,
 )
-from podwall.model import DEFAULT_POD_CIDR, Cluster, build_cluster
+from podwall.model import (
+    DEFAULT_POD_CIDR,
+    Cluster,
+    ContainerPort,
+    Endpoint,
+    IPBlock,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    Peer,
+    PolicyPort,
+    Requirement,
+    Rule,
+    Source,
+    build_cluster,
+)
 
 PARALLEL_MIN_BYTES = 2_000_000  # below this, starting workers costs more than it saves
+PIECE_BYTES = 1_000_000  # the unit of work: small enough to balance, large enough to be cheap
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,24 +72,53 @@ class LoadResult:
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
-    name: str
-    text: str
-    line_offset: int
-    namespace: str
+    """One piece of work: source `source` (an index into the sources), characters start..end.
+
+    `json` pieces are item ranges of a JSON List; YAML pieces begin at line `line_offset` with
+    document number `first_index`; a whole-file unit (end None) reads the file as ever, and the
+    small files after it up to `last_source` too (one unit, not one task per small file).
+    """
+
+    source: int
+    start: int = 0
+    end: int | None = None
+    line_offset: int = 0
+    first_index: int = 0
+    json: bool = False
+    last_source: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Done:
     documents: int
     converted: Converted
+    json_end: int | None = None  # a JSON piece: where it ended (None: it did not end as cut)
+    json_duplicates: bool = False
 
 
-def _work(unit: _Unit) -> _Done:
+_Source = tuple[str, str]  # (name as reported, text)
+
+
+def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
     read = ReadResult()
-    read_source(unit.name, unit.text, read, unit.line_offset)
-    converted = convert(read.documents, unit.namespace)
+    json_end: int | None = None
+    duplicates = False
+    if unit.json:
+        name, text = sources[unit.source]
+        assert unit.end is not None
+        ended = read_json_part(name, text, unit.start, unit.end, read)
+        if ended is not None:
+            json_end, duplicates = ended
+    elif unit.end is not None:
+        name, text = sources[unit.source]
+        read_source(name, text[unit.start:unit.end], read, unit.line_offset, unit.first_index)
+    else:
+        last = unit.source if unit.last_source is None else unit.last_source
+        for name, text in sources[unit.source:last + 1]:
+            read_source(name, text, read)
+    converted = convert(read.documents, namespace)
     converted.diagnostics[:0] = read.diagnostics
-    return _Done(len(read.documents), converted)
+    return _Done(len(read.documents), converted, json_end, duplicates)
 
 
 def _workers() -> int:
@@ -74,7 +135,7 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
-    `jobs` caps the worker processes for large inputs (default: the usable cores, at most 8).
+    `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -91,7 +152,7 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
 def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | None,
           jobs: int | None) -> LoadResult:
     read_problems = ReadResult()
-    sources: list[tuple[str, str]] = []
+    sources: list[_Source] = []
     for name in list_inputs(paths):
         if name == "-":
             sources.append(("<stdin>", stdin_text if stdin_text is not None else sys.stdin.read()))
@@ -101,13 +162,11 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
             sources.append((name, text))
 
     workers = jobs if jobs is not None else _workers()
-    yaml_bytes = sum(len(text) for name, text in sources if not _is_json(name, text))
-    parallel = workers > 1 and yaml_bytes >= PARALLEL_MIN_BYTES and _can_fork()
-    parts: list[_Done]
-    if not parallel:
-        parts = [_work(_Unit(name, text, 0, namespace)) for name, text in sources]
+    size = sum(len(text) for _, text in sources)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES and _can_fork():
+        parts = _load_parallel(sources, namespace, workers)
     else:
-        parts = _load_parallel(sources, namespace, workers, yaml_bytes)
+        parts = [_work(_Unit(0, last_source=len(sources) - 1), sources, namespace)] if sources else []
 
     merged = deduplicate([p.converted for p in parts])
     diagnostics = [*read_problems.diagnostics, *merged.diagnostics]
@@ -128,22 +187,137 @@ def _is_json(name: str, text: str) -> bool:
     return name.endswith(".json") and text.lstrip().startswith(("{", "["))
 
 
-def _load_parallel(sources: list[tuple[str, str]], namespace: str, workers: int,
-                   yaml_bytes: int) -> list[_Done]:
-    """YAML is cut at `---` lines into pieces that forked workers parse and convert, while this
-    process converts the JSON files (json.loads is C already, and shipping the objects back from
-    a worker costs more than converting them here). Results keep the input order."""
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        remote: list[Future[_Done] | None] = []
-        local: list[tuple[int, _Unit]] = []
-        for name, text in sources:
-            if _is_json(name, text):
-                local.append((len(remote), _Unit(name, text, 0, namespace)))
-                remote.append(None)
+# -- the parallel load -----------------------------------------------------------------------------
+
+def _plan(sources: list[_Source]) -> tuple[list[_Unit], dict[int, tuple[JsonSplit, list[int]]]]:
+    """The pieces of every source, in input order, and for each JSON file read in parts its
+    split and the indexes of its pieces."""
+    units: list[_Unit] = []
+    json_files: dict[int, tuple[JsonSplit, list[int]]] = {}
+    batch: list[int] = []  # consecutive small files, read as one unit
+    batch_size = 0
+
+    def flush() -> None:
+        nonlocal batch_size
+        if batch:
+            units.append(_Unit(batch[0], last_source=batch[-1]))
+            batch.clear()
+            batch_size = 0
+
+    for index, (name, text) in enumerate(sources):
+        if len(text) < PIECE_BYTES // 2:
+            batch.append(index)
+            batch_size += len(text)
+            if batch_size >= PIECE_BYTES:
+                flush()
+            continue
+        flush()
+        pieces = max(1, round(len(text) / PIECE_BYTES))
+        if _is_json(name, text):
+            split = split_json_items(text, pieces) if pieces > 1 else None
+            if split is None:
+                units.append(_Unit(index))
                 continue
-            pieces = max(1, round(len(text) / yaml_bytes * workers * 4))
-            for offset, chunk in split_documents(text, pieces):
-                remote.append(pool.submit(_work, _Unit(name, chunk, offset, namespace)))
-        done: dict[int, _Done] = {index: _work(unit) for index, unit in local}
-        return [done[i] if future is None else future.result() for i, future in enumerate(remote)]
+            first = len(units)
+            units.extend(_Unit(index, start, end, json=True) for start, end in split.parts)
+            json_files[index] = (split, list(range(first, len(units))))
+            continue
+        for line, start, end, document in split_documents(text, pieces):
+            units.append(_Unit(index, start, end, line, document))
+    flush()
+    return units, json_files
+
+
+def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list[_Done]:
+    units, json_files = _plan(sources)
+    results = _run(units, sources, namespace, workers)
+    # A JSON file read in parts counts only if every part ended where the next began and the
+    # root is a plain List without duplicate keys; otherwise it is read whole, here.
+    for index, (split, members) in json_files.items():
+        done = [results[i] for i in members]
+        last = done[-1].json_end
+        if (any(d.json_end is None or d.json_duplicates for d in done) or last is None
+                or not json_root_is_list(sources[index][1], split, last)):
+            whole = _work(_Unit(index), sources, namespace)
+            results[members[0]] = whole
+            for i in members[1:]:
+                results[i] = _Done(0, Converted())
+    return results
+
+
+_SOURCES: list[_Source] = []  # a worker's copy of the sources (inherited when it is forked)
+_NAMESPACE = "default"
+
+
+def _adopt(sources: list[_Source], namespace: str) -> None:
+    """Worker initializer: forked workers receive the sources without any pickling."""
+    global _SOURCES, _NAMESPACE
+    _SOURCES, _NAMESPACE = sources, namespace
+    gc.disable()  # as in the parent: nothing read here forms cycles
+
+
+def _work_remote(unit: _Unit) -> bytes:
+    return _dumps(_work(unit, _SOURCES, _NAMESPACE))
+
+
+def _run(units: list[_Unit], sources: list[_Source], namespace: str,
+         workers: int) -> list[_Done]:
+    """Every unit's result, in order: pool workers take units from the front (a few queued
+    each), this process takes them from the back."""
+    results: list[_Done | None] = [None] * len(units)
+    helpers = workers - 1
+    context = multiprocessing.get_context("fork")
+    lo, hi = 0, len(units)
+    try:
+        with ProcessPoolExecutor(max_workers=helpers, mp_context=context, initializer=_adopt,
+                                 initargs=(sources, namespace)) as pool:
+            pending: dict[Future[bytes], int] = {}
+            while lo < hi or pending:
+                while lo < hi and len(pending) < 2 * helpers:
+                    pending[pool.submit(_work_remote, units[lo])] = lo
+                    lo += 1
+                if lo < hi:
+                    hi -= 1
+                    results[hi] = _work(units[hi], sources, namespace)
+                else:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                for future in [f for f in pending if f.done()]:
+                    results[pending.pop(future)] = pickle.loads(future.result())
+    except Exception:  # a broken pool (a worker killed, say) must not lose the load:
+        pass  # what is missing is read here, below
+    return [r if r is not None else _work(units[i], sources, namespace)
+            for i, r in enumerate(results)]
+
+
+# -- shipping results from workers -----------------------------------------------------------------
+
+def _field_reducer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """(cls, field values): unpickling calls the class, as code does."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    get = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda obj: (cls, (get(obj),))
+    return lambda obj: (cls, get(obj))
+
+
+_REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    cls: _field_reducer(cls)
+    for cls in (Endpoint, Namespace, NetworkPolicy, Rule, Peer, IPBlock, LabelSelector,
+                Requirement, PolicyPort, ContainerPort, Source, Diagnostic, Converted, _Done)
+}
+
+
+class _Pickler(pickle.Pickler):
+    """Writes the model's dataclasses as (class, field values)."""
+
+    dispatch_table = copyreg.dispatch_table
+
+    def reducer_override(self, obj: Any) -> Any:
+        reduce = _REDUCERS.get(type(obj))
+        return NotImplemented if reduce is None else reduce(obj)
+
+
+def _dumps(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
