@@ -50,6 +50,10 @@ def topology(ifa: str, ifb: str, ip_a: str, ip_b: str) -> None:
     sh("ip", "netns", "exec", NODE, "sysctl", "-qw", "net.ipv4.ip_forward=1")
     for ns, ifname, ip in ((A, ifa, ip_a), (B, ifb, ip_b)):
         sh("ip", "netns", "add", ns)
+        # Thousands of short connections a second leave the client's ports in TIME_WAIT: let
+        # connect() reuse them, over the whole range, or the rate measures port exhaustion.
+        sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
+           "net.ipv4.ip_local_port_range=1024 65535")
         sh("ip", "-n", NODE, "link", "add", ifname, "type", "veth", "peer", "name", "eth0",
            "netns", ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")

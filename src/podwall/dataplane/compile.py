@@ -62,7 +62,6 @@ from podwall.errors import QueryError
 from podwall.model import (
     Direction,
     Endpoint,
-    IPAddress,
     IPBlock,
     IPNetwork,
     NetworkPolicy,
@@ -295,7 +294,7 @@ class _Builder:
         self.rules = 0
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
         self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
-        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]] = {}
+        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[int, str]]]] = {}
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
         self.chain_lines: list[str] = []
 
@@ -350,17 +349,21 @@ class _Builder:
         return hit
 
     # -- ports ---------------------------------------------------------------------------------
-    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[IPAddress, int]]]:
-        """(port name, protocol) -> (address, number) of every endpoint (or local pod) with it."""
+    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[int, str]]]:
+        """(port name, protocol) -> (IP version, `address . proto . number`) of every endpoint
+        (or local pod) with it: the set elements, formatted once per endpoint and port."""
         index = self._named_index.get(local)
         if index is None:
             index = self._named_index[local] = {}
             for ep in self.cluster.endpoints:
                 if ep.ip is None or (local and ep.key not in self.interfaces):
                     continue
+                address = None
                 for cp in ep.ports:
                     if cp.name:
-                        index.setdefault((cp.name, cp.protocol), []).append((ep.ip, cp.port))
+                        address = address or str(ep.ip)
+                        index.setdefault((cp.name, cp.protocol), []).append(
+                            (ep.ip.version, f"{address} . {cp.protocol.value.lower()} . {cp.port}"))
         return index
 
     def named_set(self, version: int, protocol: Protocol, name: str,
@@ -374,13 +377,12 @@ class _Builder:
         key = (version, protocol, name, local)
         if key in self.named_cache:
             return self.named_cache[key]
-        proto = protocol.value.lower()
-        elements = sorted({f"{ip} . {proto} . {port}"
-                           for ip, port in self.named_index(local).get((name, protocol), ())
-                           if ip.version == version})
+        elements = sorted({element for v, element in self.named_index(local).get((name, protocol), ())
+                           if v == version})
         result = None
         if elements:
             _, type_ = FAMILY[version]
+            proto = protocol.value.lower()
             kind, where = ("local", "this node's pods") if local else ("named", "every endpoint")
             result = self.add_set(
                 kind, f"{type_} . inet_proto . inet_service", elements, interval=False,
