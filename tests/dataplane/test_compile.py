@@ -154,17 +154,21 @@ def test_peer_sets_hold_exactly_the_matching_addresses() -> None:
 def test_named_ports_resolve_on_each_destination() -> None:
     engine = engine_of(FEATURES)
     text = compile_ruleset(engine, every_pod(engine)).text
-    assert ("set named4-tcp-http { type ipv4_addr . inet_proto . inet_service; comment "
+    # ingress: the destination is the node's own pod, resolved on each local pod that has it
+    assert ("set local4-tcp-http { type ipv4_addr . inet_proto . inet_service; comment "
             in text)
     assert "elements = { 10.1.0.1 . tcp . 8080, 10.1.0.2 . tcp . 9090 }" in text
-    assert "elements = { fd00::2 . tcp . 80 }" in text
-    assert "elements = { 10.1.0.1 . udp . 53 }" in text  # UDP/dns only where it is UDP
+    ingress = chains(text)["policy-in/a/web"]
+    assert any("ip daddr . meta l4proto . th dport @local4-tcp-http" in r for r in ingress)
+    # egress: one set of the rule's peers where the name resolves (peers and port in one lookup)
     egress = chains(text)["policy-out/a/web"]
-    assert any("ip daddr @" in r and "ip daddr . meta l4proto . th dport @named4-tcp-http" in r
-               for r in egress)
-    assert any("ip6 daddr @" in r and "ip6 daddr . meta l4proto . th dport @named6-tcp-http" in r
-               for r in egress)
-    # never a v4 peer set with a v6 named-port set in one rule
+    v4 = [r for r in egress if "ip daddr . meta l4proto . th dport @dests4-" in r]
+    v6 = [r for r in egress if "ip6 daddr . meta l4proto . th dport @dests6-" in r]
+    assert len(v4) == 1 and len(v6) == 1 and not any("daddr @" in r for r in v4 + v6)
+    assert "elements = { 10.1.0.2 . tcp . 9090 }" in text  # db, a peer; not web's own 8080
+    assert "elements = { fd00::2 . tcp . 80 }" in text
+    assert "10.1.0.1 . udp . 53" not in text  # UDP/dns resolves only on web, which is no peer
+    # never a v4 peer set with a v6 match in one rule
     assert not any("ip daddr @" in r and "ip6 daddr" in r for r in egress)
 
 

@@ -7,8 +7,10 @@ Shape (see docs/dataplane.md for a full example):
       set pod-sources4 { type ifname . ipv4_addr; ... }                 anti-spoofing: veth . pod IP
       set peers4-N { type ipv4_addr; flags interval; ... }              rule peers (ipv4 / peers6-N)
       set ports-N { type inet_proto . inet_service; flags interval; }   numbers and endPort ranges
-      set named4-tcp-http { type ipv4_addr . inet_proto . inet_service } a named port, resolved on
-                                                                        every endpoint that has it
+      set local4-tcp-http / dests4-N / named4-tcp-http                  a named port resolved on
+          { type ipv4_addr . inet_proto . inet_service }                this node's pods (ingress),
+                                                                        a rule's peers (egress), or
+                                                                        every endpoint
       counter drop-in/<ns>/<pod> { }  counter drop-out/<ns>/<pod> { }   per pod, per direction
       map egress-by-if  { type ifname : verdict; "<if>" : jump pod-out/<ns>/<pod>, ... }
       map ingress-by-if { type ifname : verdict; "<if>" : jump pod-in/<ns>/<pod>, ... }
@@ -46,6 +48,7 @@ Drop, never reject: the lab tells drops by timeouts.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import re
@@ -294,7 +297,7 @@ class _Builder:
         self.rules = 0
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
         self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
-        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[int, str]]]] = {}
+        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[int, int, str]]]] = {}
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
         self.chain_lines: list[str] = []
 
@@ -349,9 +352,9 @@ class _Builder:
         return hit
 
     # -- ports ---------------------------------------------------------------------------------
-    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[int, str]]]:
-        """(port name, protocol) -> (IP version, `address . proto . number`) of every endpoint
-        (or local pod) with it: the set elements, formatted once per endpoint and port."""
+    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[int, int, str]]]:
+        """(port name, protocol) -> (IP version, address, `address . proto . number`) of every
+        endpoint (or local pod) with it: the set elements, formatted once per endpoint and port."""
         index = self._named_index.get(local)
         if index is None:
             index = self._named_index[local] = {}
@@ -363,7 +366,8 @@ class _Builder:
                     if cp.name:
                         address = address or str(ep.ip)
                         index.setdefault((cp.name, cp.protocol), []).append(
-                            (ep.ip.version, f"{address} . {cp.protocol.value.lower()} . {cp.port}"))
+                            (ep.ip.version, int(ep.ip),
+                             f"{address} . {cp.protocol.value.lower()} . {cp.port}"))
         return index
 
     def named_set(self, version: int, protocol: Protocol, name: str,
@@ -377,7 +381,7 @@ class _Builder:
         key = (version, protocol, name, local)
         if key in self.named_cache:
             return self.named_cache[key]
-        elements = sorted({element for v, element in self.named_index(local).get((name, protocol), ())
+        elements = sorted({element for v, _, element in self.named_index(local).get((name, protocol), ())
                            if v == version})
         result = None
         if elements:
@@ -391,10 +395,31 @@ class _Builder:
         self.named_cache[key] = result
         return result
 
-    def port_matches(self, ports: tuple[PolicyPort, ...],
-                     direction: Direction) -> list[tuple[int | None, str]] | None:
-        """Alternative port matches (one nft rule each), with the IP version they need; None =
-        any port; [] = no port can match."""
+    def named_within(self, version: int, protocol: Protocol, name: str,
+                     peers: Intervals) -> str | None:
+        """The `address . protocol . port` set of the endpoints inside `peers` where `name`
+        resolves (None when none): an egress rule's peers and named port in one lookup, and a
+        set of the rule's destinations rather than of every endpoint of the cluster."""
+        starts = [low for low, _ in peers]
+        elements = []
+        for v, address, element in self.named_index(False).get((name, protocol), ()):
+            if v == version:
+                k = bisect.bisect_right(starts, address) - 1
+                if k >= 0 and address <= peers[k][1]:
+                    elements.append(element)
+        if not elements:
+            return None
+        _, type_ = FAMILY[version]
+        return self.add_set(f"dests{version}", f"{type_} . inet_proto . inet_service",
+                            sorted(set(elements)), interval=False,
+                            comment=f"named port {protocol.value}/{name}, resolved on the rule's peers")
+
+    def port_matches(self, ports: tuple[PolicyPort, ...], direction: Direction,
+                     peers: dict[int, Intervals] | None = None,
+                     ) -> list[tuple[int | None, str, bool]] | None:
+        """Alternative port matches (one nft rule each), with the IP version they need and
+        whether they match the peers too (egress named ports given `peers`); None = any port;
+        [] = no port can match."""
         if not ports:
             return None
         numeric: dict[Protocol, list[tuple[int, int]]] = {}
@@ -407,7 +432,7 @@ class _Builder:
                 numeric.setdefault(pp.protocol, []).append((pp.port, end))
             else:
                 named.add((pp.protocol, pp.port))
-        out: list[tuple[int | None, str]] = []
+        out: list[tuple[int | None, str, bool]] = []
         if numeric:
             # Merged per protocol: nft refuses overlapping intervals in one set ("File exists").
             elements = [f"{protocol.value.lower()} . {low}" if low == high
@@ -415,23 +440,28 @@ class _Builder:
                         for protocol in sorted(numeric, key=lambda p: p.value.lower())
                         for low, high in _merge(numeric[protocol])]
             name = self.add_set("ports", "inet_proto . inet_service", elements, interval=True)
-            out.append((None, f"meta l4proto . th dport @{name}"))
+            out.append((None, f"meta l4proto . th dport @{name}", False))
         for protocol, port_name in sorted(named):
             for version in (4, 6):
-                set_name = self.named_set(version, protocol, port_name, direction)
+                set_name = (self.named_set(version, protocol, port_name, direction) if peers is None
+                            else self.named_within(version, protocol, port_name, peers[version]))
                 if set_name is not None:
                     # Resolution happens on the destination: the packet's daddr, both directions.
                     out.append((version, f"{FAMILY[version][0]} daddr . meta l4proto . th dport "
-                                         f"@{set_name}"))
+                                         f"@{set_name}", peers is not None))
         return out
 
     # -- rules and chains ----------------------------------------------------------------------
     def rule_lines(self, policy: NetworkPolicy, direction: Direction, index: int,
                    rule: Rule) -> list[str]:
+        within: dict[int, Intervals] | None = None
         if rule.peers:
             where = "saddr" if direction is Direction.INGRESS else "daddr"
             peer_parts: list[tuple[int | None, str]] = []
-            for version, intervals in self.peer_intervals(policy, rule.peers).items():
+            addresses = self.peer_intervals(policy, rule.peers)
+            if direction is Direction.EGRESS:
+                within = addresses
+            for version, intervals in addresses.items():
                 if intervals:
                     keyword, type_ = FAMILY[version]
                     name = self.add_set(f"peers{version}", type_, _render(intervals, version),
@@ -439,17 +469,19 @@ class _Builder:
                     peer_parts.append((version, f"{keyword} {where} @{name}"))
         else:
             peer_parts = [(None, "")]
-        ports = self.port_matches(rule.ports, direction)
-        port_parts = [(None, "")] if ports is None else ports
+        ports = self.port_matches(rule.ports, direction, within)
+        port_parts = [(None, "", False)] if ports is None else ports
         comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
         # Ingress is the base chain's last word: admitted means accepted. Egress must still
         # meet the destination's ingress: mark the packet as admitted and go back to the pod chain.
         verdict = ("accept" if direction is Direction.INGRESS
                    else f"meta mark set meta mark | {_ADMIT} return")
-        lines = []
+        lines = [f"{port_text} {verdict} comment {comment}"
+                 for _, port_text, with_peers in port_parts if with_peers]
         for peer_version, peer_text in peer_parts:
-            for port_version, port_text in port_parts:
-                if None not in (peer_version, port_version) and peer_version != port_version:
+            for port_version, port_text, with_peers in port_parts:
+                if with_peers or (None not in (peer_version, port_version)
+                                  and peer_version != port_version):
                     continue
                 match = " ".join(part for part in (peer_text, port_text) if part)
                 lines.append(f"{match} {verdict} comment {comment}".lstrip())
