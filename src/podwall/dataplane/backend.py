@@ -32,7 +32,14 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from podwall.dataplane.compile import BASE_CHAIN, BASE_CHAIN_TYPE, TABLE, Ruleset, counter_of_chain
+from podwall.dataplane.compile import (
+    BASE_CHAIN,
+    BASE_CHAIN_TYPE,
+    TABLE,
+    Ruleset,
+    counter_of_chain,
+    generation_of,
+)
 from podwall.errors import DataplaneError
 
 # Where `nft` and `ip` live on Debian when the caller's PATH lacks the sbin directories
@@ -69,7 +76,6 @@ class Backend(Protocol):
         """Named counters of the table (drop counters per pod and direction, `spoofed`)."""
 
 
-_GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")
 _LISTED = re.compile(r"^\t(chain|set|map) (\S+) \{$")
 
 
@@ -84,8 +90,8 @@ class TableObjects:
     @property
     def generation(self) -> int:
         """The newest generation present (0 when there is none)."""
-        found = [int(m.group(1)) for name in (*self.chains, *self.sets, *self.maps)
-                 if (m := _GENERATION_SUFFIX.search(name))]
+        found = [g for name in (*self.chains, *self.sets, *self.maps)
+                 if (g := generation_of(name)) is not None]
         return max(found, default=0)
 
     @classmethod

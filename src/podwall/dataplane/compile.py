@@ -91,7 +91,7 @@ LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
 NAME_MAX = 200
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
-_GENERATION_SUFFIX = re.compile(r"\.g\d+$")
+_GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")  # what Ruleset.render puts in place of GENERATION
 
 Intervals = list[tuple[int, int]]
 
@@ -178,6 +178,12 @@ def scoped(name: str) -> str:
     return name + GENERATION
 
 
+def generation_of(name: str) -> int | None:
+    """The generation a rendered object name belongs to (None: not generation-scoped)."""
+    found = _GENERATION_SUFFIX.search(name)
+    return int(found.group(1)) if found else None
+
+
 def _short(direction: Direction) -> str:
     return "in" if direction is Direction.INGRESS else "out"
 
@@ -250,18 +256,18 @@ class _ClassAddresses:
     Python loop over thousands of endpoints."""
 
     def __init__(self, endpoints: Sequence[Endpoint], class_of: npt.NDArray[np.int64],
-                 version: int) -> None:
+                 classes: int, version: int) -> None:
         chosen = [(int(ep.ip), int(cid)) for ep, cid in zip(endpoints, class_of.tolist(), strict=True)
                   if ep.ip is not None and ep.ip.version == version]
         chosen.sort()
         self.values = [value for value, _ in chosen]  # sorted; Python ints (IPv6 needs 128 bits)
         owners = np.array([cid for _, cid in chosen], dtype=np.int64)
         order = np.argsort(owners, kind="stable")
-        bounds = np.searchsorted(owners[order], np.arange(len(class_of) and int(class_of.max()) + 2))
-        self.positions = [order[bounds[c]:bounds[c + 1]] for c in range(len(bounds) - 1)]
+        bounds = np.searchsorted(owners[order], np.arange(classes + 1))
+        self.positions = [order[bounds[c]:bounds[c + 1]] for c in range(classes)]
 
     def of_classes(self, classes: Iterable[int]) -> Intervals:
-        parts = [self.positions[c] for c in classes if c < len(self.positions)]
+        parts = [self.positions[c] for c in classes]
         if not parts:
             return []
         picked = np.unique(np.concatenate(parts)).tolist()  # positions, so sorted by address
@@ -287,7 +293,7 @@ class _Builder:
         # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
         self.addresses = {version: _ClassAddresses(self.cluster.endpoints, self.classes.class_of,
-                                                   version)
+                                                   self.classes.size, version)
                           for version in (4, 6)}
         self.interfaces = interfaces
         self.set_lines: list[str] = []
@@ -599,6 +605,7 @@ __all__ = [
     "compile_ruleset",
     "counter_name",
     "counter_of_chain",
+    "generation_of",
     "log_prefix",
     "nft_name",
     "pod_chain_name",
