@@ -11,15 +11,14 @@ import pytest
 from podwall.dataplane import MemoryBackend, NftBackend, Ruleset, compile_ruleset
 from podwall.dataplane.backend import TableObjects, cleanup, transaction
 from podwall.dataplane.compile import (
-    ADMIT_MARK,
     COMMENT_MAX,
     LOG_PREFIX_MAX,
     NAME_MAX,
     block_networks,
     counter_name,
-    counter_of_chain,
+    is_drop_counter,
     nft_name,
-    pod_chain_name,
+    selection_chain_name,
 )
 from podwall.engine import Engine
 from podwall.errors import DataplaneError, QueryError
@@ -173,42 +172,83 @@ def test_named_ports_resolve_on_each_destination() -> None:
 
 
 def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop() -> None:
-    ruleset = compiled("three-tier")
+    engine = Engine(load_cluster([str(ROOT / "examples/three-tier")]).cluster)
+    interfaces = every_pod(engine)
+    ruleset = compile_ruleset(engine, interfaces)
     found = chains(ruleset.text)
-    assert not [c for c in found if c.endswith("/kube-system/coredns")]
-    pod_chains = {name: body for name, body in found.items() if name.startswith("pod-")}
-    assert len(pod_chains) == 6
-    for name, body in pod_chains.items():
-        direction = "in" if name.startswith("pod-in/") else "out"
-        key = name.split("/", 1)[1]
-        assert body[-1] == f"counter name drop-{direction}/{key} drop"
-        assert body[-2].startswith("limit rate 5/second log prefix \"pw-drop " + key)
-        checks = body[:-2]
-        if direction == "out":  # admitted: the ADMIT bit is cleared and the pod chain returns
-            assert checks[-1] == (f"meta mark & 0x{ADMIT_MARK:08x} != 0 meta mark set meta mark "
-                                  f"& 0x{~ADMIT_MARK & 0xFFFFFFFF:08x} return")
-            checks = checks[:-1]
-        assert checks and all(line.startswith("jump policy-") for line in checks)
+    assert not [c for c in found if "coredns" in c]
+    selections = {name: body for name, body in found.items() if name.startswith("pods-")}
+    expected = {(ep.namespace, d, tuple(p.name for p in engine.selecting(ep, d)))
+                for ep in engine.cluster.endpoints for d in Direction if engine.selecting(ep, d)}
+    assert len(selections) == len(expected) > 0
+    for name, body in selections.items():
+        direction = "in" if name.startswith("pods-in/") else "out"
+        where = "oifname" if direction == "in" else "iifname"
+        assert body[-1] == f"counter name {where} map @drop-{direction}-counters drop"
+        assert body[-2] == (f'limit rate 5/second log prefix "pw-drop {name.split("/")[1]} '
+                            f'{"ingress" if direction == "in" else "egress"} " level info')
+        assert body[:-2] and all(line.startswith(f"jump policy-{direction}/") for line in body[:-2])
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {
         (p, d) for p in ("shop/api", "shop/db", "shop/web") for d in Direction}
+    # every isolated pod: its interface jumps to its selection's chain and counts into its own
+    for c in ruleset.counters:
+        short = "in" if c.direction is Direction.INGRESS else "out"
+        assert f'"{interfaces[c.pod]}" : "drop-{short}/{c.pod}"' in ruleset.text
+        endpoint = engine.cluster.endpoint(c.pod)
+        assert endpoint is not None
+        chain = selection_chain_name(endpoint.namespace,
+                                     [p.name for p in engine.selecting(endpoint, c.direction)],
+                                     c.direction)
+        assert f'"{interfaces[c.pod]}" : jump {chain}' in ruleset.text
+
+
+def replicas(count: int) -> str:
+    """A namespace with a default-deny and `count` replicas of one workload and one client."""
+    docs = [pod(f"web-{i}", "a", f"10.1.0.{i + 10}", "{app: web}") for i in range(count)]
+    docs.append(pod("client", "a", "10.1.0.2", "{app: client}"))
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                "metadata: {name: deny, namespace: a}\nspec: {podSelector: {}, "
+                "policyTypes: [Ingress, Egress]}\n")
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                "metadata: {name: web, namespace: a}\nspec:\n"
+                "  podSelector: {matchLabels: {app: web}}\n"
+                "  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], "
+                "ports: [{port: 80}]}]\n")
+    return "---\n".join(docs)
+
+
+def test_pods_isolated_by_the_same_policies_share_their_chains() -> None:
+    small, large = (compile_ruleset(e, every_pod(e))
+                    for e in (engine_of(replicas(2)), engine_of(replicas(40))))
+    # rules and chains follow the distinct selections (web: deny+web in, deny out; client: deny)
+    assert small.rules == large.rules and small.chains == large.chains
+    assert set(chains(large.text)) >= {"pods-in/a/deny_web", "pods-out/a/deny", "pods-in/a/deny"}
+    # what grows is the per-pod map elements and counters: two maps per direction
+    assert large.map_elements - small.map_elements == 38 * 2 * 2
+    assert len(large.counters) - len(small.counters) == 38 * 2
 
 
 def test_one_base_chain_checks_spoofing_then_conntrack_then_egress_then_ingress() -> None:
     found = chains(compiled("three-tier").text)
-    assert [name for name in found if not name.startswith(("pod-", "policy-"))] == ["forward"]
+    assert [name for name in found if not name.startswith(("pods-", "policy-"))] == [
+        "egress-admitted", "forward"]
     forward = found["forward"]
     assert forward[0] == "type filter hook forward priority filter; policy accept;"
-    assert "!= @pod-sources4 counter name spoofed drop" in forward[1]
-    assert "!= @pod-sources6 counter name spoofed drop" in forward[2]
-    assert forward[3:] == ["ct state established,related accept", "ct state invalid drop",
-                           f"meta mark set meta mark & 0x{~ADMIT_MARK & 0xFFFFFFFF:08x}",
+    # the address family first: an IPv4 packet is spared the IPv6 rule's lookups
+    assert forward[1].startswith("meta nfproto ipv4 iifname @pod-interfaces ")
+    assert forward[1].endswith("!= @pod-sources4 counter name spoofed drop")
+    assert forward[2].startswith("meta nfproto ipv6 iifname @pod-interfaces ")
+    assert forward[2].endswith("!= @pod-sources6 counter name spoofed drop")
+    assert forward[3:] == ["ct state vmap { established : accept, related : accept, "
+                           "invalid : drop }",
                            "iifname vmap @egress-by-if", "oifname vmap @ingress-by-if"]
-    # Egress must not end the base chain: its policies mark and return, so the destination's
-    # ingress still decides; ingress is the last word and accepts.
+    # Egress must not end the base chain: an admitting rule hands the packet to the
+    # destination's ingress (goto: no further rule is tried), which is the last word.
+    assert found["egress-admitted"] == ["oifname vmap @ingress-by-if", "accept"]
     for name, body in found.items():
         if name.startswith("policy-out/"):
-            assert all(f"meta mark set meta mark | 0x{ADMIT_MARK:08x} return comment " in line
+            assert all(f" {line}".find(" goto egress-admitted comment ") >= 0
                        and " accept" not in line for line in body)
         elif name.startswith("policy-in/"):
             assert all(" accept comment " in line or line.startswith("accept comment")
@@ -235,7 +275,8 @@ def test_only_local_pods_get_chains_but_peers_include_every_pod() -> None:
     assert {c.pod for c in ruleset.counters} == {"shop/db"}
     api = engine.cluster.endpoint("shop/api")
     assert api is not None and str(api.ip) in ruleset.text  # the peer allowed into db
-    assert '"eth9" : jump pod-in/shop/db' in ruleset.text
+    assert re.search(r'"eth9" : jump pods-in/shop/\S+', ruleset.text)
+    assert '"eth9" : "drop-in/shop/db"' in ruleset.text
     with pytest.raises(QueryError, match="no endpoint shop/nope"):
         compile_ruleset(engine, {"shop/nope": "eth1"})
 
@@ -265,9 +306,10 @@ def test_size_grows_with_pods_plus_policies_plus_rules_never_pairs() -> None:
     # (in the policy's chain), not once per pod
     few, many = _one_namespace(80, 1), _one_namespace(80, 10)
     assert many.rules - few.rules == 9 * 2  # 2 nft rules per policy rule (numeric, named)
-    # a second policy selecting every pod adds its rules once and one jump per pod
+    # a second policy selecting every pod adds its rules once and one jump to the chain that
+    # all 80 pods share (not one per pod)
     two = _one_namespace(80, 10, policies=2)
-    assert two.rules - many.rules == 10 * 2 + 80
+    assert two.rules - many.rules == 10 * 2 + 1
 
 
 def long_names_ruleset() -> Ruleset:
@@ -329,16 +371,19 @@ def test_the_transaction_adds_a_generation_and_repoints_the_base_chain_without_d
 
 def test_cleanup_deletes_the_previous_generation_and_unused_counters_in_order() -> None:
     ruleset = compiled("three-tier")
-    present = TableObjects(chains=("forward", "pod-in/shop/db.g2", "pod-in/gone/pod.g2", "egress"),
-                           sets=("peers4-0.g2",), maps=("ingress-by-if.g2",))
+    present = TableObjects(chains=("forward", "pods-in/shop/x.g2", "pod-in/gone/pod.g2", "egress"),
+                           sets=("peers4-0.g2",), maps=("ingress-by-if.g2", "drop-in-counters.g2"),
+                           counters=("drop-in/shop/db", "drop-in/gone/pod"))
     assert present.generation == 2 and TableObjects().generation == 0
+    assert present.counter_maps == ("drop-in-counters.g2",)
     assert cleanup(present, ruleset).splitlines() == [
-        "flush chain inet podwall pod-in/shop/db.g2",
+        "flush chain inet podwall pods-in/shop/x.g2",
         "flush chain inet podwall pod-in/gone/pod.g2",
         "flush chain inet podwall egress",  # a base chain of an older layout goes too
         "delete map inet podwall ingress-by-if.g2",  # map elements hold chains: maps first
+        "delete map inet podwall drop-in-counters.g2",
         "delete set inet podwall peers4-0.g2",
-        "delete chain inet podwall pod-in/shop/db.g2",
+        "delete chain inet podwall pods-in/shop/x.g2",
         "delete chain inet podwall pod-in/gone/pod.g2",
         "delete chain inet podwall egress",
         "delete counter inet podwall drop-in/gone/pod",  # its pod is no longer isolated
@@ -346,12 +391,18 @@ def test_cleanup_deletes_the_previous_generation_and_unused_counters_in_order() 
     assert cleanup(TableObjects(chains=("forward",)), ruleset) == ""
 
 
-def test_counters_follow_their_pod_chains_names_also_when_clipped() -> None:
-    for pod in ("shop/db", "n" * 63 + "/" + "p" * 253):
-        for direction in Direction:
-            chain = pod_chain_name(pod, direction) + ".g12"
-            assert counter_of_chain(chain) == counter_name(pod, direction)
-    assert counter_of_chain("policy-in/shop/x.g1") is None and counter_of_chain("forward") is None
+def test_names_stay_valid_and_distinct_when_clipped() -> None:
+    long_pod = "n" * 63 + "/" + "p" * 253
+    names = {counter_name(pod, d) for pod in ("shop/db", long_pod, long_pod[:-1] + "q")
+             for d in Direction}
+    assert len(names) == 6 and all(is_drop_counter(n) and len(n) <= NAME_MAX for n in names)
+    assert not is_drop_counter("spoofed")
+    assert selection_chain_name("shop", ["allow-web", "deny"], Direction.INGRESS) == (
+        "pods-in/shop/allow-web_deny")
+    many = [f"policy-number-{i}" for i in range(40)]
+    clipped = {selection_chain_name("shop", many[:k], Direction.EGRESS) for k in (39, 40)}
+    assert len(clipped) == 2 and all(len(n) <= NAME_MAX and n.startswith("pods-out/shop/")
+                                     for n in clipped)
 
 
 def test_listing_parser_reads_only_this_table() -> None:

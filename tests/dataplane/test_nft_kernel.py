@@ -41,13 +41,15 @@ def test_apply_replaces_the_table_and_a_refused_ruleset_leaves_the_previous_one(
     assert backend.current() is None
     backend.apply(ruleset("three-tier"))
     first = backend.current()
-    assert first is not None and "chain pod-in/shop/db.g1" in first
+    db = "pods-in/shop/db-allow-api_default-deny"  # the ingress chain the db pod alone has
+    assert first is not None and f"chain {db}.g1" in first
     backend.apply(ruleset("three-tier"))  # replacing works the same, as the next generation
     second = backend.current()
-    assert second is not None and "chain pod-in/shop/db.g2" in second and ".g1" not in second
+    assert second is not None and f"chain {db}.g2" in second and ".g1" not in second
     assert second == first.replace(".g1", ".g2")
     broken = ruleset("three-tier-v2")
-    broken = Ruleset(broken.template.replace("jump pod-in/shop/db", "jump no-such-chain"),
+    assert f"jump {db}" in broken.template
+    broken = Ruleset(broken.template.replace(f"jump {db}", "jump no-such-chain"),
                      broken.chains, broken.rules, broken.sets, broken.set_elements)
     with pytest.raises(DataplaneError) as caught:
         backend.apply(broken)
@@ -93,6 +95,26 @@ def test_a_table_of_the_older_two_base_chain_layout_is_taken_over(netns: str) ->
     objects = backend.objects()
     assert "egress" not in objects.chains and "ingress" not in objects.chains
     assert "s" not in objects.sets and objects.generation == 1
+
+
+def test_a_table_of_the_per_pod_chain_layout_loses_its_stale_counters(netns: str) -> None:
+    # The layout before shared chains: one chain per pod, counters named in the rules, no
+    # counter maps to tell which counters are in use: the backend lists the counters instead.
+    old = ("table inet podwall {\n  counter drop-in/gone/pod { }\n  counter drop-in/shop/db { }\n"
+           "  chain pod-in/gone/pod.g4 {\n    counter name drop-in/gone/pod drop\n  }\n"
+           "  chain forward { type filter hook forward priority filter; policy accept;\n"
+           "    oifname \"pw-x\" jump pod-in/gone/pod.g4\n  }\n}\n")
+    subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=old, text=True,
+                   check=True)
+    backend = NftBackend(netns=netns)
+    assert set(backend.objects().counters) == {"drop-in/gone/pod", "drop-in/shop/db"}
+    compiled = ruleset("three-tier")
+    backend.apply(compiled)
+    assert set(backend.counters()) == {"spoofed"} | {c.name for c in compiled.counters}
+    objects = backend.objects()
+    assert objects.generation == 5 and "pod-in/gone/pod.g4" not in objects.chains
+    # from now on the counter maps tell which counters are in use
+    assert objects.counter_maps and set(objects.counters) == {c.name for c in compiled.counters}
 
 
 def test_the_machines_own_ruleset_is_not_touched(netns: str) -> None:

@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from podwall.dataplane.compile import (
@@ -37,8 +37,8 @@ from podwall.dataplane.compile import (
     BASE_CHAIN_TYPE,
     TABLE,
     Ruleset,
-    counter_of_chain,
     generation_of,
+    is_drop_counter,
 )
 from podwall.errors import DataplaneError
 
@@ -77,6 +77,7 @@ class Backend(Protocol):
 
 
 _LISTED = re.compile(r"^\t(chain|set|map) (\S+) \{$")
+_COUNTER_MAP = re.compile(r"^drop-(in|out)-counters(\.g\d+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,12 @@ class TableObjects:
     chains: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()
     maps: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()  # only the drop counters the listed generations use
+
+    @property
+    def counter_maps(self) -> tuple[str, ...]:
+        """The maps that tell which drop counter each pod interface counts into."""
+        return tuple(m for m in self.maps if _COUNTER_MAP.match(m))
 
     @property
     def generation(self) -> int:
@@ -97,7 +104,7 @@ class TableObjects:
     @classmethod
     def from_listing(cls, listing: str, table: str = TABLE) -> TableObjects:
         """From the text of `nft -t` listing chains, sets and maps (declarations only: listing
-        the table itself would print every rule, and nft takes about a second for 10k rules)."""
+        the table itself would print every rule and set element)."""
         kinds: dict[str, list[str]] = {"chain": [], "set": [], "map": []}
         inside = False
         for line in listing.splitlines():
@@ -122,8 +129,7 @@ def cleanup(present: TableObjects, ruleset: Ruleset, table: str = TABLE) -> str:
     elements hold chains), then sets, chains, and the counters of pods no longer isolated."""
     chains = [c for c in present.chains if c != BASE_CHAIN]
     needed = {c.name for c in ruleset.counters}
-    stale_counters = sorted({counter for c in chains
-                             if (counter := counter_of_chain(c)) and counter not in needed})
+    stale_counters = [c for c in present.counters if is_drop_counter(c) and c not in needed]
     lines = [f"flush chain inet {table} {c}" for c in chains]
     lines += [f"delete map inet {table} {m}" for m in present.maps]
     lines += [f"delete set inet {table} {s}" for s in present.sets]
@@ -178,10 +184,29 @@ class NftBackend:
         self._run(["-f", "-"], f"add table inet {self.table}\ndelete table inet {self.table}\n")
 
     def objects(self) -> TableObjects:
-        """Names of the table's chains, sets and maps (none when there is no table)."""
+        """Names of the table's chains, sets and maps, and the drop counters its generations use
+        (none when there is no table).
+
+        Declarations only (`-t`), and the counters from the generations' counter maps: listing
+        the counters themselves makes nft read every rule (0.1 s at 1,000 pods). A table of
+        another layout (no counter maps) is listed whole, once, to take it over.
+        """
         listing = self._run(["-t", "-f", "-"], "list chains inet\nlist sets inet\nlist maps inet\n",
                             "nft could not list the table")
-        return TableObjects.from_listing(listing, self.table)
+        present = TableObjects.from_listing(listing, self.table)
+        if present.counter_maps:
+            counters: set[str] = set()
+            for name in present.counter_maps:
+                out = self._run(["-j", "list", "map", "inet", self.table, name],
+                                what="nft could not list a counter map")
+                for item in json.loads(out).get("nftables", []):
+                    for element in item.get("map", {}).get("elem", []):
+                        if isinstance(element, list) and len(element) == 2:
+                            counters.add(str(element[1]))
+            return replace(present, counters=tuple(sorted(counters)))
+        if present.chains:
+            return replace(present, counters=tuple(sorted(self.counters())))
+        return present
 
     def current(self) -> str | None:
         """The table as the kernel lists it, or None when there is none."""

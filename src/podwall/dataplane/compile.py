@@ -12,25 +12,32 @@ Shape (see docs/dataplane.md for a full example):
                                                                         a rule's peers (egress), or
                                                                         every endpoint
       counter drop-in/<ns>/<pod> { }  counter drop-out/<ns>/<pod> { }   per pod, per direction
-      map egress-by-if  { type ifname : verdict; "<if>" : jump pod-out/<ns>/<pod>, ... }
-      map ingress-by-if { type ifname : verdict; "<if>" : jump pod-in/<ns>/<pod>, ... }
-      chain policy-out/<ns>/<policy> { <peers> <ports> meta mark set meta mark | ADMIT return }
-      chain pod-out/<ns>/<pod> { jump policy-out/...; ...; ADMIT set: clear it, return;
-                                 limit ... log ...; counter name ... drop }
+      map drop-out-counters { type ifname : counter; "<if>" : "drop-out/<ns>/<pod>", ... }
+      map drop-in-counters  { type ifname : counter; ... }
+      map egress-by-if  { type ifname : verdict; "<if>" : jump pods-out/<ns>/<policies>, ... }
+      map ingress-by-if { type ifname : verdict; "<if>" : jump pods-in/<ns>/<policies>, ... }
+      chain policy-out/<ns>/<policy> { <peers> <ports> goto egress-admitted }
+      chain pods-out/<ns>/<policies> { jump policy-out/...; ...;
+                                       limit ... log ...; counter name iifname map ... drop }
+      chain egress-admitted { oifname vmap @ingress-by-if; accept }
       chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
-      chain pod-in/<ns>/<pod> { jump policy-in/...; ...; limit ... log ...; counter name ... drop }
+      chain pods-in/<ns>/<policies> { jump policy-in/...; ...; limit ... log ...; counter ... drop }
       chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
-                      clear ADMIT; iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
+                      iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
 
 ONE base chain decides both directions, so every packet is judged by exactly one version of the
 ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
-egress of one version with the ingress of the next while a swap commits). Egress runs first: a
-pod-out chain drops what no selecting policy admits and returns otherwise; the policies mark an
-admitted packet with the ADMIT bit of the packet mark (they cannot `return` past the pod chain);
-the base chain clears the bit before egress and the pod chain after it, so the mark leaves as
-it came. Ingress runs last and
-`accept`s what a policy admits. Pods that nothing isolates have no map entry and pass.
+egress of one version with the ingress of the next while a swap commits). Egress runs first:
+a policy rule that admits a packet `goto`s `egress-admitted`, which hands it to the destination
+pod's ingress chain (or accepts it when the destination is not isolated here), so evaluation
+stops at the first admitting rule; a pods-out chain that no rule left drops. Ingress `accept`s
+what a policy admits and drops the rest. Pods that nothing isolates have no map entry and pass.
+
+Pods are isolated by the same policies in crowds (replicas, a namespace's default-deny): the
+pods of one namespace that the same policies select share one chain per direction, and each
+pod's drops still count into its own counter through the counter maps. A node's chains and
+rules therefore grow with its distinct selections, not with its pods (1,000 pods: ~170 chains).
 
 Every set, map and non-base chain is *generation-scoped*: its name ends in GENERATION, which
 `Ruleset.render(n)` turns into `.g<n>` (and `Ruleset.text` into nothing). The backend applies a
@@ -41,8 +48,8 @@ keep counting across swaps.
 
 Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
 two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
-Size: sets grow with distinct peers and ports (shared by content), chains with policies and pods,
-pod chains with the policies that select the pod: pods + policies + rules, never pairs of pods.
+Size: sets grow with distinct peers and ports (shared by content), chains with policies and
+distinct selections, map elements with pods: pods + policies + rules, never pairs of pods.
 Drop, never reject: the lab tells drops by timeouts.
 """
 
@@ -79,11 +86,8 @@ BASE_CHAIN = "forward"
 BASE_CHAIN_TYPE = "type filter hook forward priority filter; policy accept;"
 # The marker every generation-scoped name carries until a generation is rendered into it.
 GENERATION = "%gen%"
-# The bit of the packet mark that a policy-out chain sets when it admits a packet and its pod
-# chain clears again (it lives only while the packet is in podwall's chain).
-ADMIT_MARK = 0x00100000
-_ADMIT = f"0x{ADMIT_MARK:08x}"
-_KEEP = f"0x{~ADMIT_MARK & 0xFFFFFFFF:08x}"
+# Where an admitting egress rule sends a packet: on to the destination's ingress.
+ADMITTED_CHAIN = "egress-admitted"
 LOG_RATE = "5/second"
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
@@ -91,6 +95,9 @@ LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
 NAME_MAX = 200
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-_")
+# Between the policy names of a shared chain's name: Kubernetes names never contain it.
+POLICY_SEPARATOR = "_"
 _GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")  # what Ruleset.render puts in place of GENERATION
 
 Intervals = list[tuple[int, int]]
@@ -118,6 +125,8 @@ class Ruleset:
     rules: int
     sets: int
     set_elements: int
+    maps: int = 0
+    map_elements: int = 0
     counters: tuple[DropCounter, ...] = ()
 
     @property
@@ -129,7 +138,7 @@ class Ruleset:
 
     def summary(self) -> str:
         return (f"{self.chains} chains, {self.rules} rules, {self.sets} sets with "
-                f"{self.set_elements} elements")
+                f"{self.set_elements} elements, {self.maps} maps with {self.map_elements} elements")
 
 
 # -- names and text ---------------------------------------------------------------------------
@@ -155,22 +164,25 @@ def _quote(text: str, limit: int) -> str:
     return '"' + _clip(text.replace('"', "'").replace("\\", "/"), limit) + '"'
 
 
-def pod_chain_name(pod: str, direction: Direction) -> str:
-    """The chain of `pod` (`ns/name`) in `direction`, before its generation: `pod-in/ns/name`."""
-    return nft_name(f"pod-{_short(direction)}/", pod, NAME_MAX - 1)  # its counter's is 1 longer
+def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction) -> str:
+    """The chain shared by the pods of `namespace` that exactly `policies` (names) isolate in
+    `direction`, before its generation: `pods-in/ns/allow-web_default-deny`."""
+    key = f"{namespace}/{POLICY_SEPARATOR.join(policies)}"
+    prefix = f"pods-{_short(direction)}/"
+    if set(key) <= _NAME_CHARS and len(prefix) + len(key) <= NAME_MAX:
+        return prefix + key
+    return nft_name(prefix, key)
 
 
 def counter_name(pod: str, direction: Direction) -> str:
     """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
-    return "drop-" + pod_chain_name(pod, direction)[len("pod-"):]
+    return nft_name(f"drop-{_short(direction)}/", pod)
 
 
-def counter_of_chain(chain: str) -> str | None:
-    """The drop counter a pod chain counts into (None for other chains). Counters follow their
-    chain's name, so the backend can tell which counters an old generation used from its chain
-    names alone (listing counters makes nft read every rule)."""
-    base = _GENERATION_SUFFIX.sub("", chain)
-    return "drop-" + base[len("pod-"):] if base.startswith(("pod-in/", "pod-out/")) else None
+def is_drop_counter(name: str) -> bool:
+    """Whether a counter of the table is a pod's drop counter (the backend deletes those that no
+    pod uses any more)."""
+    return name.startswith(("drop-in/", "drop-out/"))
 
 
 def scoped(name: str) -> str:
@@ -188,10 +200,11 @@ def _short(direction: Direction) -> str:
     return "in" if direction is Direction.INGRESS else "out"
 
 
-def log_prefix(pod: str, direction: Direction) -> str:
-    """`pw-drop <ns/pod> <direction> `, clipped to what the kernel accepts."""
+def log_prefix(namespace: str, direction: Direction) -> str:
+    """`pw-drop <ns> <direction> `, clipped to what the kernel accepts. The chain that logs is
+    shared by pods; the log line's IN=/OUT= interface and SRC=/DST= addresses tell which pod."""
     tail = f" {direction.word} "
-    return "pw-drop " + _clip(pod, LOG_PREFIX_MAX - len("pw-drop ") - len(tail)) + tail
+    return "pw-drop " + _clip(namespace, LOG_PREFIX_MAX - len("pw-drop ") - len(tail)) + tail
 
 
 # -- addresses ----------------------------------------------------------------------------------
@@ -281,6 +294,47 @@ class _ClassAddresses:
         return out
 
 
+_PROTO = {protocol: protocol.value.lower() for protocol in Protocol}
+
+
+@dataclass(frozen=True, slots=True)
+class _NamedPort:
+    """The endpoints where one named port resolves (one protocol, one IP version), sorted by
+    address, with their set elements: an egress rule's destinations are the slice of them
+    inside its peers, found by a vectorised search rather than a loop over the endpoints."""
+
+    version: int
+    addresses: list[int]
+    elements: list[str]
+    packed: npt.NDArray[np.uint64] | None  # IPv4 addresses for numpy (IPv6 needs 128 bits)
+
+    @classmethod
+    def of(cls, version: int, entries: list[tuple[int, str]]) -> _NamedPort:
+        entries.sort()
+        addresses = [value for value, _ in entries]
+        packed = np.array(addresses, dtype=np.uint64) if version == 4 else None
+        return cls(version, addresses, [element for _, element in entries], packed)
+
+    def within(self, peers: Intervals) -> list[str]:
+        """The elements of the endpoints inside `peers` (merged, sorted intervals)."""
+        if not peers:
+            return []
+        if self.packed is not None:
+            lows = np.array([low for low, _ in peers], dtype=np.uint64)
+            highs = np.array([high for _, high in peers], dtype=np.uint64)
+            at = np.searchsorted(lows, self.packed, side="right") - 1
+            inside = (at >= 0) & (self.packed <= highs[np.maximum(at, 0)])
+            chosen = [self.elements[i] for i in np.flatnonzero(inside).tolist()]
+        else:
+            starts = [low for low, _ in peers]
+            chosen = []
+            for address, element in zip(self.addresses, self.elements, strict=True):
+                k = bisect.bisect_right(starts, address) - 1
+                if k >= 0 and address <= peers[k][1]:
+                    chosen.append(element)
+        return sorted(set(chosen))
+
+
 # -- the compiler -------------------------------------------------------------------------------
 
 
@@ -303,8 +357,9 @@ class _Builder:
         self.rules = 0
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
         self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
-        self._named_index: dict[bool, dict[tuple[str, Protocol], list[tuple[int, int, str]]]] = {}
+        self._named_index: dict[bool, dict[tuple[str, Protocol, int], _NamedPort]] = {}
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
+        self.selection_chains: dict[tuple[str, Direction, tuple[str, ...]], str] = {}
         self.chain_lines: list[str] = []
 
     # -- sets ----------------------------------------------------------------------------------
@@ -358,22 +413,23 @@ class _Builder:
         return hit
 
     # -- ports ---------------------------------------------------------------------------------
-    def named_index(self, local: bool) -> dict[tuple[str, Protocol], list[tuple[int, int, str]]]:
-        """(port name, protocol) -> (IP version, address, `address . proto . number`) of every
-        endpoint (or local pod) with it: the set elements, formatted once per endpoint and port."""
+    def named_index(self, local: bool) -> dict[tuple[str, Protocol, int], _NamedPort]:
+        """(port name, protocol, IP version) -> where it resolves among every endpoint (or this
+        node's pods): their addresses and set elements, formatted once per endpoint and port."""
         index = self._named_index.get(local)
         if index is None:
-            index = self._named_index[local] = {}
+            found: dict[tuple[str, Protocol, int], list[tuple[int, str]]] = {}
             for ep in self.cluster.endpoints:
-                if ep.ip is None or (local and ep.key not in self.interfaces):
+                if ep.ip is None or not ep.ports or (local and ep.key not in self.interfaces):
                     continue
-                address = None
+                value = int(ep.ip)
+                address = _ip4(value) if ep.ip.version == 4 else str(ep.ip)
                 for cp in ep.ports:
                     if cp.name:
-                        address = address or str(ep.ip)
-                        index.setdefault((cp.name, cp.protocol), []).append(
-                            (ep.ip.version, int(ep.ip),
-                             f"{address} . {cp.protocol.value.lower()} . {cp.port}"))
+                        found.setdefault((cp.name, cp.protocol, ep.ip.version), []).append(
+                            (value, f"{address} . {_PROTO[cp.protocol]} . {cp.port}"))
+            index = self._named_index[local] = {
+                key: _NamedPort.of(key[2], entries) for key, entries in found.items()}
         return index
 
     def named_set(self, version: int, protocol: Protocol, name: str,
@@ -381,14 +437,14 @@ class _Builder:
         """The set `address . protocol . port` of the endpoints where `name` resolves, or None.
 
         An ingress rule is only ever asked about packets to one of this node's pods (its own
-        pod chain), so its set holds the local pods alone; egress may go to any endpoint.
+        ingress chain), so its set holds the local pods alone; egress may go to any endpoint.
         """
         local = direction is Direction.INGRESS
         key = (version, protocol, name, local)
         if key in self.named_cache:
             return self.named_cache[key]
-        elements = sorted({element for v, _, element in self.named_index(local).get((name, protocol), ())
-                           if v == version})
+        where_named = self.named_index(local).get((name, protocol, version))
+        elements = sorted(set(where_named.elements)) if where_named else []
         result = None
         if elements:
             _, type_ = FAMILY[version]
@@ -406,18 +462,13 @@ class _Builder:
         """The `address . protocol . port` set of the endpoints inside `peers` where `name`
         resolves (None when none): an egress rule's peers and named port in one lookup, and a
         set of the rule's destinations rather than of every endpoint of the cluster."""
-        starts = [low for low, _ in peers]
-        elements = []
-        for v, address, element in self.named_index(False).get((name, protocol), ()):
-            if v == version:
-                k = bisect.bisect_right(starts, address) - 1
-                if k >= 0 and address <= peers[k][1]:
-                    elements.append(element)
+        where_named = self.named_index(False).get((name, protocol, version))
+        elements = where_named.within(peers) if where_named else []
         if not elements:
             return None
         _, type_ = FAMILY[version]
         return self.add_set(f"dests{version}", f"{type_} . inet_proto . inet_service",
-                            sorted(set(elements)), interval=False,
+                            elements, interval=False,
                             comment=f"named port {protocol.value}/{name}, resolved on the rule's peers")
 
     def port_matches(self, ports: tuple[PolicyPort, ...], direction: Direction,
@@ -479,9 +530,9 @@ class _Builder:
         port_parts = [(None, "", False)] if ports is None else ports
         comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
         # Ingress is the base chain's last word: admitted means accepted. Egress must still
-        # meet the destination's ingress: mark the packet as admitted and go back to the pod chain.
+        # meet the destination's ingress: hand the packet on (goto: no other rule is tried).
         verdict = ("accept" if direction is Direction.INGRESS
-                   else f"meta mark set meta mark | {_ADMIT} return")
+                   else f"goto {scoped(ADMITTED_CHAIN)}")
         lines = [f"{port_text} {verdict} comment {comment}"
                  for _, port_text, with_peers in port_parts if with_peers]
         for peer_version, peer_text in peer_parts:
@@ -510,25 +561,28 @@ class _Builder:
         self.policy_chains[key] = name
         return name
 
-    def pod_chain(self, pod: Endpoint, direction: Direction,
-                  policies: tuple[NetworkPolicy, ...]) -> tuple[str, DropCounter]:
-        name = scoped(pod_chain_name(pod.key, direction))
-        counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
+    def selection_chain(self, pod: Endpoint, direction: Direction,
+                        policies: tuple[NetworkPolicy, ...]) -> str:
+        """The chain of the pods of `pod`'s namespace that exactly `policies` isolate."""
+        key = (pod.namespace, direction, tuple(p.name for p in policies))
+        name = self.selection_chains.get(key)
+        if name is not None:
+            return name
+        name = self.selection_chains[key] = scoped(
+            selection_chain_name(pod.namespace, key[2], direction))
         jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
+        where = "iifname" if direction is Direction.EGRESS else "oifname"
         body = [f"jump {chain}" for chain in jumps]
-        if direction is Direction.EGRESS and jumps:
-            # Admitted: clear the ADMIT bit again (the base chain cleared it before the jump).
-            body.append(f"meta mark & {_ADMIT} != 0 meta mark set meta mark & {_KEEP} return")
         body += [f"limit rate {LOG_RATE} log prefix "
-                 f"{_quote(log_prefix(pod.key, direction), LOG_PREFIX_MAX)} level info",
-                 f"counter name {counter.name} drop"]
+                 f"{_quote(log_prefix(pod.namespace, direction), LOG_PREFIX_MAX)} level info",
+                 f"counter name {where} map @{scoped(f'drop-{_short(direction)}-counters')} drop"]
         self.chain_lines.append(f"  chain {name} {{")
-        self.chain_lines.append(f"    # {pod.key} {direction.word}: isolated by "
-                                + ", ".join(p.key for p in policies))
+        self.chain_lines.append(f"    # {direction.word} of the pods of {pod.namespace} isolated by "
+                                + ", ".join(p.name for p in policies))
         self.chain_lines.extend(f"    {line}" for line in body)
         self.chain_lines.append("  }")
         self.rules += len(body)
-        return name, counter
+        return name
 
 
 def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
@@ -557,45 +611,59 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         for version in (4, 6)}
     counters: list[DropCounter] = []
     maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+    counter_maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
     for pod in local:
         for direction in (Direction.EGRESS, Direction.INGRESS):
             policies = engine.selecting(pod, direction)
             if policies:
-                chain, counter = b.pod_chain(pod, direction, policies)
+                chain = b.selection_chain(pod, direction, policies)
+                counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
                 counters.append(counter)
-                maps[direction].append(f"\"{interfaces[pod.key]}\" : jump {chain}")
+                ifname = f"\"{interfaces[pod.key]}\""
+                maps[direction].append(f"{ifname} : jump {chain}")
+                counter_maps[direction].append(f"{ifname} : \"{counter.name}\"")
     objects = ["  counter spoofed { comment \"packets from a pod whose source address is not "
                "the pod's\" }"]
     for c in counters:
         objects.append(f"  counter {c.name} {{ comment "
                        f"{_quote(f'{c.pod} {c.direction.word}', COMMENT_MAX)} }}")
     map_names = {Direction.EGRESS: scoped("egress-by-if"), Direction.INGRESS: scoped("ingress-by-if")}
+    map_elements = 0
     for direction, name in map_names.items():
-        entries = maps[direction]
-        body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
-        objects.append(f"  map {name} {{ type ifname : verdict;{body} }}")
+        for map_name, type_, entries in (
+                (name, "verdict", maps[direction]),
+                (scoped(f"drop-{_short(direction)}-counters"), "counter", counter_maps[direction])):
+            body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
+            objects.append(f"  map {map_name} {{ type ifname : {type_};{body} }}")
+            map_elements += len(entries)
+    admitted = [
+        f"  chain {scoped(ADMITTED_CHAIN)} {{",
+        "    # an egress policy admitted the packet: now the destination's ingress decides",
+        f"    oifname vmap @{map_names[Direction.INGRESS]}",
+        "    accept",
+        "  }",
+    ]
     base = [
         f"  chain {BASE_CHAIN} {{",
         f"    {BASE_CHAIN_TYPE}",
-        f"    iifname @{interfaces_set} iifname . ip saddr != @{source_sets[4]} counter name spoofed drop",
-        f"    iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} counter name spoofed drop",
-        "    ct state established,related accept",
-        "    ct state invalid drop",
-        f"    meta mark set meta mark & {_KEEP}",  # no packet arrives admitted
+        f"    meta nfproto ipv4 iifname @{interfaces_set} iifname . ip saddr != @{source_sets[4]} "
+        "counter name spoofed drop",
+        f"    meta nfproto ipv6 iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} "
+        "counter name spoofed drop",
+        "    ct state vmap { established : accept, related : accept, invalid : drop }",
         f"    iifname vmap @{map_names[Direction.EGRESS]}",
         f"    oifname vmap @{map_names[Direction.INGRESS]}",
         "  }",
         "}",
     ]
-    b.rules += 7
-    lines = [*head, *b.set_lines, *objects, *b.chain_lines, *base]
-    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 1
+    b.rules += 2 + 5
+    lines = [*head, *b.set_lines, *objects, *b.chain_lines, *admitted, *base]
+    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 2
     return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
-                   tuple(counters))
-
+                   len(map_names) * 2, map_elements, tuple(counters))
 
 __all__ = [
-    "ADMIT_MARK",
+    "ADMITTED_CHAIN",
     "BASE_CHAIN",
     "GENERATION",
     "TABLE",
@@ -604,10 +672,10 @@ __all__ = [
     "block_networks",
     "compile_ruleset",
     "counter_name",
-    "counter_of_chain",
     "generation_of",
+    "is_drop_counter",
     "log_prefix",
     "nft_name",
-    "pod_chain_name",
     "scoped",
+    "selection_chain_name",
 ]
