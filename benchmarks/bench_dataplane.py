@@ -9,7 +9,10 @@
    routed through a node namespace: TCP throughput (iperf3) and new-connection rate, with no
    ruleset, with a conntrack-only ruleset (what any stateful firewall pays: every connection
    gets a conntrack entry), and with the whole node ruleset loaded (their chains are the real
-   ones). Each figure is the median of --repeat runs.
+   ones). The connection rate twice: --clients connecting in parallel to as many servers (the
+   node's capacity: the rate), and one client alone (each connect waits for the one before, so
+   this is per-connection latency). The three setups take turns, round after round (drift on a
+   shared machine hits them alike); each figure is the median of --repeat rounds.
 Everything is named pw-bench-* and removed at the end, also on failure. Needs iperf3 (Debian:
 apt-get install iperf3).
 """
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -98,22 +102,27 @@ print(n / seconds)
 ACCEPT_LOOP = """
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # parallel servers share the port
 s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(4096)
 while True:
     c, _ = s.accept(); c.close()
 """
 
 
-def connection_rate(ip_b: str, port: int, seconds: int) -> float:
-    server = subprocess.Popen(["ip", "netns", "exec", B, sys.executable, "-c", ACCEPT_LOOP,
-                               str(port)])
+def connection_rate(ip_b: str, port: int, seconds: int, clients: int = 1) -> float:
+    """New TCP connections per second: `clients` connect/close loops against as many servers."""
+    servers = [subprocess.Popen(["ip", "netns", "exec", B, sys.executable, "-c", ACCEPT_LOOP,
+                                 str(port)]) for _ in range(clients)]
     time.sleep(0.5)
     try:
-        return float(sh("ip", "netns", "exec", A, sys.executable, "-c", CONNECT_LOOP, ip_b,
-                        str(port), str(seconds)))
+        loops = [subprocess.Popen(["ip", "netns", "exec", A, sys.executable, "-c", CONNECT_LOOP,
+                                   ip_b, str(port), str(seconds)], stdout=subprocess.PIPE, text=True)
+                 for _ in range(clients)]
+        return sum(float(loop.communicate()[0]) for loop in loops)
     finally:
-        server.kill()
-        server.wait()
+        for server in servers:
+            server.kill()
+            server.wait()
 
 
 def _isolated_allowed_pairs(
@@ -142,11 +151,29 @@ CONNTRACK_ONLY = """table inet pw-bench-ct {
 """
 
 
-def measure(ip_b: str, port: int, seconds: int, repeat: int) -> tuple[float, float]:
-    """Median TCP throughput (Gbit/s) and new connections per second."""
-    rates = [throughput(ip_b, port, seconds) for _ in range(repeat)]
-    conns = [connection_rate(ip_b, port, seconds) for _ in range(repeat)]
-    return statistics.median(rates), statistics.median(conns)
+@dataclass
+class Figures:
+    """One setup's runs: TCP throughput (Gbit/s), connections/s (parallel, one client)."""
+
+    throughput: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    rate_one: list[float] = field(default_factory=list)
+
+    def medians(self) -> tuple[float, float, float]:
+        return (statistics.median(self.throughput), statistics.median(self.rate),
+                statistics.median(self.rate_one))
+
+
+def measure(figures: Figures, ip_b: str, port: int, seconds: int, clients: int) -> None:
+    figures.throughput.append(throughput(ip_b, port, seconds))
+    figures.rate.append(connection_rate(ip_b, port, seconds, clients))
+    figures.rate_one.append(connection_rate(ip_b, port, seconds))
+
+
+def row(what: str, unit: str, none: float, ct: float, rules: float, digits: int) -> str:
+    return (f"| {what}: no ruleset / conntrack only / the node ruleset | {none:.{digits}f} / "
+            f"{ct:.{digits}f} / {rules:.{digits}f} {unit} ({100 * rules / none:.0f}% of none, "
+            f"{100 * rules / ct:.0f}% of conntrack only) |")
 
 
 def main() -> int:
@@ -155,6 +182,8 @@ def main() -> int:
     parser.add_argument("--local", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4,
+                        help="parallel connect loops for the connection rate (default 4)")
     args = parser.parse_args()
     if shutil.which("iperf3") is None:
         print("iperf3 is not installed (Debian: apt-get install iperf3)", file=sys.stderr)
@@ -163,9 +192,12 @@ def main() -> int:
     engine = Engine(cluster)
     local = list(cluster.endpoints[: args.local])
     interfaces = {ep.key: f"pw-p{i}" for i, ep in enumerate(local)}
-    started = time.perf_counter()
-    ruleset = compile_ruleset(engine, interfaces)
-    compile_s = time.perf_counter() - started
+    compiles = []
+    for _ in range(args.repeat):  # each from scratch: the compiler keeps nothing between runs
+        started = time.perf_counter()
+        ruleset = compile_ruleset(engine, interfaces)
+        compiles.append(time.perf_counter() - started)
+    compile_s = statistics.median(compiles)
     # Two local pods that the policies let talk over TCP, both isolated (the worst case: both
     # chains are traversed), and a port to run the servers on.
     pair = next(_isolated_allowed_pairs(engine, local), None)
@@ -177,10 +209,6 @@ def main() -> int:
     try:
         topology(interfaces[a.key], interfaces[b.key], str(a.ip), str(b.ip))
         backend = NftBackend(netns=NODE)
-        base_tp, base_cr = measure(str(b.ip), port, args.seconds, args.repeat)
-        sh("ip", "netns", "exec", NODE, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
-        ct_tp, ct_cr = measure(str(b.ip), port, args.seconds, args.repeat)
-        sh("ip", "netns", "exec", NODE, "nft", "delete", "table", "inet", "pw-bench-ct")
         started = time.perf_counter()
         backend.apply(ruleset)
         apply_create = time.perf_counter() - started
@@ -190,9 +218,25 @@ def main() -> int:
             backend.apply(ruleset)
             replaces.append(time.perf_counter() - started)
         apply_replace = statistics.median(replaces)
-        rule_tp, rule_cr = measure(str(b.ip), port, args.seconds, args.repeat)
+        backend.remove()
+        setups = {"none": Figures(), "conntrack": Figures(), "ruleset": Figures()}
+        for round_ in range(args.repeat):
+            print(f"round {round_ + 1}/{args.repeat}", file=sys.stderr, flush=True)
+            for name, figures in setups.items():
+                if name == "conntrack":
+                    sh("ip", "netns", "exec", NODE, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
+                elif name == "ruleset":
+                    backend.apply(ruleset)
+                measure(figures, str(b.ip), port, args.seconds, args.clients)
+                if name == "conntrack":
+                    sh("ip", "netns", "exec", NODE, "nft", "delete", "table", "inet", "pw-bench-ct")
+                elif name == "ruleset":
+                    backend.remove()
     finally:
         teardown()
+    base_tp, base_cr, base_one = setups["none"].medians()
+    ct_tp, ct_cr, ct_one = setups["conntrack"].medians()
+    rule_tp, rule_cr, rule_one = setups["ruleset"].medians()
     print(f"data plane benchmark: node with {len(local)} local pods of {len(cluster.endpoints)}, "
           f"{len(cluster.policies)} policies; pair {a.key} -> {b.key} TCP/{port}")
     print("| what | value |\n|---|---|")
@@ -200,12 +244,10 @@ def main() -> int:
     print(f"| compile | {compile_s:.3f} s |")
     print(f"| nft apply (create / atomic replace) | {apply_create:.3f} s / {apply_replace:.3f} s |")
     print(f"| compile + apply | {compile_s + apply_replace:.3f} s |")
-    print(f"| TCP throughput, no ruleset / conntrack only / ruleset | {base_tp:.2f} / {ct_tp:.2f} / "
-          f"{rule_tp:.2f} Gbit/s ({100 * rule_tp / base_tp:.0f}% of none, "
-          f"{100 * rule_tp / ct_tp:.0f}% of conntrack only) |")
-    print(f"| new connections/s, no ruleset / conntrack only / ruleset | {base_cr:.0f} / {ct_cr:.0f} / "
-          f"{rule_cr:.0f} ({100 * rule_cr / base_cr:.0f}% of none, "
-          f"{100 * rule_cr / ct_cr:.0f}% of conntrack only) |")
+    print(row("TCP throughput (iperf3)", "Gbit/s", base_tp, ct_tp, rule_tp, 2))
+    print(row(f"new TCP connections/s, {args.clients} clients", "/s", base_cr, ct_cr, rule_cr, 0))
+    print(row("new TCP connections/s, one client", "/s", base_one, ct_one, rule_one, 0))
+    print(json.dumps({name: vars(f) for name, f in setups.items()}), file=sys.stderr)
     return 0
 
 
