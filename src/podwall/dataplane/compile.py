@@ -94,8 +94,7 @@ LOG_RATE = "5/second"
 LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
 NAME_MAX = 200
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-_")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._/_-]+$")
 # Between the policy names of a shared chain's name: Kubernetes names never contain it.
 POLICY_SEPARATOR = "_"
 _GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")  # what Ruleset.render puts in place of GENERATION
@@ -167,16 +166,22 @@ def _quote(text: str, limit: int) -> str:
 def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction) -> str:
     """The chain shared by the pods of `namespace` that exactly `policies` (names) isolate in
     `direction`, before its generation: `pods-in/ns/allow-web_default-deny`."""
-    key = f"{namespace}/{POLICY_SEPARATOR.join(policies)}"
-    prefix = f"pods-{_short(direction)}/"
-    if set(key) <= _NAME_CHARS and len(prefix) + len(key) <= NAME_MAX:
-        return prefix + key
-    return nft_name(prefix, key)
+    return nft_name(f"pods-{_short(direction)}/", f"{namespace}/{POLICY_SEPARATOR.join(policies)}")
 
 
 def counter_name(pod: str, direction: Direction) -> str:
     """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
     return nft_name(f"drop-{_short(direction)}/", pod)
+
+
+def counter_map_name(direction: Direction) -> str:
+    """The map from a pod interface to its drop counter in `direction`, before its generation."""
+    return f"drop-{_short(direction)}-counters"
+
+
+def is_counter_map(name: str) -> bool:
+    """Whether a (rendered) map of the table is one of the counter maps."""
+    return _GENERATION_SUFFIX.sub("", name) in {counter_map_name(d) for d in Direction}
 
 
 def is_drop_counter(name: str) -> bool:
@@ -303,7 +308,6 @@ class _NamedPort:
     address, with their set elements: an egress rule's destinations are the slice of them
     inside its peers, found by a vectorised search rather than a loop over the endpoints."""
 
-    version: int
     addresses: list[int]
     elements: list[str]
     packed: npt.NDArray[np.uint64] | None  # IPv4 addresses for numpy (IPv6 needs 128 bits)
@@ -313,7 +317,7 @@ class _NamedPort:
         entries.sort()
         addresses = [value for value, _ in entries]
         packed = np.array(addresses, dtype=np.uint64) if version == 4 else None
-        return cls(version, addresses, [element for _, element in entries], packed)
+        return cls(addresses, [element for _, element in entries], packed)
 
     def within(self, peers: Intervals) -> list[str]:
         """The elements of the endpoints inside `peers` (merged, sorted intervals)."""
@@ -575,7 +579,7 @@ class _Builder:
         body = [f"jump {chain}" for chain in jumps]
         body += [f"limit rate {LOG_RATE} log prefix "
                  f"{_quote(log_prefix(pod.namespace, direction), LOG_PREFIX_MAX)} level info",
-                 f"counter name {where} map @{scoped(f'drop-{_short(direction)}-counters')} drop"]
+                 f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
         self.chain_lines.append(f"  chain {name} {{")
         self.chain_lines.append(f"    # {direction.word} of the pods of {pod.namespace} isolated by "
                                 + ", ".join(p.name for p in policies))
@@ -632,7 +636,7 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
     for direction, name in map_names.items():
         for map_name, type_, entries in (
                 (name, "verdict", maps[direction]),
-                (scoped(f"drop-{_short(direction)}-counters"), "counter", counter_maps[direction])):
+                (scoped(counter_map_name(direction)), "counter", counter_maps[direction])):
             body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
             objects.append(f"  map {map_name} {{ type ifname : {type_};{body} }}")
             map_elements += len(entries)
@@ -671,8 +675,10 @@ __all__ = [
     "Ruleset",
     "block_networks",
     "compile_ruleset",
+    "counter_map_name",
     "counter_name",
     "generation_of",
+    "is_counter_map",
     "is_drop_counter",
     "log_prefix",
     "nft_name",
