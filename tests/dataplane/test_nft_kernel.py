@@ -83,14 +83,19 @@ def test_drop_counters_are_named_per_pod_and_direction(netns: str) -> None:
     assert set(backend.counters()) == {"spoofed"} | {c.name for c in fewer.counters}
 
 
+def load(netns: str, table: str) -> None:
+    """Put a table of another podwall layout in place, as an older version left it."""
+    subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=table, text=True,
+                   check=True)
+
+
 def test_a_table_of_the_older_two_base_chain_layout_is_taken_over(netns: str) -> None:
     backend = NftBackend(netns=netns)
     old = ("table inet podwall {\n  set s { type ipv4_addr; elements = { 10.0.0.1 } }\n"
            "  chain egress { type filter hook forward priority filter; policy accept;\n"
            "    ip daddr @s drop\n  }\n"
            "  chain ingress { type filter hook forward priority filter + 1; policy accept; }\n}\n")
-    subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=old, text=True,
-                   check=True)
+    load(netns, old)
     backend.apply(ruleset("three-tier"))
     objects = backend.objects()
     assert "egress" not in objects.chains and "ingress" not in objects.chains
@@ -104,8 +109,7 @@ def test_a_table_of_the_per_pod_chain_layout_loses_its_stale_counters(netns: str
            "  chain pod-in/gone/pod.g4 {\n    counter name drop-in/gone/pod drop\n  }\n"
            "  chain forward { type filter hook forward priority filter; policy accept;\n"
            "    oifname \"pw-x\" jump pod-in/gone/pod.g4\n  }\n}\n")
-    subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=old, text=True,
-                   check=True)
+    load(netns, old)
     backend = NftBackend(netns=netns)
     assert set(backend.objects().counters) == {"drop-in/gone/pod", "drop-in/shop/db"}
     compiled = ruleset("three-tier")

@@ -176,7 +176,7 @@ class NftBackend:
 
     def check(self, ruleset: Ruleset) -> None:
         """Parse and validate against the kernel without committing (`nft -c`)."""
-        generation = self.objects().generation + 1
+        generation = self._declared().generation + 1
         self._run(["-c", "-f", "-"], transaction(ruleset, generation, self.table),
                   "nft rejects the ruleset")
 
@@ -191,9 +191,7 @@ class NftBackend:
         the counters themselves makes nft read every rule (0.1 s for 10k rules). A table of
         another layout (no counter maps) is listed whole, once, to take it over.
         """
-        listing = self._run(["-t", "-f", "-"], "list chains inet\nlist sets inet\nlist maps inet\n",
-                            "nft could not list the table")
-        present = TableObjects.from_listing(listing, self.table)
+        present = self._declared()
         if present.counter_maps:
             counters: set[str] = set()
             for name in present.counter_maps:
@@ -207,6 +205,12 @@ class NftBackend:
         if present.chains:
             return replace(present, counters=tuple(sorted(self.counters())))
         return present
+
+    def _declared(self) -> TableObjects:
+        """The table's chains, sets and maps by name: enough for the next generation's number."""
+        listing = self._run(["-t", "-f", "-"], "list chains inet\nlist sets inet\nlist maps inet\n",
+                            "nft could not list the table")
+        return TableObjects.from_listing(listing, self.table)
 
     def current(self) -> str | None:
         """The table as the kernel lists it, or None when there is none."""
