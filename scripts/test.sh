@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # Install what the tests need, then run every check: lint, types, the whole test suite.
-# As root it installs missing system packages with apt-get (nftables and iproute2 for the
-# kernel tests, graphviz for pictures, chromium for the browser test); without root, tests that
-# need them skip with a loud reason.
+#
+#   bash scripts/test.sh [PYTEST-ARGS...]        the locked environment (.venv-test, requirements/test.lock)
+#   bash scripts/test.sh --latest [PYTEST-ARGS...]  the newest releases pyproject allows (.venv-latest)
+#
+# As root it installs missing system packages with apt-get: python3-venv to build the venv,
+# nftables and iproute2 for the kernel tests, graphviz for pictures, chromium and its driver for
+# the browser test, wget for the lab. Without root, tests that need them skip with a loud reason.
+# Nothing is installed outside the venv but those Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
+
+venv=.venv-test lock=requirements/test.lock
+if [ "${1:-}" = --latest ]; then
+  shift
+  venv=.venv-latest lock=latest
+fi
 
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
@@ -12,17 +24,15 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v wget >/dev/null 2>&1 || need+=(wget)
 if ((${#need[@]})); then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing system packages: ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    echo "WARNING: missing ${need[*]} and not root: the tests that need them will be skipped" >&2
-  fi
+  podwall_apt "${need[@]}" || echo "WARNING: the tests that need ${need[*]} will be skipped" >&2
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v -i warning || true
-python3 -m ruff check src tests benchmarks
-python3 -m mypy
-python3 -m pytest -q -p no:cacheprovider "$@"
+podwall_venv "$venv" "$lock" test
+py="$venv/bin/python"
+echo "testing with $("$py" --version) in $venv:" \
+     "$("$py" -m pip list --format=freeze 2>/dev/null | grep -i -E '^(click|numpy|pyyaml|mypy|ruff|pytest)==' | tr '\n' ' ')"
+"$py" -m ruff check src tests benchmarks
+"$py" -m mypy
+"$py" -m pytest -q -p no:cacheprovider "$@"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
@@ -88,10 +88,55 @@ def load_with_progress(paths: tuple[str, ...], namespace: str, pod_cidr: str) ->
 
     if not sys.stderr.isatty():
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
-    from rich.console import Console
-
-    with Console(stderr=True).status("reading and validating manifests…"):
+    with Spinner("reading and validating manifests"):
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+
+
+class Spinner:
+    """A one-line spinner on stderr while slow work runs, erased when it ends.
+
+    Shown only after half a second, so quick runs print nothing; a thread, because the work
+    it waits for is one long call.
+    """
+
+    FRAMES = "|/-\\"
+
+    def __init__(self, message: str) -> None:
+        import threading
+
+        self.message = message
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._shown = False
+
+    def __enter__(self) -> Spinner:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+    def _spin(self) -> None:
+        if self._stop.wait(0.5):
+            return
+        frame = 0
+        while True:
+            self._shown = True
+            sys.stderr.write(f"\r{self.FRAMES[frame % len(self.FRAMES)]} {self.message}…")
+            sys.stderr.flush()
+            frame += 1
+            if self._stop.wait(0.1):
+                return
+
+
+def binary_stdout() -> BinaryIO:
+    """Standard output as bytes, for the streamed renderers (click 8.5 deprecates its helper)."""
+    sys.stdout.flush()
+    return sys.stdout.buffer
 
 
 def parse_port(text: str) -> PortQuery:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from podwall.cli.common import EXIT_NO, PORT, handles_errors, load, output_option
+from podwall.cli.common import EXIT_NO, PORT, binary_stdout, handles_errors, load, output_option
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,7 +141,7 @@ def probe(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str) 
     result = Lab(name).probe(list(ports) or None, timeout)
     for note in result.notes:
         click.echo(f"podwall: {note}", err=True)
-    write_matrix(result.matrix, output, click.get_binary_stream("stdout"))
+    write_matrix(result.matrix, output, binary_stdout())
 
 
 @lab.command()

@@ -10,6 +10,7 @@ import click
 from podwall.cli.common import (
     EXIT_NO,
     PORT,
+    binary_stdout,
     handles_errors,
     input_options,
     load,
@@ -129,7 +130,7 @@ def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
-    write_matrix(m, output, click.get_binary_stream("stdout"))
+    write_matrix(m, output, binary_stdout())
 
 
 @click.command()
