@@ -31,6 +31,7 @@ fi
 
 podwall_venv "$venv" "$lock" test
 py="$venv/bin/python"
+"$py" -m compileall -q src  # bytecode for the editable source: subprocess tests start faster
 echo "testing with $("$py" --version) in $venv:" \
      "$("$py" -m pip list --format=freeze 2>/dev/null | grep -i -E '^(click|numpy|pyyaml|mypy|ruff|pytest)==' | tr '\n' ' ')"
 "$py" -m ruff check src tests benchmarks
