@@ -6,7 +6,7 @@
 #
 # As root it installs missing system packages with apt-get: python3-venv to build the venv,
 # nftables and iproute2 for the kernel tests, graphviz for pictures, chromium and its driver for
-# the browser test, wget for the lab. Without root, tests that need them skip with a loud reason.
+# the browser test, wget for the lab, git for `diff --git`. Without root, tests that need them skip with a loud reason.
 # Nothing is installed outside the venv but those Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v wget >/dev/null 2>&1 || need+=(wget)
+command -v git >/dev/null 2>&1 || need+=(git)  # diff --git, and the tests of it
 if ((${#need[@]})); then
   podwall_apt "${need[@]}" || echo "WARNING: the tests that need ${need[*]} will be skipped" >&2
 fi
