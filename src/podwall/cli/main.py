@@ -1,4 +1,9 @@
-"""`podwall` and its verbs. Each command module exports COMMANDS (a list of click commands)."""
+"""`podwall` and its verbs.
+
+Each command module exports COMMANDS (a list of click commands). `VERBS` below says which
+module holds which verb, so that running one verb imports only its module: start-up is most of
+what a small run costs (tests/cli/test_main.py holds the table to the modules).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,39 @@ import click
 
 from podwall import __version__
 
-# Command modules, in the order `--help` lists them. Each exports COMMANDS.
-COMMAND_MODULES = [
-    "podwall.cli.understand",
-    "podwall.cli.pictures",
-    "podwall.cli.compare",
-    "podwall.cli.lab",
-]
+# Every verb and the module that defines it, in the order `--help` lists them.
+VERBS = {
+    "validate": "podwall.cli.understand",
+    "check": "podwall.cli.understand",
+    "matrix": "podwall.cli.understand",
+    "explain": "podwall.cli.understand",
+    "graph": "podwall.cli.pictures",
+    "report": "podwall.cli.pictures",
+    "diff": "podwall.cli.compare",
+    "lint": "podwall.cli.compare",
+    "lab": "podwall.cli.lab",
+    "dataplane": "podwall.cli.lab",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyVerbs(click.Group):
+    """A group that imports a verb's module only when that verb runs (or help lists them all)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = VERBS.get(cmd_name)
+        if module is None:
+            return None
+        for command in importlib.import_module(module).COMMANDS:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        return None
+
+
+@click.group(cls=LazyVerbs,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="podwall")
 def cli() -> None:
     """podwall: Kubernetes NetworkPolicy, end to end.
@@ -32,11 +60,6 @@ def cli() -> None:
       podwall matrix examples/three-tier/
       podwall explain examples/three-tier/
     """
-
-
-for _module in COMMAND_MODULES:
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:
