@@ -161,6 +161,24 @@ def test_git_revision_against_working_tree(tmp_path: Path, monkeypatch: pytest.M
     assert code == 0 and "endpoint added: prod/api" in out3
 
 
+def test_git_revision_never_follows_links_out_of_the_repository(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A symlink at REV is not extracted: only directories and regular files are."""
+    outside = tmp_path / "outside.yaml"
+    shutil.copy(ROOT / OLD / "workloads.yaml", outside)
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / OLD, repo / "k8s")
+    (repo / "k8s" / "linked.yaml").symlink_to(outside)
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "old"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                       cwd=repo, check=True, capture_output=True)
+    (repo / "k8s" / "linked.yaml").unlink()
+    monkeypatch.chdir(repo)
+    code, out, err = run("diff", "--git", "HEAD", "k8s", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["changes"] == [] and json.loads(out)["endpoints"] == []
+
+
 # -- semantics: the lines say exactly what changes, pair by pair ------------------------------
 
 
