@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from podwall.cli.common import EXIT_NO, PORT, binary_stdout, handles_errors, load, output_option
+from podwall.cli.options import namespace_callback
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +30,7 @@ def _manifest_options(defaults: bool) -> Callable[[F], F]:
                             + ("." if defaults else " (default: as at `lab up`)."))(func)
         func = click.option("-n", "--namespace", default="default" if defaults else None,
                             show_default=defaults,
+                            callback=namespace_callback,
                             help="Namespace for objects that do not name one"
                             + ("." if defaults else " (default: as at `lab up`)."))(func)
         func = click.argument("paths", nargs=-1, required=True,
