@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from podwall.cli.main import cli
 from podwall.errors import DataplaneError, InputError
 from podwall.lab import snapshot, topology
-from podwall.lab.lab import Lab, _check_addresses, _external_addresses
+from podwall.lab.addresses import check_addresses, external_addresses
+from podwall.lab.lab import Lab
 from podwall.lab.store import Store, UnsafeStateError
 from podwall.model import Cluster, Endpoint, Labels, build_cluster
 from tests.lab.names import next_name
@@ -155,15 +156,15 @@ def pod_at(ip: str) -> Cluster:
                                 "10.7.0.0", "10.7.255.255", "169.254.1.1", "240.0.0.1"])
 def test_pod_ips_that_are_no_pods_own_are_refused_with_a_field_path(ip: str) -> None:
     with pytest.raises(InputError, match=rf'Pod x/a: status.podIP: Invalid value: "{ip}"'):
-        _check_addresses(pod_at(ip), [])
+        check_addresses(pod_at(ip), [])
 
 
 def test_an_external_with_a_pods_ip_names_the_pod() -> None:
     with pytest.raises(InputError, match=r"--external 10\.7\.1\.1 is the IP of Pod x/a"):
-        _check_addresses(pod_at("10.7.1.1"), _external_addresses(["10.7.1.1"]))
+        check_addresses(pod_at("10.7.1.1"), external_addresses(["10.7.1.1"]))
     with pytest.raises(InputError, match="broadcast"):
-        _external_addresses(["255.255.255.255"])
-    assert _external_addresses([" 192.0.2.10", "192.0.2.10"]) == ["192.0.2.10"]
+        external_addresses(["255.255.255.255"])
+    assert external_addresses([" 192.0.2.10", "192.0.2.10"]) == ["192.0.2.10"]
 
 
 def test_lab_up_refuses_a_broadcast_pod_ip_before_creating_anything(root: Path,

@@ -121,11 +121,12 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
       sudo podwall lab apply examples/three-tier-v2/ -o json
     """
     from podwall.lab.lab import Lab, require_root
+    from podwall.manifests.defaults import check_namespace
 
     require_root()
     the_lab = Lab(name)
     settings = the_lab.settings()
-    namespace = namespace or settings.get("namespace", "default")
+    namespace = check_namespace(namespace or settings.get("namespace", "default"))
     pod_cidr = pod_cidr or settings.get("pod_cidr", DEFAULT_POD_CIDR)
     cluster = load(paths, namespace, pod_cidr, verbose).cluster
     done = the_lab.apply(cluster, list(paths),

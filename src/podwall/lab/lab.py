@@ -43,8 +43,9 @@ from podwall.errors import DataplaneError, InputError, PodwallError
 from podwall.lab import prober as probes
 from podwall.lab import snapshot
 from podwall.lab import topology as topo
+from podwall.lab.addresses import check_addresses, external_addresses
 from podwall.lab.store import Store
-from podwall.model import Cluster, Endpoint, IPNetwork, PortQuery, Protocol
+from podwall.model import Cluster, Endpoint, PortQuery, Protocol
 
 DEFAULT_STATE_ROOT = Path("/run/podwall/labs")
 PROBE_TIMEOUT = 0.7
@@ -177,8 +178,8 @@ class Lab:
            settings: Mapping[str, str] | None = None) -> State:
         """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset."""
         require_root()
-        hosts = _external_addresses(externals)
-        _check_addresses(cluster, hosts)
+        hosts = external_addresses(externals)
+        check_addresses(cluster, hosts)
         compile_ruleset(Engine(cluster), {ep.key: f"pw-p{i}"
                                           for i, ep in enumerate(cluster.endpoints)})
         with self.store.locked():
@@ -211,7 +212,7 @@ class Lab:
         require_root()
         with self.store.locked():
             state = self.load_state()
-            _check_addresses(cluster, list(state["externals"]))
+            check_addresses(cluster, list(state["externals"]))
             done = self._reconcile(state, cluster)
             state["sources"] = list(sources)
             if settings is not None:
@@ -502,64 +503,3 @@ def _served(ports: list[list[Any]]) -> bool:
 def _ports(ep: Endpoint) -> list[list[Any]]:
     return [[proto, port] for proto, port in sorted({(cp.protocol.value, cp.port)
                                                      for cp in ep.ports})]
-
-
-def _unusable(ip: ipaddress.IPv4Address, network: IPNetwork | None) -> str | None:
-    """Why a host cannot have `ip` in the lab (None: it can). Not a unicast address of its own,
-    or the network or broadcast address of the pod CIDR it lies in."""
-    for test, what in ((ip.is_unspecified, "the unspecified address"),
-                       (ip.is_loopback, "a loopback address"),
-                       (ip.is_multicast, "a multicast address"),
-                       (ip == ipaddress.IPv4Address("255.255.255.255"), "the broadcast address"),
-                       (ip.is_link_local, f"link-local (the lab's gateway is {topo.GATEWAY})"),
-                       (ip.is_reserved, "a reserved address (240.0.0.0/4)")):
-        if test:
-            return f"{ip} is {what}"
-    if (network is not None and network.version == 4 and ip in network
-            and network.num_addresses > 2):
-        if ip == network.network_address:
-            return f"{ip} is the network address of the pod CIDR {network}"
-        if ip == network.broadcast_address:
-            return f"{ip} is the broadcast address of the pod CIDR {network}"
-    return None
-
-
-def _external_addresses(externals: Sequence[str]) -> list[str]:
-    hosts: list[str] = []
-    for text in externals:
-        try:
-            address = ipaddress.ip_address(text.strip())
-        except ValueError:
-            raise InputError(f"--external {text!r} is not an IP address") from None
-        if not isinstance(address, ipaddress.IPv4Address):
-            raise InputError(f"--external {text}: the lab is IPv4 only")
-        problem = _unusable(address, None)
-        if problem:
-            raise InputError(f"--external {text}: {problem}: not usable as an outside host")
-        if str(address) not in hosts:
-            hosts.append(str(address))
-    return hosts
-
-
-def _check_addresses(cluster: Cluster, externals: Sequence[str]) -> None:
-    """Every endpoint needs its own usable IPv4 address, distinct from the outside hosts: an
-    --external that is a pod's address would be a second host answering for that pod."""
-    outside = set(externals)
-    seen: dict[str, str] = {}
-    for ep in cluster.endpoints:
-        ip = ep.ip
-        where = f"{ep.kind} {ep.key}: status.podIP"
-        if not isinstance(ip, ipaddress.IPv4Address):
-            raise InputError(f"{where}: Invalid value: \"{ip}\": the lab is IPv4 only")
-        problem = _unusable(ip, cluster.pod_cidr)
-        if problem:
-            raise InputError(f"{where}: Invalid value: \"{ip}\": {problem}, not a pod's own "
-                             "address")
-        if str(ip) in outside:
-            raise InputError(f"--external {ip} is the IP of {ep.kind} {ep.key}: the lab probes "
-                             f"that pod at {ip} already; name another address for an outside "
-                             "host")
-        other = seen.setdefault(str(ip), ep.key)
-        if other != ep.key:
-            raise InputError(f"{where}: Invalid value: \"{ip}\": {other} has the same IP; the "
-                             "lab needs distinct addresses")
