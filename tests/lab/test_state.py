@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from podwall.cli.main import cli
 from podwall.errors import DataplaneError, InputError
@@ -178,3 +179,14 @@ def test_lab_up_refuses_a_broadcast_pod_ip_before_creating_anything(root: Path,
     assert 'status.podIP: Invalid value: "255.255.255.255"' in result.output
     assert not (root / name).exists()
     assert not [n for n in topology.netns_list() if Lab(name).owns(n)]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(name=st.text(max_size=40))
+def test_any_lab_name_is_refused_or_safe_for_ip(name: str) -> None:
+    try:
+        lab = Lab(name)
+    except InputError:
+        return
+    for netns in (lab.node, f"pw-{lab.name}-p0", f"pw-{lab.name}-x0"):
+        assert topology.ip_arg(netns) == netns and lab.owns(netns)
