@@ -136,8 +136,13 @@ class Store:
         while True:
             self.ensure()
             path = self.directory / LOCK
-            with self.errors():
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                with self.errors():
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            except DataplaneError:
+                if self.directory.exists():
+                    raise
+                continue  # a teardown removed the directory under us: make it again
             try:
                 check_owned(path, os.fstat(fd), directory=False)
                 fcntl.flock(fd, fcntl.LOCK_EX)
