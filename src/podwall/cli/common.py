@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
+from podwall.cli.options import namespace_callback
 from podwall.errors import Diagnostic, PodwallError, Severity, has_errors
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
@@ -28,6 +29,7 @@ def input_options(func: F) -> F:
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
                         help="Where pods without status.podIP get their (deterministic) IP.")(func)
     func = click.option("-n", "--namespace", default="default", show_default=True,
+                        callback=namespace_callback,
                         help="Namespace for objects that do not name one.")(func)
     func = click.argument("paths", nargs=-1, required=True,
                           type=click.Path(allow_dash=True))(func)

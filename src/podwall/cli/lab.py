@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from podwall.cli.common import EXIT_NO, PORT, binary_stdout, handles_errors, load, output_option
+from podwall.cli.options import namespace_callback
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +30,7 @@ def _manifest_options(defaults: bool) -> Callable[[F], F]:
                             + ("." if defaults else " (default: as at `lab up`)."))(func)
         func = click.option("-n", "--namespace", default="default" if defaults else None,
                             show_default=defaults,
+                            callback=namespace_callback,
                             help="Namespace for objects that do not name one"
                             + ("." if defaults else " (default: as at `lab up`)."))(func)
         func = click.argument("paths", nargs=-1, required=True,
@@ -60,16 +62,24 @@ def lab() -> None:
 @_manifest_options(defaults=True)
 @NAME
 @click.option("--external", "externals", multiple=True, metavar="IP",
-              help="Repeatable. A host outside the cluster, in its own namespace.")
+              help="Repeatable. A host outside the cluster, in its own namespace (not a pod's "
+                   "IP).")
+@output_option("text", "json", default="text")
 @handles_errors
 def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, name: str,
-       externals: tuple[str, ...]) -> None:
+       externals: tuple[str, ...], output: str) -> None:
     """Start a lab from manifests: namespaces, veths, servers, ruleset.
+
+    Checked before anything is created: every pod IP must be a usable unicast address (not a
+    network, broadcast, multicast, loopback or unspecified one), and the ruleset must compile.
+    Two `up` of one name at once: one builds, the other waits and then reports that the lab is
+    already up; a failed `up` leaves nothing behind.
 
     \b
     Examples:
       sudo podwall lab up examples/three-tier/
       sudo podwall lab up k8s/ --name demo --external 192.0.2.10 --external 198.51.100.7
+      sudo podwall lab up k8s/ -o json | jq .pods
     """
     from podwall.lab.lab import Lab, require_root
 
@@ -79,6 +89,13 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
     state = the_lab.up(cluster, list(externals), list(paths),
                        settings={"namespace": namespace, "pod_cidr": pod_cidr})
     pods, hosts = len(state["pods"]), len(state["externals"])
+    if output == "json":
+        click.echo(json.dumps({
+            "lab": name, "action": "up", "node": the_lab.node, "sources": list(paths),
+            "pods": {k: _host_json(e) for k, e in state["pods"].items()},
+            "externals": {k: _host_json(e) for k, e in state["externals"].items()},
+            "policies": len(cluster.policies)}, indent=2))
+        return
     click.echo(f"lab {name} is up: {pods} pod{'s' * (pods != 1)}, {hosts} outside "
                f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}")
 
@@ -86,29 +103,43 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 @lab.command()
 @_manifest_options(defaults=False)
 @NAME
+@output_option("text", "json", default="text")
 @handles_errors
 def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, verbose: bool,
-          name: str) -> None:
+          name: str, output: str) -> None:
     """Reconcile the running lab to new manifests; the ruleset swaps atomically.
 
     Policies, labels and namespaces change by swapping the ruleset in one nft transaction;
     pods that are gone are removed, new ones are connected only once the new ruleset is in.
+    The new ruleset is compiled and checked by the kernel (`nft -c`) before anything changes.
+    Also the repair: a lab that a killed `up` or `apply` left half-built is rebuilt where it
+    needs to be (listed as "repaired").
 
     \b
-    Example:
+    Examples:
       sudo podwall lab apply examples/three-tier-v2/
+      sudo podwall lab apply examples/three-tier-v2/ -o json
     """
     from podwall.lab.lab import Lab, require_root
+    from podwall.manifests.defaults import check_namespace
 
     require_root()
     the_lab = Lab(name)
     settings = the_lab.settings()
-    namespace = namespace or settings.get("namespace", "default")
+    namespace = check_namespace(namespace or settings.get("namespace", "default"))
     pod_cidr = pod_cidr or settings.get("pod_cidr", DEFAULT_POD_CIDR)
     cluster = load(paths, namespace, pod_cidr, verbose).cluster
-    state = the_lab.apply(cluster, list(paths),
-                          settings={"namespace": namespace, "pod_cidr": pod_cidr})
-    click.echo(f"lab {name} applied: {len(state['pods'])} pods, {len(cluster.policies)} policies")
+    done = the_lab.apply(cluster, list(paths),
+                         settings={"namespace": namespace, "pod_cidr": pod_cidr})
+    if output == "json":
+        click.echo(json.dumps({"lab": name, "action": "apply", "sources": list(paths),
+                               "pods": len(cluster.endpoints), "policies": len(cluster.policies),
+                               **done}, indent=2))
+        return
+    changes = ", ".join(f"{len(done[k])} {k}" for k in ("added", "removed", "repaired",
+                                                        "restarted") if done[k])
+    click.echo(f"lab {name} applied: {len(cluster.endpoints)} pods, {len(cluster.policies)} "
+               f"policies" + (f" ({changes})" if changes else ""))
 
 
 PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
@@ -210,7 +241,8 @@ def status(name: str, output: str) -> None:
     if output == "json":
         click.echo(json.dumps({
             "lab": name, "node": the_lab.node, "sources": state.get("sources", []),
-            "pods": state["pods"], "externals": state["externals"],
+            "pods": {k: _host_json(e) for k, e in state["pods"].items()},
+            "externals": {k: _host_json(e) for k, e in state["externals"].items()},
             "counters": {k: {"packets": v.packets, "bytes": v.bytes}
                          for k, v in sorted(counters.items())}}, indent=2))
         return
@@ -227,18 +259,29 @@ def status(name: str, output: str) -> None:
 
 @lab.command()
 @NAME
+@output_option("text", "json", default="text")
 @handles_errors
-def down(name: str) -> None:
+def down(name: str, output: str) -> None:
     """Remove every namespace, process and file of the lab (safe to repeat, also after a crash).
 
     \b
-    Example:
+    Examples:
       sudo podwall lab down --name demo
+      sudo podwall lab down --name demo -o json
     """
     from podwall.lab.lab import Lab
 
     removed = Lab(name).down()
+    if output == "json":
+        click.echo(json.dumps({"lab": name, "action": "down", "removed": removed}, indent=2))
+        return
     click.echo(f"lab {name} is down ({len(removed)} namespaces removed)")
+
+
+def _host_json(entry: dict[str, Any]) -> dict[str, Any]:
+    """A host of the lab as `up` and `status` print it."""
+    return {"netns": entry["netns"], "interface": entry["ifname"], "ip": entry["ip"],
+            "ports": [f"{proto}/{port}" for proto, port in entry["ports"]], "pid": entry["pid"]}
 
 
 @click.group()

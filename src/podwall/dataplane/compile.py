@@ -57,7 +57,6 @@ Drop, never reject: the lab tells drops by timeouts.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import ipaddress
 import re
 import socket
@@ -67,6 +66,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from podwall.dataplane.nftsyntax import (
+    NAME_MAX,
+    Ident,
+    Quoted,
+    fixed,
+    ident,
+    ifname,
+    quoted,
+    remark,
+)
 from podwall.engine import Engine
 from podwall.engine.classes import EndpointClasses
 from podwall.errors import QueryError
@@ -82,20 +91,18 @@ from podwall.model import (
     Rule,
 )
 
-TABLE = "podwall"
-BASE_CHAIN = "forward"
+TABLE = fixed("podwall")
+BASE_CHAIN = fixed("forward")
 BASE_CHAIN_TYPE = "type filter hook forward priority filter; policy accept;"
 # The marker every generation-scoped name carries until a generation is rendered into it.
 GENERATION = "%gen%"
 # Where an admitting egress rule sends a packet: on to the destination's ingress.
-ADMITTED_CHAIN = "egress-admitted"
+ADMITTED_CHAIN = fixed("egress-admitted")
 LOG_RATE = "5/second"
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
 LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
-NAME_MAX = 200
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._/_-]+$")
 # Between the policy names of a shared chain's name: Kubernetes names never contain it.
 POLICY_SEPARATOR = "_"
 _GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")  # what Ruleset.render puts in place of GENERATION
@@ -144,40 +151,29 @@ class Ruleset:
 # -- names and text ---------------------------------------------------------------------------
 
 
-def nft_name(prefix: str, key: str, limit: int = NAME_MAX) -> str:
+def nft_name(prefix: str, key: str, limit: int = NAME_MAX) -> Ident:
     """A valid, unique nft identifier for `key` (clipped and hashed when long or unusual)."""
-    if _SAFE_NAME.match(key) and len(prefix) + len(key) <= limit:
-        return prefix + key
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    safe = re.sub(r"[^A-Za-z0-9._/-]", "_", key)[: limit - len(prefix) - 13]
-    return f"{prefix}{safe}-{digest}"
+    return ident(prefix, key, limit)
 
 
-def _clip(text: str, limit: int) -> str:
-    data = text.encode()
-    if len(data) <= limit:
-        return text
-    return data[: limit - 3].decode(errors="ignore") + "..."
+def _quote(text: str, limit: int) -> Quoted:
+    return quoted(text, limit)
 
 
-def _quote(text: str, limit: int) -> str:
-    return '"' + _clip(text.replace('"', "'").replace("\\", "/"), limit) + '"'
-
-
-def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction) -> str:
+def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction) -> Ident:
     """The chain shared by the pods of `namespace` that exactly `policies` (names) isolate in
     `direction`, before its generation: `pods-in/ns/allow-web_default-deny`."""
     return nft_name(f"pods-{_short(direction)}/", f"{namespace}/{POLICY_SEPARATOR.join(policies)}")
 
 
-def counter_name(pod: str, direction: Direction) -> str:
+def counter_name(pod: str, direction: Direction) -> Ident:
     """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
     return nft_name(f"drop-{_short(direction)}/", pod)
 
 
-def counter_map_name(direction: Direction) -> str:
+def counter_map_name(direction: Direction) -> Ident:
     """The map from a pod interface to its drop counter in `direction`, before its generation."""
-    return f"drop-{_short(direction)}-counters"
+    return fixed(f"drop-{_short(direction)}-counters")
 
 
 def is_counter_map(name: str) -> bool:
@@ -191,9 +187,9 @@ def is_drop_counter(name: str) -> bool:
     return name.startswith(tuple(f"drop-{_short(d)}/" for d in Direction))
 
 
-def scoped(name: str) -> str:
+def scoped(name: Ident) -> Ident:
     """`name` as one generation's object (see GENERATION)."""
-    return name + GENERATION
+    return Ident(name + GENERATION)
 
 
 def generation_of(name: str) -> int | None:
@@ -210,7 +206,7 @@ def log_prefix(namespace: str, direction: Direction) -> str:
     """`pw-drop <ns> <direction> `, clipped to what the kernel accepts. The chain that logs is
     shared by pods; the log line's IN=/OUT= interface and SRC=/DST= addresses tell which pod."""
     tail = f" {direction.word} "
-    return "pw-drop " + _clip(namespace, LOG_PREFIX_MAX - len("pw-drop ") - len(tail)) + tail
+    return "pw-drop " + namespace[: LOG_PREFIX_MAX - len("pw-drop ") - len(tail)] + tail
 
 
 # -- addresses ----------------------------------------------------------------------------------
@@ -356,7 +352,7 @@ class _Builder:
                           for version in (4, 6)}
         self.interfaces = interfaces
         self.set_lines: list[str] = []
-        self.set_names: dict[tuple[str, bool, tuple[str, ...]], str] = {}
+        self.set_names: dict[tuple[str, bool, tuple[str, ...]], Ident] = {}
         self.kind_count: dict[str, int] = {}
         self.elements = 0
         self.rules = 0
@@ -368,8 +364,8 @@ class _Builder:
         self.chain_lines: list[str] = []
 
     # -- sets ----------------------------------------------------------------------------------
-    def add_set(self, kind: str, type_: str, elements: list[str], *, interval: bool,
-                name: str | None = None, comment: str | None = None) -> str:
+    def add_set(self, kind: str, type_: str, elements: Sequence[str], *, interval: bool,
+                name: Ident | None = None, comment: str | None = None) -> Ident:
         key = (type_, interval, tuple(elements))
         found = self.set_names.get(key)
         if found is not None:
@@ -377,7 +373,7 @@ class _Builder:
         if name is None:
             index = self.kind_count.get(kind, 0)
             self.kind_count[kind] = index + 1
-            name = f"{kind}-{index}"
+            name = fixed(f"{kind}-{index}")
         name = scoped(name)
         self.set_names.setdefault(key, name)
         flags = " flags interval;" if interval else ""
@@ -582,8 +578,9 @@ class _Builder:
                  f"{_quote(log_prefix(pod.namespace, direction), LOG_PREFIX_MAX)} level info",
                  f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
         self.chain_lines.append(f"  chain {name} {{")
-        self.chain_lines.append(f"    # {direction.word} of the pods of {pod.namespace} isolated by "
-                                + ", ".join(p.name for p in policies))
+        self.chain_lines.append("    " + remark(
+            f"{direction.word} of the pods of {pod.namespace} isolated by "
+            + ", ".join(p.name for p in policies)))
         self.chain_lines.extend(f"    {line}" for line in body)
         self.chain_lines.append("  }")
         self.rules += len(body)
@@ -599,19 +596,25 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
     unknown = sorted(key for key in interfaces if engine.cluster.endpoint(key) is None)
     if unknown:
         raise QueryError(f"no endpoint {', '.join(unknown[:5])} in the input")
+    try:
+        table_name = fixed(table)
+        quoted_ifs = {key: ifname(name) for key, name in interfaces.items()}
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
     b = _Builder(engine, interfaces)
     local = [ep for ep in engine.cluster.endpoints if ep.key in interfaces]
-    ifnames = sorted({f"\"{interfaces[ep.key]}\"" for ep in local})
+    ifnames = sorted({quoted_ifs[ep.key] for ep in local})
     sources: dict[int, list[str]] = {4: [], 6: []}
     for ep in local:
-        if ep.ip is not None:
-            sources[ep.ip.version].append(f"\"{interfaces[ep.key]}\" . {ep.ip}")
-    head = [f"table inet {table} {{"]
+        if ep.ip is not None:  # an ipaddress object: its text is an address and nothing else
+            sources[ep.ip.version].append(f"{quoted_ifs[ep.key]} . {ep.ip}")
+    head = [f"table inet {table_name} {{"]
     interfaces_set = b.add_set("pod-interfaces", "ifname", ifnames, interval=False,
-                               name="pod-interfaces", comment="this node's pod interfaces")
+                               name=fixed("pod-interfaces"), comment="this node's pod interfaces")
     source_sets = {
         version: b.add_set("pod-sources", f"ifname . {FAMILY[version][1]}",
-                           sorted(sources[version]), interval=False, name=f"pod-sources{version}",
+                           sorted(sources[version]), interval=False,
+                           name=fixed(f"pod-sources{version}"),
                            comment="each pod interface and its pod's address (anti-spoofing)")
         for version in (4, 6)}
     counters: list[DropCounter] = []
@@ -624,15 +627,16 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
                 chain = b.selection_chain(pod, direction, policies)
                 counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
                 counters.append(counter)
-                ifname = f"\"{interfaces[pod.key]}\""
-                maps[direction].append(f"{ifname} : jump {chain}")
-                counter_maps[direction].append(f"{ifname} : \"{counter.name}\"")
+                pod_if = quoted_ifs[pod.key]
+                maps[direction].append(f"{pod_if} : jump {chain}")
+                counter_maps[direction].append(f"{pod_if} : \"{counter.name}\"")
     objects = ["  counter spoofed { comment \"packets from a pod whose source address is not "
                "the pod's\" }"]
     for c in counters:
         objects.append(f"  counter {c.name} {{ comment "
                        f"{_quote(f'{c.pod} {c.direction.word}', COMMENT_MAX)} }}")
-    map_names = {Direction.EGRESS: scoped("egress-by-if"), Direction.INGRESS: scoped("ingress-by-if")}
+    map_names = {Direction.EGRESS: scoped(fixed("egress-by-if")),
+                 Direction.INGRESS: scoped(fixed("ingress-by-if"))}
     map_elements = 0
     for direction, name in map_names.items():
         for map_name, type_, entries in (

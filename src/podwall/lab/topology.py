@@ -11,7 +11,9 @@ ever appears among the machine's own interfaces.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import re
 import select
 import signal
 import subprocess
@@ -44,9 +46,32 @@ def run(*args: str, check: bool = True, stdin: str | None = None) -> str:
     return proc.stdout
 
 
-def batch(netns: str, commands: Iterable[str]) -> None:
-    """Several `ip` commands in one namespace, one process (`ip -n NS -batch -`)."""
-    run("ip", "-n", netns, "-batch", "-", stdin="".join(f"{c}\n" for c in commands))
+# What an `ip` argument built from a name or address may hold: `ip -batch` splits lines at
+# whitespace and newlines, and an argument starting with `-` would read as an option.
+_IP_ARG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]*")
+
+
+def ip_arg(value: str) -> str:
+    """`value` as one `ip` argument, or DataplaneError: the one gate between names and `ip`."""
+    if not _IP_ARG.fullmatch(value):
+        raise DataplaneError(f"refusing {value!r} as an ip argument (letters, digits and "
+                             "'.', '_', ':', '/', '@', '-' only)")
+    return value
+
+
+def address(value: str) -> str:
+    """An IPv4 or IPv6 address in its canonical spelling (DataplaneError otherwise)."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise DataplaneError(f"refusing {value!r}: not an IP address") from None
+
+
+def batch(netns: str, commands: Iterable[Sequence[str]]) -> None:
+    """Several `ip` commands in one namespace, one process (`ip -n NS -batch -`); every
+    argument goes through `ip_arg`, so no name can start a second command."""
+    lines = "".join(" ".join(ip_arg(arg) for arg in command) + "\n" for command in commands)
+    run("ip", "-n", ip_arg(netns), "-batch", "-", stdin=lines)
 
 
 def netns_list() -> list[str]:
@@ -55,22 +80,24 @@ def netns_list() -> list[str]:
 
 
 def create_node(node: str) -> None:
-    run("ip", "netns", "add", node)
+    run("ip", "netns", "add", ip_arg(node))
     run("ip", "netns", "exec", node, tool("sysctl"), "-qw", "net.ipv4.ip_forward=1")
-    batch(node, ["link set lo up"])
+    batch(node, [("link", "set", "lo", "up")])
 
 
-def create_host(node: str, netns: str, ifname: str, address: str) -> None:
+def create_host(node: str, netns: str, ifname: str, ip: str) -> None:
     """A namespace with `eth0` = address/32 and a veth into the node, node end still DOWN:
     nothing reaches it or leaves it until `connect_host` (after the ruleset that knows it)."""
-    run("ip", "netns", "add", netns)
-    batch(node, [f"link add {ifname} type veth peer name eth0 netns {netns}",
-                 f"addr add {GATEWAY}/32 dev {ifname}"])
-    batch(netns, ["link set lo up",
-                  f"addr add {address}/32 dev eth0",
-                  "link set eth0 up",
-                  f"route add {GATEWAY} dev eth0 scope link",
-                  f"route add default via {GATEWAY} dev eth0"])
+    ip = address(ip)
+    run("ip", "netns", "add", ip_arg(netns))
+    checkpoint("host-namespace-added")
+    batch(node, [("link", "add", ifname, "type", "veth", "peer", "name", "eth0", "netns", netns),
+                 ("addr", "add", f"{GATEWAY}/32", "dev", ifname)])
+    batch(netns, [("link", "set", "lo", "up"),
+                  ("addr", "add", f"{ip}/32", "dev", "eth0"),
+                  ("link", "set", "eth0", "up"),
+                  ("route", "add", GATEWAY, "dev", "eth0", "scope", "link"),
+                  ("route", "add", "default", "via", GATEWAY, "dev", "eth0")])
     # A probe to a closed UDP port must see its ICMP port-unreachable ("refused"), however many
     # probes arrive at once: lift ICMP rate limits, in this namespace only. `-e`: kernels where
     # icmp_msgs_per_sec is not per namespace do not list it here.
@@ -81,12 +108,38 @@ def create_host(node: str, netns: str, ifname: str, address: str) -> None:
 def connect_hosts(node: str, hosts: Sequence[tuple[str, str]]) -> None:
     """Bring up the node ends and route each host's /32 to it: (ifname, address) pairs."""
     if hosts:
-        batch(node, [cmd for ifname, address in hosts
-                     for cmd in (f"link set {ifname} up", f"route add {address}/32 dev {ifname}")])
+        batch(node, [cmd for ifname, ip in hosts
+                     for cmd in (("link", "set", ifname, "up"),
+                                 ("route", "replace", f"{address(ip)}/32", "dev", ifname))])
 
 
 def delete_netns(netns: str) -> None:
-    run("ip", "netns", "del", netns, check=False)
+    run("ip", "netns", "del", ip_arg(netns), check=False)
+
+
+def delete_link(netns: str, ifname: str) -> None:
+    """Delete a veth by its end in `netns` (its peer goes with it); nothing if it is not there."""
+    run("ip", "-n", ip_arg(netns), "link", "del", ip_arg(ifname), check=False)
+
+
+def node_links(node: str) -> set[str]:
+    """The names of the links in the node namespace."""
+    out = run("ip", "-n", ip_arg(node), "-o", "link", "show", check=False)
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()
+            if line.count(":") >= 2}
+
+
+def checkpoint(step: str) -> None:
+    """A test hook: with PODWALL_LAB_TEST_PAUSE=<step>, say so on stderr and wait there: as long
+    as the file PODWALL_LAB_TEST_RESUME names exists, or until killed when it names none (the
+    kill -9 and concurrency tests stop a lab change at a known point; nothing else sets them)."""
+    if os.environ.get("PODWALL_LAB_TEST_PAUSE") != step:
+        return
+    sys.stderr.write(f"podwall: paused at {step}\n")
+    sys.stderr.flush()
+    resume = os.environ.get("PODWALL_LAB_TEST_RESUME")
+    while resume is None or os.path.exists(resume):
+        time.sleep(0.05)
 
 
 # -- processes ------------------------------------------------------------------------------------
