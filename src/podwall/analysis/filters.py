@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ import numpy.typing as npt
 from podwall.engine import Matrix, Target, selector_matches
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.errors import QueryError
-from podwall.model import Endpoint, LabelSelector, Operator, PortQuery, Requirement
+from podwall.model import Cluster, Endpoint, LabelSelector, Operator, PortQuery, Requirement
 
 # Above this many endpoints in view, text outputs summarise (see `View.summarise`).
 SUMMARY_THRESHOLD = 50
@@ -156,7 +156,39 @@ class View:
             ns = self.focus.split("/", 1)[0]
             near = [ep.key for ep in endpoints if ep.namespace == ns][:8]
             hint = f" (endpoints in {ns}: {', '.join(near)})" if near else ""
-            raise QueryError(f"--focus {self.focus!r}: no such endpoint in the input{hint}")
+            raise QueryError(f"--focus: no endpoint {self.focus!r} in the input{hint}")
+
+    # -- pictures and findings ---------------------------------------------------------------
+    def restrict(self, cluster: Cluster) -> Cluster:
+        """The cluster with only the endpoints in view (and the focus), every policy and
+        namespace kept: a verdict between two endpoints depends on them, the policies and the
+        namespaces only, so what remains is evaluated exactly as before. For pictures."""
+        if self.namespace is None and self.sources is None and self.destinations is None:
+            return cluster
+        rest = View(self.namespace, None, self.sources, self.destinations)
+        kept = tuple(ep for ep in cluster.endpoints
+                     if ep.key == self.focus or rest.shows_endpoint(ep))
+        return replace(cluster, endpoints=kept)
+
+    def shows_object(self, obj: str, cluster: Cluster) -> bool:
+        """Whether a finding about `obj` ("Kind ns/name" or "Namespace ns") is in view: its
+        namespace is -n's, and with --focus/--from/--to, it concerns an endpoint in view (a
+        policy selecting one, a namespace holding one, the endpoint itself)."""
+        kind, _, name = obj.partition(" ")
+        namespace = name if kind == "Namespace" else name.partition("/")[0]
+        if self.namespace is not None and namespace != self.namespace:
+            return False
+        if self.focus is None and self.sources is None and self.destinations is None:
+            return True
+        in_view = [ep for ep in cluster.endpoints if ep.namespace == namespace
+                   and self.shows_endpoint(ep)]
+        if kind == "Namespace":
+            return bool(in_view)
+        if kind == "NetworkPolicy":
+            policy = next((p for p in cluster.policies if p.key == name), None)
+            return policy is not None and any(
+                selector_matches(policy.pod_selector, ep.labels) for ep in in_view)
+        return any(ep.key == name for ep in in_view)
 
     # -- per endpoint ------------------------------------------------------------------------
     def is_subject(self, target: Named) -> bool:

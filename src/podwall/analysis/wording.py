@@ -427,3 +427,19 @@ def explain_pairs_note_words() -> str:
 
 def class_members_words(count: int, kind: str) -> str:
     return f"{count} {kind}" + ("" if count == 1 else "s")
+
+
+def diff_namespace_count_words(count: int) -> str:
+    return f"{count} connection{'' if count == 1 else 's'}"
+
+
+def diff_namespaces_heading_words(lines: int | None, limit: int) -> str:
+    """Heading of a diff summarised per namespace pair (`lines` None: not computed)."""
+    why = (f"{lines} lines of changes" if lines is not None
+           else "too many changes to list")
+    return (f"{why} (more than {limit}): per namespace pair, connections are endpoint pairs "
+            "x ports:")
+
+
+def diff_endpoints_per_namespace_words(change: str, namespace: str, count: int) -> str:
+    return f"endpoints {change}: {count} in namespace {namespace}"

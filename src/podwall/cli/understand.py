@@ -25,14 +25,18 @@ from podwall.model import PortQuery
 
 @click.command()
 @input_options
+@click.option("-A", "--all-namespaces", "all_namespaces", is_flag=True,
+              help="Report problems in every namespace (the default).")
 @output_option("text", "json", default="text")
 @handles_errors
-def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             output: str) -> None:
+def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+             all_namespaces: bool, output: str) -> None:
     """Validate manifests the way the Kubernetes API server would.
 
     Every problem is reported at once as FILE:LINE: Kind ns/name: field.path: message.
-    Exit 0 when valid (warnings allowed), 1 on any error.
+    Exit 0 when valid (warnings allowed), 1 on any error. With -n NS, only problems of objects
+    in NS (and those of no object, such as YAML syntax) are printed; the verdict and the exit
+    code still judge the whole input.
 
     \b
     Examples:
@@ -43,8 +47,11 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     from podwall.errors import has_errors
 
     result = load_with_progress(paths, namespace, pod_cidr)
+    view = View(namespace=None if all_namespaces else namespace)
+    diagnostics = [d for d in result.diagnostics
+                   if d.obj is None or view.shows_object(d.obj, result.cluster)]
     if output == "json":
-        shown = [d for d in result.diagnostics if verbose or d.severity.name != "INFO"]
+        shown = [d for d in diagnostics if verbose or d.severity.name != "INFO"]
         click.echo(json.dumps({
             "valid": not has_errors(result.diagnostics),
             "documents": result.documents,
@@ -54,7 +61,7 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
-        print_diagnostics(result.diagnostics, verbose=verbose)
+        print_diagnostics(diagnostics, verbose=verbose)
         c = result.cluster
         verdict = "invalid" if has_errors(result.diagnostics) else "valid"
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
