@@ -29,6 +29,7 @@ from podwall.engine.classes import BoolArray, IntArray
 from podwall.model import Direction, Endpoint, NetworkPolicy
 
 _BATCH = 256  # view classes whose rows are computed together (bounds memory: batch x classes)
+_ROW_CACHE = 256  # joined name lists kept (each: one endpoint row of bytes and offsets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +219,8 @@ class _Names:
         key = (v, port, side)
         joined = self._cache.get(key)
         if joined is None:
-            if len(self._cache) > 2 * _BATCH * len(self.e.ports):
-                self._cache.clear()  # bounded: rows of about one run of classes
+            if len(self._cache) >= _ROW_CACHE:
+                self._cache.clear()  # bounded: a class's endpoints come close together
             joined = self._cache[key] = self.tokens.join(row[self.of].astype(np.int64))
         body = joined.with_cell(i, b"")
         return body[:-len(self.sep)] if body else body

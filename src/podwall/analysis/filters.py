@@ -287,8 +287,10 @@ class MatrixView:
         self.view = view
         self.classes = vc = view_classes(view, targets, matrix.class_of)
         x, f, t = vc.subject, vc.source, vc.destination
-        self.row_class = f & (x | bool((x & t).any()))  # per view class
-        self.col_class = t & (x | bool((x & f).any()))
+        # a row has some shown pair: it is a subject and some destination is in view, or some
+        # subject is a destination in view (columns likewise)
+        self.row_class = f & ((x & bool(t.any())) | bool((x & t).any()))  # per view class
+        self.col_class = t & ((x & bool(f.any())) | bool((x & f).any()))
         self.row_ok: BoolArray = self.row_class[vc.of]
         self.col_ok: BoolArray = self.col_class[vc.of]
         self.rows: IntArray = np.flatnonzero(self.row_ok).astype(np.int64)

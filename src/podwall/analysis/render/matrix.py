@@ -23,6 +23,9 @@ from podwall.model import PortQuery
 
 ALLOW, DENY, ALL, SOME = "✓", "·", "█", "▒"
 OUTSIDE = "(outside the cluster)"
+# Class rows kept while rows are written: a class's endpoints are close together (one namespace,
+# in name order), so a few dozen rows suffice, and memory stays ROW_CACHE x one row.
+ROW_CACHE = 64
 
 
 def _namespace(name: str) -> str:
@@ -83,6 +86,8 @@ def write_table(mv: MatrixView, out: BinaryIO) -> None:
                 v = int(vc.of[i])
                 row = rows_by_class.get(v)
                 if row is None:
+                    if len(rows_by_class) >= ROW_CACHE:
+                        rows_by_class.clear()
                     vs = np.array([v], dtype=np.int64)
                     cells = np.where(mv.shown(vs)[0][vc.of[cols]],
                                      np.where(mv.allowed(port, vs)[0][vc.of[cols]],
@@ -261,6 +266,8 @@ def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
             v = int(vc.of[i])
             joined = rows_by_class.get(v)
             if joined is None:
+                if len(rows_by_class) >= ROW_CACHE:
+                    rows_by_class.clear()
                 vs = np.array([v], dtype=np.int64)
                 shown = mv.shown(vs)[0][vc.of[cols]]
                 allowed = mv.allowed(port, vs)[0][vc.of[cols]]
@@ -268,7 +275,8 @@ def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
                 joined = rows_by_class[v] = tokens.join(choice)
             own = column_of.get(i)
             body = joined.body
-            if own is not None and joined.body[joined.offsets[own]:joined.offsets[own + 1]]:
+            if own is not None and (joined.body[joined.offsets[own]:joined.offsets[own + 1]]
+                                    == tokens.token(1, own)):  # itself: always allowed
                 body = joined.with_cell(own, tokens.token(2, own))
             head = prefix(port, i)
             if per_line:
