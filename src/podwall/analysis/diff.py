@@ -99,7 +99,7 @@ class Diff:
 
     @property
     def empty(self) -> bool:
-        return not self.endpoints and not self.changes
+        return not self.endpoints and not self.changes and not self.added and not self.removed
 
     @property
     def endpoints_added(self) -> int:
