@@ -137,7 +137,7 @@ def test_matrix_view_is_the_view_pair_by_pair(cluster: Cluster, data: st.DataObj
     assert set(mv.rows.tolist()) == rows and set(mv.cols.tolist()) == cols
     # pair counts per namespace group: exact, pairs of distinct endpoints
     group = np.zeros(vc.count, dtype=np.int64)
-    allowed, counted = mv.pair_counts(port, group, 1)
+    (allowed,), counted = mv.pair_counts([port], group, 1)
     pairs = [(i, j) for i in range(n) for j in range(n)
              if i != j and view.shows_pair(targets[i], targets[j])]
     assert int(counted[0, 0]) == len(pairs)

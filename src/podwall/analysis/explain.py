@@ -259,7 +259,8 @@ def _write_policies(explainer: Explainer, out: BinaryIO, summarised: bool) -> No
         p = pe.policy
         where = f"  [{p.source}]" if p.source else ""
         lines.append(f"\n{p.key}{where}")
-        if summarised and len(pe.selects) > 10:
+        if len(pe.selects) > 10 and not explainer.view.full and (
+                summarised or len(explainer.endpoints) > SUMMARY_THRESHOLD):
             selected = wording.selects_words(len(pe.selects))
         else:
             selected = ", ".join(pe.selects) if pe.selects else "nothing in the input"

@@ -325,27 +325,33 @@ class MatrixView:
         step = max(1, cells // max(count, 1))
         return [np.arange(a, min(a + step, count), dtype=np.int64) for a in range(0, count, step)]
 
-    def pair_counts(self, port: PortQuery | None, group: IntArray, groups: int
-                    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """(allowed, shown) pairs of distinct endpoints between groups of view classes.
+    def pair_counts(self, ports: Sequence[PortQuery], group: IntArray, groups: int
+                    ) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
+        """Per port, allowed pairs of distinct endpoints between groups of view classes; and
+        the pairs in view (the same for every port).
 
-        `group[v]` is view class v's group (e.g. its namespace); `port=None` counts shown pairs
-        only (allowed is then zero). Exact: a class with itself has size x (size - 1) pairs.
+        `group[v]` is view class v's group (e.g. its namespace). Exact: a class with itself has
+        size x (size - 1) pairs. Per row block: (block x V) @ (V x G) in float32 (BLAS; exact,
+        as no sum exceeds the number of endpoints), scaled per row in float64.
         """
         vc = self.classes
-        onehot = np.zeros((vc.count, groups), dtype=np.int64)
-        onehot[np.arange(vc.count), group] = vc.size
-        allowed = np.zeros((groups, groups), dtype=np.int64)
-        shown = np.zeros((groups, groups), dtype=np.int64)
+        columns = np.zeros((vc.count, groups), dtype=np.float32)
+        columns[np.arange(vc.count), group] = vc.size
+        allowed = [np.zeros((groups, groups), dtype=np.float64) for _ in ports]
+        shown = np.zeros((groups, groups), dtype=np.float64)
+        everything = not self.view.active
+
+        def add(into: npt.NDArray[np.float64], cells: BoolArray, vs: IntArray) -> None:
+            own = np.arange(len(vs))
+            per_row = (cells.astype(np.float32) @ columns).astype(np.float64)
+            per_row[own, group[vs]] -= cells[own, vs]  # per member: not itself
+            np.add.at(into, group[vs], per_row * vc.size[vs, None])
+
         for vs in self.blocks():
-            mask = self.shown(vs)
-            shown += onehot[vs].T @ mask.astype(np.int64) @ onehot
-            self_shown = mask[np.arange(len(vs)), vs]
-            np.subtract.at(shown, (group[vs], group[vs]), vc.size[vs] * self_shown)
-            if port is None:
-                continue
-            ok = mask & self.allowed(port, vs)
-            allowed += onehot[vs].T @ ok.astype(np.int64) @ onehot
-            np.subtract.at(allowed, (group[vs], group[vs]),
-                           vc.size[vs] * ok[np.arange(len(vs)), vs])
-        return allowed, shown
+            mask = None if everything else self.shown(vs)
+            add(shown, mask if mask is not None else np.ones((len(vs), vc.count), np.bool_), vs)
+            for k, port in enumerate(ports):
+                ok = self.allowed(port, vs)
+                add(allowed[k], ok if mask is None else ok & mask, vs)
+        return ([np.rint(a).astype(np.int64) for a in allowed],
+                np.rint(shown).astype(np.int64))

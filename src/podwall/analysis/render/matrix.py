@@ -112,7 +112,7 @@ def matrix_table(matrix: Matrix) -> str:
 def _counts(mv: MatrixView, port: PortQuery) -> tuple[int, int]:
     """(allowed, shown) pairs of the grid, an endpoint with itself included (as it is drawn)."""
     single = np.zeros(mv.classes.count, dtype=np.int64)
-    allowed, shown = mv.pair_counts(port, single, 1)
+    (allowed,), shown = mv.pair_counts([port], single, 1)
     vc = mv.classes
     diagonal = int(vc.size[vc.shown & mv.shown_diagonal()].sum())
     return int(allowed[0, 0]) + diagonal, int(shown[0, 0]) + diagonal
@@ -143,8 +143,8 @@ def _write_summary(mv: MatrixView, out: BinaryIO) -> None:
                f"{view_note}: more than {SUMMARY_THRESHOLD}, so namespace by namespace.\n"
                f"Cells: {ALL} every pair allowed, {SOME} some, {DENY} none, blank no pair in view; "
                f"pairs of distinct endpoints.\n").encode())
-    for port in matrix.ports:
-        allowed, shown = mv.pair_counts(port, group, len(ns_names))
+    per_port, shown = mv.pair_counts(matrix.ports, group, len(ns_names))
+    for port, allowed in zip(matrix.ports, per_port, strict=True):
         out.write((f"\n{port}: {int(allowed.sum())} of {int(shown.sum())} pairs allowed  "
                    "(row = from, column = to)\n").encode())
         for d in range(width):
