@@ -9,11 +9,10 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from podwall.analysis.filters import View
 from podwall.cli.common import (
     EXIT_NO,
     PORT,
@@ -26,6 +25,9 @@ from podwall.cli.common import (
     view_options,
 )
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 def _git(args: list[str], cwd: str) -> subprocess.CompletedProcess[bytes]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from podwall.analysis.filters import View
 from podwall.cli.common import PORT, fail, handles_errors, input_options, load, view_options
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 def _write(out: str, text: str) -> None:

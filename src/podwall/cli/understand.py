@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from podwall.analysis.filters import View
 from podwall.cli.common import (
     EXIT_NO,
     PORT,
@@ -21,6 +21,9 @@ from podwall.cli.common import (
     view_options,
 )
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 @click.command()
@@ -43,6 +46,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
       podwall validate k8s/
       kubectl get netpol,pods,ns -A -o yaml | podwall validate -
     """
+    from podwall.analysis.filters import View
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
