@@ -23,13 +23,13 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView, View
-from podwall.analysis.render.tokens import Joined, Tokens
+from podwall.analysis.render.tokens import Picked, Tokens
 from podwall.engine import Engine, default_ports, selector_matches
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.model import Direction, Endpoint, NetworkPolicy
 
 _BATCH = 256  # view classes whose rows are computed together (bounds memory: batch x classes)
-_ROW_CACHE = 256  # joined name lists kept (each: one endpoint row of bytes and offsets)
+_ROW_CACHE = 2 * _BATCH * 40  # name lists kept: about one run of classes, every port and side
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,17 +212,21 @@ class _Names:
         encoded = [(_json_string(k) if json else k.encode()) + sep for k in keys]
         self.sep = sep
         self.tokens = Tokens.of([[b""] * len(keys), encoded])
-        self._cache: dict[tuple[int, str, bytes], Joined] = {}
+        self._cache: dict[tuple[int, str, bytes], Picked] = {}
 
     def list_for(self, row: BoolArray, v: int, i: int, port: str, side: bytes) -> bytes:
-        """Names of the endpoints in `row` (over view classes), endpoint `i` itself left out."""
+        """Names of the endpoints in `row` (over view classes), endpoint `i` itself left out.
+
+        Joined once per (class, port, side) from the allowed endpoints only; the cache holds
+        the lists of about one run of classes (their size is the output's, not n)."""
         key = (v, port, side)
-        joined = self._cache.get(key)
-        if joined is None:
+        picked = self._cache.get(key)
+        if picked is None:
             if len(self._cache) >= _ROW_CACHE:
-                self._cache.clear()  # bounded: a class's endpoints come close together
-            joined = self._cache[key] = self.tokens.join(row[self.of].astype(np.int64))
-        body = joined.with_cell(i, b"")
+                self._cache.clear()
+            columns = np.flatnonzero(row[self.of]).astype(np.int64)
+            picked = self._cache[key] = self.tokens.pick(columns)
+        body = picked.without(i)
         return body[:-len(self.sep)] if body else body
 
 

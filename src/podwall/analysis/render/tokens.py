@@ -54,6 +54,19 @@ class Tokens:
         index = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
         return Joined(self.buffer[index].tobytes(), offsets)
 
+    def pick(self, columns: IntArray, choice: int = 1) -> Picked:
+        """Token `choice` of the given (sorted) columns only, back to back: the cost follows
+        the columns picked, not the row's width (sparse rows: explain's name lists)."""
+        starts = self.starts[choice, columns]
+        lengths = self.lengths[choice, columns]
+        offsets = np.zeros(len(columns) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        total = int(offsets[-1])
+        if total == 0:
+            return Picked(b"", columns, offsets)
+        index = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
+        return Picked(self.buffer[index].tobytes(), columns, offsets)
+
     def token(self, choice: int, column: int) -> bytes:
         start = int(self.starts[choice, column])
         return self.buffer[start:start + int(self.lengths[choice, column])].tobytes()
@@ -72,3 +85,20 @@ class Joined:
         if self.body[a:b] == token:
             return self.body
         return self.body[:a] + token + self.body[b:]
+
+
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """Tokens of some columns joined (`Tokens.pick`), and where each starts."""
+
+    body: bytes
+    columns: IntArray  # sorted
+    offsets: IntArray
+
+    def without(self, column: int) -> bytes:
+        """The body without `column`'s token (an endpoint left out of its own list)."""
+        k = int(np.searchsorted(self.columns, column))
+        if k == len(self.columns) or int(self.columns[k]) != column:
+            return self.body
+        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
+        return self.body[:a] + self.body[b:]
