@@ -400,7 +400,11 @@ def drill_down_words(flags: str, *, full: str = "--full") -> str:
             f"--from SEL / --to SEL for labels (kubectl -l syntax), {full} for everything.")
 
 
-def matrix_drill_down_words(flags: str) -> str:
+def matrix_drill_down_words(flags: str, focus: str | None = None) -> str:
+    if focus is not None:
+        return (f"One endpoint pairs with every other, so the grid stays wide: "
+                f"`podwall explain --focus {focus}` lists what it reaches and what reaches it "
+                f"by name; --full (or -o csv) prints every cell.")
     return drill_down_words(flags, full="--full (or -o csv / -o json)")
 
 

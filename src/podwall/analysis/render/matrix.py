@@ -158,7 +158,7 @@ def _write_summary(mv: MatrixView, out: BinaryIO) -> None:
             total_a, total_s = int(allowed[g, col_ns].sum()), int(shown[g, col_ns].sum())
             out.write((f"{labels[g].ljust(label_width)} {cells}  "
                        f"{total_a}/{total_s}\n").encode())
-    out.write((f"\n{wording.matrix_drill_down_words(mv.view.flags())}\n").encode())
+    out.write((f"\n{wording.matrix_drill_down_words(mv.view.flags(), mv.view.focus)}\n").encode())
 
 
 def matrix_json(matrix: Matrix) -> str:
