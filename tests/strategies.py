@@ -6,6 +6,7 @@ Small label and port vocabularies make collisions (and so interesting matches) l
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
@@ -28,6 +29,9 @@ from podwall.model import (
     Rule,
     build_cluster,
 )
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 NAMESPACES = ("x", "y", "z")
 KEYS = ("app", "tier", "env")
@@ -123,3 +127,17 @@ def clusters(draw: st.DrawFn, max_endpoints: int = 6, max_policies: int = 4) -> 
 
 port_queries = st.builds(PortQuery, st.sampled_from(PROTOCOLS),
                          st.sampled_from((*PORTS, 82, 442)))
+
+
+@st.composite
+def views(draw: st.DrawFn, cluster: Cluster) -> View:
+    """A view over `cluster`: any mix of -n, --focus (one of its endpoints), --from, --to."""
+    from podwall.analysis.filters import View
+
+    keys = [ep.key for ep in cluster.endpoints]
+    return View(
+        namespace=draw(st.one_of(st.none(), st.sampled_from(NAMESPACES))),
+        focus=draw(st.one_of(st.none(), st.sampled_from(keys))) if keys else None,
+        sources=draw(st.one_of(st.none(), selectors)),
+        destinations=draw(st.one_of(st.none(), selectors)),
+        full=draw(st.booleans()))

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.filters import View
 from podwall.engine import Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
@@ -93,10 +94,12 @@ class Diff:
     added: int = 0  # endpoint pairs x ports
     removed: int = 0
     joint_classes: int = field(default=0, compare=False)
+    namespaces: tuple[NamespaceChange, ...] = ()
+    detailed: bool = True  # False: `changes` was not computed (a summary was enough)
 
     @property
     def empty(self) -> bool:
-        return not self.endpoints and not self.changes
+        return not self.endpoints and not self.changes and not self.added and not self.removed
 
     @property
     def endpoints_added(self) -> int:
@@ -120,17 +123,47 @@ class Diff:
                         "endpointsRemoved": self.endpoints_removed},
             "endpoints": [e.to_json() for e in self.endpoints],
             "changes": [c.to_json() for c in self.changes],
+            "namespaces": [n.to_json() for n in self.namespaces],
         }
 
 
+@dataclass(frozen=True, slots=True)
+class NamespaceChange:
+    """Connections added or removed from one namespace to another: `count` is endpoint pairs
+    x ports, on `ports` (the summary of a long diff)."""
+
+    change: str
+    src: str
+    dst: str
+    count: int
+    ports: tuple[PortQuery, ...]
+
+    @property
+    def sign(self) -> str:
+        return "+" if self.change == ADDED else "-"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"change": self.change, "from": self.src, "to": self.dst,
+                "connections": self.count, "ports": [str(p) for p in self.ports]}
+
+
 def diff_clusters(old: Cluster, new: Cluster,
-                  ports: Sequence[PortQuery] | None = None) -> Diff:
+                  ports: Sequence[PortQuery] | None = None, view: View | None = None,
+                  detail_limit: int | None = None) -> Diff:
     """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
-    on `ports` (default: every port either input names)."""
+    on `ports` (default: every port either input names), within `view` (what is shown; an
+    endpoint both inputs have is judged by its labels in NEW).
+
+    `detail_limit`: when more (source class, destination class) pairs change than this, lines
+    and their reasons are not computed (`detailed` is False): the per-namespace summary is
+    exact and cheap, the reasons of a million changes are neither.
+    """
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
         key=lambda p: (p.protocol.value, p.port)))
-    return _Differ(old, new, chosen).run()
+    view = view if view is not None else View()
+    view.check((*old.endpoints, *new.endpoints))
+    return _Differ(old, new, chosen, view).run(detail_limit)
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------
@@ -214,8 +247,10 @@ class _Item:
 
 
 class _Differ:
-    def __init__(self, old: Cluster, new: Cluster, ports: tuple[PortQuery, ...]) -> None:
+    def __init__(self, old: Cluster, new: Cluster, ports: tuple[PortQuery, ...],
+                 view: View | None = None) -> None:
         self.ports = ports
+        self.view = view if view is not None else View()
         self.old, self.new = _Input.of(old), _Input.of(new)
         common = [ep.key for ep in old.endpoints if ep.key in self.new.index]
         self.common = common
@@ -224,6 +259,9 @@ class _Differ:
         old_cls = self.old.computer.classes.class_of[old_pos]
         new_cls = self.new.computer.classes.class_of[new_pos]
         combined = old_cls * max(self.new.computer.classes.size, 1) + new_cls
+        if self.view.focus is not None:  # the focus endpoint is a joint class of its own
+            combined = combined * 2 + np.array([k == self.view.focus for k in common],
+                                               dtype=np.int64)
         _, first, joint_of = np.unique(combined, return_index=True, return_inverse=True)
         joint_of = joint_of.astype(np.int64)
         order = np.argsort(joint_of, kind="stable")
@@ -243,6 +281,10 @@ class _Differ:
         for names in self.ns_names.values():
             names.sort()
         self.joint_ns = [self.ns_of_common[int(m[0])] for m in self.members]
+        reps = [new.endpoints[int(new_pos[int(m[0])])] for m in self.members]
+        self.subject = np.array([self.view.is_subject(e) for e in reps], dtype=np.bool_)
+        self.source = np.array([self.view.is_source(e) for e in reps], dtype=np.bool_)
+        self.destination = np.array([self.view.is_destination(e) for e in reps], dtype=np.bool_)
         self._names: dict[int, list[str]] = {}
         self._described: dict[tuple[tuple[int, ...], int | None], list[_Item]] = {}
 
@@ -257,7 +299,7 @@ class _Differ:
         return self.rep(side, js), self.rep(side, jd, second=js == jd)
 
     # -- the comparison ----------------------------------------------------------------------
-    def run(self) -> Diff:
+    def run(self, detail_limit: int | None = None) -> Diff:
         joints = len(self.members)
         triples: list[tuple[IntArray, ...]] = []
         endpoint_reach = _EndpointReach(self)
@@ -277,6 +319,8 @@ class _Differ:
                 s = s.astype(np.int64)
                 d = d.astype(np.int64)
                 keep = ~((s + start == d) & (self.size[d] < 2))  # a pod and itself
+                keep &= (self.source[s + start] & self.destination[d]
+                         & (self.subject[s + start] | self.subject[d]))  # in view
                 s, d = s[keep], d[keep]
                 if not len(s):
                     continue
@@ -288,12 +332,41 @@ class _Differ:
         else:
             js = jd = port_ix = np.zeros(0, dtype=np.int64)
             added = eg_new = in_new = np.zeros(0, dtype=np.bool_)
-        reasons, reason_of = _Reasons(self).assign(js, jd, port_ix, added, eg_new, in_new)
         pairs = self.size[js] * self.size[jd] - np.where(js == jd, self.size[js], 0)
         totals = {ADDED: int(pairs[added].sum()), REMOVED: int(pairs[~added].sum())}
-        changes = self.collapse(js, jd, port_ix, added, reason_of, reasons)
+        namespaces = self.by_namespace(js, jd, port_ix, added, pairs)
+        detailed = detail_limit is None or len(np.unique(
+            np.stack([js, jd], axis=1), axis=0)) <= detail_limit
+        changes: tuple[ConnectionChange, ...] = ()
+        if detailed:
+            reasons, reason_of = _Reasons(self).assign(js, jd, port_ix, added, eg_new, in_new)
+            changes = self.collapse(js, jd, port_ix, added, reason_of, reasons)
         return Diff(self.ports, endpoint_reach.changes(), changes, totals[ADDED],
-                    totals[REMOVED], joints)
+                    totals[REMOVED], joints, namespaces, detailed)
+
+    def by_namespace(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
+                     pairs: IntArray) -> tuple[NamespaceChange, ...]:
+        """Connections changed per (change, source namespace, destination namespace)."""
+        if not len(js):
+            return ()
+        names = sorted(set(self.joint_ns))
+        ns_id = {ns: k for k, ns in enumerate(names)}
+        joint_ns = np.array([ns_id[ns] for ns in self.joint_ns], dtype=np.int64)
+        key = ((~added).astype(np.int64) * len(names) + joint_ns[js]) * len(names) + joint_ns[jd]
+        groups, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        counts = np.bincount(inverse, weights=pairs, minlength=len(groups)).astype(np.int64)
+        port_seen = np.zeros((len(groups), len(self.ports)), dtype=np.bool_)
+        port_seen[inverse, port_ix] = True
+        out = []
+        for g, k in enumerate(groups.tolist()):
+            sign, rest = divmod(k, len(names) * len(names))
+            src, dst = divmod(rest, len(names))
+            out.append(NamespaceChange(REMOVED if sign else ADDED, names[src], names[dst],
+                                       int(counts[g]),
+                                       tuple(self.ports[p] for p in
+                                             np.flatnonzero(port_seen[g]).tolist())))
+        return tuple(out)
 
     # -- lines -------------------------------------------------------------------------------
     def collapse(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
@@ -601,7 +674,9 @@ class _EndpointReach:
         self.parts: list[tuple[str, _Input, list[str], IntArray, BoolArray, BoolArray]] = []
         for change, side, other in ((REMOVED, differ.old, differ.new),
                                     (ADDED, differ.new, differ.old)):
-            only = [ep.key for ep in side.cluster.endpoints if ep.key not in other.index]
+            view = differ.view
+            only = [ep.key for ep in side.cluster.endpoints
+                    if ep.key not in other.index and view.shows_endpoint(ep)]
             if not only:
                 continue
             positions = np.fromiter((side.index[k] for k in only), np.int64, len(only))

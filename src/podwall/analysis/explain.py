@@ -1,13 +1,35 @@
-"""`explain`: every policy and every endpoint, in plain words, from the engine's answers."""
+"""`explain`: every policy and every endpoint in plain words, computed per endpoint class.
+
+Endpoints of one class (same namespace, labels, ports, ipBlock membership) are isolated by the
+same policies and reach the same classes, so everything is computed per class (refined by the
+view, `podwall.analysis.filters`): which policies isolate it, and per port a boolean row over
+classes for "reaches" and "reachable from". An endpoint's name lists are its class's rows joined
+once into bytes and spliced around the endpoint itself (`podwall.analysis.render.tokens`), so
+the work follows the size of the output, never endpoints x endpoints in Python.
+
+Text beyond `SUMMARY_THRESHOLD` endpoints in view is a summary: per class when the classes in
+view are few, else per namespace, with how to drill down. `-o json` is always complete.
+"""
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from podwall.analysis import wording
-from podwall.engine import Engine, Matrix, default_ports, selector_matches
+from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView, View
+from podwall.analysis.render.tokens import Picked, Tokens
+from podwall.engine import Engine, default_ports, selector_matches
+from podwall.engine.classes import BoolArray, IntArray
 from podwall.model import Direction, Endpoint, NetworkPolicy
+
+_BATCH = 256  # view classes whose rows are computed together (bounds memory: batch x classes)
+_ROW_CACHE = 2 * _BATCH * 40  # name lists kept: about one run of classes, every port and side
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,115 +52,386 @@ class PolicyExplanation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointExplanation:
-    endpoint: Endpoint
-    isolated_by: dict[Direction, tuple[str, ...]]
-    reachable_from: dict[str, tuple[str, ...]]  # port -> sources
-    reaches: dict[str, tuple[str, ...]]  # port -> destinations
-
-    def to_json(self) -> dict[str, Any]:
-        ep = self.endpoint
-        return {
-            "endpoint": ep.key,
-            "kind": ep.kind,
-            "ip": str(ep.ip) if ep.ip else None,
-            "labels": dict(ep.labels.items_sorted),
-            "isolatedBy": {d.word: list(v) for d, v in self.isolated_by.items()},
-            "reachableFrom": {k: list(v) for k, v in self.reachable_from.items()},
-            "reaches": {k: list(v) for k, v in self.reaches.items()},
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    policies: tuple[PolicyExplanation, ...]
-    endpoints: tuple[EndpointExplanation, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"policies": [p.to_json() for p in self.policies],
-                "endpoints": [e.to_json() for e in self.endpoints]}
-
-
-def explain(engine: Engine) -> Explanation:
-    cluster = engine.cluster
-    policies = explain_policies(engine)
-    ports = default_ports(cluster)
-    matrix = engine.matrix(ports)
-    endpoints = tuple(_endpoint(engine, matrix, i, ep) for i, ep in enumerate(cluster.endpoints))
-    return Explanation(policies, endpoints)
-
-
 def explain_policies(engine: Engine) -> tuple[PolicyExplanation, ...]:
-    """Per policy: what it selects and what each rule admits (cheap at any size)."""
+    """Per policy: what it selects and what each rule admits (per class of namespace+labels)."""
     cluster = engine.cluster
     selected: dict[str, list[str]] = {p.key: [] for p in cluster.policies}
+    by_kind: dict[tuple[str, Any], list[str]] = defaultdict(list)
     for ep in cluster.endpoints:
-        for policy in engine.evaluator.policies_in(ep.namespace):
-            if selector_matches(policy.pod_selector, ep.labels):
-                selected[policy.key].append(ep.key)
+        by_kind[(ep.namespace, ep.labels)].append(ep.key)
+    for (namespace, labels), keys in by_kind.items():
+        for policy in engine.evaluator.policies_in(namespace):
+            if selector_matches(policy.pod_selector, labels):
+                selected[policy.key].extend(keys)
+    order = {ep.key: i for i, ep in enumerate(cluster.endpoints)}
     return tuple(
         PolicyExplanation(
-            p, tuple(selected[p.key]),
+            p, tuple(sorted(selected[p.key], key=order.__getitem__)),
             tuple((d, i, wording.rule_words(r, d, p.namespace))
                   for d in (Direction.INGRESS, Direction.EGRESS) if d in p.policy_types
                   for i, r in enumerate(p.rules(d))))
         for p in cluster.policies)
 
 
-def _endpoint(engine: Engine, matrix: Matrix, index: int, ep: Endpoint) -> EndpointExplanation:
-    isolated = {d: tuple(p.key for p in engine.selecting(ep, d)) for d in Direction}
-    reachable_from: dict[str, tuple[str, ...]] = {}
-    reaches: dict[str, tuple[str, ...]] = {}
-    names = matrix.endpoints
-    for port in matrix.ports:
-        reachable_from[str(port)] = tuple(
-            names[j] for j in range(len(names))
-            if j != index and matrix.is_allowed(port, j, index))
-        reaches[str(port)] = tuple(
-            names[j] for j in range(len(names))
-            if j != index and matrix.is_allowed(port, index, j))
-    return EndpointExplanation(ep, isolated, reachable_from, reaches)
+@dataclass(frozen=True, slots=True)
+class ClassRows:
+    """Per port, for a batch of view classes: boolean rows over view classes of what each
+    reaches and what reaches it (pairs in view only, an endpoint with itself included)."""
+
+    classes: IntArray
+    reaches: dict[str, BoolArray]  # port -> (batch, V)
+    reached: dict[str, BoolArray]
 
 
-def explanation_text(explanation: Explanation) -> str:
-    out: list[str] = []
-    total = len(explanation.endpoints)
-    out.append(f"Policies ({len(explanation.policies)})")
-    if not explanation.policies:
-        out.append("  none: every endpoint may reach every other on every port")
-    for pe in explanation.policies:
+class Explainer:
+    """Everything `explain` says, per view class; renderers below stream it."""
+
+    def __init__(self, engine: Engine, view: View | None = None) -> None:
+        view = view if view is not None else View()
+        cluster = engine.cluster
+        view.check(cluster.endpoints)
+        self.engine = engine
+        self.view = view
+        self.endpoints = cluster.endpoints
+        self.matrix = engine.matrix(default_ports(cluster))
+        self.ports = [str(p) for p in self.matrix.ports]
+        self.mv = MatrixView(self.matrix, cluster.endpoints, view)
+        vc = self.mv.classes
+        reps = [cluster.endpoints[int(r)] for r in vc.rep.tolist()]
+        self.isolated = [{d: tuple(p.key for p in engine.selecting(ep, d)) for d in Direction}
+                         for ep in reps]
+        self.sections: IntArray = np.flatnonzero(vc.subject[vc.of] & (
+            vc.source[vc.of] | vc.destination[vc.of])).astype(np.int64)
+        self.section_classes: IntArray = np.unique(vc.of[self.sections]).astype(np.int64)
+        all_policies = explain_policies(engine)
+        self.policies = tuple(pe for pe in all_policies if self._shows_policy(pe))
+
+    def _shows_policy(self, pe: PolicyExplanation) -> bool:
+        if self.view.namespace is not None and pe.policy.namespace != self.view.namespace:
+            return False
+        return self.view.focus is None or self.view.focus in pe.selects
+
+    @property
+    def summarised(self) -> bool:
+        return len(self.sections) > SUMMARY_THRESHOLD and not self.view.full
+
+    def rows(self, classes: IntArray) -> Iterator[ClassRows]:
+        """Rows of `classes` in batches (each batch: a few numpy blocks per port)."""
+        mv = self.mv
+        vc = mv.classes
+        everyone = np.arange(vc.count, dtype=np.int64)
+        for first in range(0, len(classes), _BATCH):
+            vs = classes[first:first + _BATCH]
+            reaches: dict[str, BoolArray] = {}
+            reached: dict[str, BoolArray] = {}
+            out_shown = mv.shown(vs)
+            in_shown = mv.shown_between(everyone, vs).T
+            for port, name in zip(self.matrix.ports, self.ports, strict=True):
+                verdicts = self.matrix.verdicts[port]
+                reaches[name] = verdicts.block(vc.base[vs], vc.base) & out_shown
+                reached[name] = verdicts.block(vc.base, vc.base[vs]).T & in_shown
+            yield ClassRows(vs, reaches, reached)
+
+    def walk(self) -> Iterator[tuple[int, int, ClassRows, int]]:
+        """(endpoint, view class, rows, row index) for every endpoint in view, in endpoint order.
+
+        Endpoints are taken in runs holding at most _BATCH classes, and rows are computed per
+        run: a class is recomputed only if its members span runs (classes stay within one
+        namespace, and a namespace's endpoints are contiguous, so that is rare)."""
+        of = self.mv.classes.of
+        sections = self.sections.tolist()
+        start = 0
+        while start < len(sections):
+            seen: dict[int, int] = {}
+            end = start
+            while end < len(sections):
+                v = int(of[sections[end]])
+                if v not in seen:
+                    if len(seen) == _BATCH:
+                        break
+                    seen[v] = len(seen)
+                end += 1
+            block = next(self.rows(np.fromiter(seen, np.int64, len(seen))))
+            for i in sections[start:end]:
+                v = int(of[i])
+                yield i, v, block, seen[v]
+            start = end
+
+    def candidates(self, v: int) -> tuple[int, int]:
+        """(destinations, sources) in view for a member of view class v, itself excluded."""
+        mv = self.mv
+        vc = mv.classes
+        vs = np.array([v], dtype=np.int64)
+        everyone = np.arange(vc.count, dtype=np.int64)
+        own = int(mv.shown_diagonal()[v])
+        dst = int(mv.shown(vs)[0] @ vc.size) - own
+        src = int(mv.shown_between(everyone, vs)[:, 0] @ vc.size) - own
+        return dst, src
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+
+def write_json(explainer: Explainer, out: BinaryIO) -> None:
+    """`{"policies": [...], "endpoints": [...]}`, every endpoint complete, streamed per class."""
+    out.write(b'{"policies": [')
+    for k, pe in enumerate(explainer.policies):
+        out.write((",\n" if k else "\n").encode() + json.dumps(pe.to_json()).encode())
+    out.write(b'\n], "endpoints": [')
+    names = _Names(explainer, json=True)
+    first = True
+    for i, v, block, k in explainer.walk():
+        ep = explainer.endpoints[i]
+        head = json.dumps({
+            "endpoint": ep.key, "kind": ep.kind, "ip": str(ep.ip) if ep.ip else None,
+            "labels": dict(ep.labels.items_sorted),
+            "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
+        })[:-1].encode()
+        out.write((b"\n" if first else b",\n") + head)
+        first = False
+        for key, table in ((b"reachableFrom", block.reached), (b"reaches", block.reaches)):
+            out.write(b', "' + key + b'": {')
+            for p, port in enumerate(explainer.ports):
+                body = names.list_for(table[port][k], v, i, port, key)
+                out.write((b", " if p else b"") + json.dumps(port).encode()
+                          + b": [" + body + b"]")
+            out.write(b"}")
+        out.write(b"}")
+    out.write(b"\n]}\n")
+
+
+class _Names:
+    """Name lists of endpoints from view-class rows: joined once per (class, port, side)."""
+
+    def __init__(self, explainer: Explainer, *, json: bool) -> None:
+        self.e = explainer
+        vc = explainer.mv.classes
+        self.of = vc.of
+        keys = [ep.key for ep in explainer.endpoints]
+        sep = b"," if json else b", "
+        encoded = [(_json_string(k) if json else k.encode()) + sep for k in keys]
+        self.sep = sep
+        self.tokens = Tokens.of([[b""] * len(keys), encoded])
+        self._cache: dict[tuple[int, str, bytes], Picked] = {}
+
+    def list_for(self, row: BoolArray, v: int, i: int, port: str, side: bytes) -> bytes:
+        """Names of the endpoints in `row` (over view classes), endpoint `i` itself left out.
+
+        Joined once per (class, port, side) from the allowed endpoints only; the cache holds
+        the lists of about one run of classes (their size is the output's, not n)."""
+        key = (v, port, side)
+        picked = self._cache.get(key)
+        if picked is None:
+            if len(self._cache) >= _ROW_CACHE:
+                self._cache.clear()
+            columns = np.flatnonzero(row[self.of]).astype(np.int64)
+            picked = self._cache[key] = self.tokens.pick(columns)
+        body = picked.without(i)
+        return body[:-len(self.sep)] if body else body
+
+
+def _json_string(text: str) -> bytes:
+    return json.dumps(text).encode()
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def write_text(explainer: Explainer, out: BinaryIO) -> None:
+    """In full up to SUMMARY_THRESHOLD endpoints in view (or with --full), else a summary."""
+    summarised = explainer.summarised
+    _write_policies(explainer, out, summarised)
+    if not summarised:
+        _write_endpoints(explainer, out)
+    elif len(explainer.section_classes) <= SUMMARY_THRESHOLD:
+        _write_classes(explainer, out)
+    else:
+        _write_namespaces(explainer, out)
+    if summarised:
+        out.write(f"\n{wording.drill_down_words(explainer.view.flags())}\n".encode())
+
+
+def _write_policies(explainer: Explainer, out: BinaryIO, summarised: bool) -> None:
+    policies = explainer.policies
+    if summarised and len(policies) > SUMMARY_THRESHOLD:
+        out.write(wording.explain_policies_counted_words(len(policies)).encode() + b"\n")
+        return
+    lines = [f"Policies ({len(policies)})"]
+    if not explainer.engine.cluster.policies:
+        lines.append("  none: every endpoint may reach every other on every port")
+    for pe in policies:
         p = pe.policy
         where = f"  [{p.source}]" if p.source else ""
-        out.append(f"\n{p.key}{where}")
-        selected = ", ".join(pe.selects) if pe.selects else "nothing in the input"
-        out.append(f"  applies to {wording.policy_scope_words(p)}: {selected}")
-        out.append(f"  isolates {wording.isolation_words(p)}")
+        lines.append(f"\n{p.key}{where}")
+        if len(pe.selects) > 10 and not explainer.view.full and (
+                summarised or len(explainer.endpoints) > SUMMARY_THRESHOLD):
+            selected = wording.selects_words(len(pe.selects))
+        else:
+            selected = ", ".join(pe.selects) if pe.selects else "nothing in the input"
+        lines.append(f"  applies to {wording.policy_scope_words(p)}: {selected}")
+        lines.append(f"  isolates {wording.isolation_words(p)}")
         for direction in (Direction.INGRESS, Direction.EGRESS):
             if direction not in p.policy_types:
                 continue
             rules = [r for r in pe.rules if r[0] is direction]
             if not rules:
-                out.append(f"  {direction.word}: no rules, so it admits nothing "
-                           f"({direction.word} deny)")
+                lines.append(f"  {direction.word}: no rules, so it admits nothing "
+                             f"({direction.word} deny)")
             for _, i, text in rules:
-                out.append(f"  {direction.word}[{i}] admits {text}")
-    out.append(f"\nEndpoints ({total})")
-    for ee in explanation.endpoints:
-        ep = ee.endpoint
-        out.append(f"\n{ep.key}  ({ep.kind}, {ep.ip}, {ep.labels or 'no labels'})")
-        for direction in (Direction.INGRESS, Direction.EGRESS):
-            by = ee.isolated_by[direction]
-            state = (f"isolated by {', '.join(by)}" if by
-                     else "not isolated: allows everything")
-            out.append(f"  {direction.word}: {state}")
-        for title, table in (("reachable from", ee.reachable_from), ("reaches", ee.reaches)):
-            for port, peers in table.items():
-                if len(peers) == total - 1:
-                    who = "every other endpoint"
-                elif not peers:
-                    who = "nothing"
+                lines.append(f"  {direction.word}[{i}] admits {text}")
+    out.write(("\n".join(lines) + "\n").encode())
+
+
+def _isolation_lines(isolated: dict[Direction, tuple[str, ...]]) -> list[str]:
+    lines = []
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        by = isolated[direction]
+        state = f"isolated by {', '.join(by)}" if by else "not isolated: allows everything"
+        lines.append(f"  {direction.word}: {state}")
+    return lines
+
+
+def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
+    out.write(f"\nEndpoints ({len(explainer.sections)})\n".encode())
+    names = _Names(explainer, json=False)
+    every = (b"every other endpoint" if not explainer.view.active
+             else b"every other endpoint in view")
+    vc = explainer.mv.classes
+    candidates: dict[int, tuple[int, int]] = {}
+    for i, v, block, k in explainer.walk():
+        ep = explainer.endpoints[i]
+        text = [f"\n{ep.key}  ({ep.kind}, {ep.ip}, {ep.labels or 'no labels'})",
+                *_isolation_lines(explainer.isolated[v])]
+        out.write(("\n".join(text) + "\n").encode())
+        if v not in candidates:
+            candidates[v] = explainer.candidates(v)
+        dst, src = candidates[v]
+        for title, table, total, side in (("reachable from", block.reached, src, b"f"),
+                                          ("reaches", block.reaches, dst, b"t")):
+            for port in explainer.ports:
+                row = table[port][k]
+                count = int(row @ vc.size) - int(row[v])
+                if count == 0:
+                    who = b"nothing"
+                elif count == total:
+                    who = every
                 else:
-                    who = ", ".join(peers)
-                out.append(f"  {title} on {port}: {who}")
-    return "\n".join(out) + "\n"
+                    who = names.list_for(row, v, i, port, side)
+                out.write(f"  {title} on {port}: ".encode() + who + b"\n")
+
+
+def _counts(explainer: Explainer, block: ClassRows, k: int, table: dict[str, BoolArray]
+            ) -> dict[str, int]:
+    vc = explainer.mv.classes
+    v = int(block.classes[k])
+    return {port: int(table[port][k] @ vc.size) - int(table[port][k][v])
+            for port in explainer.ports}
+
+
+def _count_words(counts: dict[str, int], total: int, noun: str) -> str:
+    """`12 on TCP/80, TCP/8080; every other endpoint on UDP/53; nothing on 16 other ports`."""
+    by: dict[int, list[str]] = defaultdict(list)
+    for port, n in counts.items():
+        by[n].append(port)
+    parts = []
+    for n in sorted((n for n in by if n), reverse=True):
+        who = f"all {total} {noun}" if n == total and total > 1 else f"{n}"
+        parts.append(f"{who} on {', '.join(by[n])}")
+    if 0 in by:
+        parts.append("nothing" + (f" on {len(by[0])} other ports" if parts else ""))
+    return "; ".join(parts)
+
+
+def _write_classes(explainer: Explainer, out: BinaryIO) -> None:
+    vc = explainer.mv.classes
+    members: dict[int, list[Endpoint]] = defaultdict(list)
+    for i in explainer.sections.tolist():
+        members[int(vc.of[i])].append(explainer.endpoints[i])
+    out.write(wording.explain_classes_heading_words(
+        len(explainer.sections), len(explainer.section_classes)).encode() + b"\n")
+    for block in explainer.rows(explainer.section_classes):
+        for k, v in enumerate(block.classes.tolist()):
+            eps = members[v]
+            first = eps[0]
+            out.write((f"\n{_class_label(eps)}  ({wording.class_members_words(len(eps), first.kind)}, "
+                       f"{first.labels or 'no labels'})\n").encode())
+            out.write(("\n".join(_isolation_lines(explainer.isolated[v])) + "\n").encode())
+            dst, src = explainer.candidates(v)
+            out.write(("  reachable from: " + _count_words(
+                _counts(explainer, block, k, block.reached), src, "in view") + "\n").encode())
+            out.write(("  reaches: " + _count_words(
+                _counts(explainer, block, k, block.reaches), dst, "in view") + "\n").encode())
+
+
+def _class_label(eps: list[Endpoint]) -> str:
+    """`ns/a`, `ns/{a,b,c}`, or `ns/a and 8 more` (the members' names, in order)."""
+    names = sorted(ep.name for ep in eps)
+    ns = eps[0].namespace
+    if len(names) == 1:
+        return f"{ns}/{names[0]}"
+    if len(names) <= 3:
+        return f"{ns}/{{{','.join(names)}}}"
+    return f"{ns}/{names[0]} and {len(names) - 1} more"
+
+
+def _write_namespaces(explainer: Explainer, out: BinaryIO) -> None:
+    """One line per namespace: endpoints, classes, policies, isolated endpoints, and the
+    pairs of distinct endpoints in view allowed on at least one port, from and to it."""
+    vc = explainer.mv.classes
+    sections = explainer.sections
+    ns_of_class = [explainer.endpoints[int(r)].namespace for r in vc.rep.tolist()]
+    names = sorted(set(ns_of_class[v] for v in explainer.section_classes.tolist()))
+    ns_id = {ns: k for k, ns in enumerate(names)}
+    endpoints = np.zeros(len(names), dtype=np.int64)
+    classes = np.zeros(len(names), dtype=np.int64)
+    iso = np.zeros((2, len(names)), dtype=np.int64)
+    reach = np.zeros(len(names), dtype=np.int64)
+    reached = np.zeros(len(names), dtype=np.int64)
+    section_size = np.bincount(vc.of[sections], minlength=vc.count)
+    for block in explainer.rows(explainer.section_classes):
+        any_out = np.zeros((len(block.classes), vc.count), dtype=np.bool_)
+        any_in = np.zeros_like(any_out)
+        for port in explainer.ports:
+            any_out |= block.reaches[port]
+            any_in |= block.reached[port]
+        for k, v in enumerate(block.classes.tolist()):
+            g = ns_id[ns_of_class[v]]
+            size = int(section_size[v])
+            endpoints[g] += size
+            classes[g] += 1
+            for d, direction in enumerate((Direction.INGRESS, Direction.EGRESS)):
+                iso[d, g] += size * bool(explainer.isolated[v][direction])
+            reach[g] += size * (int(any_out[k] @ vc.size) - int(any_out[k, v]))
+            reached[g] += size * (int(any_in[k] @ vc.size) - int(any_in[k, v]))
+    policies: dict[str, int] = defaultdict(int)
+    for pe in explainer.policies:
+        policies[pe.policy.namespace] += 1
+    out.write(wording.explain_namespaces_heading_words(
+        len(sections), len(names), len(explainer.section_classes)).encode() + b"\n")
+    header = ("NAMESPACE", "ENDPOINTS", "CLASSES", "POLICIES", "INGRESS-ISOLATED",
+              "EGRESS-ISOLATED", "PAIRS-FROM", "PAIRS-TO")
+    table = [header] + [
+        (ns, str(endpoints[g]), str(classes[g]), str(policies[ns]), str(iso[0, g]),
+         str(iso[1, g]), str(reach[g]), str(reached[g])) for ns, g in ns_id.items()]
+    widths = [max(len(r[c]) for r in table) for c in range(len(header))]
+    for r in table:
+        out.write(("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+                   ).rstrip().encode() + b"\n")
+    out.write(wording.explain_pairs_note_words().encode() + b"\n")
+
+
+def explanation_text(explainer: Explainer) -> str:
+    import io
+
+    buffer = io.BytesIO()
+    write_text(explainer, buffer)
+    return buffer.getvalue().decode()
+
+
+def explanation_json(explainer: Explainer) -> dict[str, Any]:
+    import io
+
+    buffer = io.BytesIO()
+    write_json(explainer, buffer)
+    data: dict[str, Any] = json.loads(buffer.getvalue())
+    return data

@@ -28,9 +28,11 @@ def input_options(func: F) -> F:
                         help="Also report skipped objects and other notes.")(func)
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
                         help="Where pods without status.podIP get their (deterministic) IP.")(func)
-    func = click.option("-n", "--namespace", default="default", show_default=True,
+    func = click.option("-n", "--namespace", default=None, metavar="NS",
                         callback=namespace_callback,
-                        help="Namespace for objects that do not name one.")(func)
+                        help="Namespace for objects that do not name one (default: default); "
+                             "commands that show answers then also show only NS's, as kubectl "
+                             "-n does.")(func)
     func = click.argument("paths", nargs=-1, required=True,
                           type=click.Path(allow_dash=True))(func)
     return func
@@ -73,7 +75,67 @@ def summary(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], documents: i
             f"in {plural(documents, 'document')}")
 
 
-def load(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool) -> Any:
+def view_options(func: F) -> F:
+    """`--focus EP`, `--from SEL`, `--to SEL`, `-A`: what to show (never what is evaluated).
+
+    Goes below `input_options`; the command receives `view: View` (built with the explicitly
+    given `-n`) instead of these options. Filter semantics live in `podwall.analysis.filters`.
+    """
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from podwall.analysis.filters import View
+
+        all_namespaces = kwargs.pop("all_namespaces")
+        namespace = kwargs.get("namespace")
+        kwargs["view"] = View(
+            namespace=None if all_namespaces else namespace,
+            focus=kwargs.pop("focus"),
+            sources=kwargs.pop("from_selector"),
+            destinations=kwargs.pop("to_selector"),
+            full=kwargs.pop("full", False))
+        return func(*args, **kwargs)
+
+    command: Any = wrapper
+    command = click.option("--to", "to_selector", type=SELECTOR, metavar="SEL",
+                           help="Show only connections to endpoints whose labels match SEL "
+                                "(kubectl -l syntax: 'app=db,tier!=cache,env in (a,b),!x').")(command)
+    command = click.option("--from", "from_selector", type=SELECTOR, metavar="SEL",
+                           help="Show only connections from endpoints whose labels match SEL.")(command)
+    command = click.option("--focus", metavar="NS/NAME",
+                           help="Show only this endpoint: what it reaches and what reaches it.")(command)
+    command = click.option("-A", "--all-namespaces", "all_namespaces", is_flag=True,
+                           help="Show every namespace (the default; -n then only names the "
+                                "namespace of objects that do not name one).")(command)
+    return command  # type: ignore[no-any-return]
+
+
+def full_option(func: F) -> F:
+    return click.option("--full", is_flag=True,
+                        help="Never summarise: every endpoint in full, however many.")(func)
+
+
+class SelectorParam(click.ParamType):  # type: ignore[type-arg]
+    """A label selector in kubectl's `-l` syntax."""
+
+    name = "SELECTOR"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        from podwall.analysis.filters import parse_selector
+        from podwall.model import LabelSelector
+
+        if isinstance(value, LabelSelector):
+            return value
+        try:
+            return parse_selector(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SELECTOR = SelectorParam()
+
+
+def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool) -> Any:
     """Load and validate; on any error print every diagnostic and exit 1."""
     result = load_with_progress(paths, namespace, pod_cidr)
     print_diagnostics(result.diagnostics, verbose=verbose)
@@ -84,10 +146,11 @@ def load(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool) -
     return result
 
 
-def load_with_progress(paths: tuple[str, ...], namespace: str, pod_cidr: str) -> Any:
+def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: str) -> Any:
     """Load; on a terminal, show a spinner while it takes (large clusters take seconds)."""
     from podwall.manifests import load_cluster
 
+    namespace = namespace or "default"
     if not sys.stderr.isatty():
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
     with Spinner("reading and validating manifests"):

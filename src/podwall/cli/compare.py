@@ -9,7 +9,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,12 +17,17 @@ from podwall.cli.common import (
     EXIT_NO,
     PORT,
     fail,
+    full_option,
     handles_errors,
     input_options,
     load,
     output_option,
+    view_options,
 )
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 def _git(args: list[str], cwd: str) -> subprocess.CompletedProcess[bytes]:
@@ -88,6 +93,8 @@ def _empty_result() -> Any:
 
 @click.command("diff")
 @input_options
+@view_options
+@full_option
 @click.option("--git", "rev", metavar="REV",
               help="Compare PATH... at git revision REV with PATH... in the working tree.")
 @click.option("--port", "ports", type=PORT, multiple=True,
@@ -96,8 +103,8 @@ def _empty_result() -> Any:
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @output_option("text", "json", "md", default="text")
 @handles_errors
-def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-         rev: str | None, ports: tuple[PortQuery, ...], fail_on: str | None,
+def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+         view: View, rev: str | None, ports: tuple[PortQuery, ...], fail_on: str | None,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -105,15 +112,17 @@ def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     revision REV and the working tree. Lines: `+` a connection that NEW allows and OLD did not,
     `-` one that NEW no longer allows, each with the rules behind it. Ends are collapsed when
     exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
-    Endpoints only one side has are summarised first.
+    Endpoints only one side has are summarised first. Beyond 200 lines, text shows connections
+    per namespace pair (--full: every line); -n, --focus, --from, --to narrow what is shown.
 
     \b
     Examples:
       podwall diff examples/three-tier examples/three-tier-v2
       podwall diff --git origin/main k8s/ -o md --fail-on removed
+      podwall diff old/ new/ -n prod --to app=db
     """
     from podwall.analysis.diff import diff_clusters
-    from podwall.analysis.render.diff import RENDERERS
+    from podwall.analysis.render.diff import DETAIL_LIMIT, diff_json, diff_md, diff_text
 
     if rev is not None:
         with tempfile.TemporaryDirectory(prefix="podwall-diff-") as tmp:
@@ -126,8 +135,13 @@ def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
             raise click.UsageError("diff takes OLD and NEW (two paths), or --git REV PATH...")
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
-    result = diff_clusters(old.cluster, new.cluster, list(dict.fromkeys(ports)) or None)
-    click.echo(RENDERERS[output](result), nl=False)
+    result = diff_clusters(old.cluster, new.cluster, list(dict.fromkeys(ports)) or None, view,
+                           detail_limit=None if output == "json" or view.full else DETAIL_LIMIT)
+    if output == "text":
+        text = diff_text(result, view.full, view.flags())
+    else:
+        text = diff_json(result) if output == "json" else diff_md(result)
+    click.echo(text, nl=False)
     if fail_on is not None and result.has(fail_on):
         sys.exit(EXIT_NO)
 
@@ -154,6 +168,7 @@ def _read_config(path: str | None) -> Any:
 
 @click.command("lint")
 @input_options
+@view_options
 @click.option("--config", "config_path", metavar="FILE",
               help="YAML: `disable: [PW009]`, `ignore: [{check: PW004, object: "
                    "\"NetworkPolicy shop/x\"}]`.")
@@ -161,8 +176,8 @@ def _read_config(path: str | None) -> Any:
               help="Exit 1 when a finding of this severity (or worse) remains (a CI gate).")
 @output_option("text", "json", "sarif", default="text")
 @handles_errors
-def lint(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-         config_path: str | None, fail_on: str | None, output: str) -> None:
+def lint(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+         view: View, config_path: str | None, fail_on: str | None, output: str) -> None:
     """Find the classic NetworkPolicy mistakes: forgotten DNS, AND vs OR peers, typos in labels,
     missing default-deny, and more (checks PW001-PW012, see docs/lint.md).
 
@@ -182,7 +197,9 @@ def lint(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
 
     config = _read_config(config_path)
     result = load(paths, namespace, pod_cidr, verbose)
-    findings = run_lint(result.cluster, config)
+    view.check(result.cluster.endpoints)
+    findings = [f for f in run_lint(result.cluster, config)
+                if view.shows_object(f.object, result.cluster)]
     render = {"text": lint_text, "json": lint_json, "sarif": lint_sarif}[output]
     click.echo(render(findings), nl=False)
     if fail_on is not None and fails(findings, fail_on):

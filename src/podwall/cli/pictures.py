@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from podwall.cli.common import PORT, fail, handles_errors, input_options, load
+from podwall.cli.common import PORT, fail, handles_errors, input_options, load, view_options
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 def _write(out: str, text: str) -> None:
@@ -27,19 +30,18 @@ def _ports(ports: tuple[PortQuery, ...]) -> list[PortQuery] | None:
 
 @click.command()
 @input_options
+@view_options
 @click.option("-o", "--output", "output", type=click.Choice(["dot", "mermaid", "svg"]),
               default="dot", show_default=True,
               help="dot (Graphviz text), mermaid (for Markdown), svg (runs Graphviz `dot`).")
 @click.option("--port", "ports", type=PORT, multiple=True,
               help="Repeatable. Default: every port any container or policy names.")
-@click.option("--focus", metavar="NS/NAME",
-              help="Draw one endpoint's neighbourhood: what it reaches and what reaches it.")
 @click.option("--out", "out", default="-", metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of standard output.")
 @handles_errors
-def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
-          ports: tuple[PortQuery, ...], focus: str | None, out: str) -> None:
+def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+          view: View, output: str, ports: tuple[PortQuery, ...], out: str) -> None:
     """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
 
     Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
@@ -60,7 +62,8 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    picture = build_graph(Engine(result.cluster), _ports(ports), focus=focus)
+    view.check(result.cluster.endpoints)
+    picture = build_graph(Engine(view.restrict(result.cluster)), _ports(ports), focus=view.focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     if output == "mermaid":
@@ -74,6 +77,7 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
 
 @click.command()
 @input_options
+@view_options
 @click.option("-o", "--output", "out", default="report.html", show_default=True, metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write the HTML page (- for standard output).")
@@ -81,8 +85,8 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
               help="Repeatable. Default: every port any container or policy names.")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
 @handles_errors
-def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, out: str,
-           ports: tuple[PortQuery, ...], title: str | None) -> None:
+def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+           view: View, out: str, ports: tuple[PortQuery, ...], title: str | None) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It holds the connectivity picture (click a box: what it reaches and what reaches it, per
@@ -104,10 +108,13 @@ def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
 
     result = load(paths, namespace, pod_cidr, verbose)
     lint = lint_function()
-    findings = lint_rows(_call_lint(lint, result)) if lint is not None else None
+    view.check(result.cluster.endpoints)
+    findings = (tuple(row for row in lint_rows(_call_lint(lint, result))
+                      if view.shows_object(row.object, result.cluster))
+                if lint is not None else None)
     page_title = title or "podwall report: " + " ".join(paths)
-    built = build_report(Engine(result.cluster), ports=_ports(ports), title=page_title,
-                         lint=findings)
+    built = build_report(Engine(view.restrict(result.cluster)), ports=_ports(ports),
+                         title=page_title, lint=findings)
     svg = inline_svg(dot_to_svg(graph_dot(built.graph, legend=False)))
     page = report_html(built, svg)
     _write(out, page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,37 +12,50 @@ from podwall.cli.common import (
     EXIT_NO,
     PORT,
     binary_stdout,
+    full_option,
     handles_errors,
     input_options,
     load,
     output_option,
     summary,
+    view_options,
 )
 from podwall.model import PortQuery
+
+if TYPE_CHECKING:
+    from podwall.analysis.filters import View
 
 
 @click.command()
 @input_options
+@click.option("-A", "--all-namespaces", "all_namespaces", is_flag=True,
+              help="Report problems in every namespace (the default).")
 @output_option("text", "json", default="text")
 @handles_errors
-def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             output: str) -> None:
+def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+             all_namespaces: bool, output: str) -> None:
     """Validate manifests the way the Kubernetes API server would.
 
     Every problem is reported at once as FILE:LINE: Kind ns/name: field.path: message.
-    Exit 0 when valid (warnings allowed), 1 on any error.
+    Exit 0 when valid (warnings allowed), 1 on any error. With -n NS, only problems of objects
+    in NS (and those of no object, such as YAML syntax) are printed; the verdict and the exit
+    code still judge the whole input.
 
     \b
     Examples:
       podwall validate k8s/
       kubectl get netpol,pods,ns -A -o yaml | podwall validate -
     """
+    from podwall.analysis.filters import View
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
     result = load_with_progress(paths, namespace, pod_cidr)
+    view = View(namespace=None if all_namespaces else namespace)
+    diagnostics = [d for d in result.diagnostics
+                   if d.obj is None or view.shows_object(d.obj, result.cluster)]
     if output == "json":
-        shown = [d for d in result.diagnostics if verbose or d.severity.name != "INFO"]
+        shown = [d for d in diagnostics if verbose or d.severity.name != "INFO"]
         click.echo(json.dumps({
             "valid": not has_errors(result.diagnostics),
             "documents": result.documents,
@@ -51,7 +65,7 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
-        print_diagnostics(result.diagnostics, verbose=verbose)
+        print_diagnostics(diagnostics, verbose=verbose)
         c = result.cluster
         verdict = "invalid" if has_errors(result.diagnostics) else "valid"
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
@@ -104,61 +118,79 @@ def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
 
 @click.command()
 @input_options
+@view_options
+@full_option
 @click.option("--port", "ports", type=PORT, multiple=True,
               help="Repeatable. Default: every port any container or policy names.")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
-def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-           ports: tuple[PortQuery, ...], externals: tuple[str, ...], output: str) -> None:
+def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+           view: View, ports: tuple[PortQuery, ...], externals: tuple[str, ...],
+           output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
-    Rows are sources, columns destinations; a pod may always reach itself.
+    Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
+    the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
+    -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
     allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j].
 
     \b
     Examples:
       podwall matrix examples/three-tier/
+      podwall matrix k8s/ -n shop --to app=db
+      podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
     """
+    from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
-    from podwall.engine import Engine
+    from podwall.engine import Engine, ExternalHost
 
     result = load(paths, namespace, pod_cidr, verbose)
+    view.check(result.cluster.endpoints)
     m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
-    write_matrix(m, output, binary_stdout())
+    import ipaddress
+
+    hosts = [ExternalHost(ipaddress.ip_address(name))
+             for name in m.endpoints[len(result.cluster.endpoints):]]
+    write_matrix(m, output, binary_stdout(),
+                 MatrixView(m, (*result.cluster.endpoints, *hosts), view))
 
 
 @click.command()
 @input_options
+@view_options
+@full_option
 @output_option("text", "json", default="text")
 @handles_errors
-def explain(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-            output: str) -> None:
+def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+            view: View, output: str) -> None:
     """Every policy and every endpoint in plain words.
 
     Per policy: what it selects, which directions it isolates, what each rule admits.
     Per endpoint: which policies isolate it, what may reach it and what it may reach.
+    Beyond 50 endpoints in view the text is a summary (per class of endpoints that every policy
+    treats alike when they are few, else per namespace) that says how to drill down;
+    -o json is always complete.
 
     \b
     Examples:
       podwall explain examples/three-tier/
+      podwall explain k8s/ -n prod
+      podwall explain k8s/ --focus prod/db
+      podwall explain k8s/ --to app=db --from '!trusted'
       podwall explain k8s/ -o json | jq '.endpoints[] | select(.endpoint=="prod/db")'
     """
-    from podwall.analysis.explain import explain as run_explain
-    from podwall.analysis.explain import explanation_text
+    from podwall.analysis.explain import Explainer, write_json, write_text
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    explanation = run_explain(Engine(result.cluster))
-    if output == "json":
-        click.echo(json.dumps(explanation.to_json(), indent=2))
-    else:
-        click.echo(explanation_text(explanation), nl=False)
+    explainer = Explainer(Engine(result.cluster), view)
+    (write_json if output == "json" else write_text)(explainer, binary_stdout())
 
 
 COMMANDS = [validate, check, matrix, explain]

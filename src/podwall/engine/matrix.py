@@ -38,6 +38,13 @@ class RowTable:
         byte = self.packed[self.of[row_owner], column >> 3]
         return bool((int(byte) >> (7 - (column & 7))) & 1)
 
+    def columns(self, columns: IntArray) -> BoolArray:
+        """Bits `columns` of every stored row: shape (stored rows, len(columns))."""
+        byte = self.packed[:, columns >> 3]
+        shift = (7 - (columns & 7)).astype(np.uint8)
+        result: BoolArray = ((byte >> shift) & 1).astype(np.bool_)
+        return result
+
     def rows_for(self, owners: IntArray) -> BoolArray:
         unpacked: BoolArray = np.unpackbits(self.packed[self.of[owners]], axis=1,
                                             count=self.size).astype(np.bool_)
@@ -60,6 +67,20 @@ class PortVerdicts:
         eg = self.egress.rows_for(idx)[:, idx]
         ing = self.ingress.rows_for(idx)[:, idx]
         result: BoolArray = eg & ing.T
+        return result
+
+    def block(self, srcs: IntArray, dsts: IntArray) -> BoolArray:
+        """allowed[s, d] for source classes `srcs` x destination classes `dsts` (a rectangle:
+        renderers walk the class matrix in row blocks, so memory stays len(srcs) x len(dsts)).
+
+        Unpacks whole rows only for the shorter list, and gathers single bits for the other."""
+        if len(srcs) <= len(dsts):
+            eg = self.egress.rows_for(srcs)[:, dsts]
+            ing_t = self.ingress.columns(srcs)[self.ingress.of[dsts]].T
+        else:
+            eg = self.egress.columns(dsts)[self.egress.of[srcs]]
+            ing_t = self.ingress.rows_for(dsts)[:, srcs].T
+        result: BoolArray = eg & ing_t
         return result
 
     def count_allowed(self) -> int:
@@ -123,6 +144,10 @@ class DenseVerdicts:
         if classes is None:
             return self.allowed
         result: BoolArray = self.allowed[np.ix_(classes, classes)]
+        return result
+
+    def block(self, srcs: IntArray, dsts: IntArray) -> BoolArray:
+        result: BoolArray = self.allowed[np.ix_(srcs, dsts)]
         return result
 
 

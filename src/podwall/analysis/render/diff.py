@@ -6,10 +6,14 @@ import json
 from collections.abc import Callable
 
 from podwall.analysis import wording
-from podwall.analysis.diff import ConnectionChange, Diff
+from podwall.analysis.diff import ADDED, ConnectionChange, Diff, NamespaceChange
 
 # GitHub rejects comments over 65536 characters; leave room for the heading and the note.
 MD_BUDGET = 60_000
+# Beyond this many lines, text output is summarised per namespace pair (unless --full).
+LINE_LIMIT = 200
+# Beyond this many changed (class, class) pairs, lines and reasons are not even computed.
+DETAIL_LIMIT = 20 * LINE_LIMIT
 
 
 def change_line(change: ConnectionChange) -> str:
@@ -30,9 +34,44 @@ def _summary(diff: Diff) -> str:
                                       diff.endpoints_removed)
 
 
-def diff_text(diff: Diff) -> str:
+def namespace_line(change: NamespaceChange) -> str:
+    """`+ shop -> prod  1234 connections on TCP/80, TCP/443`."""
+    return (f"{change.sign} {change.src} -> {change.dst}  "
+            f"{wording.diff_namespace_count_words(change.count)} on "
+            f"{wording.port_set_words(change.ports)}")
+
+
+def summarised(diff: Diff, full: bool = False) -> bool:
+    """Whether text shows namespace pairs rather than lines (too many lines, or not computed)."""
+    if not diff.detailed:
+        return True
+    return not full and len(diff.endpoints) + len(diff.changes) > LINE_LIMIT
+
+
+def _summary_lines(diff: Diff, flags: str) -> list[str]:
+    lines: list[str] = []
+    if len(diff.endpoints) > LINE_LIMIT:
+        per_ns: dict[tuple[str, str], int] = {}
+        for e in diff.endpoints:
+            key = (e.change, e.endpoint.partition("/")[0])
+            per_ns[key] = per_ns.get(key, 0) + e.count
+        lines.extend(wording.diff_endpoints_per_namespace_words(change, ns, count)
+                     for (change, ns), count in sorted(per_ns.items(),
+                                                       key=lambda kv: (kv[0][0] == ADDED, kv[0][1])))
+    else:
+        lines.extend(_lines(Diff(diff.ports, diff.endpoints, ())))
+    lines.append(wording.diff_namespaces_heading_words(
+        len(diff.changes) if diff.detailed else None, LINE_LIMIT))
+    lines.extend(namespace_line(n) for n in diff.namespaces)
+    lines.extend(["", _summary(diff), wording.drill_down_words(flags)])
+    return lines
+
+
+def diff_text(diff: Diff, full: bool = False, flags: str = "") -> str:
     if diff.empty:
         return wording.DIFF_NO_CHANGES + "\n"
+    if summarised(diff, full):
+        return "\n".join(_summary_lines(diff, flags)) + "\n"
     return "\n".join([*_lines(diff), "", _summary(diff)]) + "\n"
 
 
@@ -47,7 +86,7 @@ def diff_md(diff: Diff, budget: int = MD_BUDGET) -> str:
     if diff.empty:
         return head + wording.DIFF_NO_CHANGES + "\n"
     ports = ", ".join(str(p) for p in diff.ports)
-    lines = _lines(diff)
+    lines = _lines(diff) if diff.detailed else _summary_lines(diff, "")
     shown: list[str] = []
     used = 0
     for line in lines:

@@ -6,54 +6,159 @@ The grid numbers the columns and groups rows and columns by namespace, so it sta
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+from collections.abc import Callable
 from itertools import groupby
 from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
+from podwall.analysis import wording
+from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView
+from podwall.analysis.render.tokens import Joined, Tokens
 from podwall.engine import Matrix
+from podwall.model import PortQuery
 
-ALLOW, DENY = "✓", "·"
+ALLOW, DENY, ALL, SOME = "✓", "·", "█", "▒"
+OUTSIDE = "(outside the cluster)"
+# Class rows kept while rows are written: a class's endpoints are close together (one namespace,
+# in name order), so a few dozen rows suffice, and memory stays ROW_CACHE x one row.
+ROW_CACHE = 64
 
 
 def _namespace(name: str) -> str:
-    return name.split("/", 1)[0] if "/" in name else "(outside the cluster)"
+    return name.split("/", 1)[0] if "/" in name else OUTSIDE
+
+
+def write_table(mv: MatrixView, out: BinaryIO) -> None:
+    """One grid per port, or beyond SUMMARY_THRESHOLD endpoints one namespace grid per port."""
+    if len(mv.in_view) > SUMMARY_THRESHOLD and not mv.view.full:
+        _write_summary(mv, out)
+        return
+    matrix = mv.matrix
+    names = matrix.endpoints
+    shown = mv.in_view.tolist()
+    number = {i: k + 1 for k, i in enumerate(shown)}
+    n = len(shown)
+    width = len(str(n))
+    label_width = max((len(names[i]) for i in mv.rows.tolist()), default=0) + width + 3
+    col_list = mv.cols.tolist()
+    col_groups = [[j for j in items] for _, items in
+                  groupby(col_list, key=lambda j: _namespace(names[j]))]
+    row_groups = [(ns, list(items)) for ns, items in
+                  groupby(mv.rows.tolist(), key=lambda i: _namespace(names[i]))]
+    # code points of the grid: one cell per column, a space between namespaces
+    position = np.zeros(len(col_list), dtype=np.int64)
+    at = 0
+    k = 0
+    for group in col_groups:
+        at += 1
+        for _ in group:
+            position[k] = at
+            at += 1
+            k += 1
+    grid_width = at
+    column_of = {j: k for k, j in enumerate(col_list)}
+    vc = mv.classes
+    cols = mv.cols
+    view_note = f"; {mv.view.flags()}" if mv.view.active else ""
+    for k_port, port in enumerate(matrix.ports):
+        if k_port:
+            out.write(b"\n")
+        allowed_count, shown_count = _counts(mv, port)
+        out.write((f"{port}: {allowed_count} of {shown_count} pairs allowed  "
+                   f"(row = from, column = to; {ALLOW} allowed, {DENY} denied{view_note})\n"
+                   ).encode())
+        digits = [str(number[j]).rjust(width) for j in col_list]
+        for d in range(width):
+            line = " " * label_width
+            k = 0
+            for group in col_groups:
+                line += " " + "".join(digits[k + m][d] for m in range(len(group)))
+                k += len(group)
+            out.write((line.rstrip() + "\n").encode())
+        rows_by_class: dict[int, str] = {}
+        for ns, members in row_groups:
+            out.write(f"{ns}\n".encode())
+            for i in members:
+                v = int(vc.of[i])
+                row = rows_by_class.get(v)
+                if row is None:
+                    if len(rows_by_class) >= ROW_CACHE:
+                        rows_by_class.clear()
+                    vs = np.array([v], dtype=np.int64)
+                    cells = np.where(mv.shown(vs)[0][vc.of[cols]],
+                                     np.where(mv.allowed(port, vs)[0][vc.of[cols]],
+                                              ord(ALLOW), ord(DENY)), ord(" "))
+                    codes = np.full(grid_width, ord(" "), dtype="<u4")
+                    codes[position] = cells
+                    row = rows_by_class[v] = codes.tobytes().decode("utf-32-le")
+                own = column_of.get(i)
+                if own is not None and row[position[own]] == DENY:
+                    p = int(position[own])
+                    row = row[:p] + ALLOW + row[p + 1:]
+                label = f"  {str(number[i]).rjust(width)} {names[i]}".ljust(label_width)
+                out.write(((label + row).rstrip() + "\n").encode())
 
 
 def matrix_table(matrix: Matrix) -> str:
+    buffer = io.BytesIO()
+    write_table(MatrixView(matrix), buffer)
+    return buffer.getvalue().decode()
+
+
+def _counts(mv: MatrixView, port: PortQuery) -> tuple[int, int]:
+    """(allowed, shown) pairs of the grid, an endpoint with itself included (as it is drawn)."""
+    single = np.zeros(mv.classes.count, dtype=np.int64)
+    (allowed,), shown = mv.pair_counts([port], single, 1)
+    vc = mv.classes
+    diagonal = int(vc.size[vc.shown & mv.shown_diagonal()].sum())
+    return int(allowed[0, 0]) + diagonal, int(shown[0, 0]) + diagonal
+
+
+def _write_summary(mv: MatrixView, out: BinaryIO) -> None:
+    """Namespace x namespace per port: each cell says whether none, some or all of the pairs
+    (of distinct endpoints, within the view) are allowed; counts beside each row."""
+    matrix = mv.matrix
     names = matrix.endpoints
-    n = len(names)
-    width = len(str(n))
-    label_width = max((len(nm) for nm in names), default=0) + width + 3
-    groups = [(ns, [i for i, _ in items])
-              for ns, items in groupby(enumerate(names), key=lambda t: _namespace(t[1]))]
-    out: list[str] = []
-    for port in matrix.ports:
-        dense = matrix.dense(port)
-        allowed = int(dense.sum())
-        out.append(f"{port}: {allowed} of {n * n} pairs allowed  "
-                   f"(row = from, column = to; {ALLOW} allowed, {DENY} denied)")
-        # Column header: the numbers, written vertically, with a gap between namespaces.
-        digits = [str(j + 1).rjust(width) for j in range(n)]
-        for k in range(width):
-            line = " " * label_width
-            for _, members in groups:
-                line += " " + "".join(digits[j][k] for j in members)
-            out.append(line.rstrip())
-        for ns, members in groups:
-            out.append(f"{ns}")
-            for i in members:
-                label = f"  {str(i + 1).rjust(width)} {names[i]}".ljust(label_width)
-                row = label
-                for _, cols in groups:
-                    row += " " + "".join(ALLOW if dense[i, j] else DENY for j in cols)
-                out.append(row.rstrip())
-        out.append("")
-    return "\n".join(out)
+    vc = mv.classes
+    ns_names = sorted({_namespace(names[int(r)]) for r in vc.rep.tolist()},
+                      key=lambda ns: (ns == OUTSIDE, ns))
+    ns_id = {ns: k for k, ns in enumerate(ns_names)}
+    group = np.array([ns_id[_namespace(names[int(r)])] for r in vc.rep.tolist()],
+                     dtype=np.int64)
+    in_view = np.zeros(len(ns_names), dtype=np.bool_)
+    in_view[group[vc.of[mv.in_view]]] = True
+    row_ns = sorted(set(group[vc.of[mv.rows]].tolist()))
+    col_ns = sorted(set(group[vc.of[mv.cols]].tolist()))
+    number = {g: k + 1 for k, g in enumerate(sorted(set(row_ns) | set(col_ns)))}
+    width = len(str(max(number.values(), default=0)))
+    sizes = np.bincount(group[vc.of[mv.in_view]], minlength=len(ns_names))
+    labels = {g: f"  {str(number[g]).rjust(width)} {ns_names[g]} ({sizes[g]})" for g in row_ns}
+    label_width = max((len(t) for t in labels.values()), default=0)
+    view_note = f" with {mv.view.flags()}" if mv.view.active else ""
+    out.write((f"{len(mv.in_view)} endpoints in {int(in_view.sum())} namespaces"
+               f"{view_note}: more than {SUMMARY_THRESHOLD}, so namespace by namespace.\n"
+               f"Cells: {ALL} every pair allowed, {SOME} some, {DENY} none, blank no pair in view; "
+               f"pairs of distinct endpoints.\n").encode())
+    per_port, shown = mv.pair_counts(matrix.ports, group, len(ns_names))
+    for port, allowed in zip(matrix.ports, per_port, strict=True):
+        out.write((f"\n{port}: {int(allowed.sum())} of {int(shown.sum())} pairs allowed  "
+                   "(row = from, column = to)\n").encode())
+        for d in range(width):
+            head = "".join(str(number[g]).rjust(width)[d] for g in col_ns)
+            out.write((" " * label_width + " " + head).rstrip().encode() + b"\n")
+        for g in row_ns:
+            cells = "".join(
+                " " if shown[g, h] == 0 else
+                ALL if allowed[g, h] == shown[g, h] else SOME if allowed[g, h] else DENY
+                for h in col_ns)
+            total_a, total_s = int(allowed[g, col_ns].sum()), int(shown[g, col_ns].sum())
+            out.write((f"{labels[g].ljust(label_width)} {cells}  "
+                       f"{total_a}/{total_s}\n").encode())
+    out.write((f"\n{wording.matrix_drill_down_words(mv.view.flags(), mv.view.focus)}\n").encode())
 
 
 def matrix_json(matrix: Matrix) -> str:
@@ -117,31 +222,86 @@ def _encode_row(row: npt.NDArray[np.bool_]) -> tuple[memoryview, npt.NDArray[np.
     return memoryview(body), offsets
 
 
+def write_csv(mv: MatrixView, out: BinaryIO) -> None:
+    """`port,from,to,allowed` for every shown pair, a class row joined once per port."""
+    out.write(b"port,from,to,allowed\n")
+    names = mv.matrix.endpoints
+    cols = mv.cols
+    quoted = [_csv_field(names[j]).encode() for j in cols.tolist()]
+    tokens = Tokens.of([[b""] * len(quoted), [q + b",false\n" for q in quoted],
+                        [q + b",true\n" for q in quoted]])
+    _write_rows(mv, out, tokens, lambda port, i: f"{port},{_csv_field(names[i])},".encode(),
+                per_line=True)
+
+
+def write_markdown(mv: MatrixView, out: BinaryIO) -> None:
+    """One Markdown table per port over the shown rows and columns (blank: not shown)."""
+    names = mv.matrix.endpoints
+    cols = mv.cols.tolist()
+    n = len(cols)
+    tokens = Tokens.of([[b"  |"] * n, [" ❌ |".encode()] * n, [" ✅ |".encode()] * n])
+    header = ("| from \\ to | " + " | ".join(f"`{names[j]}`" for j in cols) + " |\n"
+              + "|---|" + "---|" * n + "\n").encode()
+    _write_rows(mv, out, tokens, lambda port, i: f"| `{names[i]}` |".encode(),
+                heading=lambda port: f"### {port}\n\n".encode() + header, between=b"\n")
+
+
+def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
+                prefix: Callable[[PortQuery, int], bytes], *, per_line: bool = False,
+                heading: Callable[[PortQuery], bytes] | None = None,
+                between: bytes = b"") -> None:
+    """Per port, per shown row: the row's class row (token 0 not shown, 1 denied, 2 allowed)
+    joined once per class, the endpoint's own cell set to allowed. `per_line`: every token is
+    a line of its own, each starting with the prefix (CSV); else the prefix starts the row."""
+    vc = mv.classes
+    cols = mv.cols
+    column_of = {j: k for k, j in enumerate(cols.tolist())}
+    for k_port, port in enumerate(mv.matrix.ports):
+        if k_port:
+            out.write(between)
+        if heading is not None:
+            out.write(heading(port))
+        rows_by_class: dict[int, Joined] = {}
+        for i in mv.rows.tolist():
+            v = int(vc.of[i])
+            joined = rows_by_class.get(v)
+            if joined is None:
+                if len(rows_by_class) >= ROW_CACHE:
+                    rows_by_class.clear()
+                vs = np.array([v], dtype=np.int64)
+                shown = mv.shown(vs)[0][vc.of[cols]]
+                allowed = mv.allowed(port, vs)[0][vc.of[cols]]
+                choice = np.where(shown, 1 + allowed.astype(np.int64), 0)
+                joined = rows_by_class[v] = tokens.join(choice)
+            own = column_of.get(i)
+            body = joined.body
+            if own is not None and (joined.body[joined.offsets[own]:joined.offsets[own + 1]]
+                                    == tokens.token(1, own)):  # itself: always allowed
+                body = joined.with_cell(own, tokens.token(2, own))
+            head = prefix(port, i)
+            if per_line:
+                if body:
+                    out.write(head + body[:-1].replace(b"\n", b"\n" + head) + b"\n")
+            else:
+                out.write(head + body + b"\n")
+
+
+def _csv_field(text: str) -> str:
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def matrix_csv(matrix: Matrix) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["port", "from", "to", "allowed"])
-    for port in matrix.ports:
-        dense = matrix.dense(port)
-        for i, src in enumerate(matrix.endpoints):
-            for j, dst in enumerate(matrix.endpoints):
-                writer.writerow([str(port), src, dst, "true" if dense[i, j] else "false"])
-    return buffer.getvalue()
+    buffer = io.BytesIO()
+    write_csv(MatrixView(matrix), buffer)
+    return buffer.getvalue().decode()
 
 
 def matrix_markdown(matrix: Matrix) -> str:
-    names = matrix.endpoints
-    out: list[str] = []
-    for port in matrix.ports:
-        dense = matrix.dense(port)
-        out.append(f"### {port}\n")
-        out.append("| from \\ to | " + " | ".join(f"`{nm}`" for nm in names) + " |")
-        out.append("|---|" + "---|" * len(names))
-        for i, src in enumerate(names):
-            cells = " | ".join("✅" if dense[i, j] else "❌" for j in range(len(names)))
-            out.append(f"| `{src}` | {cells} |")
-        out.append("")
-    return "\n".join(out)
+    buffer = io.BytesIO()
+    write_markdown(MatrixView(matrix), buffer)
+    return buffer.getvalue().decode()
 
 
 RENDERERS = {
@@ -151,11 +311,25 @@ RENDERERS = {
     "md": matrix_markdown,
 }
 
+WRITERS: dict[str, Callable[[MatrixView, BinaryIO], None]] = {
+    "table": write_table, "csv": write_csv, "md": write_markdown,
+}
 
-def write_matrix(matrix: Matrix, output: str, out: BinaryIO) -> None:
-    """Render `matrix` as `output` onto a byte stream; JSON is streamed (it can be gigabytes)."""
+
+def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
+                 view: MatrixView | None = None) -> None:
+    """Render `matrix` as `output` onto a byte stream; every format is streamed.
+
+    With a view, JSON keeps its contract over the endpoints in view (the square matrix among
+    them); the other formats show only the pairs in view.
+    """
+    mv = view if view is not None else MatrixView(matrix)
     if output == "json":
+        if mv.view.active:
+            keep = mv.in_view
+            matrix = Matrix(tuple(matrix.endpoints[i] for i in keep.tolist()), matrix.ports,
+                            matrix.class_of[keep], matrix.verdicts)
         write_json(matrix, out)
     else:
-        out.write(RENDERERS[output](matrix).encode())
+        WRITERS[output](mv, out)
     out.flush()
