@@ -104,3 +104,19 @@ def test_report_carries_the_lint_findings(tmp_path: Path) -> None:
     else:
         assert lint_unavailable_words() not in html
         assert '<table class="lint">' in html and "examples/dns-forgotten/all.yaml:" in html
+
+
+@needs_dot
+def test_svg_of_a_2000_pod_cluster_is_drawn() -> None:
+    """Graphviz's per-cluster ranking failed here ("trouble in init_rank"); newrank does not."""
+    from podwall.analysis.graph import build_graph
+    from podwall.analysis.render.dot import graph_dot
+    from podwall.analysis.render.svg import dot_to_svg
+    from podwall.engine import Engine
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    picture = build_graph(Engine(cluster))
+    svg = dot_to_svg(graph_dot(picture))
+    assert svg.count('class="node"') >= len(picture.nodes)
+    assert svg.count('class="edge"') == len(picture.edges)

@@ -227,17 +227,22 @@ def test_policies_are_explained_in_words() -> None:
 # -- at 1,000 endpoints --------------------------------------------------------------------------
 
 
-def generated_1000() -> tuple[str, Cluster]:
-    """benchmarks/generate.py --pods 1000, through the manifest loader (cached per session)."""
-    if "cluster" not in _GENERATED:
+def generated(pods: int) -> tuple[str, Cluster]:
+    """benchmarks/generate.py --pods N, through the manifest loader (cached per session)."""
+    key = str(pods)
+    if key not in _GENERATED:
         out = Path(tempfile.mkdtemp(prefix="podwall-gen-"))
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--pods",
-                        "1000", "--out", str(out)], check=True, capture_output=True)
+                        str(pods), "--out", str(out)], check=True, capture_output=True)
         result = load_cluster([str(out)], namespace="default", pod_cidr="10.0.0.0/8")
         assert not [d for d in result.diagnostics if d.severity.name == "ERROR"]
-        _GENERATED["cluster"] = result.cluster
+        _GENERATED[key] = result.cluster
         shutil.rmtree(out)
-    return "benchmarks/generate.py --pods 1000", _GENERATED["cluster"]
+    return f"benchmarks/generate.py --pods {pods}", _GENERATED[key]
+
+
+def generated_1000() -> tuple[str, Cluster]:
+    return generated(1000)
 
 
 _GENERATED: dict[str, Cluster] = {}

@@ -5,6 +5,10 @@ dashed `all endpoints` box inside that namespace (Graphviz misplaces labels of a
 a cluster border, so `lhead`/`ltail` are not used). Node, edge and namespace ids become SVG
 element ids (`n3`, `e7`, `ns1`, `ns1-all`), which the HTML report uses to make the picture
 clickable.
+
+`newrank=true` ranks the whole graph at once instead of cluster by cluster: the older, per-cluster
+ranking fails ("trouble in init_rank", then lost edges) once arrows between clusters form the
+knots of a 2,000-pod cluster (measured on `benchmarks/generate.py --pods 2000`).
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
              if legend else "")
     out = [
         "digraph podwall {",
-        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=11, '
+        f'  graph [newrank=true, rankdir=LR, fontname="{FONT}", fontsize=11, '
         f'nodesep=0.3, ranksep=0.9, labeljust=l, labelloc=b, '
         f'style="rounded,filled", color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}"'
         f"{label}];",
