@@ -17,6 +17,17 @@ from podwall.model import (
     Rule,
 )
 
+# Nouns whose plural is not the noun + "s".
+_PLURALS = {"policy": "policies", "box": "boxes", "class": "classes", "info": "info",
+            "address": "addresses", "match": "matches"}
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 namespace`, `2 namespaces`, `0 policies`: every count in human output goes through here."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {many or _PLURALS.get(noun, noun + 's')}"
+
 
 def selector_words(selector: LabelSelector, noun: str) -> str:
     """`{}` -> "all pods"; otherwise "pods with app=web"."""
@@ -190,8 +201,7 @@ def no_rules_words(direction: str) -> str:
 
 
 def selects_words(count: int) -> str:
-    return "nothing in the input" if count == 0 else (
-        f"{count} endpoint" + ("" if count == 1 else "s"))
+    return "nothing in the input" if count == 0 else plural(count, "endpoint")
 
 
 def whole_namespace_words(namespace: str, count: int) -> str:
@@ -237,7 +247,7 @@ def diff_endpoint_words(change: str, endpoint: str, reaches: int, reached_by: in
     """`endpoint added: shop/admin (may reach 3 endpoints, reachable from 5 endpoints)`;
     `endpoints added: shop/web-* (4; each may reach ...)` for several alike."""
     def n(number: int) -> str:
-        return f"{number} endpoint{'' if number == 1 else 's'}"
+        return plural(number, "endpoint")
     verb = "may reach" if change == "added" else "could reach"
     verb2 = "reachable from" if change == "added" else "was reachable from"
     if count == 1:
@@ -254,8 +264,7 @@ def diff_truncated_words(shown: int, total: int) -> str:
 
 def diff_summary_words(added: int, removed: int, endpoints_added: int,
                        endpoints_removed: int) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
+    n = plural
     return (f"{n(added, 'connection')} added, {n(removed, 'connection')} removed; "
             f"{n(endpoints_added, 'endpoint')} added, {n(endpoints_removed, 'endpoint')} removed")
 
@@ -317,8 +326,7 @@ def lint_selects_nothing_words(what: str, selector: str, where: str) -> tuple[st
 
 
 def lint_no_default_deny_words(namespace: str, direction: str, endpoints: int) -> tuple[str, str]:
-    plural = "" if endpoints == 1 else "s"
-    return (f"namespace {namespace} has {endpoints} endpoint{plural} but no policy that isolates "
+    return (f"namespace {namespace} has {plural(endpoints, 'endpoint')} but no policy that isolates "
             f"{direction} for every pod (podSelector: {{}}): new pods are open by default",
             f"add a default-deny policy: podSelector: {{}}, policyTypes: [{direction.title()}], "
             f"no {direction} rules")
@@ -382,8 +390,7 @@ def lint_rule_where(direction: str, index: int, peer: int | None = None) -> str:
 
 
 def lint_summary_words(errors: int, warnings: int, infos: int) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
+    n = plural
     total = errors + warnings + infos
     if not total:
         return "no findings"

@@ -61,12 +61,10 @@ def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *,
 
 
 def summary(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], documents: int) -> str:
+    from podwall.analysis.wording import plural
+
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
     return (f"{plural(errors, 'error')}, {plural(warnings, 'warning')} "
             f"in {plural(documents, 'document')}")
 

@@ -137,23 +137,26 @@ def _read_config(path: str | None) -> Any:
 @click.option("--config", "config_path", metavar="FILE",
               help="YAML: `disable: [PW009]`, `ignore: [{check: PW004, object: "
                    "\"NetworkPolicy shop/x\"}]`.")
-@click.option("--fail-on", type=click.Choice(["warning", "error"]),
-              help="Exit 1 when a finding of this severity (or worse) remains (a CI gate).")
+@click.option("--fail-on", type=click.Choice(["warning", "error", "never"]), default="error",
+              show_default=True,
+              help="Exit 1 when a finding of this severity (or worse) remains; never: always 0.")
 @output_option("text", "json", "sarif", default="text")
 @handles_errors
 def lint(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-         config_path: str | None, fail_on: str | None, output: str) -> None:
+         config_path: str | None, fail_on: str, output: str) -> None:
     """Find the classic NetworkPolicy mistakes: forgotten DNS, AND vs OR peers, typos in labels,
     missing default-deny, and more (checks PW001-PW012, see docs/lint.md).
 
     Each finding: FILE:LINE: severity ID object: message, and a fix. Silence a check with
     --config FILE or the policy annotation podwall.io/lint-ignore: "PW004,PW010".
+    Exit 1 when an error is found (tune with --fail-on), 0 otherwise.
 
     \b
     Examples:
       podwall lint examples/dns-forgotten/
       podwall lint k8s/ -o sarif > podwall.sarif
       podwall lint k8s/ --config .podwall-lint.yaml --fail-on warning
+      podwall lint k8s/ -o json --fail-on never | jq .summary
     """
     from podwall.analysis.lint import fails
     from podwall.analysis.lint import lint as run_lint
@@ -165,7 +168,7 @@ def lint(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     findings = run_lint(result.cluster, config)
     render = {"text": lint_text, "json": lint_json, "sarif": lint_sarif}[output]
     click.echo(render(findings), nl=False)
-    if fail_on is not None and fails(findings, fail_on):
+    if fail_on != "never" and fails(findings, fail_on):
         sys.exit(EXIT_NO)
 
 

@@ -98,6 +98,7 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     Example:
       sudo podwall lab apply examples/three-tier-v2/
     """
+    from podwall.analysis.wording import plural
     from podwall.lab.lab import Lab, require_root
 
     require_root()
@@ -108,7 +109,8 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     cluster = load(paths, namespace, pod_cidr, verbose).cluster
     state = the_lab.apply(cluster, list(paths),
                           settings={"namespace": namespace, "pod_cidr": pod_cidr})
-    click.echo(f"lab {name} applied: {len(state['pods'])} pods, {len(cluster.policies)} policies")
+    click.echo(f"lab {name} applied: {plural(len(state['pods']), 'pod')}, "
+               f"{plural(len(cluster.policies), 'policy')}")
 
 
 PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
@@ -235,10 +237,11 @@ def down(name: str) -> None:
     Example:
       sudo podwall lab down --name demo
     """
+    from podwall.analysis.wording import plural
     from podwall.lab.lab import Lab
 
     removed = Lab(name).down()
-    click.echo(f"lab {name} is down ({len(removed)} namespaces removed)")
+    click.echo(f"lab {name} is down ({plural(len(removed), 'namespace')} removed)")
 
 
 @click.group()

@@ -100,6 +100,7 @@ def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     from podwall.analysis.render.html import report_html
     from podwall.analysis.render.svg import dot_to_svg, inline_svg
     from podwall.analysis.report import build_report, lint_function, lint_rows
+    from podwall.analysis.wording import plural
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
@@ -113,14 +114,10 @@ def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     _write(out, page)
     if out != "-":
         size = len(page.encode())
-        c = built.counts
-        click.echo(f"wrote {out} ({size / 1024:.0f} KiB): {_n(c['endpoints'], 'endpoint')} "
-                   f"as {_n(c['boxes'], 'box', 'boxes')}, {_n(c['policies'], 'policy', 'policies')}"
-                   f", {_n(c['ports'], 'port')}", err=True)
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+        c, n = built.counts, plural
+        click.echo(f"wrote {out} ({size / 1024:.0f} KiB): {n(c['endpoints'], 'endpoint')} "
+                   f"as {n(c['boxes'], 'box')}, {n(c['policies'], 'policy')}"
+                   f", {n(c['ports'], 'port')}", err=True)
 
 
 def _call_lint(lint: Any, result: Any) -> Any:

@@ -36,6 +36,7 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
       podwall validate k8s/
       kubectl get netpol,pods,ns -A -o yaml | podwall validate -
     """
+    from podwall.analysis.wording import plural
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
@@ -55,8 +56,9 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
         c = result.cluster
         verdict = "invalid" if has_errors(result.diagnostics) else "valid"
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
-                   f"{len(c.namespaces)} namespaces, {len(c.endpoints)} endpoints, "
-                   f"{len(c.policies)} policies", err=verdict == "invalid")
+                   f"{plural(len(c.namespaces), 'namespace')}, "
+                   f"{plural(len(c.endpoints), 'endpoint')}, "
+                   f"{plural(len(c.policies), 'policy')}", err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 

@@ -41,9 +41,10 @@ def report_html(report: Report, svg: str) -> str:
     c = report.counts
     ports = wording.port_set_words(
         [p for p in report.graph.ports], ()) if report.graph.ports else "none"
-    summary = (f"{c['endpoints']} endpoints in {c['namespaces']} namespaces "
-               f"({c['classes']} classes, drawn as {c['boxes']} boxes), {c['policies']} "
-               f"policies; ports examined: {ports}")
+    n = wording.plural
+    summary = (f"{n(c['endpoints'], 'endpoint')} in {n(c['namespaces'], 'namespace')} "
+               f"({n(c['classes'], 'class')}, drawn as {n(c['boxes'], 'box')}), "
+               f"{n(c['policies'], 'policy')}; ports examined: {ports}")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -124,7 +125,7 @@ def _lint_section(lint: tuple[LintRow, ...] | None) -> str:
             f'<tr><td class="sev-{_e(f.severity.lower())}">{_e(f.severity)}</td>'
             f"<td><code>{_e(f.id)}</code></td><td>{_e(f.object)}</td>"
             f"<td><code>{_e(where)}</code></td><td>{_e(f.message)}</td><td>{_e(f.fix)}</td></tr>")
-    return (head + f"<p>{len(lint)} finding{'' if len(lint) == 1 else 's'}.</p>"
+    return (head + f"<p>{_e(wording.plural(len(lint), 'finding'))}.</p>"
             '<table class="lint"><tr><th>severity</th><th>id</th><th>object</th>'
             "<th>where</th><th>message</th><th>fix</th></tr>" + "".join(rows)
             + "</table></section>")
@@ -175,7 +176,7 @@ def _policies_section(report: Report) -> str:
         opened = " open" if len(report.policies) <= 30 else ""
         body = "".join(
             f'<details class="namespace"{opened}><summary>{_e(ns)} '
-            f'<span class="muted">({len(items)} polic{"y" if len(items) == 1 else "ies"})</span>'
+            f'<span class="muted">({wording.plural(len(items), "policy")})</span>'
             f"</summary>{''.join(items)}</details>"
             for ns, items in sorted(by_namespace.items()))
     return f'<section id="policies"><h2>Policies</h2>{body}</section>'
