@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from podwall.analysis import wording
 from podwall.analysis.graph import build_graph
-from podwall.analysis.render.dot import graph_dot
 from podwall.analysis.render.html import report_html
-from podwall.analysis.render.svg import dot_to_svg, inline_svg
+from podwall.analysis.render.views import draw_views
 from podwall.analysis.report import LintRow, Report, build_report, lint_function
 from podwall.engine import DirectionVerdict, Engine
 from podwall.manifests import load_cluster
@@ -159,7 +158,7 @@ def test_page_words_are_check_words() -> None:
 
 
 def _page(report: Report) -> str:
-    return report_html(report, inline_svg(dot_to_svg(graph_dot(report.graph, legend=False))))
+    return report_html(report, draw_views(report))
 
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -181,8 +180,12 @@ def test_page_is_self_contained_and_offline() -> None:
     blob = re.search(r'<script type="application/json" id="podwall-data">(.*?)</script>', html,
                      re.DOTALL)
     assert blob is not None
-    assert json.loads(blob.group(1)) == json.loads(json.dumps(report.data))
-    assert html.count("<svg") == 1 and 'id="n0"' in html
+    data = json.loads(blob.group(1))
+    assert {k: v for k, v in data.items() if k not in ("overview", "opensOn", "hasWhole")} \
+        == json.loads(json.dumps(report.data))
+    assert data["opensOn"] == "whole" and data["hasWhole"]  # small: it opens on every box
+    # The overview, one picture per namespace, and the whole cluster, each in a <template>.
+    assert html.count("<svg") == 2 + report.counts["namespaces"] and 'id="n0"' in html
 
 
 @needs_dot

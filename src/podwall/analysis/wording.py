@@ -195,6 +195,47 @@ def lint_unavailable_words() -> str:
 ALL_IN_NAMESPACE = "all endpoints"
 
 
+def namespace_size_words(endpoints: int, boxes: int) -> str:
+    """Under a namespace's name in the overview: `12 endpoints in 3 boxes`."""
+    return f"{plural(endpoints, 'endpoint')} in {plural(boxes, 'box')}"
+
+
+def partly_open_words(marker: str, endpoints: int) -> str:
+    """`ingress open (no policy): 4 endpoints`, when only some of a namespace is."""
+    return f"{marker}: {plural(endpoints, 'endpoint')}"
+
+
+def within_words(ports: str, pairs: int) -> str:
+    """What a namespace's endpoints may do among themselves (overview)."""
+    return f"inside: {ports} ({plural(pairs, 'pair')})"
+
+
+def reaches_every_namespace_words(ports: str) -> str:
+    """A namespace with an arrow to every other one (its ports: the union of theirs)."""
+    return f"\u2192 reaches every other namespace: {ports}"
+
+
+def reached_by_every_namespace_words(ports: str) -> str:
+    return f"\u2190 reached from every other namespace: {ports}"
+
+
+def pairs_words(pairs: int) -> str:
+    """Under an overview arrow's ports: how many endpoint pairs it stands for."""
+    return plural(pairs, "endpoint pair")
+
+
+def elsewhere_words(namespace: str) -> str:
+    """A stand-in box for another namespace in a namespace's picture (click it to go there)."""
+    return f"namespace {namespace}"
+
+
+OVERVIEW_LEGEND = (
+    "One box per namespace; an arrow: some endpoints of one may connect to some of the other "
+    "(its ports, and how many endpoint pairs). Click a namespace to see its boxes.",
+    "Pairs that no policy isolates in either direction are not counted: the markers say so.",
+)
+
+
 def no_rules_words(direction: str) -> str:
     """A policy that isolates a direction and lists no rule for it."""
     return f"{direction}: no rules, so it admits nothing ({direction} deny)"

@@ -260,9 +260,10 @@ def dataplane() -> None:
               help="The pods on this node (default: every endpoint).")
 @click.option("--check", is_flag=True,
               help="Also have the kernel validate it (`nft -c`, changes nothing; needs root).")
+@output_option("text", "json", default="text")
 @handles_errors
 def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             node_pods: str | None, check: bool) -> None:
+             node_pods: str | None, check: bool, output: str) -> None:
     """Print the nftables ruleset of a node for review (no root needed).
 
     The pods' node-side interfaces are named pw-p<N> (N = position among all endpoints), as in
@@ -272,6 +273,11 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     Examples:
       podwall dataplane compile examples/three-tier/ > ruleset.nft
       podwall dataplane compile examples/three-tier/ --node-pods shop/web,shop/api --check
+      podwall dataplane compile examples/three-tier/ -o json | jq .summary
+
+    -o json: {"table", "interfaces": {pod: ifname}, "summary": {chains, rules, sets, ...},
+    "counters": [{name, pod, direction}], "checked", "ruleset": the nft text} (see
+    docs/dataplane.md).
     """
     from podwall.dataplane import NftBackend, compile_ruleset
     from podwall.engine import Engine
@@ -288,8 +294,30 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     ruleset = compile_ruleset(Engine(cluster), interfaces)
     if check:
         NftBackend().check(ruleset)
+    if output == "json":
+        click.echo(json.dumps(_ruleset_json(ruleset, interfaces, check), indent=2))
+        return
     click.echo(ruleset.text, nl=False)
     click.echo(f"# {ruleset.summary()}{'; nft -c: ok' if check else ''}", err=True)
+
+
+def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> dict[str, Any]:
+    """`dataplane compile -o json`: podwall's model of the table, and its nft text.
+
+    Not nft's own JSON (`nft -j`): that needs the kernel to parse the text; once applied,
+    `nft -j list table inet podwall` gives it.
+    """
+    return {
+        "table": ruleset.text.split("{", 1)[0].strip(),
+        "interfaces": interfaces,
+        "summary": {"chains": ruleset.chains, "rules": ruleset.rules, "sets": ruleset.sets,
+                    "setElements": ruleset.set_elements, "maps": ruleset.maps,
+                    "mapElements": ruleset.map_elements},
+        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word}
+                     for c in ruleset.counters],
+        "checked": checked,
+        "ruleset": ruleset.text,
+    }
 
 
 COMMANDS = [lab, dataplane]

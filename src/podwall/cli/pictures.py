@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,10 @@ def _ports(ports: tuple[PortQuery, ...]) -> list[PortQuery] | None:
 
 @click.command()
 @input_options
-@click.option("-o", "--output", "output", type=click.Choice(["dot", "mermaid", "svg"]),
+@click.option("-o", "--output", "output", type=click.Choice(["dot", "mermaid", "svg", "json"]),
               default="dot", show_default=True,
-              help="dot (Graphviz text), mermaid (for Markdown), svg (runs Graphviz `dot`).")
+              help="dot (Graphviz text), mermaid (for Markdown), svg (runs Graphviz `dot`), "
+                   "json (the picture's model: namespaces, nodes, hubs, edges; docs/graph.md).")
 @click.option("--port", "ports", type=PORT, multiple=True,
               help="Repeatable. Default: every port any container or policy names.")
 @click.option("--focus", metavar="NS/NAME",
@@ -52,6 +54,7 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
       podwall graph examples/three-tier/ -o svg --out shop.svg
       podwall graph k8s/ -o mermaid --port TCP/443 > connectivity.md
       podwall graph k8s/ --focus prod/api -o svg --out api.svg
+      podwall graph k8s/ -o json | jq '.edges[] | select(.to == "n3")'
     """
     from podwall.analysis.graph import build_graph
     from podwall.analysis.render.dot import graph_dot
@@ -63,7 +66,9 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     picture = build_graph(Engine(result.cluster), _ports(ports), focus=focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
-    if output == "mermaid":
+    if output == "json":
+        text = json.dumps(picture.to_json(), indent=2) + "\n"
+    elif output == "mermaid":
         text = graph_mermaid(picture)
     elif output == "svg":
         text = dot_to_svg(graph_dot(picture))
@@ -72,52 +77,72 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     _write(out, text)
 
 
+REPORT_FORMATS = ("html", "json")
+
+
 @click.command()
 @input_options
-@click.option("-o", "--output", "out", default="report.html", show_default=True, metavar="FILE",
+@click.option("-o", "--output", "output", default="html", show_default=True, metavar="html|json",
+              help="html: the page; json: the report's model (counts, overview, picture, lint, "
+                   "policies, the page's data).")
+@click.option("--out", "out", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
-              help="Where to write the HTML page (- for standard output).")
+              help="Where to write it (- for standard output). Default: report.html for html, "
+                   "standard output for json.")
 @click.option("--port", "ports", type=PORT, multiple=True,
               help="Repeatable. Default: every port any container or policy names.")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
 @handles_errors
-def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, out: str,
-           ports: tuple[PortQuery, ...], title: str | None) -> None:
+def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
+           out: str | None, ports: tuple[PortQuery, ...], title: str | None) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
-    It holds the connectivity picture (click a box: what it reaches and what reaches it, per
-    port, and the rule or the isolating policies that decide it), the matrix per port grouped by
-    namespace, lint findings, and every policy in plain words. No network access: the page
-    loads nothing and a Content-Security-Policy forbids it. Needs Graphviz `dot`.
-    See docs/report.md.
+    It opens on the connectivity picture, fitted to the window: the whole cluster when it is
+    small, else one box per namespace (click a namespace to open its boxes, click a box: what
+    it reaches and what reaches it, per port, and the rule or the isolating policies that decide
+    it). Then the matrix per port grouped by namespace, lint findings (errors first), and every
+    policy in plain words. No network access: the page loads nothing and a
+    Content-Security-Policy forbids it. Needs Graphviz `dot`. See docs/report.md.
 
     \b
     Examples:
-      podwall report examples/three-tier/ -o shop.html
-      kubectl get netpol,pods,ns -A -o yaml | podwall report - -o cluster.html
+      podwall report examples/three-tier/ --out shop.html
+      kubectl get netpol,pods,ns -A -o yaml | podwall report - --out cluster.html
+      podwall report k8s/ -o json | jq .overview.arrows
     """
-    from podwall.analysis.render.dot import graph_dot
-    from podwall.analysis.render.html import report_html
-    from podwall.analysis.render.svg import dot_to_svg, inline_svg
     from podwall.analysis.report import build_report, lint_function, lint_rows
     from podwall.analysis.wording import plural
     from podwall.engine import Engine
 
+    if output not in REPORT_FORMATS:
+        # `-o FILE` was the way to name the page before -o meant the format everywhere.
+        if out is not None:
+            raise click.BadParameter(f"{output!r} is not a format (html, json)",
+                                     param_hint="'-o'")
+        click.echo(f"podwall: warning: -o {output}: -o is the output format (html|json) now; "
+                   f"write --out {output} (taken as the file this time)", err=True)
+        output, out = "html", output
+    target = out if out is not None else ("report.html" if output == "html" else "-")
     result = load(paths, namespace, pod_cidr, verbose)
     lint = lint_function()
     findings = lint_rows(_call_lint(lint, result)) if lint is not None else None
     page_title = title or "podwall report: " + " ".join(paths)
     built = build_report(Engine(result.cluster), ports=_ports(ports), title=page_title,
                          lint=findings)
-    svg = inline_svg(dot_to_svg(graph_dot(built.graph, legend=False)))
-    page = report_html(built, svg)
-    _write(out, page)
-    if out != "-":
+    if output == "json":
+        _write(target, json.dumps(built.to_json(), indent=2) + "\n")
+        return
+    from podwall.analysis.render.html import report_html
+    from podwall.analysis.render.views import draw_views
+
+    page = report_html(built, draw_views(built))
+    _write(target, page)
+    if target != "-":
         size = len(page.encode())
         c, n = built.counts, plural
-        click.echo(f"wrote {out} ({size / 1024:.0f} KiB): {n(c['endpoints'], 'endpoint')} "
-                   f"as {n(c['boxes'], 'box')}, {n(c['policies'], 'policy')}"
-                   f", {n(c['ports'], 'port')}", err=True)
+        click.echo(f"wrote {target} ({size / 1024:.0f} KiB): {n(c['endpoints'], 'endpoint')} "
+                   f"in {n(c['namespaces'], 'namespace')} as {n(c['boxes'], 'box')}, "
+                   f"{n(c['policies'], 'policy')}, {n(c['ports'], 'port')}", err=True)
 
 
 def _call_lint(lint: Any, result: Any) -> Any:

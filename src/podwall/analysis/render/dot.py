@@ -23,6 +23,7 @@ from podwall.analysis.graph import (
     GraphNamespace,
     GraphNode,
 )
+from podwall.analysis.overview import NamespaceArrow, Overview
 
 FONT = "Helvetica"
 # Fill by ingress isolation: open (no policy isolates it) or isolated.
@@ -55,6 +56,11 @@ def anchor(namespace_id: str) -> str:
 
 
 def _node(graph: ConnectivityGraph, node: GraphNode, indent: str) -> str:
+    if node.elsewhere:
+        return (f'{indent}{node.id} [id="{node.id}", shape=tab, style="dashed,filled", '
+                f'fillcolor="#ffffff", color="{NAMESPACE_EDGE}", fontcolor="{NAMESPACE_EDGE}", '
+                f"label={_label(node.label, [], bold=True)}, "
+                f"tooltip={_quoted('open namespace ' + node.namespace)}];")
     tooltip = ", ".join(node.members[:20]) + (" …" if len(node.members) > 20 else "")
     attrs = [f'id="{node.id}"', f"label={_label(node.label, graph.node_markers(node))}",
              f'fillcolor="{_fill(node)}"', f"tooltip={_quoted(tooltip)}"]
@@ -120,7 +126,46 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
                 if graph.namespace(end) is not None}
     for ns in graph.namespaces:
         out += _namespace(graph, ns, anchored)
+    inside = {n for ns in graph.namespaces for n in ns.nodes}
+    out += [_node(graph, n, "  ") for n in graph.nodes.values() if n.id not in inside]
     out += [_hub(graph, h, "  ") for h in graph.hubs.values() if h.namespace is None]
     out += [_edge(graph, e, i) for i, e in enumerate(graph.edges)]
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def overview_dot(overview: Overview) -> str:
+    """One box per namespace, one arrow per namespace pair (ids `ns3`, `e0`)."""
+    out = [
+        "digraph podwall_namespaces {",
+        # fdp (springs) keeps a dense namespace graph compact and close to the screen's shape;
+        # dot's ranks stretch it into a wide band of long curves.
+        f'  graph [layout=fdp, splines=true, overlap=false, fontname="{FONT}", fontsize=11];',
+        f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
+        f'color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}", margin="0.15,0.06"];',
+        f'  edge [fontname="{FONT}", fontsize=9, color="{NAMESPACE_EDGE}", '
+        f'fontcolor="{NAMESPACE_EDGE}", arrowsize=0.7];',
+    ]
+    for ns in overview.namespaces:
+        label = _label(ns.name, ns.lines(overview.ports), bold=True)
+        out.append(f'  {ns.id} [id="{ns.id}", label={label}, '
+                   f"tooltip={_quoted('namespace ' + ns.name + ': click for its boxes')}];")
+    names = {ns.id: ns.name for ns in overview.namespaces}
+    drawn = {(a.src, a.dst): a for a in overview.drawn}
+
+    def words(a: NamespaceArrow) -> str:
+        return (f"{names[a.src]} \u2192 {names[a.dst]}: "
+                f"{wording.port_set_words(a.ports, overview.ports)} ({wording.pairs_words(a.pairs)})")
+
+    for i, ((src, dst), a) in enumerate(sorted(drawn.items())):
+        back = drawn.get((dst, src))
+        if back is not None and src > dst:
+            continue  # drawn once, with both heads, from the other end
+        # Labels on 70 arrows make a picture nobody reads: the tooltip and the panel say them.
+        tooltip = words(a) + ("; " + words(back) if back is not None else "")
+        pairs = a.pairs + (back.pairs if back is not None else 0)
+        both = ", dir=both" if back is not None else ""
+        out.append(f'  {src} -> {dst} [id="e{i}", tooltip={_quoted(tooltip)}{both}, '
+                   f"penwidth={1 + min(2.5, pairs / 400):.2f}];")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ from typing import Any
 
 from podwall.analysis import wording
 from podwall.analysis.render.dot import FILL_ISOLATED, FILL_OPEN
+from podwall.analysis.render.views import Views
 from podwall.analysis.report import LintRow, Report
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -36,9 +37,13 @@ def _json_for_script(data: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def report_html(report: Report, svg: str) -> str:
-    """The page. `svg` is the `<svg>` element of the picture (see `render.svg.inline_svg`)."""
+def report_html(report: Report, views: Views) -> str:
+    """The page. `views` holds the pictures as `<svg>` elements (see `render.views`)."""
     c = report.counts
+    data = dict(report.data)
+    data["overview"] = report.overview.to_json() if report.overview is not None else None
+    data["opensOn"] = views.opens_on
+    data["hasWhole"] = views.whole is not None
     ports = wording.port_set_words(
         [p for p in report.graph.ports], ()) if report.graph.ports else "none"
     n = wording.plural
@@ -60,12 +65,13 @@ def report_html(report: Report, svg: str) -> str:
         "<main>",
         '<noscript><p class="unavailable">The picture, the details and the matrix need '
         "JavaScript; lint findings and policies below are plain text.</p></noscript>",
-        _graph_section(report, svg),
+        _graph_section(report, views),
         _matrix_section(),
         _lint_section(report.lint),
         _policies_section(report),
         "</main>",
-        f'<script type="application/json" id="podwall-data">{_json_for_script(report.data)}'
+        _templates(views),
+        f'<script type="application/json" id="podwall-data">{_json_for_script(data)}'
         "</script>",
         f"<script>{_asset('report.js')}</script>",
         "</body></html>",
@@ -73,31 +79,47 @@ def report_html(report: Report, svg: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _graph_section(report: Report, svg: str) -> str:
+def _graph_section(report: Report, views: Views) -> str:
     legend = "".join(f"<li>{_e(line)}</li>" for line in report.graph.legend())
+    overview_legend = "".join(f"<li>{_e(line)}</li>" for line in wording.OVERVIEW_LEGEND)
     swatches = (f'<li><span class="swatch" style="background:{FILL_OPEN}"></span>'
                 f"{_e(wording.OPEN_IN)} &nbsp; "
                 f'<span class="swatch" style="background:{FILL_ISOLATED}"></span>'
                 "isolated for ingress</li>")
+    whole = ('<button type="button" data-view="whole" title="every box of every namespace">'
+             "whole cluster</button>" if views.whole is not None else "")
     return (
         '<section id="graph"><h2>Connectivity</h2>'
         '<div class="toolbar">'
+        '<span class="views"><button type="button" data-view="overview" '
+        'title="one box per namespace">\u2191 namespaces</button>'
+        f'{whole}<span id="crumb" class="crumb"></span></span>'
         '<input id="search" list="endpoint-names" '
         'placeholder="Find an endpoint or box (ns/name), then Enter" autocomplete="off">'
         '<datalist id="endpoint-names"></datalist>'
         '<button type="button" data-zoom="out" title="zoom out">\u2212</button>'
         '<button type="button" data-zoom="in" title="zoom in">+</button>'
-        '<button type="button" data-zoom="fit" title="fit the width">fit</button>'
-        '<span class="hint">Click a box: what it reaches, what reaches it, per port, and why.'
-        "</span></div>"
+        '<button type="button" data-zoom="fit" title="fit the picture">fit</button>'
+        '<span class="hint" id="picture-hint"></span></div>'
         '<div class="graph-layout">'
-        f'<div id="picture" class="picture">{svg}</div>'
-        '<aside id="details"><p class="hint">Click a box in the picture (or find an endpoint '
-        "above) to see, per port, what it may connect to and what may connect to it, with the "
-        "policy rule that admits each connection or the policies that isolate it.</p></aside>"
+        '<div id="picture" class="picture"></div>'
+        '<aside id="details"><p class="hint">Click a namespace to open it, a box to see, per '
+        "port, what it may connect to and what may connect to it, with the policy rule that "
+        "admits each connection or the policies that isolate it.</p></aside>"
         "</div>"
-        f'<ul class="legend">{swatches}{legend}</ul>'
+        f'<ul class="legend" data-for="boxes">{swatches}{legend}</ul>'
+        f'<ul class="legend" data-for="overview">{overview_legend}</ul>'
         "</section>")
+
+
+def _templates(views: Views) -> str:
+    """Each picture in an inert <template>; the script shows one at a time."""
+    parts = [f'<template id="view-overview">{views.overview}</template>']
+    parts += [f'<template id="view-ns-{k}">{svg}</template>'
+              for k, svg in enumerate(views.namespaces)]
+    if views.whole is not None:
+        parts.append(f'<template id="view-whole">{views.whole}</template>')
+    return "".join(parts)
 
 
 def _matrix_section() -> str:
