@@ -29,6 +29,11 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {many or _PLURALS.get(noun, noun + 's')}"
 
 
+def named_port_words(name: str, destination: str, number: str) -> str:
+    """`check --port http`: what the name is at the destination, before the verdict."""
+    return f"port {name} at {destination} is {number}"
+
+
 def selector_words(selector: LabelSelector, noun: str) -> str:
     """`{}` -> "all pods"; otherwise "pods with app=web"."""
     if selector.is_empty:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 import click
 
 from podwall.errors import Diagnostic, PodwallError, Severity, has_errors
-from podwall.model import DEFAULT_POD_CIDR, PortQuery
+from podwall.model import DEFAULT_POD_CIDR, NamedPortQuery, PortQuery, parse_port_or_name
 
 EXIT_OK, EXIT_NO, EXIT_CANNOT = 0, 1, 2
 
@@ -158,6 +158,50 @@ class PortParam(click.ParamType):  # type: ignore[type-arg]
 
 
 PORT = PortParam()
+
+
+class PortOrNameParam(click.ParamType):  # type: ignore[type-arg]
+    """A port number (`TCP/80`, `80`) or a container-port name (`http`, `udp/dns`)."""
+
+    name = "PROTO/PORT|NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> PortQuery | NamedPortQuery:
+        if isinstance(value, PortQuery | NamedPortQuery):
+            return value
+        try:
+            return parse_port_or_name(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PORT_OR_NAME = PortOrNameParam()
+
+
+def expand_ports(cluster: Any, queries: tuple[PortQuery | NamedPortQuery, ...]
+                 ) -> list[PortQuery] | None:
+    """Numbers for a whole-cluster verb: a name stands for every number it names on some
+    destination (said on stderr, with where). None: no --port given (every port)."""
+    from podwall.analysis.wording import plural
+    from podwall.errors import QueryError
+
+    out: list[PortQuery] = []
+    for q in queries:
+        if isinstance(q, PortQuery):
+            out.append(q)
+            continue
+        where: dict[PortQuery, int] = {}
+        for ep in cluster.endpoints:
+            number = q.resolve(ep.ports)
+            if number is not None:
+                where[number] = where.get(number, 0) + 1
+        if not where:
+            raise QueryError(f"--port {q}: no container port is named {q.name!r} "
+                             f"({q.protocol}) in the input")
+        out += sorted(where)
+        said = ", ".join(f"{n} on {plural(c, 'endpoint')}" for n, c in sorted(where.items()))
+        click.echo(f"podwall: --port {q}: {said}", err=True)
+    return list(dict.fromkeys(out)) or None
 
 
 def output_option(*choices: str, default: str) -> Callable[[F], F]:

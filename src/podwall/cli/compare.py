@@ -15,14 +15,15 @@ import click
 
 from podwall.cli.common import (
     EXIT_NO,
-    PORT,
+    PORT_OR_NAME,
+    expand_ports,
     fail,
     handles_errors,
     input_options,
     load,
     output_option,
 )
-from podwall.model import PortQuery
+from podwall.model import NamedPortQuery, PortQuery
 
 
 def _git(args: list[str], cwd: str) -> subprocess.CompletedProcess[bytes]:
@@ -70,14 +71,15 @@ def _empty_result() -> Any:
 @input_options
 @click.option("--git", "rev", metavar="REV",
               help="Compare PATH... at git revision REV with PATH... in the working tree.")
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port either input names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port either input names. A name (http) adds "
+                   "every number it names on some container of either input.")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @output_option("text", "json", "md", default="text")
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-         rev: str | None, ports: tuple[PortQuery, ...], fail_on: str | None,
+         rev: str | None, ports: tuple[PortQuery | NamedPortQuery, ...], fail_on: str | None,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -106,10 +108,18 @@ def diff(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
             raise click.UsageError("diff takes OLD and NEW (two paths), or --git REV PATH...")
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
-    result = diff_clusters(old.cluster, new.cluster, list(dict.fromkeys(ports)) or None)
+    both = _Both(old.cluster.endpoints + new.cluster.endpoints)
+    result = diff_clusters(old.cluster, new.cluster, expand_ports(both, ports))
     click.echo(RENDERERS[output](result), nl=False)
     if fail_on is not None and result.has(fail_on):
         sys.exit(EXIT_NO)
+
+
+class _Both:
+    """Both inputs' endpoints, where a port name of `diff --port` is looked up."""
+
+    def __init__(self, endpoints: Any) -> None:
+        self.endpoints = endpoints
 
 
 def _read_config(path: str | None) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from podwall.cli.common import PORT, fail, handles_errors, input_options, load
-from podwall.model import PortQuery
+from podwall.cli.common import PORT_OR_NAME, expand_ports, fail, handles_errors, input_options, load
+from podwall.model import NamedPortQuery, PortQuery
 
 
 def _write(out: str, text: str) -> None:
@@ -22,18 +22,15 @@ def _write(out: str, text: str) -> None:
         fail(f"cannot write {out}: {exc.strerror or exc}")
 
 
-def _ports(ports: tuple[PortQuery, ...]) -> list[PortQuery] | None:
-    return list(dict.fromkeys(ports)) or None
-
-
 @click.command()
 @input_options
 @click.option("-o", "--output", "output", type=click.Choice(["dot", "mermaid", "svg", "json"]),
               default="dot", show_default=True,
               help="dot (Graphviz text), mermaid (for Markdown), svg (runs Graphviz `dot`), "
                    "json (the picture's model: namespaces, nodes, hubs, edges; docs/graph.md).")
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port any container or policy names. A name "
+                   "(http) adds every number it names on some container.")
 @click.option("--focus", metavar="NS/NAME",
               help="Draw one endpoint's neighbourhood: what it reaches and what reaches it.")
 @click.option("--out", "out", default="-", metavar="FILE",
@@ -41,7 +38,7 @@ def _ports(ports: tuple[PortQuery, ...]) -> list[PortQuery] | None:
               help="Write to FILE instead of standard output.")
 @handles_errors
 def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
-          ports: tuple[PortQuery, ...], focus: str | None, out: str) -> None:
+          ports: tuple[PortQuery | NamedPortQuery, ...], focus: str | None, out: str) -> None:
     """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
 
     Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
@@ -63,7 +60,8 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    picture = build_graph(Engine(result.cluster), _ports(ports), focus=focus)
+    picture = build_graph(Engine(result.cluster), expand_ports(result.cluster, ports),
+                          focus=focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     if output == "json":
@@ -89,12 +87,13 @@ REPORT_FORMATS = ("html", "json")
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write it (- for standard output). Default: report.html for html, "
                    "standard output for json.")
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port any container or policy names. A name "
+                   "(http) adds every number it names on some container.")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
-           out: str | None, ports: tuple[PortQuery, ...], title: str | None) -> None:
+           out: str | None, ports: tuple[PortQuery | NamedPortQuery, ...], title: str | None) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It opens on the connectivity picture, fitted to the window: the whole cluster when it is
@@ -127,8 +126,8 @@ def report(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     lint = lint_function()
     findings = lint_rows(_call_lint(lint, result)) if lint is not None else None
     page_title = title or "podwall report: " + " ".join(paths)
-    built = build_report(Engine(result.cluster), ports=_ports(ports), title=page_title,
-                         lint=findings)
+    built = build_report(Engine(result.cluster), ports=expand_ports(result.cluster, ports),
+                         title=page_title, lint=findings)
     if output == "json":
         _write(target, json.dumps(built.to_json(), indent=2) + "\n")
         return

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from podwall.cli.common import (
     EXIT_NO,
-    PORT,
+    PORT_OR_NAME,
     binary_stdout,
+    expand_ports,
     handles_errors,
     input_options,
     load,
     output_option,
     summary,
 )
-from podwall.model import PortQuery
+from podwall.model import NamedPortQuery, PortQuery
 
 
 @click.command()
@@ -68,14 +70,15 @@ def validate(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
               help="Source: ns/name of a pod or workload, or an IP address.")
 @click.option("--to", "dst", required=True, metavar="EP",
               help="Destination: ns/name of a pod or workload, or an IP address.")
-@click.option("--port", "port", type=PORT, required=True,
-              help="TCP/80, udp/53, or 80 (= TCP/80).")
+@click.option("--port", "port", type=PORT_OR_NAME, required=True,
+              help="TCP/80, udp/53, 80 (= TCP/80), or a container-port name (http, udp/dns), "
+                   "resolved on the destination as a policy's named port is.")
 @click.option("--expect", type=click.Choice(["allow", "deny"]),
               help="Exit 1 when the verdict differs (a CI gate).")
 @output_option("text", "json", default="text")
 @handles_errors
 def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, src: str,
-          dst: str, port: PortQuery, expect: str | None, output: str) -> None:
+          dst: str, port: PortQuery | NamedPortQuery, expect: str | None, output: str) -> None:
     """Can SRC open a connection to DST on PORT, and which policy rule says so?
 
     Allowed iff egress at the source and ingress at the destination both allow it.
@@ -84,18 +87,27 @@ def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     Examples:
       podwall check k8s/ --from prod/web --to prod/db --port TCP/5432
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
+      podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import verdict_lines
+    from podwall.analysis.wording import named_port_words, verdict_lines
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    verdict = Engine(result.cluster).check(src, dst, port)
+    engine = Engine(result.cluster)
+    named: NamedPortQuery | None = None
+    if isinstance(port, NamedPortQuery):
+        named, port = port, _resolve_named(engine, dst, port)
+    verdict = engine.check(src, dst, port)
     if output == "json":
         payload = verdict.to_json()
+        if named is not None:
+            payload["namedPort"] = {"name": str(named), "resolved": str(port)}
         if expect:
             payload["expected"] = expect
         click.echo(json.dumps(payload, indent=2))
     else:
+        if named is not None:
+            click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
@@ -104,16 +116,36 @@ def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
         sys.exit(EXIT_NO)
 
 
+def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
+    """The number `named` has at the destination, or a QueryError that says why there is none."""
+    from podwall.errors import QueryError
+    from podwall.model import Endpoint
+
+    target = engine.resolve(dst)
+    if not isinstance(target, Endpoint):
+        raise QueryError(f"--port {named}: a port name resolves on the destination pod's "
+                         f"containers, and {dst} is outside the cluster: give a number")
+    number = named.resolve(target.ports)
+    if number is None:
+        names = ", ".join(str(cp) for cp in target.ports if cp.name) or "none"
+        raise QueryError(f"--port {named}: {target.key} has no {named.protocol} container "
+                         f"port named {named.name!r} (its named ports: {names}), so nothing "
+                         "can connect to it by that name")
+    return number
+
+
 @click.command()
 @input_options
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port any container or policy names. A name "
+                   "(http) adds every number it names on some container.")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-           ports: tuple[PortQuery, ...], externals: tuple[str, ...], output: str) -> None:
+           ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
+           output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself.
@@ -129,7 +161,7 @@ def matrix(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
+    m = Engine(result.cluster).matrix(expand_ports(result.cluster, ports), externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     write_matrix(m, output, binary_stdout())
