@@ -230,7 +230,7 @@ def test_report_of_1000_endpoints_is_usable(driver: Any, shots: Path, tmp_path: 
     assert len([b for b in boxes if b.get_attribute("id")[1:].isdigit()]) == busiest_ns.boxes
     _screenshot(driver, shots / "report-1000-namespace.png")
     # A stand-in for another namespace goes there; Back comes back.
-    stand_in = driver.find_element(By.CSS_SELECTOR, "#picture g.node[id^='x']")
+    stand_in = driver.find_element(By.CSS_SELECTOR, "#picture g.node[id^='y']")
     other = int(stand_in.get_attribute("id")[1:])
     stand_in.click()
     assert driver.execute_script("return window.podwall.view()") == f"ns:{other}"

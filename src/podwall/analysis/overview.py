@@ -180,18 +180,20 @@ def _by_namespace(values: np.ndarray[Any, Any], ns_of: np.ndarray[Any, Any],
     return out
 
 
-def elsewhere_id(namespace_index: int) -> str:
-    """The id of the stand-in box for another namespace in a drill-down picture."""
-    return f"x{namespace_index}"
+def elsewhere_id(namespace_index: int, *, source: bool) -> str:
+    """The id of a stand-in box for another namespace in a namespace's picture: `x3` where
+    arrows come from namespace 3, `y3` where arrows go to it (drawn left and right)."""
+    return f"{'x' if source else 'y'}{namespace_index}"
 
 
 def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph:
     """The whole picture cut down to namespace `index` (an `ns<index>` id in `graph`).
 
     Its boxes and arrows stay as they are; an arrow's other end in another namespace (a box, the
-    namespace's `all endpoints` box, or a hub leading there) becomes one stand-in box per
-    namespace, and arrows to the same stand-in merge (their ports joined). Hubs are formed again
-    over what is left.
+    namespace's `all endpoints` box, or a hub leading there) becomes a stand-in box for that
+    namespace — one on the left for arrows coming from it, one on the right for arrows going to
+    it, so that every arrow runs left to right — and arrows to the same stand-in merge (their
+    ports joined). Hubs are formed again over what is left.
     """
     me = f"ns{index}"
     by_id = {ns.id: ns for ns in graph.namespaces}
@@ -218,34 +220,34 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     for hub_id, hub in graph.hubs.items():
         plain += [(s, d, hub.ports) for s in into[hub_id] for d in out_of[hub_id]]
 
-    stand_ins: set[int] = set()
+    stand_ins: set[tuple[str, int]] = set()
 
-    def ref(end: str) -> tuple[str, int]:
+    def ref(end: str, kind: str) -> tuple[str, int]:
         where = home(end)
         if where == me:
             return ("n", int(end[1:])) if end in graph.nodes else ("ns", index)
-        other = int(where[2:])
-        stand_ins.add(other)
-        return ("x", other)
+        stand_ins.add((kind, int(where[2:])))
+        return (kind, int(where[2:]))
 
     merged: dict[tuple[tuple[str, int], tuple[str, int]], set[PortQuery]] = defaultdict(set)
     for src, dst, ports in plain:
         if home(src) != me and home(dst) != me:
             continue
-        merged[(ref(src), ref(dst))].update(ports)
+        merged[(ref(src, "x"), ref(dst, "y"))].update(ports)
     edges, hub_ports = hub_compact({k: frozenset(v) for k, v in merged.items()})
 
     def ref_id(r: tuple[str, int]) -> str:
         kind, i = r
-        return {"n": f"n{i}", "ns": me, "x": elsewhere_id(i), "h": f"h{i}"}[kind]
+        return {"n": f"n{i}", "ns": me, "x": elsewhere_id(i, source=True),
+                "y": elsewhere_id(i, source=False), "h": f"h{i}"}[kind]
 
     nodes = {n: graph.nodes[n] for n in mine.nodes}
-    for other in sorted(stand_ins):
+    for kind, other in sorted(stand_ins):
         ns = by_id[f"ns{other}"]
         members = tuple(m for n in ns.nodes for m in graph.nodes[n].members)
-        nid = elsewhere_id(other)
-        nodes[nid] = GraphNode(nid, ns.name, wording.elsewhere_words(ns.name), members, (),
-                               elsewhere=True)
+        nid = elsewhere_id(other, source=kind == "x")
+        nodes[nid] = GraphNode(nid, ns.name, wording.elsewhere_words(ns.name, source=kind == "x"),
+                               members, (), elsewhere=True)
     # A hub all of whose ends are in this namespace is drawn inside it.
     ends: dict[str, set[str]] = defaultdict(set)
     for (s, d) in edges:

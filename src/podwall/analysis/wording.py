@@ -229,9 +229,10 @@ def pairs_words(pairs: int) -> str:
     return plural(pairs, "endpoint pair")
 
 
-def elsewhere_words(namespace: str) -> str:
-    """A stand-in box for another namespace in a namespace's picture (click it to go there)."""
-    return f"namespace {namespace}"
+def elsewhere_words(namespace: str, *, source: bool) -> str:
+    """A stand-in box for another namespace in a namespace's picture (click it to go there):
+    on the left where its arrows come from, on the right where they go."""
+    return f"from namespace {namespace}" if source else f"to namespace {namespace}"
 
 
 OVERVIEW_LEGEND = (

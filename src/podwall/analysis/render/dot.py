@@ -92,12 +92,19 @@ def _hub(graph: ConnectivityGraph, hub: GraphHub, indent: str) -> str:
             f'margin="0.04,0.02", height=0.25, label={_quoted(graph.port_words(hub.ports))}];')
 
 
-def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int) -> str:
+#: A stand-in for another namespace with more arrows than this draws them without labels (the
+#: ports are in each arrow's tooltip and in the panel): a fan of labelled arrows is unreadable.
+QUIET_FAN = 3
+
+
+def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]) -> str:
     attrs = [f'id="e{index}"']
     if edge.src in graph.hubs or edge.dst in graph.hubs:
         attrs.append(f'color="{HUB}"')
         if edge.dst in graph.hubs:
             attrs.append("arrowhead=none")
+    elif edge.src in quiet or edge.dst in quiet:
+        attrs += [f"tooltip={_quoted(graph.port_words(edge.ports))}", f'color="{NAMESPACE_EDGE}"']
     else:
         attrs.append(f"label={_quoted(graph.port_words(edge.ports))}")
     tail = edge.src if edge.src in graph.nodes or edge.src in graph.hubs else anchor(edge.src)
@@ -128,8 +135,19 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
         out += _namespace(graph, ns, anchored)
     inside = {n for ns in graph.namespaces for n in ns.nodes}
     out += [_node(graph, n, "  ") for n in graph.nodes.values() if n.id not in inside]
+    # Stand-ins for other namespaces: where arrows come from on the left, go to on the right.
+    for rank, prefix in (("min", "x"), ("max", "y")):
+        ends = [n.id for n in graph.nodes.values() if n.elsewhere and n.id.startswith(prefix)]
+        if ends:
+            out.append(f"  {{rank={rank}; {'; '.join(ends)};}}")
     out += [_hub(graph, h, "  ") for h in graph.hubs.values() if h.namespace is None]
-    out += [_edge(graph, e, i) for i, e in enumerate(graph.edges)]
+    fans: dict[str, int] = {}
+    for e in graph.edges:
+        for end in (e.src, e.dst):
+            if end in graph.nodes and graph.nodes[end].elsewhere:
+                fans[end] = fans.get(end, 0) + 1
+    quiet = {end for end, count in fans.items() if count > QUIET_FAN}
+    out += [_edge(graph, e, i, quiet) for i, e in enumerate(graph.edges)]
     out.append("}")
     return "\n".join(out) + "\n"
 

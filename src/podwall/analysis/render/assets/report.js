@@ -261,7 +261,7 @@
   function wire() {
     if (!svg) return;
     Object.keys(nodeById).forEach(function (id) {
-      var g = nodeById[id], m = /^(?:ns|x)(\d+)$/.exec(id);
+      var g = nodeById[id], m = /^(?:ns|x|y)(\d+)$/.exec(id);
       if (m) {  // a namespace (overview) or a stand-in for one (namespace picture)
         g.classList.add("goes");
         g.addEventListener("click", function (ev) { ev.stopPropagation(); openNamespace(+m[1]); });
@@ -326,9 +326,11 @@
     Object.keys(linked).forEach(function (o) {
       far[D.boxes[o].id] = true;
       far["ns" + D.boxes[o].ns + "_all"] = true;
-      far["x" + D.boxes[o].ns] = true;  // the stand-in for its namespace
+      ["x", "y"].forEach(function (side) {  // the stand-ins for its namespace
+        far[side + D.boxes[o].ns] = true;
+        if (nodeById[side + D.boxes[o].ns]) nodeById[side + D.boxes[o].ns].classList.add("linked");
+      });
       if (nodeById[D.boxes[o].id]) nodeById[D.boxes[o].id].classList.add("linked");
-      if (nodeById["x" + D.boxes[o].ns]) nodeById["x" + D.boxes[o].ns].classList.add("linked");
     });
     if (nodeById[me]) nodeById[me].classList.add("selected");
     var edges = Array.prototype.map.call(svg.querySelectorAll("g.edge"), function (g) {
