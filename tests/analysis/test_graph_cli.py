@@ -188,3 +188,37 @@ def test_report_of_a_2000_pod_cluster_is_drawn() -> None:
     assert len(views.namespaces) == report.counts["namespaces"]
     assert all(v.startswith("<svg") for v in views.namespaces)
     assert '<template id="view-overview">' in report_html(report, views)
+
+
+def test_graph_namespaces() -> None:
+    code, out, err = run("graph", "examples/three-tier", "--namespaces", "-o", "json")
+    assert code == 0, err
+    model = json.loads(out)
+    assert [n["name"] for n in model["namespaces"]] == ["kube-system", "shop"]
+    arrows = {(a["from"], a["to"]): (a["ports"], a["pairs"]) for a in model["arrows"]}
+    # web, api and db may ask coredns for DNS; anyone may reach web on TCP/80.
+    assert arrows == {("ns1", "ns0"): (["TCP/53", "UDP/53"], 3), ("ns0", "ns1"): (["TCP/80"], 1)}
+    code, out, _ = run("graph", "examples/three-tier", "--namespaces")
+    assert code == 0 and "label=<TCP/53 · UDP/53<br/>3 endpoint pairs>" in out
+    code, out, _ = run("graph", "examples/three-tier", "--namespaces", "-o", "mermaid")
+    assert code == 0 and 'ns1 -- "TCP/53 · UDP/53<br/>3 endpoint pairs" --> ns0' in out
+    code, _, err = run("graph", "examples/three-tier", "--namespaces", "--focus", "shop/web")
+    assert code == 2 and "pick one" in err
+
+
+@needs_dot
+def test_graph_namespaces_svg_of_a_2000_pod_cluster() -> None:
+    from podwall.analysis.graph import boxes, class_layout
+    from podwall.analysis.overview import build_overview
+    from podwall.analysis.render.dot import overview_dot
+    from podwall.analysis.render.svg import dot_to_svg
+    from podwall.engine import Engine
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    engine = Engine(cluster)
+    matrix = engine.matrix()
+    overview = build_overview(matrix, boxes(engine, matrix, class_layout(engine, matrix)))
+    svg = dot_to_svg(overview_dot(overview))
+    assert svg.count('class="node"') == len(overview.namespaces) >= 20
+    assert svg.count('class="edge"') == len(overview.drawn)

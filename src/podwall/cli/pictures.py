@@ -33,12 +33,16 @@ def _write(out: str, text: str) -> None:
                    "(http) adds every number it names on some container.")
 @click.option("--focus", metavar="NS/NAME",
               help="Draw one endpoint's neighbourhood: what it reaches and what reaches it.")
+@click.option("--namespaces", "by_namespace", is_flag=True,
+              help="One box per namespace, one arrow per namespace pair (ports, endpoint "
+                   "pairs): the report's overview, readable at any size.")
 @click.option("--out", "out", default="-", metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of standard output.")
 @handles_errors
 def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, output: str,
-          ports: tuple[PortQuery | NamedPortQuery, ...], focus: str | None, out: str) -> None:
+          ports: tuple[PortQuery | NamedPortQuery, ...], focus: str | None, by_namespace: bool,
+          out: str) -> None:
     """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
 
     Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
@@ -52,6 +56,7 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
       podwall graph k8s/ -o mermaid --port TCP/443 > connectivity.md
       podwall graph k8s/ --focus prod/api -o svg --out api.svg
       podwall graph k8s/ -o json | jq '.edges[] | select(.to == "n3")'
+      podwall graph k8s/ --namespaces -o svg --out namespaces.svg
     """
     from podwall.analysis.graph import build_graph
     from podwall.analysis.render.dot import graph_dot
@@ -59,7 +64,13 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     from podwall.analysis.render.svg import dot_to_svg
     from podwall.engine import Engine
 
+    if by_namespace and focus is not None:
+        raise click.UsageError("--namespaces and --focus draw different pictures: pick one")
     result = load(paths, namespace, pod_cidr, verbose)
+    if by_namespace:
+        _write(out, _namespaces_picture(Engine(result.cluster),
+                                        expand_ports(result.cluster, ports), output))
+        return
     picture = build_graph(Engine(result.cluster), expand_ports(result.cluster, ports),
                           focus=focus)
     if not picture.ports:
@@ -73,6 +84,22 @@ def graph(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     else:
         text = graph_dot(picture)
     _write(out, text)
+
+
+def _namespaces_picture(engine: Any, ports: list[PortQuery] | None, output: str) -> str:
+    from podwall.analysis.graph import boxes, class_layout
+    from podwall.analysis.overview import build_overview
+    from podwall.analysis.render.dot import overview_dot
+    from podwall.analysis.render.mermaid import overview_mermaid
+    from podwall.analysis.render.svg import dot_to_svg
+
+    matrix = engine.matrix(ports)
+    overview = build_overview(matrix, boxes(engine, matrix, class_layout(engine, matrix)))
+    if output == "json":
+        return json.dumps(overview.to_json(), indent=2) + "\n"
+    if output == "mermaid":
+        return overview_mermaid(overview)
+    return dot_to_svg(overview_dot(overview)) if output == "svg" else overview_dot(overview)
 
 
 REPORT_FORMATS = ("html", "json")

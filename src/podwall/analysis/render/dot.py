@@ -152,13 +152,20 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def overview_dot(overview: Overview) -> str:
-    """One box per namespace, one arrow per namespace pair (ids `ns3`, `e0`)."""
+def overview_dot(overview: Overview, *, interactive: bool = False) -> str:
+    """One box per namespace, one arrow per namespace pair (ids `ns3`, `e0`).
+
+    `interactive` (the report): fdp's springs keep a dense namespace graph compact and close to
+    the screen's shape; arrows both ways between two namespaces are one arrow with two heads,
+    and ports and counts are in tooltips only (labels on 70 arrows make a picture nobody reads;
+    the page lists them on a click). On paper (`graph --namespaces`): dot's ranks, one labelled
+    arrow per direction (fdp cannot place labels without overlaps).
+    """
+    layout = ("layout=fdp, splines=true, overlap=false" if interactive
+              else "newrank=true, rankdir=LR, nodesep=0.3, ranksep=1.2")
     out = [
         "digraph podwall_namespaces {",
-        # fdp (springs) keeps a dense namespace graph compact and close to the screen's shape;
-        # dot's ranks stretch it into a wide band of long curves.
-        f'  graph [layout=fdp, splines=true, overlap=false, fontname="{FONT}", fontsize=11];',
+        f'  graph [{layout}, fontname="{FONT}", fontsize=11];',
         f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
         f'color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}", margin="0.15,0.06"];',
         f'  edge [fontname="{FONT}", fontsize=9, color="{NAMESPACE_EDGE}", '
@@ -166,24 +173,28 @@ def overview_dot(overview: Overview) -> str:
     ]
     for ns in overview.namespaces:
         label = _label(ns.name, ns.lines(overview.ports), bold=True)
-        out.append(f'  {ns.id} [id="{ns.id}", label={label}, '
-                   f"tooltip={_quoted('namespace ' + ns.name + ': click for its boxes')}];")
+        tip = "namespace " + ns.name + (": click for its boxes" if interactive else "")
+        out.append(f'  {ns.id} [id="{ns.id}", label={label}, tooltip={_quoted(tip)}];')
     names = {ns.id: ns.name for ns in overview.namespaces}
     drawn = {(a.src, a.dst): a for a in overview.drawn}
 
+    def ports(a: NamespaceArrow) -> str:
+        return f"{wording.port_set_words(a.ports, overview.ports)} ({wording.pairs_words(a.pairs)})"
+
     def words(a: NamespaceArrow) -> str:
-        return (f"{names[a.src]} \u2192 {names[a.dst]}: "
-                f"{wording.port_set_words(a.ports, overview.ports)} ({wording.pairs_words(a.pairs)})")
+        return f"{names[a.src]} \u2192 {names[a.dst]}: {ports(a)}"
 
     for i, ((src, dst), a) in enumerate(sorted(drawn.items())):
-        back = drawn.get((dst, src))
+        back = drawn.get((dst, src)) if interactive else None
         if back is not None and src > dst:
             continue  # drawn once, with both heads, from the other end
-        # Labels on 70 arrows make a picture nobody reads: the tooltip and the panel say them.
         tooltip = words(a) + ("; " + words(back) if back is not None else "")
         pairs = a.pairs + (back.pairs if back is not None else 0)
-        both = ", dir=both" if back is not None else ""
-        out.append(f'  {src} -> {dst} [id="e{i}", tooltip={_quoted(tooltip)}{both}, '
+        extra = ", dir=both" if back is not None else ""
+        if not interactive:
+            extra += (f", label=<{_html(wording.port_set_words(a.ports, overview.ports))}"
+                      f"<br/>{_html(wording.pairs_words(a.pairs))}>")
+        out.append(f'  {src} -> {dst} [id="e{i}", tooltip={_quoted(tooltip)}{extra}, '
                    f"penwidth={1 + min(2.5, pairs / 400):.2f}];")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -28,7 +28,7 @@ class Views:
 
 
 def draw_views(report: Report) -> Views:
-    sources = [overview_dot(report.overview)] if report.overview is not None else [""]
+    sources = [overview_dot(report.overview, interactive=True)] if report.overview is not None else [""]
     sources += [graph_dot(g, legend=False) for g in report.namespace_pictures]
     if report.draws_whole:
         sources.append(graph_dot(report.graph, legend=False))
