@@ -108,6 +108,22 @@ def _screenshot(browser: Any, path: Path) -> None:
     print(f"\nscreenshot: {path}")
 
 
+def _assert_fitted(browser: Any) -> dict[str, Any]:
+    assert browser.execute_script("return window.podwall.view()") == "overview"
+    shown: dict[str, Any] = browser.execute_script(
+        "var s = document.querySelector('#picture svg').getBoundingClientRect(),"
+        " p = document.getElementById('picture').getBoundingClientRect();"
+        "return {s: [s.left, s.top, s.right, s.bottom], p: [p.left, p.top, p.right, p.bottom],"
+        " w: window.innerWidth, h: window.innerHeight,"
+        " nodes: document.querySelectorAll('#picture g.node').length};")
+    left, top, right, bottom = shown["s"]
+    pleft, ptop, pright, pbottom = shown["p"]
+    assert pleft <= left and right <= pright + 0.5 and ptop <= top and bottom <= pbottom + 0.5, shown
+    assert top >= 0 and bottom <= shown["h"] and right <= shown["w"], shown
+    assert right - left > 0.5 * (pright - pleft) or bottom - top > 0.5 * (pbottom - ptop), shown
+    return shown
+
+
 def test_click_shop_web_shows_what_it_reaches_and_why(driver: Any, shots: Path,
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,18 +218,7 @@ def test_report_of_1000_endpoints_is_usable(driver: Any, shots: Path, tmp_path: 
     _open(driver, page)
     # It opens on the namespaces, fitted: the whole picture inside the box that shows it, and
     # that box inside the window.
-    assert driver.execute_script("return window.podwall.view()") == "overview"
-    shown = driver.execute_script(
-        "var s = document.querySelector('#picture svg').getBoundingClientRect(),"
-        " p = document.getElementById('picture').getBoundingClientRect();"
-        "return {s: [s.left, s.top, s.right, s.bottom], p: [p.left, p.top, p.right, p.bottom],"
-        " w: window.innerWidth, h: window.innerHeight,"
-        " nodes: document.querySelectorAll('#picture g.node').length};")
-    left, top, right, bottom = shown["s"]
-    pleft, ptop, pright, pbottom = shown["p"]
-    assert pleft <= left and right <= pright + 0.5 and ptop <= top and bottom <= pbottom + 0.5, shown
-    assert top >= 0 and bottom <= shown["h"] and right <= shown["w"], shown
-    assert right - left > 0.5 * (pright - pleft) or bottom - top > 0.5 * (pbottom - ptop), shown
+    shown = _assert_fitted(driver)
     assert shown["nodes"] == report.counts["namespaces"]
     _screenshot(driver, shots / "report-1000-overview.png")
 
@@ -254,3 +259,16 @@ def test_report_of_1000_endpoints_is_usable(driver: Any, shots: Path, tmp_path: 
     urls = _requests(driver)
     assert all(u.startswith(("file:", "data:", "about:")) for u in urls), urls
     _screenshot(driver, shots / "report-1000.png")
+
+
+def test_report_of_2000_endpoints_opens_fitted(driver: Any, shots: Path, tmp_path: Path) -> None:
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    report = build_report(Engine(cluster))
+    page = tmp_path / "report-2000.html"
+    page.write_text(report_html(report, draw_views(report)), encoding="utf-8")
+    _open(driver, page)
+    shown = _assert_fitted(driver)
+    assert shown["nodes"] == report.counts["namespaces"]
+    _screenshot(driver, shots / "report-2000-overview.png")

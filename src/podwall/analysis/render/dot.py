@@ -172,7 +172,9 @@ def overview_dot(overview: Overview, *, interactive: bool = False) -> str:
         f'fontcolor="{NAMESPACE_EDGE}", arrowsize=0.7];',
     ]
     for ns in overview.namespaces:
-        label = _label(ns.name, ns.lines(overview.ports), bold=True)
+        # On the page, a box says its name and size; the panel says the rest on a click.
+        lines = ns.lines(overview.ports)
+        label = _label(ns.name, lines[:1] if interactive else lines, bold=True)
         tip = "namespace " + ns.name + (": click for its boxes" if interactive else "")
         out.append(f'  {ns.id} [id="{ns.id}", label={label}, tooltip={_quoted(tip)}];')
     names = {ns.id: ns.name for ns in overview.namespaces}

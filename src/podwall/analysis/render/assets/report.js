@@ -365,7 +365,10 @@
   }
   function fit() {
     if (!svg) return;
-    var w = picture.clientWidth - 4, h = Math.max(200, window.innerHeight * 0.78 - 4);
+    // The height left below the picture's top in the window (all of it once scrolled there).
+    var top = picture.getBoundingClientRect().top, tall = window.innerHeight * 0.78 - 4;
+    var left = window.innerHeight - top - 12;
+    var w = picture.clientWidth - 4, h = Math.max(200, left >= 300 ? Math.min(tall, left) : tall);
     setZoom(Math.min(1.5, w / baseW, h / baseH));
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-zoom]"), function (btn) {
