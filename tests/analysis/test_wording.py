@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,15 @@ def test_validate_says_1_namespace(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 namespace, 1 endpoint, 1 policy" in result.output
     assert "in 3 documents" in result.output
+
+
+def test_model_counts_in_words_too() -> None:
+    """The model's own messages use the same rule (podwall.model.words)."""
+    from podwall.model import Endpoint, Labels, build_cluster
+
+    eps = [Endpoint("a", f"p{i}", Labels({})) for i in range(3)]
+    with pytest.raises(ValueError, match="room for 2 more addresses but 3 endpoints need one"):
+        build_cluster([], eps, [], pod_cidr="10.0.0.0/30")  # .1 and .2
+    taken = Endpoint("a", "x", Labels({}), ip=ipaddress.ip_address("10.0.0.1"))
+    with pytest.raises(ValueError, match="room for 1 more address but 3 endpoints need one"):
+        build_cluster([], [taken, *eps], [], pod_cidr="10.0.0.0/30")

@@ -16,18 +16,9 @@ from podwall.model import (
     Protocol,
     Rule,
 )
+from podwall.model.words import plural
 
-# Nouns whose plural is not the noun + "s".
-_PLURALS = {"policy": "policies", "box": "boxes", "class": "classes", "info": "info",
-            "address": "addresses", "match": "matches"}
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """`1 namespace`, `2 namespaces`, `0 policies`: every count in human output goes through here."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {many or _PLURALS.get(noun, noun + 's')}"
-
+__all__ = ["plural"]  # re-exported: the one plural rule (podwall.model.words)
 
 def named_port_words(name: str, destination: str, number: str) -> str:
     """`check --port http`: what the name is at the destination, before the verdict."""
