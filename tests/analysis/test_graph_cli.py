@@ -5,6 +5,7 @@ PODWALL_UPDATE_GOLDEN=1 rewrites tests/golden/graph/.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -82,10 +83,10 @@ def test_invalid_input_exits_1(tmp_path: Path) -> None:
 @needs_dot
 def test_report_writes_one_file(tmp_path: Path) -> None:
     target = tmp_path / "shop.html"
-    code, out, err = run("report", "examples/three-tier", "-o", str(target))
+    code, out, err = run("report", "examples/three-tier", "--out", str(target))
     assert code == 0, err
-    assert out == ""
-    assert f"wrote {target}" in err and "4 endpoints as 4 boxes" in err
+    assert out == "" and "warning" not in err
+    assert f"wrote {target}" in err and "4 endpoints in 2 namespaces as 4 boxes" in err
     html = target.read_text()
     assert html.startswith("<!DOCTYPE html>") and "<title>podwall report: examples/three-tier" \
         in html
@@ -97,10 +98,127 @@ def test_report_carries_the_lint_findings(tmp_path: Path) -> None:
     from podwall.analysis.wording import lint_unavailable_words
 
     target = tmp_path / "dns.html"
-    assert run("report", "examples/dns-forgotten", "-o", str(target))[0] == 0
+    assert run("report", "examples/dns-forgotten", "--out", str(target))[0] == 0
     html = target.read_text()
     if lint_function() is None:
         assert lint_unavailable_words() in html
     else:
         assert lint_unavailable_words() not in html
         assert '<table class="lint">' in html and "examples/dns-forgotten/all.yaml:" in html
+
+
+@needs_dot
+def test_svg_of_a_2000_pod_cluster_is_drawn() -> None:
+    """Graphviz's per-cluster ranking failed here ("trouble in init_rank"); newrank does not."""
+    from podwall.analysis.graph import build_graph
+    from podwall.analysis.render.dot import graph_dot
+    from podwall.analysis.render.svg import dot_to_svg
+    from podwall.engine import Engine
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    picture = build_graph(Engine(cluster))
+    svg = dot_to_svg(graph_dot(picture))
+    assert svg.count('class="node"') >= len(picture.nodes)
+    assert svg.count('class="edge"') == len(picture.edges)
+
+
+@needs_dot
+def test_report_o_file_still_works_with_a_warning(tmp_path: Path) -> None:
+    target = tmp_path / "old.html"
+    code, _, err = run("report", "examples/three-tier", "-o", str(target))
+    assert code == 0, err
+    assert f"-o is the output format (html|json) now; write --out {target}" in err
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    code, _, err = run("report", "examples/three-tier", "-o", "x.html", "--out", "y.html")
+    assert code == 2 and "is not a format" in err
+
+
+def test_report_json_is_the_model() -> None:
+    code, out, err = run("report", "examples/dns-forgotten", "-o", "json")
+    assert code == 0, err
+    model = json.loads(out)
+    assert model["counts"]["namespaces"] == len(model["overview"]["namespaces"])
+    assert {n["id"] for n in model["graph"]["nodes"]} >= {"n0", "n1"}
+    severities = [f["severity"] for f in model["lint"]]
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert severities == sorted(severities, key=order.__getitem__) and "error" in severities
+
+
+def test_report_lint_table_lists_errors_first(tmp_path: Path) -> None:
+    from podwall.analysis.render.html import _lint_section
+    from podwall.analysis.report import LintRow, sort_lint
+
+    rows = sort_lint([LintRow("PW009", "info", "a", "f.yaml", 1, "m", "x"),
+                      LintRow("PW004", "warning", "b", "f.yaml", 2, "m", "x"),
+                      LintRow("PW001", "error", "c", "g.yaml", 9, "m", "x"),
+                      LintRow("PW002", "error", "d", "f.yaml", 5, "m", "x")])
+    assert [r.id for r in rows] == ["PW002", "PW001", "PW004", "PW009"]
+    html = _lint_section(rows)
+    assert html.index("PW002") < html.index("PW001") < html.index("PW004") < html.index("PW009")
+
+
+def test_graph_json_is_the_model() -> None:
+    code, out, err = run("graph", "examples/three-tier", "-o", "json")
+    assert code == 0, err
+    model = json.loads(out)
+    assert set(model) == {"ports", "focus", "omitsOpenPairs", "namespaces", "nodes", "hubs",
+                          "edges"}
+    names = {n["id"]: f"{n['namespace']}/{n['label']}" for n in model["nodes"]}
+    arrows = {(names.get(e["from"], e["from"]), names.get(e["to"], e["to"])): e["ports"]
+              for e in model["edges"]}
+    assert arrows[("shop/web", "shop/api")] == ["TCP/8080"]
+    assert ("shop/web", "shop/db") not in arrows
+
+
+@needs_dot
+def test_report_of_a_2000_pod_cluster_is_drawn() -> None:
+    """Overview, one picture per namespace; the whole picture is left out at this size."""
+    from podwall.analysis.render.html import report_html
+    from podwall.analysis.render.views import draw_views
+    from podwall.analysis.report import build_report
+    from podwall.engine import Engine
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    report = build_report(Engine(cluster))
+    views = draw_views(report)
+    assert views.whole is None and views.opens_on == "overview"
+    assert views.overview.count('class="node"') == report.counts["namespaces"]
+    assert len(views.namespaces) == report.counts["namespaces"]
+    assert all(v.startswith("<svg") for v in views.namespaces)
+    assert '<template id="view-overview">' in report_html(report, views)
+
+
+def test_graph_namespaces() -> None:
+    code, out, err = run("graph", "examples/three-tier", "--namespaces", "-o", "json")
+    assert code == 0, err
+    model = json.loads(out)
+    assert [n["name"] for n in model["namespaces"]] == ["kube-system", "shop"]
+    arrows = {(a["from"], a["to"]): (a["ports"], a["pairs"]) for a in model["arrows"]}
+    # web, api and db may ask coredns for DNS; anyone may reach web on TCP/80.
+    assert arrows == {("ns1", "ns0"): (["TCP/53", "UDP/53"], 3), ("ns0", "ns1"): (["TCP/80"], 1)}
+    code, out, _ = run("graph", "examples/three-tier", "--namespaces")
+    assert code == 0 and "label=<TCP/53 · UDP/53<br/>3 endpoint pairs>" in out
+    code, out, _ = run("graph", "examples/three-tier", "--namespaces", "-o", "mermaid")
+    assert code == 0 and 'ns1 -- "TCP/53 · UDP/53<br/>3 endpoint pairs" --> ns0' in out
+    code, _, err = run("graph", "examples/three-tier", "--namespaces", "--focus", "shop/web")
+    assert code == 2 and "pick one" in err
+
+
+@needs_dot
+def test_graph_namespaces_svg_of_a_2000_pod_cluster() -> None:
+    from podwall.analysis.graph import boxes, class_layout
+    from podwall.analysis.overview import build_overview
+    from podwall.analysis.render.dot import overview_dot
+    from podwall.analysis.render.svg import dot_to_svg
+    from podwall.engine import Engine
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    engine = Engine(cluster)
+    matrix = engine.matrix()
+    overview = build_overview(matrix, boxes(engine, matrix, class_layout(engine, matrix)))
+    svg = dot_to_svg(overview_dot(overview))
+    assert svg.count('class="node"') == len(overview.namespaces) >= 20
+    assert svg.count('class="edge"') == len(overview.drawn)

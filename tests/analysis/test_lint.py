@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,8 @@ def test_lint_accepts_a_load_result_for_the_report() -> None:
                                            if p.is_dir()))
 def test_examples_golden(example: str) -> None:
     code, out, _ = run("lint", f"examples/{example}")
-    assert code == 0
+    errors = re.search(r"(\d+) errors?\b", out.splitlines()[-1])
+    assert code == (1 if errors and int(errors.group(1)) else 0)  # errors fail, nothing else
     assert_golden(f"lint/{example}.txt", out)
 
 
@@ -88,7 +90,7 @@ def test_text_line_shape() -> None:
 
 
 def test_json_golden() -> None:
-    code, out, _ = run("lint", "examples/dns-forgotten", "-o", "json")
+    code, out, _ = run("lint", "examples/dns-forgotten", "-o", "json", "--fail-on", "never")
     assert code == 0
     assert_golden("lint/dns-forgotten.json", out)
     payload = json.loads(out)
@@ -101,7 +103,7 @@ def test_sarif_is_valid_against_the_schema() -> None:
     code, out, _ = run("lint", BASE, *(str(p.relative_to(ROOT))
                                        for p in sorted(FIXTURES.glob("PW*-fires.yaml"))),
                        "-o", "sarif")
-    assert code == 0
+    assert code == 1  # errors among the findings
     log = json.loads(out)
     jsonschema.validate(log, schema)
     run0 = log["runs"][0]
@@ -123,11 +125,13 @@ def test_sarif_schema_rejects_a_broken_log() -> None:
 
 def test_fail_on_exit_codes() -> None:
     dns = "examples/dns-forgotten"  # 1 error, 1 warning, 1 info
-    assert run("lint", dns)[0] == 0
+    assert run("lint", dns)[0] == 1  # errors fail without a flag
+    assert run("lint", dns, "--fail-on", "never")[0] == 0
     assert run("lint", dns, "--fail-on", "error")[0] == 1
     assert run("lint", dns, "--fail-on", "warning")[0] == 1
     isolation = "examples/namespace-isolation"  # infos only
     assert run("lint", isolation, "--fail-on", "warning")[0] == 0
+    assert run("lint", isolation)[0] == 0
     assert run("lint", "examples/three-tier", "--fail-on", "warning")[0] == 0
 
 

@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from podwall.analysis import wording
 from podwall.analysis.graph import build_graph
-from podwall.analysis.render.dot import graph_dot
 from podwall.analysis.render.html import report_html
-from podwall.analysis.render.svg import dot_to_svg, inline_svg
+from podwall.analysis.render.views import draw_views
 from podwall.analysis.report import LintRow, Report, build_report, lint_function
 from podwall.engine import DirectionVerdict, Engine
 from podwall.manifests import load_cluster
@@ -159,7 +158,7 @@ def test_page_words_are_check_words() -> None:
 
 
 def _page(report: Report) -> str:
-    return report_html(report, inline_svg(dot_to_svg(graph_dot(report.graph, legend=False))))
+    return report_html(report, draw_views(report))
 
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -181,8 +180,12 @@ def test_page_is_self_contained_and_offline() -> None:
     blob = re.search(r'<script type="application/json" id="podwall-data">(.*?)</script>', html,
                      re.DOTALL)
     assert blob is not None
-    assert json.loads(blob.group(1)) == json.loads(json.dumps(report.data))
-    assert html.count("<svg") == 1 and 'id="n0"' in html
+    data = json.loads(blob.group(1))
+    assert {k: v for k, v in data.items() if k not in ("overview", "opensOn", "hasWhole")} \
+        == json.loads(json.dumps(report.data))
+    assert data["opensOn"] == "whole" and data["hasWhole"]  # small: it opens on every box
+    # The overview, one picture per namespace, and the whole cluster, each in a <template>.
+    assert html.count("<svg") == 2 + report.counts["namespaces"] and 'id="n0"' in html
 
 
 @needs_dot
@@ -227,17 +230,22 @@ def test_policies_are_explained_in_words() -> None:
 # -- at 1,000 endpoints --------------------------------------------------------------------------
 
 
-def generated_1000() -> tuple[str, Cluster]:
-    """benchmarks/generate.py --pods 1000, through the manifest loader (cached per session)."""
-    if "cluster" not in _GENERATED:
+def generated(pods: int) -> tuple[str, Cluster]:
+    """benchmarks/generate.py --pods N, through the manifest loader (cached per session)."""
+    key = str(pods)
+    if key not in _GENERATED:
         out = Path(tempfile.mkdtemp(prefix="podwall-gen-"))
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--pods",
-                        "1000", "--out", str(out)], check=True, capture_output=True)
+                        str(pods), "--out", str(out)], check=True, capture_output=True)
         result = load_cluster([str(out)], namespace="default", pod_cidr="10.0.0.0/8")
         assert not [d for d in result.diagnostics if d.severity.name == "ERROR"]
-        _GENERATED["cluster"] = result.cluster
+        _GENERATED[key] = result.cluster
         shutil.rmtree(out)
-    return "benchmarks/generate.py --pods 1000", _GENERATED["cluster"]
+    return f"benchmarks/generate.py --pods {pods}", _GENERATED[key]
+
+
+def generated_1000() -> tuple[str, Cluster]:
+    return generated(1000)
 
 
 _GENERATED: dict[str, Cluster] = {}

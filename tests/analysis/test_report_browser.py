@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from podwall.analysis.render.dot import graph_dot
 from podwall.analysis.render.html import report_html
-from podwall.analysis.render.svg import dot_to_svg, inline_svg
+from podwall.analysis.render.views import draw_views
 from podwall.analysis.report import build_report
 from podwall.cli.main import cli
 from podwall.engine import Engine
@@ -109,6 +108,22 @@ def _screenshot(browser: Any, path: Path) -> None:
     print(f"\nscreenshot: {path}")
 
 
+def _assert_fitted(browser: Any) -> dict[str, Any]:
+    assert browser.execute_script("return window.podwall.view()") == "overview"
+    shown: dict[str, Any] = browser.execute_script(
+        "var s = document.querySelector('#picture svg').getBoundingClientRect(),"
+        " p = document.getElementById('picture').getBoundingClientRect();"
+        "return {s: [s.left, s.top, s.right, s.bottom], p: [p.left, p.top, p.right, p.bottom],"
+        " w: window.innerWidth, h: window.innerHeight,"
+        " nodes: document.querySelectorAll('#picture g.node').length};")
+    left, top, right, bottom = shown["s"]
+    pleft, ptop, pright, pbottom = shown["p"]
+    assert pleft <= left and right <= pright + 0.5 and ptop <= top and bottom <= pbottom + 0.5, shown
+    assert top >= 0 and bottom <= shown["h"] and right <= shown["w"], shown
+    assert right - left > 0.5 * (pright - pleft) or bottom - top > 0.5 * (pbottom - ptop), shown
+    return shown
+
+
 def test_click_shop_web_shows_what_it_reaches_and_why(driver: Any, shots: Path,
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +131,7 @@ def test_click_shop_web_shows_what_it_reaches_and_why(driver: Any, shots: Path,
 
     monkeypatch.chdir(ROOT)
     page = tmp_path / "three-tier.html"
-    result = CliRunner().invoke(cli, ["report", "examples/three-tier", "-o", str(page)])
+    result = CliRunner().invoke(cli, ["report", "examples/three-tier", "--out", str(page)])
     assert result.exit_code == 0, result.stderr
     _open(driver, page)
 
@@ -163,7 +178,7 @@ def test_page_data_drives_the_same_verdicts_in_the_browser(driver: Any, tmp_path
     monkeypatch.chdir(ROOT)
     page = tmp_path / "v2.html"
     result = CliRunner().invoke(cli, ["report", "examples/three-tier-v2", "examples/dns-forgotten",
-                                      "-o", str(page)])
+                                      "--out", str(page)])
     assert result.exit_code == 0, result.stderr
     _open(driver, page)
     from podwall.manifests import load_cluster
@@ -197,10 +212,38 @@ def test_report_of_1000_endpoints_is_usable(driver: Any, shots: Path, tmp_path: 
 
     source, cluster = generated_1000()
     report = build_report(Engine(cluster), title=f"1,000 endpoints: {source}")
-    html = report_html(report, inline_svg(dot_to_svg(graph_dot(report.graph, legend=False))))
+    html = report_html(report, draw_views(report))
     page = tmp_path / "report-1000.html"
     page.write_text(html, encoding="utf-8")
     _open(driver, page)
+    # It opens on the namespaces, fitted: the whole picture inside the box that shows it, and
+    # that box inside the window.
+    shown = _assert_fitted(driver)
+    assert shown["nodes"] == report.counts["namespaces"]
+    _screenshot(driver, shots / "report-1000-overview.png")
+
+    # Click a namespace: its boxes, and the panel lists its arrows to other namespaces.
+    overview = report.overview
+    assert overview is not None
+    busiest_ns = max(overview.namespaces, key=lambda n: n.boxes)
+    driver.find_element(By.CSS_SELECTOR, f"#picture g.node#{busiest_ns.id}").click()
+    assert driver.execute_script("return window.podwall.view()") == f"ns:{busiest_ns.id[2:]}"
+    assert driver.execute_script("return location.hash") == f"#ns={busiest_ns.name}"
+    assert driver.find_element(By.CSS_SELECTOR, "#details h3").text == (
+        f"namespace {busiest_ns.name}")
+    boxes = driver.find_elements(By.CSS_SELECTOR, "#picture g.node[id^='n']")
+    assert len([b for b in boxes if b.get_attribute("id")[1:].isdigit()]) == busiest_ns.boxes
+    _screenshot(driver, shots / "report-1000-namespace.png")
+    # A stand-in for another namespace goes there; Back comes back.
+    stand_in = driver.find_element(By.CSS_SELECTOR, "#picture g.node[id^='y']")
+    other = int(stand_in.get_attribute("id")[1:])
+    stand_in.click()
+    assert driver.execute_script("return window.podwall.view()") == f"ns:{other}"
+    driver.back()
+    assert driver.execute_script("return window.podwall.view()") == f"ns:{busiest_ns.id[2:]}"
+    driver.find_element(By.CSS_SELECTOR, 'button[data-view="overview"]').click()
+    assert driver.execute_script("return window.podwall.view()") == "overview"
+
     # The busiest box: the one with the most endpoints.
     busiest = max(range(len(report.data["boxes"])), key=lambda b: sum(
         len(report.data["classes"][c]["members"]) for c in report.data["boxes"][b]["classes"]))
@@ -216,3 +259,16 @@ def test_report_of_1000_endpoints_is_usable(driver: Any, shots: Path, tmp_path: 
     urls = _requests(driver)
     assert all(u.startswith(("file:", "data:", "about:")) for u in urls), urls
     _screenshot(driver, shots / "report-1000.png")
+
+
+def test_report_of_2000_endpoints_opens_fitted(driver: Any, shots: Path, tmp_path: Path) -> None:
+    from tests.analysis.test_report import generated
+
+    _, cluster = generated(2000)
+    report = build_report(Engine(cluster))
+    page = tmp_path / "report-2000.html"
+    page.write_text(report_html(report, draw_views(report)), encoding="utf-8")
+    _open(driver, page)
+    shown = _assert_fitted(driver)
+    assert shown["nodes"] == report.counts["namespaces"]
+    _screenshot(driver, shots / "report-2000-overview.png")

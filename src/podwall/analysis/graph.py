@@ -38,6 +38,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,7 @@ class GraphNode:
     open_in: bool = False
     open_out: bool = False
     focus: bool = False
+    elsewhere: bool = False  # a stand-in for another namespace (see analysis.overview)
 
     @property
     def name(self) -> str:
@@ -163,6 +165,30 @@ class ConnectivityGraph:
     def legend(self) -> list[str]:
         return wording.graph_legend(focus=self.focus, omitted=self.omits_open_pairs,
                                     hubs=bool(self.hubs))
+
+    def to_json(self) -> dict[str, Any]:
+        """The picture as data (`podwall graph -o json`; docs/graph.md describes the shape)."""
+        def ports(ps: Iterable[PortQuery]) -> list[str]:
+            return [str(p) for p in ps]
+
+        return {
+            "ports": ports(self.ports),
+            "focus": self.focus,
+            "omitsOpenPairs": self.omits_open_pairs,
+            "namespaces": [{"id": ns.id, "name": ns.name, "nodes": list(ns.nodes),
+                            "ingressOpen": ns.open_in, "egressOpen": ns.open_out,
+                            "allReachEachOther": ports(ns.internal)}
+                           for ns in self.namespaces],
+            "nodes": [{"id": n.id, "namespace": n.namespace, "label": n.label,
+                       "members": list(n.members), "workloads": list(n.workloads),
+                       "ingressOpen": n.open_in, "egressOpen": n.open_out,
+                       **({"focus": True} if n.focus else {}),
+                       **({"elsewhere": True} if n.elsewhere else {})}
+                      for n in self.nodes.values()],
+            "hubs": [{"id": h.id, "ports": ports(h.ports), "namespace": h.namespace}
+                     for h in self.hubs.values()],
+            "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports)} for e in self.edges],
+        }
 
 
 # -- classes and boxes --------------------------------------------------------------------------
@@ -559,6 +585,11 @@ def _compact(drawn: BoolArray, spans: list[tuple[str, int, int]], multi: BoolArr
 
 
 Edges = dict[tuple[Ref, Ref], frozenset[PortQuery]]
+
+
+def hub_compact(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:
+    """Hubs (module docstring, rule 3) over any arrows keyed by `(kind, index)` ends."""
+    return _hubs(edges)
 
 
 def _hubs(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:

@@ -42,6 +42,7 @@ from podwall.analysis.graph import (
     class_layout,
     port_sides,
 )
+from podwall.analysis.overview import Overview, build_overview, namespace_picture
 from podwall.engine import Engine, Matrix, RuleRef
 from podwall.engine.classes import BoolArray, EndpointClasses
 from podwall.model import Direction, NetworkPolicy, PolicyPort, PortQuery, Rule
@@ -60,6 +61,14 @@ class LintRow:
     fix: str
 
 
+#: The page opens on the whole picture up to this many boxes, on the namespace overview above
+#: (at 1,000 pods the whole picture has ~100 boxes and ~400 arrows: a tangle), and leaves the
+#: whole picture out altogether above WHOLE_MAX (Graphviz takes minutes and nobody reads it).
+OPEN_WHOLE_MAX, WHOLE_MAX = 40, 150
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
 @dataclass(frozen=True)
 class Report:
     title: str
@@ -69,6 +78,32 @@ class Report:
     lint: tuple[LintRow, ...] | None  # None: lint is not available in this build
     counts: dict[str, int] = field(default_factory=dict)
     policy_classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    overview: Overview | None = None
+    namespace_pictures: tuple[ConnectivityGraph, ...] = ()  # per namespace, overview order
+
+    @property
+    def draws_whole(self) -> bool:
+        return self.counts.get("boxes", 0) <= WHOLE_MAX
+
+    @property
+    def opens_on(self) -> str:
+        """`whole` (the whole picture) or `overview` (namespaces first)."""
+        return "whole" if self.counts.get("boxes", 0) <= OPEN_WHOLE_MAX else "overview"
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's model (`podwall report -o json`): what the page shows, as data."""
+        return {
+            "title": self.title,
+            "counts": dict(self.counts),
+            "opensOn": self.opens_on,
+            "overview": self.overview.to_json() if self.overview is not None else None,
+            "graph": self.graph.to_json(),
+            "lint": None if self.lint is None else [
+                {"id": f.id, "severity": f.severity, "object": f.object, "file": f.file,
+                 "line": f.line, "message": f.message, "fix": f.fix} for f in self.lint],
+            "policies": [pe.to_json() for pe in self.policies],
+            "data": self.data,
+        }
 
 
 def build_report(engine: Engine, *, ports: Sequence[PortQuery] | None = None,
@@ -92,8 +127,16 @@ def build_report(engine: Engine, *, ports: Sequence[PortQuery] | None = None,
         "policies": len(engine.cluster.policies),
         "ports": len(matrix.ports),
     }
-    return Report(title, graph, data, policies, tuple(lint) if lint is not None else None,
-                  counts, policy_classes)
+    overview = build_overview(matrix, groups)
+    pictures = tuple(namespace_picture(graph, k) for k in range(len(graph.namespaces)))
+    return Report(title, graph, data, policies, sort_lint(lint) if lint is not None else None,
+                  counts, policy_classes, overview, pictures)
+
+
+def sort_lint(rows: Sequence[LintRow]) -> tuple[LintRow, ...]:
+    """Errors first, then warnings, then the rest; by file and line within each."""
+    return tuple(sorted(rows, key=lambda r: (_SEVERITY_ORDER.get(r.severity.lower(), 3),
+                                             r.file, r.line or 0, r.id, r.object)))
 
 
 # -- lint, when it is there ---------------------------------------------------------------------

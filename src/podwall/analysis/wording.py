@@ -16,6 +16,13 @@ from podwall.model import (
     Protocol,
     Rule,
 )
+from podwall.model.words import plural
+
+__all__ = ["plural"]  # re-exported: the one plural rule (podwall.model.words)
+
+def named_port_words(name: str, destination: str, number: str) -> str:
+    """`check --port http`: what the name is at the destination, before the verdict."""
+    return f"port {name} at {destination} is {number}"
 
 
 def selector_words(selector: LabelSelector, noun: str) -> str:
@@ -184,14 +191,55 @@ def lint_unavailable_words() -> str:
 ALL_IN_NAMESPACE = "all endpoints"
 
 
+def namespace_size_words(endpoints: int, boxes: int) -> str:
+    """Under a namespace's name in the overview: `12 endpoints in 3 boxes`."""
+    return f"{plural(endpoints, 'endpoint')} in {plural(boxes, 'box')}"
+
+
+def partly_open_words(marker: str, endpoints: int) -> str:
+    """`ingress open (no policy): 4 endpoints`, when only some of a namespace is."""
+    return f"{marker}: {plural(endpoints, 'endpoint')}"
+
+
+def within_words(ports: str, pairs: int) -> str:
+    """What a namespace's endpoints may do among themselves (overview)."""
+    return f"inside: {ports} ({plural(pairs, 'pair')})"
+
+
+def reaches_every_namespace_words(ports: str) -> str:
+    """A namespace with an arrow to every other one (its ports: the union of theirs)."""
+    return f"\u2192 reaches every other namespace: {ports}"
+
+
+def reached_by_every_namespace_words(ports: str) -> str:
+    return f"\u2190 reached from every other namespace: {ports}"
+
+
+def pairs_words(pairs: int) -> str:
+    """Under an overview arrow's ports: how many endpoint pairs it stands for."""
+    return plural(pairs, "endpoint pair")
+
+
+def elsewhere_words(namespace: str, *, source: bool) -> str:
+    """A stand-in box for another namespace in a namespace's picture (click it to go there):
+    on the left where its arrows come from, on the right where they go."""
+    return f"from namespace {namespace}" if source else f"to namespace {namespace}"
+
+
+OVERVIEW_LEGEND = (
+    "One box per namespace; an arrow: some endpoints of one may connect to some of the other "
+    "(its ports, and how many endpoint pairs). Click a namespace to see its boxes.",
+    "Pairs that no policy isolates in either direction are not counted: the markers say so.",
+)
+
+
 def no_rules_words(direction: str) -> str:
     """A policy that isolates a direction and lists no rule for it."""
     return f"{direction}: no rules, so it admits nothing ({direction} deny)"
 
 
 def selects_words(count: int) -> str:
-    return "nothing in the input" if count == 0 else (
-        f"{count} endpoint" + ("" if count == 1 else "s"))
+    return "nothing in the input" if count == 0 else plural(count, "endpoint")
 
 
 def whole_namespace_words(namespace: str, count: int) -> str:
@@ -237,7 +285,7 @@ def diff_endpoint_words(change: str, endpoint: str, reaches: int, reached_by: in
     """`endpoint added: shop/admin (may reach 3 endpoints, reachable from 5 endpoints)`;
     `endpoints added: shop/web-* (4; each may reach ...)` for several alike."""
     def n(number: int) -> str:
-        return f"{number} endpoint{'' if number == 1 else 's'}"
+        return plural(number, "endpoint")
     verb = "may reach" if change == "added" else "could reach"
     verb2 = "reachable from" if change == "added" else "was reachable from"
     if count == 1:
@@ -254,8 +302,7 @@ def diff_truncated_words(shown: int, total: int) -> str:
 
 def diff_summary_words(added: int, removed: int, endpoints_added: int,
                        endpoints_removed: int) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
+    n = plural
     return (f"{n(added, 'connection')} added, {n(removed, 'connection')} removed; "
             f"{n(endpoints_added, 'endpoint')} added, {n(endpoints_removed, 'endpoint')} removed")
 
@@ -317,8 +364,7 @@ def lint_selects_nothing_words(what: str, selector: str, where: str) -> tuple[st
 
 
 def lint_no_default_deny_words(namespace: str, direction: str, endpoints: int) -> tuple[str, str]:
-    plural = "" if endpoints == 1 else "s"
-    return (f"namespace {namespace} has {endpoints} endpoint{plural} but no policy that isolates "
+    return (f"namespace {namespace} has {plural(endpoints, 'endpoint')} but no policy that isolates "
             f"{direction} for every pod (podSelector: {{}}): new pods are open by default",
             f"add a default-deny policy: podSelector: {{}}, policyTypes: [{direction.title()}], "
             f"no {direction} rules")
@@ -382,8 +428,7 @@ def lint_rule_where(direction: str, index: int, peer: int | None = None) -> str:
 
 
 def lint_summary_words(errors: int, warnings: int, infos: int) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
+    n = plural
     total = errors + warnings + infos
     if not total:
         return "no findings"

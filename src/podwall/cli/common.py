@@ -15,7 +15,7 @@ import click
 
 from podwall.cli.options import namespace_callback
 from podwall.errors import Diagnostic, PodwallError, Severity, has_errors
-from podwall.model import DEFAULT_POD_CIDR, PortQuery
+from podwall.model import DEFAULT_POD_CIDR, NamedPortQuery, PortQuery, parse_port_or_name
 
 EXIT_OK, EXIT_NO, EXIT_CANNOT = 0, 1, 2
 
@@ -65,12 +65,10 @@ def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *,
 
 
 def summary(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], documents: int) -> str:
+    from podwall.analysis.wording import plural
+
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
     return (f"{plural(errors, 'error')}, {plural(warnings, 'warning')} "
             f"in {plural(documents, 'document')}")
 
@@ -225,6 +223,50 @@ class PortParam(click.ParamType):  # type: ignore[type-arg]
 
 
 PORT = PortParam()
+
+
+class PortOrNameParam(click.ParamType):  # type: ignore[type-arg]
+    """A port number (`TCP/80`, `80`) or a container-port name (`http`, `udp/dns`)."""
+
+    name = "PROTO/PORT|NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> PortQuery | NamedPortQuery:
+        if isinstance(value, PortQuery | NamedPortQuery):
+            return value
+        try:
+            return parse_port_or_name(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PORT_OR_NAME = PortOrNameParam()
+
+
+def expand_ports(cluster: Any, queries: tuple[PortQuery | NamedPortQuery, ...]
+                 ) -> list[PortQuery] | None:
+    """Numbers for a whole-cluster verb: a name stands for every number it names on some
+    destination (said on stderr, with where). None: no --port given (every port)."""
+    from podwall.analysis.wording import plural
+    from podwall.errors import QueryError
+
+    out: list[PortQuery] = []
+    for q in queries:
+        if isinstance(q, PortQuery):
+            out.append(q)
+            continue
+        where: dict[PortQuery, int] = {}
+        for ep in cluster.endpoints:
+            number = q.resolve(ep.ports)
+            if number is not None:
+                where[number] = where.get(number, 0) + 1
+        if not where:
+            raise QueryError(f"--port {q}: no container port is named {q.name!r} "
+                             f"({q.protocol}) in the input")
+        out += sorted(where)
+        said = ", ".join(f"{n} on {plural(c, 'endpoint')}" for n, c in sorted(where.items()))
+        click.echo(f"podwall: --port {q}: {said}", err=True)
+    return list(dict.fromkeys(out)) or None
 
 
 def output_option(*choices: str, default: str) -> Callable[[F], F]:

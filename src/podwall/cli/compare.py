@@ -15,7 +15,8 @@ import click
 
 from podwall.cli.common import (
     EXIT_NO,
-    PORT,
+    PORT_OR_NAME,
+    expand_ports,
     fail,
     full_option,
     handles_errors,
@@ -24,7 +25,7 @@ from podwall.cli.common import (
     output_option,
     view_options,
 )
-from podwall.model import PortQuery
+from podwall.model import NamedPortQuery, PortQuery
 
 if TYPE_CHECKING:
     from podwall.analysis.filters import View
@@ -97,14 +98,16 @@ def _empty_result() -> Any:
 @full_option
 @click.option("--git", "rev", metavar="REV",
               help="Compare PATH... at git revision REV with PATH... in the working tree.")
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port either input names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port either input names. A name (http) adds "
+                   "every number it names on some container of either input.")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @output_option("text", "json", "md", default="text")
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
-         view: View, rev: str | None, ports: tuple[PortQuery, ...], fail_on: str | None,
+         view: View, rev: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
+         fail_on: str | None,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -135,7 +138,8 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
             raise click.UsageError("diff takes OLD and NEW (two paths), or --git REV PATH...")
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
-    result = diff_clusters(old.cluster, new.cluster, list(dict.fromkeys(ports)) or None, view,
+    both = _Both(old.cluster.endpoints + new.cluster.endpoints)
+    result = diff_clusters(old.cluster, new.cluster, expand_ports(both, ports), view,
                            detail_limit=None if output == "json" or view.full else DETAIL_LIMIT)
     if output == "text":
         text = diff_text(result, view.full, view.flags())
@@ -144,6 +148,13 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     click.echo(text, nl=False)
     if fail_on is not None and result.has(fail_on):
         sys.exit(EXIT_NO)
+
+
+class _Both:
+    """Both inputs' endpoints, where a port name of `diff --port` is looked up."""
+
+    def __init__(self, endpoints: Any) -> None:
+        self.endpoints = endpoints
 
 
 def _read_config(path: str | None) -> Any:
@@ -172,23 +183,26 @@ def _read_config(path: str | None) -> Any:
 @click.option("--config", "config_path", metavar="FILE",
               help="YAML: `disable: [PW009]`, `ignore: [{check: PW004, object: "
                    "\"NetworkPolicy shop/x\"}]`.")
-@click.option("--fail-on", type=click.Choice(["warning", "error"]),
-              help="Exit 1 when a finding of this severity (or worse) remains (a CI gate).")
+@click.option("--fail-on", type=click.Choice(["warning", "error", "never"]), default="error",
+              show_default=True,
+              help="Exit 1 when a finding of this severity (or worse) remains; never: always 0.")
 @output_option("text", "json", "sarif", default="text")
 @handles_errors
 def lint(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
-         view: View, config_path: str | None, fail_on: str | None, output: str) -> None:
+         view: View, config_path: str | None, fail_on: str, output: str) -> None:
     """Find the classic NetworkPolicy mistakes: forgotten DNS, AND vs OR peers, typos in labels,
     missing default-deny, and more (checks PW001-PW012, see docs/lint.md).
 
     Each finding: FILE:LINE: severity ID object: message, and a fix. Silence a check with
     --config FILE or the policy annotation podwall.io/lint-ignore: "PW004,PW010".
+    Exit 1 when an error is found (tune with --fail-on), 0 otherwise.
 
     \b
     Examples:
       podwall lint examples/dns-forgotten/
       podwall lint k8s/ -o sarif > podwall.sarif
       podwall lint k8s/ --config .podwall-lint.yaml --fail-on warning
+      podwall lint k8s/ -o json --fail-on never | jq .summary
     """
     from podwall.analysis.lint import fails
     from podwall.analysis.lint import lint as run_lint
@@ -202,7 +216,7 @@ def lint(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
                 if view.shows_object(f.object, result.cluster)]
     render = {"text": lint_text, "json": lint_json, "sarif": lint_sarif}[output]
     click.echo(render(findings), nl=False)
-    if fail_on is not None and fails(findings, fail_on):
+    if fail_on != "never" and fails(findings, fail_on):
         sys.exit(EXIT_NO)
 
 

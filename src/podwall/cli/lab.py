@@ -120,6 +120,7 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
       sudo podwall lab apply examples/three-tier-v2/
       sudo podwall lab apply examples/three-tier-v2/ -o json
     """
+    from podwall.analysis.wording import plural
     from podwall.lab.lab import Lab, require_root
     from podwall.manifests.defaults import check_namespace
 
@@ -138,8 +139,8 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
         return
     changes = ", ".join(f"{len(done[k])} {k}" for k in ("added", "removed", "repaired",
                                                         "restarted") if done[k])
-    click.echo(f"lab {name} applied: {len(cluster.endpoints)} pods, {len(cluster.policies)} "
-               f"policies" + (f" ({changes})" if changes else ""))
+    click.echo(f"lab {name} applied: {plural(len(cluster.endpoints), 'pod')}, "
+               f"{plural(len(cluster.policies), 'policy')}" + (f" ({changes})" if changes else ""))
 
 
 PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
@@ -269,13 +270,14 @@ def down(name: str, output: str) -> None:
       sudo podwall lab down --name demo
       sudo podwall lab down --name demo -o json
     """
+    from podwall.analysis.wording import plural
     from podwall.lab.lab import Lab
 
     removed = Lab(name).down()
     if output == "json":
         click.echo(json.dumps({"lab": name, "action": "down", "removed": removed}, indent=2))
         return
-    click.echo(f"lab {name} is down ({len(removed)} namespaces removed)")
+    click.echo(f"lab {name} is down ({plural(len(removed), 'namespace')} removed)")
 
 
 def _host_json(entry: dict[str, Any]) -> dict[str, Any]:
@@ -300,9 +302,10 @@ def dataplane() -> None:
               help="The pods on this node (default: every endpoint).")
 @click.option("--check", is_flag=True,
               help="Also have the kernel validate it (`nft -c`, changes nothing; needs root).")
+@output_option("text", "json", default="text")
 @handles_errors
 def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             node_pods: str | None, check: bool) -> None:
+             node_pods: str | None, check: bool, output: str) -> None:
     """Print the nftables ruleset of a node for review (no root needed).
 
     The pods' node-side interfaces are named pw-p<N> (N = position among all endpoints), as in
@@ -312,6 +315,11 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     Examples:
       podwall dataplane compile examples/three-tier/ > ruleset.nft
       podwall dataplane compile examples/three-tier/ --node-pods shop/web,shop/api --check
+      podwall dataplane compile examples/three-tier/ -o json | jq .summary
+
+    -o json: {"table", "interfaces": {pod: ifname}, "summary": {chains, rules, sets, ...},
+    "counters": [{name, pod, direction}], "checked", "ruleset": the nft text} (see
+    docs/dataplane.md).
     """
     from podwall.dataplane import NftBackend, compile_ruleset
     from podwall.engine import Engine
@@ -328,8 +336,30 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     ruleset = compile_ruleset(Engine(cluster), interfaces)
     if check:
         NftBackend().check(ruleset)
+    if output == "json":
+        click.echo(json.dumps(_ruleset_json(ruleset, interfaces, check), indent=2))
+        return
     click.echo(ruleset.text, nl=False)
     click.echo(f"# {ruleset.summary()}{'; nft -c: ok' if check else ''}", err=True)
+
+
+def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> dict[str, Any]:
+    """`dataplane compile -o json`: podwall's model of the table, and its nft text.
+
+    Not nft's own JSON (`nft -j`): that needs the kernel to parse the text; once applied,
+    `nft -j list table inet podwall` gives it.
+    """
+    return {
+        "table": ruleset.text.split("{", 1)[0].strip(),
+        "interfaces": interfaces,
+        "summary": {"chains": ruleset.chains, "rules": ruleset.rules, "sets": ruleset.sets,
+                    "setElements": ruleset.set_elements, "maps": ruleset.maps,
+                    "mapElements": ruleset.map_elements},
+        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word}
+                     for c in ruleset.counters],
+        "checked": checked,
+        "ruleset": ruleset.text,
+    }
 
 
 COMMANDS = [lab, dataplane]

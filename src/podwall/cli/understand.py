@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from podwall.cli.common import (
     EXIT_NO,
-    PORT,
+    PORT_OR_NAME,
     binary_stdout,
+    expand_ports,
     full_option,
     handles_errors,
     input_options,
@@ -20,7 +21,7 @@ from podwall.cli.common import (
     summary,
     view_options,
 )
-from podwall.model import PortQuery
+from podwall.model import NamedPortQuery, PortQuery
 
 if TYPE_CHECKING:
     from podwall.analysis.filters import View
@@ -47,6 +48,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
       kubectl get netpol,pods,ns -A -o yaml | podwall validate -
     """
     from podwall.analysis.filters import View
+    from podwall.analysis.wording import plural
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
@@ -69,8 +71,9 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
         c = result.cluster
         verdict = "invalid" if has_errors(result.diagnostics) else "valid"
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
-                   f"{len(c.namespaces)} namespaces, {len(c.endpoints)} endpoints, "
-                   f"{len(c.policies)} policies", err=verdict == "invalid")
+                   f"{plural(len(c.namespaces), 'namespace')}, "
+                   f"{plural(len(c.endpoints), 'endpoint')}, "
+                   f"{plural(len(c.policies), 'policy')}", err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
@@ -80,14 +83,15 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
               help="Source: ns/name of a pod or workload, or an IP address.")
 @click.option("--to", "dst", required=True, metavar="EP",
               help="Destination: ns/name of a pod or workload, or an IP address.")
-@click.option("--port", "port", type=PORT, required=True,
-              help="TCP/80, udp/53, or 80 (= TCP/80).")
+@click.option("--port", "port", type=PORT_OR_NAME, required=True,
+              help="TCP/80, udp/53, 80 (= TCP/80), or a container-port name (http, udp/dns), "
+                   "resolved on the destination as a policy's named port is.")
 @click.option("--expect", type=click.Choice(["allow", "deny"]),
               help="Exit 1 when the verdict differs (a CI gate).")
 @output_option("text", "json", default="text")
 @handles_errors
-def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, src: str,
-          dst: str, port: PortQuery, expect: str | None, output: str) -> None:
+def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool, src: str,
+          dst: str, port: PortQuery | NamedPortQuery, expect: str | None, output: str) -> None:
     """Can SRC open a connection to DST on PORT, and which policy rule says so?
 
     Allowed iff egress at the source and ingress at the destination both allow it.
@@ -96,18 +100,27 @@ def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
     Examples:
       podwall check k8s/ --from prod/web --to prod/db --port TCP/5432
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
+      podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import verdict_lines
+    from podwall.analysis.wording import named_port_words, verdict_lines
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    verdict = Engine(result.cluster).check(src, dst, port)
+    engine = Engine(result.cluster)
+    named: NamedPortQuery | None = None
+    if isinstance(port, NamedPortQuery):
+        named, port = port, _resolve_named(engine, dst, port)
+    verdict = engine.check(src, dst, port)
     if output == "json":
         payload = verdict.to_json()
+        if named is not None:
+            payload["namedPort"] = {"name": str(named), "resolved": str(port)}
         if expect:
             payload["expected"] = expect
         click.echo(json.dumps(payload, indent=2))
     else:
+        if named is not None:
+            click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
@@ -116,18 +129,37 @@ def check(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, 
         sys.exit(EXIT_NO)
 
 
+def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
+    """The number `named` has at the destination, or a QueryError that says why there is none."""
+    from podwall.errors import QueryError
+    from podwall.model import Endpoint
+
+    target = engine.resolve(dst)
+    if not isinstance(target, Endpoint):
+        raise QueryError(f"--port {named}: a port name resolves on the destination pod's "
+                         f"containers, and {dst} is outside the cluster: give a number")
+    number = named.resolve(target.ports)
+    if number is None:
+        names = ", ".join(str(cp) for cp in target.ports if cp.name) or "none"
+        raise QueryError(f"--port {named}: {target.key} has no {named.protocol} container "
+                         f"port named {named.name!r} (its named ports: {names}), so nothing "
+                         "can connect to it by that name")
+    return number
+
+
 @click.command()
 @input_options
 @view_options
 @full_option
-@click.option("--port", "ports", type=PORT, multiple=True,
-              help="Repeatable. Default: every port any container or policy names.")
+@click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
+              help="Repeatable. Default: every port any container or policy names. A name "
+                   "(http) adds every number it names on some container.")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
-           view: View, ports: tuple[PortQuery, ...], externals: tuple[str, ...],
+           view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
            output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
@@ -150,7 +182,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
 
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    m = Engine(result.cluster).matrix(list(dict.fromkeys(ports)) or None, externals=externals)
+    m = Engine(result.cluster).matrix(expand_ports(result.cluster, ports), externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     import ipaddress

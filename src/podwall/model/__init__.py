@@ -12,7 +12,14 @@ from podwall.model.policy import (
     Rule,
     default_policy_types,
 )
-from podwall.model.ports import ContainerPort, PolicyPort, PortQuery, Protocol
+from podwall.model.ports import (
+    ContainerPort,
+    NamedPortQuery,
+    PolicyPort,
+    PortQuery,
+    Protocol,
+    parse_port_or_name,
+)
 from podwall.model.source import Source
 from podwall.model.workloads import (
     NAMESPACE_NAME_LABEL,
@@ -34,6 +41,7 @@ __all__ = [
     "IPNetwork",
     "LabelSelector",
     "Labels",
+    "NamedPortQuery",
     "Namespace",
     "NetworkPolicy",
     "Operator",
@@ -46,4 +54,5 @@ __all__ = [
     "Source",
     "build_cluster",
     "default_policy_types",
+    "parse_port_or_name",
 ]

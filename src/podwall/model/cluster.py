@@ -14,6 +14,7 @@ from functools import cached_property
 
 from podwall.errors import Diagnostic, Severity
 from podwall.model.policy import IPAddress, IPNetwork, NetworkPolicy
+from podwall.model.words import plural
 from podwall.model.workloads import Endpoint, Namespace
 
 DEFAULT_POD_CIDR = "10.244.0.0/16"
@@ -96,8 +97,8 @@ def _assign_ips(eps: list[Endpoint], network: IPNetwork, diags: list[Diagnostic]
     free = size - sum(1 for u in used if first <= u < first + size)
     if len(missing) > free:
         raise ValueError(
-            f"pod CIDR {network} has room for {free} more addresses but {len(missing)} endpoints "
-            "need one: pass a larger --pod-cidr"
+            f"pod CIDR {network} has room for {plural(free, 'more address', 'more addresses')} but "
+            f"{plural(len(missing), 'endpoint')} need one: pass a larger --pod-cidr"
         )
     out = list(eps)
     for i in missing:

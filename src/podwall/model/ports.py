@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -74,3 +76,50 @@ class PortQuery:
         if not num_text.isdigit() or not 1 <= int(num_text) <= 65535:
             raise ValueError(f"invalid port {text!r}: port must be a number from 1 to 65535")
         return PortQuery(protocol, int(num_text))
+
+
+# IANA_SVC_NAME, as Kubernetes validates container port names: lowercase letters, digits and
+# single hyphens, at most 15 characters, at least one letter, no hyphen at either end.
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NamedPortQuery:
+    """A container-port name (`http`, `UDP/dns`) asked for on the command line.
+
+    It has no number of its own: like a NetworkPolicy's named port, it means, at each
+    destination, the number of that destination's container port of that name and protocol.
+    """
+
+    protocol: Protocol
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.protocol}/{self.name}"
+
+    def resolve(self, ports: Iterable[ContainerPort]) -> PortQuery | None:
+        """The number it names among a destination's container ports (None: it has none)."""
+        for cp in ports:
+            if cp.name == self.name and cp.protocol is self.protocol:
+                return PortQuery(self.protocol, cp.port)
+        return None
+
+
+def parse_port_or_name(text: str) -> PortQuery | NamedPortQuery:
+    """`TCP/80`, `80`, `http`, `udp/dns`. Raises ValueError with a user-facing message."""
+    raw = text.strip()
+    proto_text, sep, rest = raw.rpartition("/")
+    if rest.isdigit() or not rest:
+        return PortQuery.parse(text)
+    try:
+        protocol = Protocol(proto_text.upper()) if sep else Protocol.TCP
+    except ValueError:
+        raise ValueError(
+            f"invalid port {text!r}: protocol must be TCP, UDP or SCTP (e.g. TCP/80, udp/dns)"
+        ) from None
+    if len(rest) > 15 or not _PORT_NAME.match(rest):
+        raise ValueError(
+            f"invalid port {text!r}: a port is a number from 1 to 65535 or a container-port "
+            "name (at most 15 lowercase letters, digits and single hyphens, e.g. http, "
+            "metrics, udp/dns)")
+    return NamedPortQuery(protocol, rest)

@@ -5,6 +5,10 @@ dashed `all endpoints` box inside that namespace (Graphviz misplaces labels of a
 a cluster border, so `lhead`/`ltail` are not used). Node, edge and namespace ids become SVG
 element ids (`n3`, `e7`, `ns1`, `ns1-all`), which the HTML report uses to make the picture
 clickable.
+
+`newrank=true` ranks the whole graph at once instead of cluster by cluster: the older, per-cluster
+ranking fails ("trouble in init_rank", then lost edges) once arrows between clusters form the
+knots of a 2,000-pod cluster (measured on `benchmarks/generate.py --pods 2000`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from podwall.analysis.graph import (
     GraphNamespace,
     GraphNode,
 )
+from podwall.analysis.overview import NamespaceArrow, Overview
 
 FONT = "Helvetica"
 # Fill by ingress isolation: open (no policy isolates it) or isolated.
@@ -51,6 +56,11 @@ def anchor(namespace_id: str) -> str:
 
 
 def _node(graph: ConnectivityGraph, node: GraphNode, indent: str) -> str:
+    if node.elsewhere:
+        return (f'{indent}{node.id} [id="{node.id}", shape=tab, style="dashed,filled", '
+                f'fillcolor="#ffffff", color="{NAMESPACE_EDGE}", fontcolor="{NAMESPACE_EDGE}", '
+                f"label={_label(node.label, [], bold=True)}, "
+                f"tooltip={_quoted('open namespace ' + node.namespace)}];")
     tooltip = ", ".join(node.members[:20]) + (" …" if len(node.members) > 20 else "")
     attrs = [f'id="{node.id}"', f"label={_label(node.label, graph.node_markers(node))}",
              f'fillcolor="{_fill(node)}"', f"tooltip={_quoted(tooltip)}"]
@@ -82,12 +92,19 @@ def _hub(graph: ConnectivityGraph, hub: GraphHub, indent: str) -> str:
             f'margin="0.04,0.02", height=0.25, label={_quoted(graph.port_words(hub.ports))}];')
 
 
-def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int) -> str:
+#: A stand-in for another namespace with more arrows than this draws them without labels (the
+#: ports are in each arrow's tooltip and in the panel): a fan of labelled arrows is unreadable.
+QUIET_FAN = 3
+
+
+def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]) -> str:
     attrs = [f'id="e{index}"']
     if edge.src in graph.hubs or edge.dst in graph.hubs:
         attrs.append(f'color="{HUB}"')
         if edge.dst in graph.hubs:
             attrs.append("arrowhead=none")
+    elif edge.src in quiet or edge.dst in quiet:
+        attrs += [f"tooltip={_quoted(graph.port_words(edge.ports))}", f'color="{NAMESPACE_EDGE}"']
     else:
         attrs.append(f"label={_quoted(graph.port_words(edge.ports))}")
     tail = edge.src if edge.src in graph.nodes or edge.src in graph.hubs else anchor(edge.src)
@@ -104,7 +121,7 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
              if legend else "")
     out = [
         "digraph podwall {",
-        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=11, '
+        f'  graph [newrank=true, rankdir=LR, fontname="{FONT}", fontsize=11, '
         f'nodesep=0.3, ranksep=0.9, labeljust=l, labelloc=b, '
         f'style="rounded,filled", color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}"'
         f"{label}];",
@@ -116,7 +133,70 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
                 if graph.namespace(end) is not None}
     for ns in graph.namespaces:
         out += _namespace(graph, ns, anchored)
+    inside = {n for ns in graph.namespaces for n in ns.nodes}
+    out += [_node(graph, n, "  ") for n in graph.nodes.values() if n.id not in inside]
+    # Stand-ins for other namespaces: where arrows come from on the left, go to on the right.
+    for rank, prefix in (("min", "x"), ("max", "y")):
+        ends = [n.id for n in graph.nodes.values() if n.elsewhere and n.id.startswith(prefix)]
+        if ends:
+            out.append(f"  {{rank={rank}; {'; '.join(ends)};}}")
     out += [_hub(graph, h, "  ") for h in graph.hubs.values() if h.namespace is None]
-    out += [_edge(graph, e, i) for i, e in enumerate(graph.edges)]
+    fans: dict[str, int] = {}
+    for e in graph.edges:
+        for end in (e.src, e.dst):
+            if end in graph.nodes and graph.nodes[end].elsewhere:
+                fans[end] = fans.get(end, 0) + 1
+    quiet = {end for end, count in fans.items() if count > QUIET_FAN}
+    out += [_edge(graph, e, i, quiet) for i, e in enumerate(graph.edges)]
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def overview_dot(overview: Overview, *, interactive: bool = False) -> str:
+    """One box per namespace, one arrow per namespace pair (ids `ns3`, `e0`).
+
+    `interactive` (the report): fdp's springs keep a dense namespace graph compact and close to
+    the screen's shape; arrows both ways between two namespaces are one arrow with two heads,
+    and ports and counts are in tooltips only (labels on 70 arrows make a picture nobody reads;
+    the page lists them on a click). On paper (`graph --namespaces`): dot's ranks, one labelled
+    arrow per direction (fdp cannot place labels without overlaps).
+    """
+    layout = ("layout=fdp, splines=true, overlap=false" if interactive
+              else "newrank=true, rankdir=LR, nodesep=0.3, ranksep=1.2")
+    out = [
+        "digraph podwall_namespaces {",
+        f'  graph [{layout}, fontname="{FONT}", fontsize=11];',
+        f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
+        f'color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}", margin="0.15,0.06"];',
+        f'  edge [fontname="{FONT}", fontsize=9, color="{NAMESPACE_EDGE}", '
+        f'fontcolor="{NAMESPACE_EDGE}", arrowsize=0.7];',
+    ]
+    for ns in overview.namespaces:
+        # On the page, a box says its name and size; the panel says the rest on a click.
+        lines = ns.lines(overview.ports)
+        label = _label(ns.name, lines[:1] if interactive else lines, bold=True)
+        tip = "namespace " + ns.name + (": click for its boxes" if interactive else "")
+        out.append(f'  {ns.id} [id="{ns.id}", label={label}, tooltip={_quoted(tip)}];')
+    names = {ns.id: ns.name for ns in overview.namespaces}
+    drawn = {(a.src, a.dst): a for a in overview.drawn}
+
+    def ports(a: NamespaceArrow) -> str:
+        return f"{wording.port_set_words(a.ports, overview.ports)} ({wording.pairs_words(a.pairs)})"
+
+    def words(a: NamespaceArrow) -> str:
+        return f"{names[a.src]} \u2192 {names[a.dst]}: {ports(a)}"
+
+    for i, ((src, dst), a) in enumerate(sorted(drawn.items())):
+        back = drawn.get((dst, src)) if interactive else None
+        if back is not None and src > dst:
+            continue  # drawn once, with both heads, from the other end
+        tooltip = words(a) + ("; " + words(back) if back is not None else "")
+        pairs = a.pairs + (back.pairs if back is not None else 0)
+        extra = ", dir=both" if back is not None else ""
+        if not interactive:
+            extra += (f", label=<{_html(wording.port_set_words(a.ports, overview.ports))}"
+                      f"<br/>{_html(wording.pairs_words(a.pairs))}>")
+        out.append(f'  {src} -> {dst} [id="e{i}", tooltip={_quoted(tooltip)}{extra}, '
+                   f"penwidth={1 + min(2.5, pairs / 400):.2f}];")
     out.append("}")
     return "\n".join(out) + "\n"

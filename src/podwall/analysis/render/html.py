@@ -16,6 +16,7 @@ from typing import Any
 
 from podwall.analysis import wording
 from podwall.analysis.render.dot import FILL_ISOLATED, FILL_OPEN
+from podwall.analysis.render.views import Views
 from podwall.analysis.report import LintRow, Report
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -36,14 +37,19 @@ def _json_for_script(data: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def report_html(report: Report, svg: str) -> str:
-    """The page. `svg` is the `<svg>` element of the picture (see `render.svg.inline_svg`)."""
+def report_html(report: Report, views: Views) -> str:
+    """The page. `views` holds the pictures as `<svg>` elements (see `render.views`)."""
     c = report.counts
+    data = dict(report.data)
+    data["overview"] = report.overview.to_json() if report.overview is not None else None
+    data["opensOn"] = views.opens_on
+    data["hasWhole"] = views.whole is not None
     ports = wording.port_set_words(
         [p for p in report.graph.ports], ()) if report.graph.ports else "none"
-    summary = (f"{c['endpoints']} endpoints in {c['namespaces']} namespaces "
-               f"({c['classes']} classes, drawn as {c['boxes']} boxes), {c['policies']} "
-               f"policies; ports examined: {ports}")
+    n = wording.plural
+    summary = (f"{n(c['endpoints'], 'endpoint')} in {n(c['namespaces'], 'namespace')} "
+               f"({n(c['classes'], 'class')}, drawn as {n(c['boxes'], 'box')}), "
+               f"{n(c['policies'], 'policy')}; ports examined: {ports}")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -59,12 +65,13 @@ def report_html(report: Report, svg: str) -> str:
         "<main>",
         '<noscript><p class="unavailable">The picture, the details and the matrix need '
         "JavaScript; lint findings and policies below are plain text.</p></noscript>",
-        _graph_section(report, svg),
+        _graph_section(report, views),
         _matrix_section(),
         _lint_section(report.lint),
         _policies_section(report),
         "</main>",
-        f'<script type="application/json" id="podwall-data">{_json_for_script(report.data)}'
+        _templates(views),
+        f'<script type="application/json" id="podwall-data">{_json_for_script(data)}'
         "</script>",
         f"<script>{_asset('report.js')}</script>",
         "</body></html>",
@@ -72,31 +79,47 @@ def report_html(report: Report, svg: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _graph_section(report: Report, svg: str) -> str:
+def _graph_section(report: Report, views: Views) -> str:
     legend = "".join(f"<li>{_e(line)}</li>" for line in report.graph.legend())
+    overview_legend = "".join(f"<li>{_e(line)}</li>" for line in wording.OVERVIEW_LEGEND)
     swatches = (f'<li><span class="swatch" style="background:{FILL_OPEN}"></span>'
                 f"{_e(wording.OPEN_IN)} &nbsp; "
                 f'<span class="swatch" style="background:{FILL_ISOLATED}"></span>'
                 "isolated for ingress</li>")
+    whole = ('<button type="button" data-view="whole" title="every box of every namespace">'
+             "whole cluster</button>" if views.whole is not None else "")
     return (
         '<section id="graph"><h2>Connectivity</h2>'
         '<div class="toolbar">'
+        '<span class="views"><button type="button" data-view="overview" '
+        'title="one box per namespace">\u2191 namespaces</button>'
+        f'{whole}<span id="crumb" class="crumb"></span></span>'
         '<input id="search" list="endpoint-names" '
         'placeholder="Find an endpoint or box (ns/name), then Enter" autocomplete="off">'
         '<datalist id="endpoint-names"></datalist>'
         '<button type="button" data-zoom="out" title="zoom out">\u2212</button>'
         '<button type="button" data-zoom="in" title="zoom in">+</button>'
-        '<button type="button" data-zoom="fit" title="fit the width">fit</button>'
-        '<span class="hint">Click a box: what it reaches, what reaches it, per port, and why.'
-        "</span></div>"
+        '<button type="button" data-zoom="fit" title="fit the picture">fit</button>'
+        '<span class="hint" id="picture-hint"></span></div>'
         '<div class="graph-layout">'
-        f'<div id="picture" class="picture">{svg}</div>'
-        '<aside id="details"><p class="hint">Click a box in the picture (or find an endpoint '
-        "above) to see, per port, what it may connect to and what may connect to it, with the "
-        "policy rule that admits each connection or the policies that isolate it.</p></aside>"
+        '<div id="picture" class="picture"></div>'
+        '<aside id="details"><p class="hint">Click a namespace to open it, a box to see, per '
+        "port, what it may connect to and what may connect to it, with the policy rule that "
+        "admits each connection or the policies that isolate it.</p></aside>"
         "</div>"
-        f'<ul class="legend">{swatches}{legend}</ul>'
+        f'<ul class="legend" data-for="boxes">{swatches}{legend}</ul>'
+        f'<ul class="legend" data-for="overview">{overview_legend}</ul>'
         "</section>")
+
+
+def _templates(views: Views) -> str:
+    """Each picture in an inert <template>; the script shows one at a time."""
+    parts = [f'<template id="view-overview">{views.overview}</template>']
+    parts += [f'<template id="view-ns-{k}">{svg}</template>'
+              for k, svg in enumerate(views.namespaces)]
+    if views.whole is not None:
+        parts.append(f'<template id="view-whole">{views.whole}</template>')
+    return "".join(parts)
 
 
 def _matrix_section() -> str:
@@ -124,7 +147,7 @@ def _lint_section(lint: tuple[LintRow, ...] | None) -> str:
             f'<tr><td class="sev-{_e(f.severity.lower())}">{_e(f.severity)}</td>'
             f"<td><code>{_e(f.id)}</code></td><td>{_e(f.object)}</td>"
             f"<td><code>{_e(where)}</code></td><td>{_e(f.message)}</td><td>{_e(f.fix)}</td></tr>")
-    return (head + f"<p>{len(lint)} finding{'' if len(lint) == 1 else 's'}.</p>"
+    return (head + f"<p>{_e(wording.plural(len(lint), 'finding'))}.</p>"
             '<table class="lint"><tr><th>severity</th><th>id</th><th>object</th>'
             "<th>where</th><th>message</th><th>fix</th></tr>" + "".join(rows)
             + "</table></section>")
@@ -175,7 +198,7 @@ def _policies_section(report: Report) -> str:
         opened = " open" if len(report.policies) <= 30 else ""
         body = "".join(
             f'<details class="namespace"{opened}><summary>{_e(ns)} '
-            f'<span class="muted">({len(items)} polic{"y" if len(items) == 1 else "ies"})</span>'
+            f'<span class="muted">({wording.plural(len(items), "policy")})</span>'
             f"</summary>{''.join(items)}</details>"
             for ns, items in sorted(by_namespace.items()))
     return f'<section id="policies"><h2>Policies</h2>{body}</section>'

@@ -5,7 +5,9 @@ Namespaces are subgraphs; an edge to or from a subgraph stands for every endpoin
 
 from __future__ import annotations
 
+from podwall.analysis import wording
 from podwall.analysis.graph import ConnectivityGraph, GraphNode
+from podwall.analysis.overview import Overview
 from podwall.analysis.render.dot import FILL_OPEN, FOCUS
 
 
@@ -54,4 +56,17 @@ def graph_mermaid(graph: ConnectivityGraph) -> str:
     for css, ids in classes.items():
         out.append(f"  classDef {css} {styles[css]}")
         out.append(f"  class {','.join(ids)} {css}")
+    return "\n".join(out) + "\n"
+
+
+def overview_mermaid(overview: Overview) -> str:
+    """One node per namespace, one labelled edge per namespace pair (`graph --namespaces`)."""
+    out = ["flowchart LR"]
+    out += [f"  %% {line}" for line in wording.OVERVIEW_LEGEND]
+    out += [f"  {ns.id}[{_label(ns.name, ns.lines(overview.ports))}]"
+            for ns in overview.namespaces]
+    for a in overview.drawn:
+        words = _label(wording.port_set_words(a.ports, overview.ports),
+                       [wording.pairs_words(a.pairs)])
+        out.append(f"  {a.src} -- {words} --> {a.dst}")
     return "\n".join(out) + "\n"

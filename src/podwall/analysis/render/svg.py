@@ -36,7 +36,9 @@ def dot_to_svg(source: str, *, timeout: float = DOT_TIMEOUT) -> str:
     except OSError as exc:
         raise PodwallError(f"could not run Graphviz `dot` ({exe}): {exc}") from None
     if done.returncode != 0:
-        words = done.stderr.decode(errors="replace").strip() or f"exit status {done.returncode}"
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        words = "; ".join(lines[:3]) + (f" (+{len(lines) - 3} more lines)" if len(lines) > 3
+                                        else "") if lines else f"exit status {done.returncode}"
         raise PodwallError(f"Graphviz `dot` failed: {words}")
     return done.stdout.decode()
 

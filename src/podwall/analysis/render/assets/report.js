@@ -11,7 +11,7 @@
   var NP = D.ports.length;
   var picture = document.getElementById("picture");
   var details = document.getElementById("details");
-  var svg = picture ? picture.querySelector("svg") : null;
+  var svg = null;  // the picture shown (see setView)
 
   // -- lookups ----------------------------------------------------------------------------------
   var rowCache = {};
@@ -215,10 +215,58 @@
     return linked;
   }
 
-  // -- the picture ------------------------------------------------------------------------------
-  var nodeById = {};
-  if (svg) {
-    Array.prototype.forEach.call(svg.querySelectorAll("g.node"), function (g) { nodeById[g.id] = g; });
+  // -- the pictures -----------------------------------------------------------------------------
+  // Views: "overview" (one box per namespace), "ns:K" (namespace K's boxes, other namespaces as
+  // stand-ins) and, for small clusters, "whole". Each is an inert <template>; one is shown.
+  var nodeById = {}, view = null, zoom = 1, baseW = 0, baseH = 0;
+  var crumb = document.getElementById("crumb"), hint = document.getElementById("picture-hint");
+  function nsIndex(name) { return D.namespaces.indexOf(name); }
+  function viewHash(v) { return v === "overview" ? "#namespaces" : v === "whole" ? "#whole" : "#ns=" + D.namespaces[+v.slice(3)]; }
+  function viewOf(hash) {
+    if (hash === "#namespaces") return "overview";
+    if (hash === "#whole" && D.hasWhole) return "whole";
+    if (hash.indexOf("#ns=") === 0) { var k = nsIndex(decodeURIComponent(hash.slice(4))); if (k >= 0) return "ns:" + k; }
+    return null;
+  }
+  function setView(v, push) {
+    var id = v === "overview" ? "view-overview" : v === "whole" ? "view-whole" : "view-ns-" + v.slice(3);
+    var tpl = document.getElementById(id);
+    if (!tpl || !picture) return;
+    view = v;
+    picture.textContent = "";
+    picture.classList.remove("focusing");
+    picture.appendChild(document.importNode(tpl.content, true));
+    svg = picture.querySelector("svg");
+    picture.setAttribute("data-view", v);
+    nodeById = {};
+    if (svg) Array.prototype.forEach.call(svg.querySelectorAll("g.node"), function (g) { nodeById[g.id] = g; });
+    Array.prototype.forEach.call(document.querySelectorAll(".legend[data-for]"), function (ul) {
+      ul.hidden = (ul.getAttribute("data-for") === "overview") !== (v === "overview");
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-view]"), function (b) {
+      if (b.tagName === "BUTTON") b.classList.toggle("current", b.getAttribute("data-view") === v);
+    });
+    if (crumb) crumb.textContent = v.indexOf("ns:") === 0 ? "namespace " + D.namespaces[+v.slice(3)] : "";
+    if (hint) hint.textContent = v === "overview" ? "Click a namespace to open it." :
+      "Click a box: what it reaches, what reaches it, per port, and why." + (v === "whole" ? "" : " Dashed tabs are other namespaces: click to go there.");
+    wire();
+    if (svg) {
+      var vb = (svg.getAttribute("viewBox") || "0 0 100 100").split(/[\s,]+/).map(Number);
+      baseW = vb[2] * 4 / 3; baseH = vb[3] * 4 / 3;
+      svg.removeAttribute("width"); svg.removeAttribute("height");
+      fit();
+    }
+    if (push && location.hash !== viewHash(v)) history.pushState(null, "", viewHash(v));
+  }
+  function wire() {
+    if (!svg) return;
+    Object.keys(nodeById).forEach(function (id) {
+      var g = nodeById[id], m = /^(?:ns|x|y)(\d+)$/.exec(id);
+      if (m) {  // a namespace (overview) or a stand-in for one (namespace picture)
+        g.classList.add("goes");
+        g.addEventListener("click", function (ev) { ev.stopPropagation(); openNamespace(+m[1]); });
+      }
+    });
     D.boxes.forEach(function (box, i) {
       var g = nodeById[box.id];
       if (!g) return;
@@ -227,12 +275,47 @@
       g.addEventListener("click", function (ev) { ev.stopPropagation(); select(i, false); });
     });
   }
+  function openNamespace(k) {
+    setView("ns:" + k, true);
+    showNamespace(k);
+  }
+  // The panel for a namespace: its size and isolation, and its arrows in and out.
+  function showNamespace(k) {
+    if (!D.overview) return;
+    details.textContent = "";
+    var ns = D.overview.namespaces[k], id = "ns" + k;
+    details.appendChild(el("h3", { text: "namespace " + ns.name, "data-namespace": ns.name }));
+    var facts = el("ul", { cls: "facts" });
+    facts.appendChild(el("li", { text: ns.endpoints + " endpoint" + (ns.endpoints === 1 ? "" : "s") + " in " + ns.boxes + (ns.boxes === 1 ? " box" : " boxes") }));
+    if (ns.openIngress) facts.appendChild(el("li", { text: D.words.openIn + ": " + ns.openIngress + " of them" }));
+    if (ns.openEgress) facts.appendChild(el("li", { text: D.words.openOut + ": " + ns.openEgress + " of them" }));
+    if (ns.internal.length) facts.appendChild(el("li", { text: "inside: " + ns.internal.join(", ") + " (" + ns.internalPairs + " endpoint pairs)" }));
+    details.appendChild(facts);
+    [["from", "to", "Reaches (namespaces)"], ["to", "from", "Reached by (namespaces)"]].forEach(function (dir) {
+      var arrows = D.overview.arrows.filter(function (a) { return a[dir[0]] === id; });
+      arrows.sort(function (a, b) { return b.pairs - a.pairs; });
+      details.appendChild(el("h4", { text: dir[2] + " (" + arrows.length + ")" }));
+      var ul = el("ul", { cls: "peers" });
+      arrows.forEach(function (a) {
+        var other = +a[dir[1]].slice(2);
+        var li = el("li", { cls: "allowed", "data-namespace": D.namespaces[other] });
+        var name = el("span", { cls: "peer", text: D.namespaces[other], title: "open namespace " + D.namespaces[other] });
+        name.addEventListener("click", function () { openNamespace(other); });
+        li.appendChild(name);
+        li.appendChild(el("div", { cls: "why", text: a.ports.join(", ") + " \u2014 " + a.pairs + " endpoint pair" + (a.pairs === 1 ? "" : "s") }));
+        ul.appendChild(li);
+      });
+      details.appendChild(ul);
+    });
+  }
   function edgeEnds(g) {
     var t = g.querySelector("title");
     var parts = t ? t.textContent.split("->") : [];
     return parts.length === 2 ? parts : ["", ""];
   }
   function select(b, scroll) {
+    var k = D.boxes[b].ns;
+    if (view !== "whole" && view !== "ns:" + k) setView("ns:" + k, true);
     var linked = show(b);
     if (!svg) return;
     picture.classList.add("focusing");
@@ -243,6 +326,10 @@
     Object.keys(linked).forEach(function (o) {
       far[D.boxes[o].id] = true;
       far["ns" + D.boxes[o].ns + "_all"] = true;
+      ["x", "y"].forEach(function (side) {  // the stand-ins for its namespace
+        far[side + D.boxes[o].ns] = true;
+        if (nodeById[side + D.boxes[o].ns]) nodeById[side + D.boxes[o].ns].classList.add("linked");
+      });
       if (nodeById[D.boxes[o].id]) nodeById[D.boxes[o].id].classList.add("linked");
     });
     if (nodeById[me]) nodeById[me].classList.add("selected");
@@ -265,23 +352,25 @@
       if (g && id !== me) g.classList.add("linked");
     });
     if (scroll && nodeById[me]) nodeById[me].scrollIntoView({ block: "center", inline: "center" });
-    if (location.hash !== "#graph" && scroll) document.getElementById("graph").scrollIntoView();
+    if (location.hash.indexOf("#graph") !== 0 && scroll) document.getElementById("graph").scrollIntoView();
   }
   window.podwall = { data: D, select: select, allowed: allowed, allowedClasses: allowedClasses,
-                     reasons: reasons, boxName: boxName };
+                     reasons: reasons, boxName: boxName, setView: setView,
+                     openNamespace: openNamespace, view: function () { return view; } };
 
-  // zoom
-  var zoom = 1, baseW = 0, baseH = 0;
-  if (svg) {
-    var vb = (svg.getAttribute("viewBox") || "0 0 100 100").split(/[\s,]+/).map(Number);
-    baseW = vb[2] * 4 / 3; baseH = vb[3] * 4 / 3;
-    svg.removeAttribute("width"); svg.removeAttribute("height");
-  }
+  // zoom: the picture opens fitted to the space it has (width and height), never enlarged much
   function setZoom(z) {
     zoom = Math.max(0.1, Math.min(4, z));
     if (svg) { svg.style.width = (baseW * zoom) + "px"; svg.style.height = (baseH * zoom) + "px"; }
   }
-  function fit() { if (svg) setZoom((picture.clientWidth - 4) / baseW); }
+  function fit() {
+    if (!svg) return;
+    // The height left below the picture's top in the window (all of it once scrolled there).
+    var top = picture.getBoundingClientRect().top, tall = window.innerHeight * 0.78 - 4;
+    var left = window.innerHeight - top - 12;
+    var w = picture.clientWidth - 4, h = Math.max(200, left >= 300 ? Math.min(tall, left) : tall);
+    setZoom(Math.min(1.5, w / baseW, h / baseH));
+  }
   Array.prototype.forEach.call(document.querySelectorAll("[data-zoom]"), function (btn) {
     btn.addEventListener("click", function () {
       var how = btn.getAttribute("data-zoom");
@@ -290,7 +379,12 @@
       else fit();
     });
   });
-  if (svg) setZoom(Math.max(0.5, Math.min(1, (picture.clientWidth - 4) / baseW)));
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-view]"), function (btn) {
+    btn.addEventListener("click", function () { setView(btn.getAttribute("data-view"), true); });
+  });
+  window.addEventListener("popstate", function () { var v = viewOf(location.hash); if (v) setView(v, false); });
+  window.addEventListener("hashchange", function () { var v = viewOf(location.hash); if (v && v !== view) setView(v, false); });
+  setView(viewOf(location.hash) || D.opensOn || "overview", false);
   if (picture) picture.addEventListener("click", function () {
     picture.classList.remove("focusing");
   });

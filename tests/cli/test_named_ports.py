@@ -1,0 +1,114 @@
+"""`--port http`: a container-port name, resolved on the destination as a policy's named port is.
+
+examples/three-tier: shop/web names TCP/80 `http`, shop/api names TCP/8080 `http`, shop/db
+names TCP/5432 `postgres`, kube-system/coredns names UDP/53 `dns`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
+from podwall.model import (
+    ContainerPort,
+    NamedPortQuery,
+    PortQuery,
+    Protocol,
+    parse_port_or_name,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _relative_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("http", NamedPortQuery(Protocol.TCP, "http")),
+    ("udp/dns", NamedPortQuery(Protocol.UDP, "dns")),
+    ("metrics-2", NamedPortQuery(Protocol.TCP, "metrics-2")),
+    ("8080", PortQuery(Protocol.TCP, 8080)),
+    ("UDP/53", PortQuery(Protocol.UDP, 53))])
+def test_parse(text: str, expected: object) -> None:
+    assert parse_port_or_name(text) == expected
+
+
+@pytest.mark.parametrize("text", ["HTTP", "a--b", "-web", "web-", "sixteen-chars-xx", "tcp/",
+                                  "icmp/http", "0", "70000"])
+def test_parse_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid port"):
+        parse_port_or_name(text)
+
+
+def test_resolve_on_the_destination_ports() -> None:
+    ports = (ContainerPort(8080, Protocol.TCP, "http"), ContainerPort(53, Protocol.UDP, "dns"))
+    assert NamedPortQuery(Protocol.TCP, "http").resolve(ports) == PortQuery(Protocol.TCP, 8080)
+    assert NamedPortQuery(Protocol.TCP, "dns").resolve(ports) is None  # dns is UDP here
+    assert NamedPortQuery(Protocol.UDP, "dns").resolve(ports) == PortQuery(Protocol.UDP, 53)
+
+
+def test_check_resolves_per_destination() -> None:
+    code, out, _ = run("check", "examples/three-tier", "--from", "shop/web", "--to", "shop/api",
+                       "--port", "http", "--expect", "allow")
+    assert code == 0, out
+    assert out.splitlines()[0] == "port TCP/http at shop/api is TCP/8080"
+    assert "ALLOWED shop/web -> shop/api TCP/8080" in out
+    # The same name is another number at another destination: web's http is TCP/80.
+    code, out, _ = run("check", "examples/three-tier", "--from", "shop/api", "--to", "shop/web",
+                       "--port", "http", "-o", "json")
+    payload = json.loads(out)
+    assert payload["namedPort"] == {"name": "TCP/http", "resolved": "TCP/80"}
+    assert payload["port"] == "TCP/80"
+
+
+def test_check_denied_by_name() -> None:
+    code, out, _ = run("check", "examples/three-tier", "--from", "shop/web", "--to", "shop/db",
+                       "--port", "postgres", "--expect", "deny")
+    assert code == 0, out
+    assert "shop/web -> shop/db TCP/5432" in out and out.splitlines()[1].startswith("DENIED")
+
+
+def test_check_says_when_the_destination_has_no_such_port() -> None:
+    code, out, err = run("check", "examples/three-tier", "--from", "shop/api", "--to", "shop/db",
+                         "--port", "http")
+    assert code == 2 and out == ""
+    assert ("shop/db has no TCP container port named 'http' (its named ports: TCP/5432 "
+            "(postgres))") in err
+    code, _, err = run("check", "examples/three-tier", "--from", "shop/web", "--to",
+                       "192.0.2.7", "--port", "http")
+    assert code == 2 and "192.0.2.7 is outside the cluster: give a number" in err
+
+
+@pytest.mark.parametrize("verb", [["matrix"], ["graph"], ["report", "-o", "json"]])
+def test_whole_cluster_verbs_take_every_number_the_name_has(verb: list[str]) -> None:
+    code, out, err = run(verb[0], "examples/three-tier", *verb[1:], "--port", "http")
+    assert code == 0, err
+    assert "--port TCP/http: TCP/80 on 1 endpoint, TCP/8080 on 1 endpoint" in err
+    model = json.loads(out) if verb[0] == "report" else None
+    shown = model["graph"]["ports"] if model is not None else out
+    assert "TCP/8080" in shown and "TCP/80" in shown and "TCP/5432" not in shown
+
+
+def test_diff_takes_a_name() -> None:
+    code, out, err = run("diff", "examples/three-tier", "examples/three-tier-v2", "--port",
+                         "postgres", "-o", "json")
+    assert code == 0, err
+    assert "--port TCP/postgres: TCP/5432" in err
+    assert json.loads(out)["ports"] == ["TCP/5432"]
+
+
+def test_unknown_name_is_a_clear_error() -> None:
+    code, _, err = run("matrix", "examples/three-tier", "--port", "grpc")
+    assert code == 2
+    assert "no container port is named 'grpc' (TCP) in the input" in err
