@@ -21,7 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from podwall.errors import Diagnostic, InputError
-from podwall.manifests import blockyaml
+from podwall.manifests import blockyaml, scalars
 from podwall.manifests.located import Located as Located  # re-exported: the readers' types
 from podwall.manifests.located import LocatedList as LocatedList
 
@@ -33,25 +33,52 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 
-_STR = blockyaml.STR_TAG
-_MERGE = "tag:yaml.org,2002:merge"
+_STR = scalars.STR_TAG
+_MERGE = scalars.MERGE_TAG
+_PLAIN = "tag:podwall,2026:plain"  # an untagged plain scalar: scalars.plain() types it
 
 
 _RESOLVER = yaml.resolver.Resolver()
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=1024)
 def _resolve(kind: Any, value: Any, implicit: Any) -> Any:
+    """The tag of an untagged node. Scalars are not typed here (PyYAML's YAML 1.1 rules are not
+    kubectl's): a plain one is marked for scalars.plain(), a quoted one is a string."""
+    if kind is ScalarNode:
+        if implicit[0]:
+            return _MERGE if value == "<<" else _PLAIN
+        return _STR
     return _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
+# goyaml.v2's rule against alias bombs ("billion laughs"), as kubectl applies it to each
+# document: once more than 100 of more than 1000 decoded nodes came from alias expansion, the
+# share that may come from aliases falls from 99% (up to 400,000 nodes) to 10% (from 4,000,000
+# nodes on). So what aliases can add is bounded by a multiple of what the text holds.
+_ALIAS_RANGE_LOW = 400_000
+_ALIAS_RANGE_HIGH = 4_000_000
+_MAX_MERGED_PAIRS = _ALIAS_RANGE_HIGH  # merge keys (`<<: [*a, *b]`) copy pairs: same bound
+
+
+def allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RANGE_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RANGE_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RANGE_LOW) / (_ALIAS_RANGE_HIGH - _ALIAS_RANGE_LOW)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """libyaml's parser with its per-node Python hooks made cheap.
 
-    libyaml calls back into Python for every node: `resolve` (which tag a plain scalar has) and
-    the path-resolver hooks. Real inputs repeat the same scalars thousands of times, so resolving
-    is cached in C (lru_cache); the safe schema has no path resolvers, so those hooks do nothing
-    (`slice` and `tuple` are C callables that accept their arguments and ignore them).
+    libyaml calls back into Python for every node: `resolve` (which tag a node has) and the
+    path-resolver hooks. Resolving is cached in C (lru_cache); the safe schema has no path
+    resolvers, so those hooks do nothing (`slice` and `tuple` are C callables that accept their
+    arguments and ignore them).
+
+    It also counts, per document, the nodes built and those built again through an alias (an
+    alias is the same node object met a second time), for goyaml's alias rule.
     """
 
     resolve = staticmethod(_resolve)
@@ -61,53 +88,112 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates_seen = 0
+        self.start_document()
+
+    def start_document(self) -> None:
+        self.built: set[int] = set()  # ids of the collection nodes built once already
+        self.decoded = 0
+        self.aliased = 0
+        self.alias_depth = 0
+
+
+def _excessive_aliasing(node: Any) -> yaml.YAMLError:
+    return yaml.constructor.ConstructorError(
+        None, None, "document contains excessive aliasing (an alias bomb?)", node.start_mark)
 
 
 def _build(loader: _Loader, node: Any) -> Any:
     """Nodes -> Located/LocatedList/scalars. A tight loop instead of PyYAML's generic
-    constructor (about a third faster), recording the line of every key and item."""
+    constructor (about a third faster), recording the line of every key and item, and
+    counting nodes for the alias rule."""
+    loader.decoded += 1
+    if loader.alias_depth:
+        loader.aliased += 1
+        if (loader.aliased > 100 and loader.decoded > 1000
+                and loader.aliased > allowed_alias_ratio(loader.decoded) * loader.decoded):
+            raise _excessive_aliasing(node)
     kind = type(node)
-    if kind is MappingNode:
-        if any(k.tag == _MERGE for k, _ in node.value):
-            loader.flatten_mapping(node)
-        out = Located(node.start_mark.line + 1)
-        lines = out.key_lines
-        for key_node, value_node in node.value:
-            if type(key_node) is not ScalarNode:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    "found an unhashable key", key_node.start_mark)
-            key = key_node.value if key_node.tag == _STR else _construct(loader, key_node)
-            skey = key if isinstance(key, str) else str(key)
-            line = key_node.start_mark.line + 1
-            if skey in out:
-                out.add_duplicate(skey, line)
-                loader.duplicates_seen += 1
-            out[skey] = _build(loader, value_node)
-            lines[skey] = line
-        return out
-    if kind is SequenceNode:
+    if kind is ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        try:
+            return scalars.plain(node.value) if tag == _PLAIN else scalars.tagged(tag, node.value)
+        except scalars.ScalarError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, str(exc), node.start_mark) from None
+    alias = id(node) in loader.built
+    if alias:
+        loader.alias_depth += 1
+    else:
+        loader.built.add(id(node))
+    try:
+        if kind is MappingNode:
+            return _build_mapping(loader, node)
         seq = LocatedList(node.start_mark.line + 1)
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
         seq.extend(_build(loader, child) for child in node.value)
         return seq
-    if node.tag == _STR:
-        return node.value
-    return _construct(loader, node)
+    finally:
+        if alias:
+            loader.alias_depth -= 1
 
 
-def _construct(loader: _Loader, node: Any) -> Any:
-    """A scalar (or an explicitly tagged node) by the safe schema. PyYAML lets a ValueError
-    escape for values its patterns accept but Python does not (`2001-13-45`, `!!int x`): an
-    impossible date stays a string (as Go's YAML reader has it), anything else is a YAMLError."""
+def _build_mapping(loader: _Loader, node: Any) -> Located:
+    if any(k.tag == _MERGE for k, _ in node.value):
+        if _merged_size(node, {}) > _MAX_MERGED_PAIRS:
+            raise _excessive_aliasing(node)
+        loader.flatten_mapping(node)
+    out = Located(node.start_mark.line + 1)
+    lines = out.key_lines
+    for key_node, value_node in node.value:
+        if type(key_node) is not ScalarNode:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                "found an unhashable key", key_node.start_mark)
+        skey = _key(key_node)
+        line = key_node.start_mark.line + 1
+        if skey in out:
+            out.add_duplicate(skey, line)
+            loader.duplicates_seen += 1
+        out[skey] = _build(loader, value_node)
+        lines[skey] = line
+    return out
+
+
+def _key(node: Any) -> str:
+    """A mapping key as JSON text, as kubectl writes it (`true` is "true", `1.0` is "1")."""
+    tag = node.tag
     try:
-        return loader.construct_object(node, deep=True)
-    except ValueError as exc:
-        loader.recursive_objects.pop(node, None)
-        if node.tag == blockyaml.TIMESTAMP_TAG and isinstance(node.value, str):
-            return node.value
+        if tag == _STR:
+            return str(node.value)
+        if tag == _PLAIN:
+            return scalars.plain_key(node.value)
+        return scalars.key_text(scalars.tagged(tag, node.value))
+    except scalars.ScalarError as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"invalid value for {node.tag}: {exc}", node.start_mark) from None
+            None, None, str(exc), node.start_mark) from None
+
+
+def _merged_size(node: Any, sizes: dict[int, int]) -> int:
+    """How many pairs flatten_mapping would leave in a mapping node, counted without copying
+    any (nested merges multiply: `<<: [*a, *a]` in each of ten anchors is 2**10 copies)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 0  # (libyaml has no recursive aliases; this only guards the walk)
+    total = 0
+    for key, value in node.value:
+        if key.tag != _MERGE:
+            total += 1
+        elif type(value) is MappingNode:
+            total += _merged_size(value, sizes)
+        elif type(value) is SequenceNode:
+            total += sum(_merged_size(v, sizes) for v in value.value if type(v) is MappingNode)
+        if total > _MAX_MERGED_PAIRS:
+            break
+    sizes[id(node)] = total
+    return total
 
 
 def _load_all(text: str) -> Iterator[Any]:
@@ -115,6 +201,7 @@ def _load_all(text: str) -> Iterator[Any]:
     try:
         while loader.check_node():
             before = loader.duplicates_seen
+            loader.start_document()
             data = _build(loader, loader.get_node())
             if isinstance(data, Located) and loader.duplicates_seen != before:
                 data.nested_duplicates = True
