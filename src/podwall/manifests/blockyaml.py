@@ -56,9 +56,12 @@ _CACHE_LIMIT = 1 << 16
 _MISSING = object()
 
 
+_TYPED_FIRST = scalars.TYPED_FIRST
+
+
 def _plain(text: str) -> Any:
     """A one-line plain scalar as kubectl reads it (str, int, float, bool, None)."""
-    if not scalars.might_be_typed(text):
+    if text[0] not in _TYPED_FIRST:  # (text is never empty here)
         return text
     value = _TYPED_CACHE.get(text, _MISSING)
     if value is _MISSING:

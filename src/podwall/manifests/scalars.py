@@ -62,6 +62,7 @@ _WORDS[""] = None
 # a string ('M': only the exact words above; '.': a float; 'D'/'S': a number).
 _HINTS = {**dict.fromkeys("yYnNtTfFoO~", "M"), ".": ".", "+": "S", "-": "S",
           **dict.fromkeys("0123456789", "D")}
+TYPED_FIRST = frozenset(_HINTS)  # the first characters of scalars that may not be strings
 _YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _LEADING_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _BASES = {"x": 16, "X": 16, "o": 8, "O": 8, "b": 2, "B": 2}
@@ -164,7 +165,7 @@ def plain(text: str) -> Any:
 
 def might_be_typed(text: str) -> bool:
     """False when `plain(text)` is certainly `text` (the usual case, told by one character)."""
-    return not text or text[0] in _HINTS
+    return not text or text[0] in TYPED_FIRST
 
 
 def plain_key(text: str) -> str:
