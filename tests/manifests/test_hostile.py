@@ -232,3 +232,12 @@ def test_a_name_with_a_newline_cannot_forge_a_diagnostic_line() -> None:
     shown = str(error)
     assert "\n" not in shown and "\x1b" not in shown
     assert "bad\\nok.yaml:1: forged\\x1b[31mred" in shown
+
+
+def test_a_json_object_without_problems_still_has_its_line(tmp_path: Path) -> None:
+    text = '\n\n{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}\n'
+    first = _write(tmp_path, "a.json", text)
+    second = _write(tmp_path, "b.json", text)
+    (warning,) = load_cluster([first, second]).diagnostics
+    assert "duplicate object" in warning.message and warning.line == 3
+    assert f"{first}:3" in warning.message

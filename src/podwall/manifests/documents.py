@@ -447,6 +447,8 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
         result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
         return
     line = data.line if isinstance(data, Located) else None
+    if line is None and isinstance(data, dict) and not str(data.get("kind")).endswith("List"):
+        line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1  # one object: where it starts
     _expand(Document(name, 0, data, line), result)
 
 
