@@ -6,6 +6,7 @@ disagreement); 2 the command could not run (bad arguments, missing path, no perm
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -62,10 +63,16 @@ def handles_errors(func: F) -> F:
             _drop_stdout()
             sys.exit(EXIT_NO)
         except OSError as exc:
-            _drop_stdout()
-            fail(f"cannot write output: {exc.strerror or exc}" if exc.filename is None
-                 else f"{exc.filename}: {exc.strerror or exc}")
+            if exc.filename is not None:
+                fail(f"{exc.filename}: {exc.strerror or exc}")
+            if exc.errno in _OUTPUT_ERRNOS:
+                _drop_stdout()
+                fail(f"cannot write output: {exc.strerror}")
+            fail(str(exc))
     return wrapper  # type: ignore[return-value]
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _drop_stdout() -> None:
