@@ -147,3 +147,32 @@ def test_agrees_with_kubectl(tmp_path: Path) -> None:
     for value, words in REFUSED.items():
         sent, err = _kubectl(_configmap(value), tmp_path)
         assert sent is None and words in err, (value, err)
+
+
+JSON_NUMBERS = ["80", "80.0", "1e3", "1.5", "-0", "9007199254740993", "9223372036854775807",
+                "99999999999999999999", "1e20", "1e21", "1.5e300"]
+
+
+def test_json_numbers_are_what_kubectl_sends(tmp_path: Path) -> None:
+    expected = {"80": 80, "80.0": 80, "1e3": 1000, "1.5": 1.5, "-0": 0,
+                "9007199254740993": 9007199254740993,
+                "9223372036854775807": 9223372036854775807,
+                "99999999999999999999": 10 ** 20, "1e20": 10 ** 20, "1e21": 1e21,
+                "1.5e300": 1.5e300}
+    text = ('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data2": {'
+            + ", ".join(f'"k{i}": {n}' for i, n in enumerate(JSON_NUMBERS)) + "}}")
+    result = docs.ReadResult()
+    docs.read_source("x.json", text, result)
+    (doc,) = result.documents
+    for i, number in enumerate(JSON_NUMBERS):
+        value = doc.data["data2"][f"k{i}"]
+        assert value == expected[number] and type(value) is type(expected[number]), number
+    if KUBECTL is not None:  # and kubectl agrees
+        path = tmp_path / "in.json"
+        path.write_text(text)
+        run = subprocess.run([KUBECTL, "label", "--local", "-f", str(path), "x=1", "-o", "json"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "KUBECONFIG": os.devnull})
+        sent = json.loads(run.stdout)["data2"]
+        for i, number in enumerate(JSON_NUMBERS):
+            assert sent[f"k{i}"] == expected[number], number
