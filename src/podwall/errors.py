@@ -30,6 +30,32 @@ class DataplaneError(PodwallError):
     """The kernel or a tool refused an operation; the message carries the tool's own words."""
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal, one line: every character that is not printable
+    (controls such as newline and ESC, so no forged diagnostic lines and no terminal escape
+    sequences; line and paragraph separators; invisible format characters such as bidi
+    overrides) is written as a backslash escape, as Go's %q writes it. Everything podwall
+    prints that came from its input goes through here (Diagnostic's str does, by construction).
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+            continue
+        escaped = _ESCAPES.get(ch)
+        if escaped is None:
+            code = ord(ch)
+            escaped = (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")
+        out.append(escaped)
+    return "".join(out)
+
+
 class Severity(enum.IntEnum):
     """Ordered, so `max()` of a batch gives the exit-worthy level."""
 
@@ -58,6 +84,8 @@ class Diagnostic:
     path: str | None = None
 
     def __str__(self) -> str:
+        """`file:line:column: [severity: ][object: ][path: ]message`, on one line whatever the
+        input held (see `printable`)."""
         where = ""
         if self.file is not None:
             where = self.file
@@ -74,7 +102,7 @@ class Diagnostic:
         if self.path:
             parts.append(f"{self.path}: ")
         parts.append(self.message)
-        return "".join(parts)
+        return printable("".join(parts))
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -50,8 +50,8 @@ def pod_ip(endpoint: str) -> str:
 
 def namespace_yaml(name: str, labels: dict[str, str] | None = None) -> str:
     labels = {"ns": name} if labels is None else labels
-    body = "".join(f"    {k}: {v}\n" for k, v in labels.items())
-    return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n{body}"
+    body = "".join(f'    {k}: "{v}"\n' for k, v in labels.items())  # quoted: `y` is true to kubectl
+    return f'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "{name}"\n  labels:\n{body}'
 
 
 def pod_yaml(namespace: str, name: str, ip: str,
@@ -64,8 +64,8 @@ def pod_yaml(namespace: str, name: str, ip: str,
     labels = {"pod": name} if labels is None else labels
     port_lines = "".join(f"        - name: {pname}\n          containerPort: {number}\n"
                          f"          protocol: {proto}\n" for pname, number, proto in ports)
-    label_lines = "".join(f"    {k}: {v}\n" for k, v in labels.items())
-    return (f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
+    label_lines = "".join(f'    {k}: "{v}"\n' for k, v in labels.items())
+    return (f'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "{name}"\n  namespace: "{namespace}"\n'
             f"  labels:\n{label_lines}spec:\n  containers:\n    - name: cont\n"
             f"      image: registry.k8s.io/e2e-test-images/agnhost:2.53\n"
             f"      ports:\n{port_lines}status:\n  phase: Running\n  podIP: {ip}\n")
@@ -85,7 +85,7 @@ def policy(name: str, namespace: str, spec: str) -> str:
     """A NetworkPolicy document from the YAML text of its spec (any indentation)."""
     body = "\n".join("  " + line for line in textwrap.dedent(spec).strip("\n").splitlines())
     return (f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-            f"metadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n{body}\n")
+            f'metadata:\n  name: "{name}"\n  namespace: "{namespace}"\nspec:\n{body}\n')
 
 
 def policy_yaml(text: str) -> str:

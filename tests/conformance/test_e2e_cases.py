@@ -192,7 +192,7 @@ def test_egress_to_one_pod_of_another_namespace(build: Build) -> None:
         podSelector: {matchLabels: {pod: a}}
         egress:
         - to:
-          - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+          - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "y"}}
             podSelector: {matchLabels: {pod: a}}
     """))
     # policyTypes omitted: Ingress is always set, Egress because there are egress rules.
@@ -210,7 +210,7 @@ def test_egress_by_namespace_name_not_in(build: Build) -> None:
         egress:
         - to:
           - namespaceSelector:
-              matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [y]}]
+              matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: ["y"]}]
     """))
     assert_matches(e, Reachability("TCP/80").expect_peer("x/a", "y/*", False))
 
@@ -309,7 +309,7 @@ def test_named_port_from_a_namespace(build: Build) -> None:
     e = build(policy("y-on-80", "x", """
         podSelector: {matchLabels: {pod: a}}
         ingress:
-        - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}}]
+        - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "y"}}}]
           ports: [{protocol: TCP, port: serve-80-tcp}]
     """))
     r80 = Reachability("TCP/80").expect_peer("x/*", "x/a", False).expect_peer("z/*", "x/a", False)
@@ -376,7 +376,7 @@ def test_udp_default_deny_and_allow(build: Build) -> None:
     e = build(DENY_INGRESS_X, policy("udp-81-from-y", "x", """
         podSelector: {matchLabels: {pod: a}}
         ingress:
-        - from: [{namespaceSelector: {matchLabels: {ns: y}}}]
+        - from: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
           ports: [{protocol: UDP, port: 81}]
     """))
     udp81 = Reachability("UDP/81").expect_peer("*", "x/*", False).expect_peer("y/*", "x/a", True)
@@ -406,7 +406,7 @@ def test_stacked_policies_with_overlapping_pod_selectors(build: Build) -> None:
         return policy(f"y-on-{port}", "x", f"""
             podSelector: {{matchLabels: {{pod: a}}}}
             ingress:
-            - from: [{{namespaceSelector: {{matchLabels: {{ns: y}}}}}}]
+            - from: [{{namespaceSelector: {{matchLabels: {{ns: "y"}}}}}}]
               ports: [{{protocol: TCP, port: {port}}}]
         """)
 
@@ -540,7 +540,7 @@ def test_egress_denied_at_the_client_even_if_the_server_allows(build: Build) -> 
         policyTypes: [Egress]
         egress:
         - to:
-          - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+          - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "y"}}
             podSelector: {matchLabels: {pod: a}}
     """), policy("y-a-from-x-a", "y", from_x_a.format(pod="a")),
         policy("y-b-from-x-a", "y", from_x_a.format(pod="b")))

@@ -30,7 +30,7 @@ spec:
 def policy(name: str, ns: str, spec: str) -> str:
     body = "\n".join("  " + line for line in spec.strip("\n").splitlines())
     return (f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-            f"metadata: {{name: {name}, namespace: {ns}}}\nspec:\n{body}\n")
+            f"metadata: {{name: '{name}', namespace: '{ns}'}}\nspec:\n{body}\n")
 
 
 def only(port: str, allowed_pairs: set[tuple[str, str]], into: list[str]) -> Reachability:
@@ -137,7 +137,7 @@ def test_namespace_selector_alone_means_every_pod_of_those_namespaces() -> None:
     e = engine_for(policy("from-y", "x", """
 podSelector: {matchLabels: {pod: a}}
 ingress:
-- from: [{namespaceSelector: {matchLabels: {ns: y}}}]
+- from: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
 """))
     assert_matches(e, only("TCP/80", {(f"y/{p}", "x/a") for p in PODS}, ["x/a"]))
 
@@ -147,7 +147,7 @@ def test_both_selectors_in_one_peer_are_anded() -> None:
 podSelector: {matchLabels: {pod: a}}
 ingress:
 - from:
-  - namespaceSelector: {matchLabels: {ns: y}}
+  - namespaceSelector: {matchLabels: {ns: "y"}}
     podSelector: {matchLabels: {pod: b}}
 """))
     assert_matches(e, only("TCP/80", {("y/b", "x/a")}, ["x/a"]))
@@ -158,7 +158,7 @@ def test_selectors_in_two_peers_are_ored() -> None:
 podSelector: {matchLabels: {pod: a}}
 ingress:
 - from:
-  - namespaceSelector: {matchLabels: {ns: y}}
+  - namespaceSelector: {matchLabels: {ns: "y"}}
   - podSelector: {matchLabels: {pod: b}}
 """))
     allowed = {(f"y/{p}", "x/a") for p in PODS} | {("x/b", "x/a")}
@@ -208,8 +208,8 @@ ingress:
 
 
 @pytest.mark.parametrize(("expression", "namespaces"), [
-    ("{key: ns, operator: In, values: [y]}", {"y"}),
-    ("{key: ns, operator: NotIn, values: [y]}", {"x", "z"}),
+    ("{key: ns, operator: In, values: ['y']}", {"y"}),
+    ("{key: ns, operator: NotIn, values: ['y']}", {"x", "z"}),
     ("{key: team, operator: DoesNotExist}", {"x", "y", "z"}),
     ("{key: team, operator: Exists}", set()),
 ])
@@ -229,7 +229,7 @@ podSelector: {matchLabels: {pod: a}}
 ingress:
 - from:
   - namespaceSelector:
-      matchLabels: {ns: y}
+      matchLabels: {ns: "y"}
       matchExpressions: [{key: ns, operator: In, values: [z]}]
 """))
     assert_matches(e, only("TCP/80", set(), ["x/a"]))
@@ -357,7 +357,7 @@ egress:
 """) + "---\n" + policy("ingress", "x", """
 podSelector: {matchLabels: {pod: a}}
 ingress:
-- from: [{namespaceSelector: {matchLabels: {ns: y}}}]
+- from: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
 """))
     r = only("TCP/80", {(f"y/{p}", "x/a") for p in PODS}, ["x/a"])
     for dst in ENDPOINTS:

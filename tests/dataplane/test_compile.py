@@ -316,7 +316,7 @@ def long_names_ruleset() -> Ruleset:
     ns, name = "n" * 63, "p" * 253
     docs = [
         pod(name, ns, "10.3.0.1", "{app: x}", "    - {name: abcdefghijklmno, containerPort: 80}\n"),
-        pod("q" * 250, ns, "10.3.0.2", "{app: y}"),
+        pod("q" * 250, ns, "10.3.0.2", "{app: 'y'}"),
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
         f"metadata: {{name: {'l' * 253}, namespace: {ns}}}\nspec:\n  podSelector: {{}}\n"
         "  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports: [{port: abcdefghijklmno}]\n"

@@ -53,12 +53,12 @@ def pods_yaml(extra_labels: dict[str, dict[str, str]] | None = None) -> str:
     """Namespaces x and y, pods a and b in each: TCP 80 (web), 81 (alt), UDP 53 (dns)."""
     docs = []
     for ns in ("x", "y"):
-        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {{ns: {ns}}}}}\n")
+        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: '{ns}', labels: {{ns: '{ns}'}}}}\n")
         for i, pod in enumerate(("a", "b")):
             ip = f"10.7.{1 if ns == 'x' else 2}.{i + 1}"
             labels = {"pod": pod, **(extra_labels or {}).get(f"{ns}/{pod}", {})}
             docs.append(
-                f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {pod}, namespace: {ns}, "
+                f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {pod}, namespace: '{ns}', "
                 f"labels: {json.dumps(labels)}}}\nspec:\n  containers:\n  - name: c\n    ports:\n"
                 "    - {name: web, containerPort: 80}\n    - {name: alt, containerPort: 81}\n"
                 "    - {name: dns, containerPort: 53, protocol: UDP}\n"
@@ -113,7 +113,7 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: closed, namespace: y}
+metadata: {name: closed, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: a}}
   policyTypes: [Ingress]
@@ -126,13 +126,13 @@ spec:
   podSelector: {}
   policyTypes: [Ingress, Egress]
   egress:
-  - to: [{namespaceSelector: {matchLabels: {ns: y}}, podSelector: {matchLabels: {pod: b}}}]
+  - to: [{namespaceSelector: {matchLabels: {ns: "y"}}, podSelector: {matchLabels: {pod: b}}}]
     ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 """,
     "named-ports-and-end-port": """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: named, namespace: y}
+metadata: {name: named, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: a}}
   ingress:
@@ -164,7 +164,7 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: from-outside, namespace: y}
+metadata: {name: from-outside, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: a}}
   ingress:
@@ -174,7 +174,7 @@ spec:
     "udp-only-allow": """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: udp-only, namespace: y}
+metadata: {name: udp-only, namespace: "y"}
 spec:
   podSelector: {}
   ingress:
@@ -261,7 +261,7 @@ def test_verify_reports_a_kernel_that_disobeys(lab: Lab) -> None:
 ONLY_TRUSTED = """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: only-trusted, namespace: y}
+metadata: {name: only-trusted, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: a}}
   ingress:
@@ -284,7 +284,7 @@ def test_apply_adds_and_removes_pods_and_namespaces(lab: Lab) -> None:
     first = lab.load_state()
     text = pods_yaml().replace("podIP: 10.7.2.2", "podIP: 10.7.2.22")  # y/b moves
     text = text.replace("containerPort: 81}", "containerPort: 8081}")  # every alt port moves
-    docs = [d for d in text.split("---\n") if "name: b, namespace: x" not in d]  # x/b goes
+    docs = [d for d in text.split("---\n") if "name: b, namespace: 'x'" not in d]  # x/b goes
     docs.append("apiVersion: v1\nkind: Namespace\nmetadata: {name: z, labels: {ns: z}}\n")
     docs.append("apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: z, labels: {pod: c}}\n"
                 "spec:\n  containers:\n  - name: c\n    ports:\n"
@@ -292,7 +292,7 @@ def test_apply_adds_and_removes_pods_and_namespaces(lab: Lab) -> None:
     policy = """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: from-z, namespace: y}
+metadata: {name: from-z, namespace: "y"}
 spec:
   podSelector: {}
   ingress:
@@ -478,7 +478,7 @@ FORTRESS = """
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: fortress, namespace: y}
+metadata: {name: fortress, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: b}}
   policyTypes: [Ingress]

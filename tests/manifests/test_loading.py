@@ -98,7 +98,7 @@ def test_json_files_load_and_their_duplicate_keys_are_found(tmp_path: Path) -> N
 def test_duplicate_keys_are_warnings_with_path_and_line_and_the_last_value_is_used() -> None:
     result = load_text(POLICY_HEADER + "  podSelector: {}\n  ingress:\n  - from:\n"
                        "    - podSelector: {matchLabels: {a: b, a: c}}\n"
-                       "  podSelector: {matchLabels: {x: y}}\n")
+                       "  podSelector: {matchLabels: {x: z}}\n")
     warnings = [(d.path, d.line, d.message) for d in result.diagnostics]
     assert warnings == [
         ("spec.ingress[0].from[0].podSelector.matchLabels.a", 10,
@@ -107,7 +107,7 @@ def test_duplicate_keys_are_warnings_with_path_and_line_and_the_last_value_is_us
     ]
     assert all(d.severity is Severity.WARNING for d in result.diagnostics)
     (policy,) = result.cluster.policies
-    assert policy.pod_selector.match_labels == (("x", "y"),)
+    assert policy.pod_selector.match_labels == (("x", "z"),)
     peer_selector = policy.ingress[0].peers[0].pod_selector
     assert peer_selector is not None and peer_selector.match_labels == (("a", "c"),)
 
@@ -164,9 +164,9 @@ def test_default_namespace_and_namespace_argument() -> None:
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
     assert load_text(pod).cluster.endpoints[0].key == "default/p"
     assert load_text(pod, namespace="dev").cluster.endpoints[0].key == "dev/p"
-    policy = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n"
+    policy = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n"
               "spec: {podSelector: {}}\n")
-    assert load_text(policy, namespace="dev").cluster.policies[0].key == "dev/n"
+    assert load_text(policy, namespace="dev").cluster.policies[0].key == "dev/np"
     explicit = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ops}\n"
     assert load_text(explicit, namespace="dev").cluster.endpoints[0].key == "ops/p"
 
@@ -175,7 +175,7 @@ def test_referenced_namespaces_are_implied_with_their_name_label() -> None:
     text = ("apiVersion: v1\nkind: Namespace\nmetadata: {name: given, labels: {team: t}}\n---\n"
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: implied}\n---\n"
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-            "metadata: {name: n, namespace: by-policy}\nspec: {podSelector: {}}\n")
+            "metadata: {name: np, namespace: by-policy}\nspec: {podSelector: {}}\n")
     nss = load_text(text).cluster.namespaces
     assert set(nss) == {"given", "implied", "by-policy"}
     assert dict(nss["given"].labels) == {"team": "t", NAMESPACE_NAME_LABEL: "given"}
@@ -250,7 +250,7 @@ def test_large_inputs_load_the_same_in_parallel(tmp_path: Path) -> None:
     docs[17] = docs[17].replace("containerPort: 82", "containerPort: 0")  # an error
     docs[30] = "# only a comment: an empty document\n"
     docs[31] = docs[31].replace("kind: Pod", "kind: Pod\nkind: Pod")  # a duplicate key
-    block = "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b{i}\n  namespace: n\n"
+    block = "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b{i}\n  namespace: nb\n"
                     for i in range(300))
     (tmp_path / "pods.yaml").write_text("---\n".join(docs) + "---\n" + docs[3])  # a duplicate
     (tmp_path / "block.yaml").write_text("# leading comment\n" + block)
@@ -261,7 +261,8 @@ def test_large_inputs_load_the_same_in_parallel(tmp_path: Path) -> None:
     for i in range(30):  # small files: read in batches
         (tmp_path / f"small-{i:02}.yaml").write_text(
             f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: s{i % 25}}}\n---\n"
-            f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: n, namespace: s{i}}}\n"
+            f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+            f"metadata: {{name: np, namespace: s{i}}}\n"
             f"spec: {{podSelector: {{}}, ingress: [{{ports: [{{port: {i - 1}}}]}}]}}\n")
     sequential = load_cluster([str(tmp_path)], jobs=1)
     saved = load_module.PARALLEL_MIN_BYTES, load_module.PIECE_BYTES

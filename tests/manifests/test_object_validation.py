@@ -97,7 +97,7 @@ CASES = {
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels: {a: b}\n",
         "metadata.name", 3, "Required value: name or generateName is required"),
     "a Namespace label with a bad key": (
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels:\n    _a: b\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  labels:\n    _a: b\n",
         "metadata.labels", 6, 'Invalid value: "_a"'),
     "a document that is not a mapping": (
         "- apiVersion: v1\n- kind: Pod\n", None, 1, 'Invalid value: "array": expected object'),

@@ -6,7 +6,9 @@ disagreement); 2 the command could not run (bad arguments, missing path, no perm
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO, NoReturn, TypeVar
@@ -14,7 +16,7 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 import click
 
 from podwall.cli.options import namespace_callback
-from podwall.errors import Diagnostic, PodwallError, Severity, has_errors
+from podwall.errors import Diagnostic, PodwallError, Severity, has_errors, printable
 from podwall.model import DEFAULT_POD_CIDR, NamedPortQuery, PortQuery, parse_port_or_name
 
 EXIT_OK, EXIT_NO, EXIT_CANNOT = 0, 1, 2
@@ -39,21 +41,53 @@ def input_options(func: F) -> F:
 
 
 def fail(message: str, code: int = EXIT_CANNOT) -> NoReturn:
-    click.echo(f"podwall: {message}", err=True)
+    click.echo(f"podwall: {printable(message)}", err=True)
     sys.exit(code)
 
 
 def handles_errors(func: F) -> F:
-    """Turn PodwallError into a one-line message and exit 2: never a traceback."""
+    """Turn PodwallError into a one-line message and exit 2: never a traceback.
+
+    Output that cannot be written is such an error too: a full disk (`> /dev/full`) says so
+    and exits 2; a reader that went away (`| head`) ends the command quietly, as the pipe's
+    other tools do. Standard output is flushed here, so that failure shows up here and not as
+    an "Exception ignored" message when the interpreter exits.
+    """
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()
+            return result
         except PodwallError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except BrokenPipeError:
+            _drop_stdout()
+            sys.exit(EXIT_NO)
+        except OSError as exc:
+            if exc.filename is not None:
+                fail(f"{exc.filename}: {exc.strerror or exc}")
+            if exc.errno in _OUTPUT_ERRNOS:
+                _drop_stdout()
+                fail(f"cannot write output: {exc.strerror}")
+            fail(str(exc))
     return wrapper  # type: ignore[return-value]
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is still
+    buffered cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *,

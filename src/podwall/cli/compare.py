@@ -159,18 +159,11 @@ class _Both:
 
 def _read_config(path: str | None) -> Any:
     from podwall.analysis.lint import LintConfig
+    from podwall.manifests import read_yaml_file
 
     if path is None:
         return LintConfig()
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        fail(f"--config {path}: {exc.strerror or exc}")
-    except yaml.YAMLError as exc:
-        fail(f"--config {path}: not valid YAML: {exc}")
+    data = read_yaml_file(path)  # an InputError says file:line and why (handles_errors)
     try:
         return LintConfig.from_data(data)
     except ValueError as exc:

@@ -11,9 +11,9 @@ keys that are not plain, odd indentation, anything that could be an error) makes
 document, which libyaml then reads as before; a text with tabs, carriage returns, control or
 non-ASCII characters, directives or `...` is not read here at all.
 
-What it accepts it reads as libyaml and PyYAML's safe schema do (tests/manifests/test_blockyaml.py
-holds it to that): the same values (YAML 1.1 implicit types), the same line for every mapping, key
-and item, the same duplicate keys.
+What it accepts it reads as the libyaml path does (tests/manifests/test_blockyaml.py holds it to
+that): the same values (scalars typed as kubectl types them, see scalars.py), the same line for
+every mapping, key and item, the same duplicate keys.
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
-from yaml.nodes import ScalarNode
 
+from podwall.manifests import scalars
 from podwall.manifests.located import Located, LocatedList
-
-STR_TAG = "tag:yaml.org,2002:str"
-TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 # Characters libyaml reads differently or rejects (non-ASCII, tabs, CR, other controls, DEL):
 # a text with any goes to libyaml whole. Found by deleting them from the text's bytes (C, about
@@ -36,7 +33,10 @@ TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ODD = bytes([*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F])
 # A value that starts with one of these is not a plain scalar (YAML's indicators).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)?")
+# Possessive repeats (`*+`, `++`): a repeated group that may backtrack costs the regex engine
+# over a hundred bytes of stack per repetition (1.35 GB for a 10 MB quoted scalar); these never
+# backtrack, so they cost nothing per character.
+_SINGLE = re.compile(r"'((?:[^']++|'')*+)'(?: +#.*)?")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*)?')
 _EMPTY_MAP = re.compile(r"\{\}(?: +#.*)?")
 _EMPTY_SEQ = re.compile(r"\[\](?: +#.*)?")
@@ -48,53 +48,29 @@ class Decline(Exception):
 
 
 # -- scalars ---------------------------------------------------------------------------------------
+# Typed as kubectl types them (see scalars.py); a value kubectl refuses is libyaml's to report.
 
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
-_CONSTRUCTORS = yaml.constructor.SafeConstructor.yaml_constructors
-_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null",
-                                                             "timestamp"))
-# Only a plain scalar whose first character starts an implicit resolver can be anything but a
-# string; every other one is a string with no further look.
-_IMPLICIT = _RESOLVER.yaml_implicit_resolvers
-_TYPED_FIRST = frozenset(k for k in _IMPLICIT if k)
-_ALWAYS_RESOLVE = None in _IMPLICIT  # a resolver for any first character (none by default)
-# Every implicit resolver's pattern in one: a text none of them matches is a string, found with
-# one C-level match instead of the resolver's Python loop over several patterns.
-_MAYBE_TYPED = re.compile("|".join(dict.fromkeys(
-    f"(?{'x' if rx.flags & re.VERBOSE else ''}:{rx.pattern})"
-    for resolvers in _IMPLICIT.values() for _, rx in resolvers)))
 _TYPED_CACHE: dict[str, Any] = {}  # plain scalars that look typed -> their value
 _KEYS: dict[str, str] = {}  # valid plain keys as written -> as read
 _CACHE_LIMIT = 1 << 16
 _MISSING = object()
 
 
-def construct_scalar(tag: str, value: str) -> Any:
-    """A scalar of the safe schema's implicit types. An impossible date (`2001-13-45`) stays a
-    string, as Go's YAML reader (and so kubectl) reads it; any other bad value is a YAMLError."""
-    try:
-        return _CONSTRUCTORS[tag](_CONSTRUCTOR, ScalarNode(tag, value))
-    except ValueError as exc:
-        if tag == TIMESTAMP_TAG:
-            return value
-        raise yaml.constructor.ConstructorError(
-            None, None, f"invalid {tag.rpartition(':')[2]} value {value!r}: {exc}") from None
+_TYPED_FIRST = scalars.TYPED_FIRST
 
 
 def _plain(text: str) -> Any:
-    """A one-line plain scalar as the safe schema reads it (str, int, float, bool, None, date)."""
-    if (not _ALWAYS_RESOLVE and text[0] not in _TYPED_FIRST) or _MAYBE_TYPED.match(text) is None:
+    """A one-line plain scalar as kubectl reads it (str, int, float, bool, None)."""
+    if text[0] not in _TYPED_FIRST:  # (text is never empty here)
         return text
     value = _TYPED_CACHE.get(text, _MISSING)
     if value is _MISSING:
-        tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-        if tag == STR_TAG:
-            value = text
-        elif tag in _SCALAR_TAGS:
-            value = construct_scalar(tag, text)  # a ConstructorError here: libyaml's turn
-        else:
-            raise Decline  # `<<` (merge), `=` (value): the libyaml path reports them
+        if text == "<<":
+            raise Decline  # a merge key: the libyaml path merges
+        try:
+            value = scalars.plain(text)
+        except scalars.ScalarError:
+            raise Decline from None  # `.inf`: the libyaml path reports it
         if len(_TYPED_CACHE) >= _CACHE_LIMIT:
             _TYPED_CACHE.clear()
         _TYPED_CACHE[text] = value
@@ -102,15 +78,19 @@ def _plain(text: str) -> Any:
 
 
 def _key(text: str) -> str:
-    """A plain, one-line mapping key as text (a key `1` or `true` is read as "1" or "True",
-    as the libyaml path does). Keys repeat a lot: each is looked at once."""
+    """A plain, one-line mapping key as text (a key `1` or `true` is read as "1" or "true",
+    as kubectl writes keys in JSON). Keys repeat a lot: each is looked at once."""
     key = _KEYS.get(text)
     if key is None:
         if (text[0] in _INDICATORS or text[-1] == " " or text[-1] == ":" or " #" in text
                 or len(text) > _MAX_KEY):
             raise Decline
-        value = _plain(text)
-        key = value if type(value) is str else str(value)
+        if text == "<<":
+            raise Decline
+        try:
+            key = scalars.plain_key(text) if scalars.might_be_typed(text) else text
+        except scalars.ScalarError:
+            raise Decline from None  # `~: x` (a null key): the libyaml path reports it
         if len(_KEYS) >= _CACHE_LIMIT:
             _KEYS.clear()
         _KEYS[text] = key

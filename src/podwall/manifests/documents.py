@@ -11,7 +11,6 @@ import functools
 import itertools
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,10 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from podwall.errors import Diagnostic, InputError
-from podwall.manifests import blockyaml
+from podwall.manifests import blockyaml, jsonread, scalars
+from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.manifests.located import Located as Located  # re-exported: the readers' types
 from podwall.manifests.located import LocatedList as LocatedList
-
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 try:  # libyaml is in PyYAML's wheels; fall back rather than fail on an odd build.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -33,25 +31,52 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 
-_STR = blockyaml.STR_TAG
-_MERGE = "tag:yaml.org,2002:merge"
+_STR = scalars.STR_TAG
+_MERGE = scalars.MERGE_TAG
+_PLAIN = "tag:podwall,2026:plain"  # an untagged plain scalar: scalars.plain() types it
 
 
 _RESOLVER = yaml.resolver.Resolver()
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=1024)
 def _resolve(kind: Any, value: Any, implicit: Any) -> Any:
+    """The tag of an untagged node. Scalars are not typed here (PyYAML's YAML 1.1 rules are not
+    kubectl's): a plain one is marked for scalars.plain(), a quoted one is a string."""
+    if kind is ScalarNode:
+        if implicit[0]:
+            return _MERGE if value == "<<" else _PLAIN
+        return _STR
     return _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
+# goyaml.v2's rule against alias bombs ("billion laughs"), as kubectl applies it to each
+# document: once more than 100 of more than 1000 decoded nodes came from alias expansion, the
+# share that may come from aliases falls from 99% (up to 400,000 nodes) to 10% (from 4,000,000
+# nodes on). So what aliases can add is bounded by a multiple of what the text holds.
+_ALIAS_RANGE_LOW = 400_000
+_ALIAS_RANGE_HIGH = 4_000_000
+_MAX_MERGED_PAIRS = _ALIAS_RANGE_HIGH  # merge keys (`<<: [*a, *b]`) copy pairs: same bound
+
+
+def allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RANGE_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RANGE_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RANGE_LOW) / (_ALIAS_RANGE_HIGH - _ALIAS_RANGE_LOW)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """libyaml's parser with its per-node Python hooks made cheap.
 
-    libyaml calls back into Python for every node: `resolve` (which tag a plain scalar has) and
-    the path-resolver hooks. Real inputs repeat the same scalars thousands of times, so resolving
-    is cached in C (lru_cache); the safe schema has no path resolvers, so those hooks do nothing
-    (`slice` and `tuple` are C callables that accept their arguments and ignore them).
+    libyaml calls back into Python for every node: `resolve` (which tag a node has) and the
+    path-resolver hooks. Resolving is cached in C (lru_cache); the safe schema has no path
+    resolvers, so those hooks do nothing (`slice` and `tuple` are C callables that accept their
+    arguments and ignore them).
+
+    It also counts, per document, the nodes built and those built again through an alias (an
+    alias is the same node object met a second time), for goyaml's alias rule.
     """
 
     resolve = staticmethod(_resolve)
@@ -61,53 +86,112 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates_seen = 0
+        self.start_document()
+
+    def start_document(self) -> None:
+        self.built: set[int] = set()  # ids of the collection nodes built once already
+        self.decoded = 0
+        self.aliased = 0
+        self.alias_depth = 0
+
+
+def _excessive_aliasing(node: Any) -> yaml.YAMLError:
+    return yaml.constructor.ConstructorError(
+        None, None, "document contains excessive aliasing (an alias bomb?)", node.start_mark)
 
 
 def _build(loader: _Loader, node: Any) -> Any:
     """Nodes -> Located/LocatedList/scalars. A tight loop instead of PyYAML's generic
-    constructor (about a third faster), recording the line of every key and item."""
+    constructor (about a third faster), recording the line of every key and item, and
+    counting nodes for the alias rule."""
+    loader.decoded += 1
+    if loader.alias_depth:
+        loader.aliased += 1
+        if (loader.aliased > 100 and loader.decoded > 1000
+                and loader.aliased > allowed_alias_ratio(loader.decoded) * loader.decoded):
+            raise _excessive_aliasing(node)
     kind = type(node)
-    if kind is MappingNode:
-        if any(k.tag == _MERGE for k, _ in node.value):
-            loader.flatten_mapping(node)
-        out = Located(node.start_mark.line + 1)
-        lines = out.key_lines
-        for key_node, value_node in node.value:
-            if type(key_node) is not ScalarNode:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    "found an unhashable key", key_node.start_mark)
-            key = key_node.value if key_node.tag == _STR else _construct(loader, key_node)
-            skey = key if isinstance(key, str) else str(key)
-            line = key_node.start_mark.line + 1
-            if skey in out:
-                out.add_duplicate(skey, line)
-                loader.duplicates_seen += 1
-            out[skey] = _build(loader, value_node)
-            lines[skey] = line
-        return out
-    if kind is SequenceNode:
+    if kind is ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        try:
+            return scalars.plain(node.value) if tag == _PLAIN else scalars.tagged(tag, node.value)
+        except scalars.ScalarError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, str(exc), node.start_mark) from None
+    alias = id(node) in loader.built
+    if alias:
+        loader.alias_depth += 1
+    else:
+        loader.built.add(id(node))
+    try:
+        if kind is MappingNode:
+            return _build_mapping(loader, node)
         seq = LocatedList(node.start_mark.line + 1)
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
         seq.extend(_build(loader, child) for child in node.value)
         return seq
-    if node.tag == _STR:
-        return node.value
-    return _construct(loader, node)
+    finally:
+        if alias:
+            loader.alias_depth -= 1
 
 
-def _construct(loader: _Loader, node: Any) -> Any:
-    """A scalar (or an explicitly tagged node) by the safe schema. PyYAML lets a ValueError
-    escape for values its patterns accept but Python does not (`2001-13-45`, `!!int x`): an
-    impossible date stays a string (as Go's YAML reader has it), anything else is a YAMLError."""
+def _build_mapping(loader: _Loader, node: Any) -> Located:
+    if any(k.tag == _MERGE for k, _ in node.value):
+        if _merged_size(node, {}) > _MAX_MERGED_PAIRS:
+            raise _excessive_aliasing(node)
+        loader.flatten_mapping(node)
+    out = Located(node.start_mark.line + 1)
+    lines = out.key_lines
+    for key_node, value_node in node.value:
+        if type(key_node) is not ScalarNode:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                "found an unhashable key", key_node.start_mark)
+        skey = _key(key_node)
+        line = key_node.start_mark.line + 1
+        if skey in out:
+            out.add_duplicate(skey, line)
+            loader.duplicates_seen += 1
+        out[skey] = _build(loader, value_node)
+        lines[skey] = line
+    return out
+
+
+def _key(node: Any) -> str:
+    """A mapping key as JSON text, as kubectl writes it (`true` is "true", `1.0` is "1")."""
+    tag = node.tag
     try:
-        return loader.construct_object(node, deep=True)
-    except ValueError as exc:
-        loader.recursive_objects.pop(node, None)
-        if node.tag == blockyaml.TIMESTAMP_TAG and isinstance(node.value, str):
-            return node.value
+        if tag == _STR:
+            return str(node.value)
+        if tag == _PLAIN:
+            return scalars.plain_key(node.value)
+        return scalars.key_text(scalars.tagged(tag, node.value))
+    except scalars.ScalarError as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"invalid value for {node.tag}: {exc}", node.start_mark) from None
+            None, None, str(exc), node.start_mark) from None
+
+
+def _merged_size(node: Any, sizes: dict[int, int]) -> int:
+    """How many pairs flatten_mapping would leave in a mapping node, counted without copying
+    any (nested merges multiply: `<<: [*a, *a]` in each of ten anchors is 2**10 copies)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 0  # (libyaml has no recursive aliases; this only guards the walk)
+    total = 0
+    for key, value in node.value:
+        if key.tag != _MERGE:
+            total += 1
+        elif type(value) is MappingNode:
+            total += _merged_size(value, sizes)
+        elif type(value) is SequenceNode:
+            total += sum(_merged_size(v, sizes) for v in value.value if type(v) is MappingNode)
+        if total > _MAX_MERGED_PAIRS:
+            break
+    sizes[id(node)] = total
+    return total
 
 
 def _load_all(text: str) -> Iterator[Any]:
@@ -115,6 +199,7 @@ def _load_all(text: str) -> Iterator[Any]:
     try:
         while loader.check_node():
             before = loader.duplicates_seen
+            loader.start_document()
             data = _build(loader, loader.get_node())
             if isinstance(data, Located) and loader.duplicates_seen != before:
                 data.nested_duplicates = True
@@ -139,53 +224,22 @@ class ReadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def list_inputs(paths: list[str]) -> list[str]:
-    """Expand directories (recursively, sorted, hidden entries skipped) into manifest files.
-
-    A path that does not exist raises InputError: nothing sensible can be said without it.
-    """
-    out: list[str] = []
-    for raw in paths:
-        if raw == "-":
-            out.append(raw)
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            out.extend(str(p) for p in sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        elif path.is_file():
-            out.append(raw)
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-    return out
-
-
 def read_paths(paths: list[str], *, stdin_text: str | None = None) -> ReadResult:
     """Read files, directories and `-` (stdin) into documents.
 
     A file that cannot be parsed becomes diagnostics; the other files still load.
     """
     result = ReadResult()
-    for name in list_inputs(paths):
+    for name in list_inputs(paths, result.diagnostics):
         if name == "-":
-            text = stdin_text if stdin_text is not None else sys.stdin.read()
-            read_source("<stdin>", text, result)
+            text = stdin_text if stdin_text is not None else read_stdin(result.diagnostics)
+            if text is not None:
+                read_source(STDIN_NAME, text, result)
         else:
-            _read_file(Path(name), result)
+            text = read_text_file(Path(name), result.diagnostics)
+            if text is not None:
+                _read_text(name, text, result)
     return result
-
-
-def read_text_file(path: Path, result: ReadResult) -> str | None:
-    """A file's text, or None with a diagnostic saying why it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        result.diagnostics.append(Diagnostic(f"not UTF-8 text: {exc.reason}", file=str(path)))
-    except OSError as exc:
-        result.diagnostics.append(Diagnostic(f"cannot read: {exc.strerror}", file=str(path)))
-    return None
 
 
 def read_source(name: str, text: str, result: ReadResult, line_offset: int = 0,
@@ -231,12 +285,6 @@ def split_documents(text: str, pieces: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _read_file(path: Path, result: ReadResult) -> None:
-    text = read_text_file(path, result)
-    if text is not None:
-        _read_text(str(path), text, result)
-
-
 def _read_text(name: str, text: str, result: ReadResult, line_offset: int = 0,
                first_index: int = 0) -> None:
     stripped = text.lstrip()
@@ -267,12 +315,25 @@ def _read_declined(text: str, first_line: int) -> list[Any]:
     return out
 
 
+# The line breaks of YAML 1.1, as libyaml (and goyaml, so kubectl) count them for every line
+# number; not str.splitlines(), which also breaks at \v, \f and \x1c-\x1e.
+_YAML_LINE = re.compile(r"[^\r\n\x85\u2028\u2029]*+(?:\r\n|[\r\n\x85\u2028\u2029])?+")
+
+
+def yaml_lines(text: str) -> list[str]:
+    """The text's lines, each with its line break, as YAML counts them."""
+    lines = _YAML_LINE.findall(text)
+    if lines and not lines[-1]:
+        lines.pop()  # findall's empty match at the end
+    return lines
+
+
 def _read_yaml_chunks(name: str, text: str, result: ReadResult,
                       first_index: int = 0) -> list[Document]:
     docs: list[Document] = []
-    lines = text.splitlines(keepends=True)
+    lines = yaml_lines(text)
     starts = [0] + [i for i, ln in enumerate(lines) if ln.startswith("---") and
-                    (len(ln) == 3 or ln[3] in " \t\r\n")]
+                    (len(ln) == 3 or ln[3] in " \t\r\n\x85\u2028\u2029")]
     bounds = [*sorted(set(starts)), len(lines)]
     index = first_index
     for begin, end in itertools.pairwise(bounds):
@@ -285,7 +346,7 @@ def _read_yaml_chunks(name: str, text: str, result: ReadResult,
                 docs.append(_document(name, index, data))
                 index += 1
         except yaml.YAMLError as exc:
-            result.diagnostics.append(_yaml_error(name, exc, offset))
+            result.diagnostics.append(_yaml_error(name, exc, offset, chunk))
             index += 1
         except RecursionError:
             result.diagnostics.append(Diagnostic(
@@ -318,11 +379,23 @@ def _shift_lines(data: Any, offset: int, seen: set[int] | None = None) -> None:
         _shift_lines(value, offset, seen)
 
 
-def _yaml_error(name: str, exc: yaml.YAMLError, offset: int) -> Diagnostic:
+def _yaml_error(name: str, exc: yaml.YAMLError, offset: int, text: str) -> Diagnostic:
+    """A YAML error located in `text` (which starts at line `offset`): a syntax error where
+    libyaml stopped, a value kubectl would refuse where it is, a character YAML does not
+    allow (libyaml gives only its position) on its line."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = len(yaml_lines(text[:exc.position])) or 1
+        if text[:exc.position].endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+            line += 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a byte"
+        return Diagnostic(f"YAML error: character {character} is not allowed in YAML "
+                          f"({exc.reason})", file=name, line=line + offset)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
-    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    kind = ("YAML error" if isinstance(exc, yaml.constructor.ConstructorError)
+            else "YAML syntax error")
+    message = f"{kind}: {problem}" + (f" ({context})" if context else "")
     if mark is None:
         return Diagnostic(message, file=name)
     return Diagnostic(message, file=name, line=mark.line + 1 + offset, column=mark.column + 1)
@@ -349,36 +422,48 @@ def _duplicate_probe() -> tuple[Callable[[list[tuple[str, Any]]], dict[str, Any]
 
 def _probing_decoder() -> tuple[json.JSONDecoder, list[bool]]:
     probe, found = _duplicate_probe()
-    return json.JSONDecoder(object_pairs_hook=probe), found
+    return jsonread.decoder(probe), found
 
 
 def _read_json(name: str, text: str, result: ReadResult) -> None:
-    """Plain json.loads (C) with a duplicate-key probe; only a file that has duplicate keys is
-    parsed again into Located mappings so they can be reported."""
-
-    def locate(items: list[tuple[str, Any]]) -> Located:
-        out = Located()
-        for key, value in items:
-            if key in out:
-                out.add_duplicate(key, 0)
-            out[key] = value
-        return out
-
-    probe, found = _duplicate_probe()
+    """Plain json decoding (C) with a duplicate-key probe; a file with duplicate keys is read
+    again with lines (jsonread.locate) so they can be reported where they are."""
+    decoder, found = _probing_decoder()
     try:
-        data = json.loads(text, object_pairs_hook=probe)
+        data = decoder.decode(text)
         if found[0]:
-            data = json.loads(text, object_pairs_hook=locate)
-            if isinstance(data, Located):
-                data.nested_duplicates = True
+            located = jsonread.locate(text)
+            if located is not None:
+                (data,) = located
     except json.JSONDecodeError as exc:
         result.diagnostics.append(Diagnostic(
             f"JSON syntax error: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
         return
+    except jsonread.NumberError as exc:
+        result.diagnostics.append(Diagnostic(
+            f"JSON error: {exc}", file=name, line=jsonread.line_of_number(text, exc.text)))
+        return
     except RecursionError:
         result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
         return
-    _expand(Document(name, 0, data, None), result)
+    line = data.line if isinstance(data, Located) else None
+    if line is None and isinstance(data, dict) and not str(data.get("kind")).endswith("List"):
+        line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1  # one object: where it starts
+    _expand(Document(name, 0, data, line), result)
+
+
+def read_json_located(name: str, text: str, result: ReadResult, start: int = 0,
+                      end: int | None = None, items: bool = False) -> bool:
+    """A JSON file (or a part of a List's items) read again with the line of every field, for
+    its diagnostics; False (nothing added) when that fails."""
+    first_line = text.count("\n", 0, start) + 1
+    values = jsonread.locate(text[start:end], items=items, first_line=first_line)
+    if values is None:
+        return False
+    for value in values:
+        line = value.line if isinstance(value, Located) else None
+        _expand(Document(name, 0, value, line), result)
+    return True
 
 
 # -- a large JSON List, read in parts ---------------------------------------------------------------
@@ -391,7 +476,7 @@ def _read_json(name: str, text: str, result: ReadResult) -> None:
 # `*List`, also send the file to the whole-file path, which reports them exactly as ever.
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
-_FIRST_KEY = re.compile(r'\{[ \t\n\r]*"(?:[^"\\]|\\.)*"[ \t\n\r]*:')
+_FIRST_KEY = re.compile(r'\{[ \t\n\r]*"(?:[^"\\]++|\\.)*+"[ \t\n\r]*:')  # possessive: see _SINGLE
 _ITEMS = object()  # stands for the root's `items` array while its members are checked
 
 
@@ -552,3 +637,22 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+def read_yaml_file(path: str) -> Any:
+    """The one YAML document of a small file that is not a manifest (a lint config), read as
+    manifests are: UTF-8 checked, aliases bounded, scalars typed as kubectl types them. Raises
+    InputError with a one-line message (file:line: problem)."""
+    problems: list[Diagnostic] = []
+    text = read_stdin(problems) if path == "-" else read_text_file(Path(path), problems)
+    if text is None:
+        raise InputError(str(problems[0]))
+    try:
+        values = list(_load_all(text))
+    except yaml.YAMLError as exc:
+        raise InputError(str(_yaml_error(path, exc, 0, text))) from None
+    except RecursionError:
+        raise InputError(f"{path}: YAML nests too deeply") from None
+    if len(values) > 1:
+        raise InputError(f"{path}: one YAML document expected, found {len(values)}")
+    return values[0] if values else None

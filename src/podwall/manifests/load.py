@@ -22,9 +22,9 @@ import multiprocessing
 import operator
 import os
 import pickle
-import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,13 @@ from podwall.manifests.documents import (
     JsonSplit,
     ReadResult,
     json_root_is_list,
-    list_inputs,
+    read_json_located,
     read_json_part,
     read_source,
-    read_text_file,
     split_documents,
     split_json_items,
 )
+from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.model import (
     DEFAULT_POD_CIDR,
     Cluster,
@@ -94,31 +94,69 @@ class _Done:
     converted: Converted
     json_end: int | None = None  # a JSON piece: where it ended (None: it did not end as cut)
     json_duplicates: bool = False
+    failed: bool = False  # lost with a worker that died: reported, not to be read again
 
 
 _Source = tuple[str, str]  # (name as reported, text)
 
 
 def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
-    read = ReadResult()
-    json_end: int | None = None
-    duplicates = False
     if unit.json:
         name, text = sources[unit.source]
         assert unit.end is not None
+        read = ReadResult()
         ended = read_json_part(name, text, unit.start, unit.end, read)
-        if ended is not None:
-            json_end, duplicates = ended
-    elif unit.end is not None:
+        converted = convert(read.documents, namespace)
+        if ended is None:
+            return _Done(len(read.documents), converted)
+        json_end, duplicates = ended
+        if _needs_lines(converted):
+            again = ReadResult()
+            if read_json_located(name, text, again, unit.start, json_end, items=True):
+                converted = convert(again.documents, namespace)
+        return _Done(len(read.documents), converted, json_end, duplicates)
+    if unit.end is not None:
         name, text = sources[unit.source]
-        read_source(name, text[unit.start:unit.end], read, unit.line_offset, unit.first_index)
-    else:
-        last = unit.source if unit.last_source is None else unit.last_source
-        for name, text in sources[unit.source:last + 1]:
-            read_source(name, text, read)
-    converted = convert(read.documents, namespace)
+        return _read_one(name, text[unit.start:unit.end], namespace, unit.line_offset,
+                         unit.first_index)
+    last = unit.source if unit.last_source is None else unit.last_source
+    done = [_read_one(name, text, namespace) for name, text in sources[unit.source:last + 1]]
+    if len(done) == 1:
+        return done[0]
+    merged = Converted()
+    for part in done:
+        merged.namespaces += part.converted.namespaces
+        merged.endpoints += part.converted.endpoints
+        merged.policies += part.converted.policies
+        merged.diagnostics += part.converted.diagnostics
+    return _Done(sum(d.documents for d in done), merged)
+
+
+def _read_one(name: str, text: str, namespace: str, line_offset: int = 0,
+              first_index: int = 0) -> _Done:
+    """One file (or a slice of one) read and converted on its own: whatever happens in it, the
+    files beside it still load. A JSON file whose objects have something to report is read again
+    with lines, so its diagnostics point at them."""
+    read = ReadResult()
+    try:
+        read_source(name, text, read, line_offset, first_index)
+        converted = convert(read.documents, namespace)
+        if _is_json(name, text) and _needs_lines(converted):
+            again = ReadResult()
+            if read_json_located(name, text, again):
+                converted = convert(again.documents, namespace)
+    except RecursionError:
+        return _Done(0, Converted(diagnostics=[Diagnostic("nests too deeply to read", file=name)]))
+    except Exception as exc:  # pragma: no cover - a bug: this file says so, the others load
+        return _Done(0, Converted(diagnostics=[Diagnostic(
+            f"podwall could not read this file (a bug, please report it): "
+            f"{type(exc).__name__}: {exc}", file=name)]))
     converted.diagnostics[:0] = read.diagnostics
-    return _Done(len(read.documents), converted, json_end, duplicates)
+    return _Done(len(read.documents), converted)
+
+
+def _needs_lines(converted: Converted) -> bool:
+    return any(d.line is None for d in converted.diagnostics)
 
 
 def _workers() -> int:
@@ -153,11 +191,12 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
           jobs: int | None) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
-    for name in list_inputs(paths):
+    for name in list_inputs(paths, read_problems.diagnostics):
         if name == "-":
-            sources.append(("<stdin>", stdin_text if stdin_text is not None else sys.stdin.read()))
-            continue
-        text = read_text_file(Path(name), read_problems)
+            text = stdin_text if stdin_text is not None else read_stdin(read_problems.diagnostics)
+            name = STDIN_NAME
+        else:
+            text = read_text_file(Path(name), read_problems.diagnostics)
         if text is not None:
             sources.append((name, text))
 
@@ -235,6 +274,8 @@ def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list
     # root is a plain List without duplicate keys; otherwise it is read whole, here.
     for index, (split, members) in json_files.items():
         done = [results[i] for i in members]
+        if any(d.failed for d in done):
+            continue  # reported; reading it whole here could only fail the same way
         last = done[-1].json_end
         if (any(d.json_end is None or d.json_duplicates for d in done) or last is None
                 or not json_root_is_list(sources[index][1], split, last)):
@@ -263,11 +304,16 @@ def _work_remote(unit: _Unit) -> bytes:
 def _run(units: list[_Unit], sources: list[_Source], namespace: str,
          workers: int) -> list[_Done]:
     """Every unit's result, in order: pool workers take units from the front (a few queued
-    each), this process takes them from the back."""
+    each), this process takes them from the back.
+
+    A worker that dies (the kernel's OOM killer, say) takes the pool with it: the units it had
+    not returned are reported as errors, never read again here. An input that exhausted a
+    worker's memory would exhaust this process too, and lose every result with it."""
     results: list[_Done | None] = [None] * len(units)
     helpers = workers - 1
     context = multiprocessing.get_context("fork")
     lo, hi = 0, len(units)
+    broken: str | None = None
     try:
         with ProcessPoolExecutor(max_workers=helpers, mp_context=context, initializer=_adopt,
                                  initargs=(sources, namespace)) as pool:
@@ -283,10 +329,15 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
                     wait(pending, return_when=FIRST_COMPLETED)
                 for future in [f for f in pending if f.done()]:
                     results[pending.pop(future)] = pickle.loads(future.result())
-    except Exception:  # a broken pool (a worker killed, say) must not lose the load:
-        pass  # what is missing is read here, below
-    return [r if r is not None else _work(units[i], sources, namespace)
-            for i, r in enumerate(results)]
+    except BrokenProcessPool as exc:
+        broken = str(exc) or "a worker process died"
+    for i, result in enumerate(results):
+        if result is None:  # never started, or lost with a dead worker
+            name = sources[units[i].source][0]
+            results[i] = _Done(0, Converted(diagnostics=[Diagnostic(
+                f"not read: {broken or 'a worker process died'} (killed for lack of memory?)",
+                file=name)]), failed=True)
+    return [r for r in results if r is not None]
 
 
 # -- shipping results from workers -----------------------------------------------------------------
