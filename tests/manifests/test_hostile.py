@@ -222,7 +222,7 @@ def test_dev_stdin_and_process_substitution_are_paths(tmp_path: Path) -> None:
     for command in (f"{sys.executable} -c '{MAIN}' validate <(cat {path})",
                     f"cat {path} | {sys.executable} -c '{MAIN}' validate /dev/stdin"):
         run = subprocess.run([bash, "-c", command], capture_output=True, text=True, timeout=120)
-        assert run.returncode == 0 and "1 namespaces" in run.stdout, (command, run.stderr)
+        assert run.returncode == 0 and "1 namespace," in run.stdout, (command, run.stderr)
 
 
 def test_a_name_with_a_newline_cannot_forge_a_diagnostic_line() -> None:
