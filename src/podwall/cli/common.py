@@ -23,7 +23,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def input_options(func: F) -> F:
-    """PATH... plus the options that shape how manifests become a cluster."""
+    """PATH... plus the options that shape how manifests become a cluster.
+
+    No PATH: the live cluster of the current kubeconfig context (see cli/live.py).
+    """
+    from podwall.cli.live import cluster_options
+
+    func = cluster_options(func)
     func = click.option("-v", "--verbose", is_flag=True,
                         help="Also report skipped objects and other notes.")(func)
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
@@ -31,7 +37,7 @@ def input_options(func: F) -> F:
     func = click.option("-n", "--namespace", default="default", show_default=True,
                         callback=namespace_callback,
                         help="Namespace for objects that do not name one.")(func)
-    func = click.argument("paths", nargs=-1, required=True,
+    func = click.argument("paths", nargs=-1, required=False,
                           type=click.Path(allow_dash=True))(func)
     return func
 
@@ -88,6 +94,10 @@ def load_with_progress(paths: tuple[str, ...], namespace: str, pod_cidr: str) ->
     """Load; on a terminal, show a spinner while it takes (large clusters take seconds)."""
     from podwall.manifests import load_cluster
 
+    if not paths:
+        from podwall.cli.live import load_live
+
+        return load_live(pod_cidr)
     if not sys.stderr.isatty():
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
     with Spinner("reading and validating manifests"):

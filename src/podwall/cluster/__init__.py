@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from podwall.cluster.config import ClusterError, Target, resolve
@@ -26,6 +27,7 @@ __all__ = [
     "LiveRead",
     "Progress",
     "Target",
+    "applied",
     "load_live",
     "read_cluster",
     "resolve",
@@ -78,3 +80,34 @@ def to_list(read: LiveRead) -> dict[str, Any]:
         },
         "items": list(read.objects),
     }
+
+
+def applied(live: LoadResult, new: LoadResult) -> LoadResult:
+    """The cluster as it would be after `kubectl apply` of NEW: NEW's namespaces, endpoints and
+    policies replace the live ones of the same name, every other live object stays.
+
+    A replaced endpoint keeps its live IP when NEW gives none (applying does not move a pod);
+    NEW's other endpoints without an IP get one that no live pod uses. A controller's pods are
+    not predicted: a changed Deployment shows its change on the Deployment's endpoint, its
+    running pods stay as they are until a rollout replaces them. Diagnostics are NEW's.
+    """
+    base, top = live.cluster, new.cluster
+    namespaces = dict(base.namespaces)
+    namespaces.update((name, ns) for name, ns in top.namespaces.items()
+                      if not ns.implied or name not in namespaces)
+    endpoints = {ep.key: ep for ep in base.endpoints}
+    for ep in top.endpoints:
+        old = endpoints.get(ep.key)
+        if ep.ip_assigned:
+            ep = replace(ep, ip=old.ip, ip_assigned=old.ip_assigned) if old is not None \
+                else replace(ep, ip=None, ip_assigned=False)
+        endpoints[ep.key] = ep
+    policies = {p.key: p for p in base.policies}
+    policies.update((p.key, p) for p in top.policies)
+    diagnostics = list(new.diagnostics)
+    try:
+        cluster = build_cluster(namespaces.values(), endpoints.values(), policies.values(),
+                                pod_cidr=base.pod_cidr, diagnostics=diagnostics)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return LoadResult(cluster, tuple(diagnostics), new.documents)
