@@ -211,3 +211,48 @@ def test_in_cluster_service_account(recorded: dict[str, Any], certs: Certificate
     assert {ep.source.file for ep in result.cluster.endpoints if ep.source} == \
         {"cluster:in-cluster"}
     assert len(result.cluster.policies) == 5
+
+
+@pytest.mark.parametrize(("cluster", "user", "expected"), [
+    ({"certificate-authority-data": "!!not-base64"}, {}, "is not valid base64"),
+    ({"certificate-authority": "/nonexistent/ca.crt"}, {},
+     "cannot load its certificates: no such file: /nonexistent/ca.crt"),
+    ({}, {"auth-provider": {"name": "gcp", "config": {"access-token": TOKEN}}},
+     "uses an auth-provider"),
+])
+def test_unusable_kubeconfigs_say_why(cluster: dict[str, Any], user: dict[str, Any],
+                                      expected: str,
+                                      write_kubeconfig: Callable[..., Path]) -> None:
+    config = kubeconfig("https://127.0.0.1:1", user={"token": TOKEN, **user}, cluster=cluster)
+    with pytest.raises(ClusterError) as caught:
+        read_cluster(resolve(str(write_kubeconfig(config))))
+    assert expected in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_a_broken_kubeconfig_is_not_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(f"users:\n- name: u\n  user: {{token: {TOKEN}\n")
+    with pytest.raises(ClusterError) as caught:
+        resolve(str(path))
+    assert str(caught.value) == f"{path}: not a valid kubeconfig (YAML syntax error)"
+
+
+def test_a_server_without_scheme_is_https_as_for_kubectl(
+        write_kubeconfig: Callable[..., Path]) -> None:
+    assert resolve(str(write_kubeconfig(kubeconfig("127.0.0.1:6443")))).server == \
+        "https://127.0.0.1:6443"
+
+
+def test_kubeconfig_list_merges_first_wins(write_kubeconfig: Callable[..., Path],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    first = kubeconfig("https://first:6443", context="a")
+    second = kubeconfig("https://second:6443", context="a")
+    second["contexts"].append({"name": "b", "context": {"cluster": "a"}})
+    second["current-context"] = "b"
+    monkeypatch.setenv("KUBECONFIG", f"{write_kubeconfig(first, 'one')}:/nonexistent:"
+                                     f"{write_kubeconfig(second, 'two')}")
+    assert (resolve().context, resolve().server) == ("a", "https://first:6443")
+    assert (resolve(context="b").context, resolve(context="b").server) == \
+        ("b", "https://first:6443")
+    with pytest.raises(ClusterError, match=r"context 'c' not found \(contexts: a, b\)"):
+        resolve(context="c")

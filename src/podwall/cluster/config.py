@@ -74,8 +74,8 @@ def resolve(kubeconfig: str | None = None, context: str | None = None,
         if not present:
             raise ClusterError(f"$KUBECONFIG names no file that exists ({env['KUBECONFIG']})")
         return _from_files(present, context, "$KUBECONFIG")
-    default = Path(env.get("HOME", "~")) / ".kube" / "config" if "HOME" in env \
-        else Path(DEFAULT_KUBECONFIG).expanduser()
+    home = env.get("HOME")
+    default = Path(home, ".kube", "config") if home else Path(DEFAULT_KUBECONFIG).expanduser()
     if default.is_file():
         return _from_files([default], context, str(default))
     if env.get("KUBERNETES_SERVICE_HOST") and Path(SERVICE_ACCOUNT_DIR, "token").is_file():
@@ -178,6 +178,8 @@ def _select(merged: dict[str, Any], name: str, origin: str, contexts: list[str])
     if user.auth_provider:
         raise ClusterError(f"{origin}: user {ctx.user!r} uses an auth-provider, which kubectl "
                            "no longer supports either: use an exec credential plugin")
+    if "://" not in cluster.server:  # client-go reads `host:port` as an HTTPS address
+        cluster = msgspec.structs.replace(cluster, server=f"https://{cluster.server}")
     single = SingleConfig(context_name=name, context=ctx, cluster=cluster, user=user)
     return Target(single, name, cluster.server, origin)
 

@@ -15,12 +15,14 @@ The whole cluster is read whatever namespace is asked about: selectors cross nam
 
 from __future__ import annotations
 
+import binascii
 import json
 import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from podwall.cluster.config import ClusterError, Target
@@ -105,6 +107,11 @@ def read_cluster(target: Target, *, kinds: tuple[Kind, ...] = KINDS,
     client = _client(target)
     try:
         return _Reader(target, client, kinds, progress, page_size).run()
+    except ClusterError:
+        raise
+    except Exception as exc:  # a bug: say so in one line rather than with a traceback
+        raise ClusterError(f"cluster {target.context}: podwall could not read it (a bug, please "
+                           f"report it): {type(exc).__name__}: {_first_line(str(exc))}") from None
     finally:
         client.close()
 
@@ -115,13 +122,28 @@ def _client(target: Target) -> Any:
     from lightkube.core.exceptions import ConfigError
 
     params = ConnectionParams(timeout=httpx.Timeout(TIMEOUT_SECONDS))
+    where = f"{target.origin}: context {target.context!r}"
     try:
         return Client(target.config, params)
     except ConfigError as exc:
-        raise ClusterError(f"{target.origin}: context {target.context!r}: {exc}") from None
+        raise ClusterError(f"{where}: {exc}") from None
+    except httpx.InvalidURL as exc:
+        raise ClusterError(f"{where}: the server address {target.server!r} is not a valid URL "
+                           f"({exc})") from None
+    except binascii.Error:
+        raise ClusterError(f"{where}: a *-data field (certificate-authority-data, "
+                           "client-certificate-data or client-key-data) is not valid base64") \
+            from None
     except (OSError, ssl.SSLError) as exc:  # a CA or client-certificate file that is unusable
-        raise ClusterError(f"{target.origin}: context {target.context!r}: cannot load its "
-                           f"certificates: {_os_reason(exc)}") from None
+        missing = [f for f in _files(target) if not Path(f).is_file()]
+        reason = f"no such file: {', '.join(missing)}" if missing else _os_reason(exc)
+        raise ClusterError(f"{where}: cannot load its certificates: {reason}") from None
+
+
+def _files(target: Target) -> list[str]:
+    cluster, user = target.config.cluster, target.config.user
+    names = [cluster.certificate_auth, user.client_cert, user.client_key]
+    return [str(n) for n in names if n]
 
 
 def _os_reason(exc: BaseException) -> str:
