@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -169,22 +170,38 @@ def test_client_certificate_with_paths_relative_to_the_kubeconfig(
     assert len(read.objects) == sum(len(v["items"]) for v in recorded.values())
 
 
+@pytest.mark.parametrize("version", ["client.authentication.k8s.io/v1beta1",
+                                     "client.authentication.k8s.io/v1"])
 def test_exec_credential_plugin(recorded: dict[str, Any], certs: Certificates, tmp_path: Path,
-                                write_kubeconfig: Callable[..., Path]) -> None:
+                                version: str, write_kubeconfig: Callable[..., Path]) -> None:
     plugin = tmp_path / "get-token"
     runs = tmp_path / "runs"
     plugin.write_text(
         "#!/bin/sh\n"
-        f"echo run >> {runs}\n"
-        'echo \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
+        f'echo "$KUBERNETES_EXEC_INFO" >> {runs}\n'
+        f"echo '{{\"apiVersion\":\"{version}\",\"kind\":\"ExecCredential\","
         f'"status":{{"token":"{TOKEN}"}}}}\'\n')
     plugin.chmod(0o755)
     with FakeApiServer(recorded, token=TOKEN, tls=certs) as fake:
         config = _tls_config(fake, certs, exec={
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "./get-token"})
+            "apiVersion": version, "command": "./get-token", "interactiveMode": "Never"})
         read = read_cluster(resolve(str(write_kubeconfig(config))))
     assert len(read.objects) > 20
-    assert runs.read_text() == "run\n"  # once: the first call runs it, the others reuse it
+    (info,) = runs.read_text().splitlines()  # once: the first call runs it, the others reuse it
+    assert json.loads(info) == {"apiVersion": version, "kind": "ExecCredential",
+                                "spec": {"interactive": False}}
+
+
+def test_an_exec_plugin_without_a_token(tmp_path: Path,
+                                        write_kubeconfig: Callable[..., Path]) -> None:
+    plugin = tmp_path / "get-cert"
+    plugin.write_text("#!/bin/sh\necho '{\"status\": {\"clientCertificateData\": \"x\"}}'\n")
+    plugin.chmod(0o755)
+    with FakeApiServer({}) as fake:
+        config = kubeconfig(fake.url, user={"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin)}})
+        with pytest.raises(ClusterError, match="the exec plugin did not answer with a token"):
+            read_cluster(resolve(str(write_kubeconfig(config))))
 
 
 def test_a_missing_exec_plugin(write_kubeconfig: Callable[..., Path]) -> None:

@@ -16,6 +16,7 @@ never quote a kubeconfig's content: it holds credentials.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -143,11 +144,26 @@ def _absolute_paths(body: dict[str, Any], fields: tuple[str, ...], base: Path) -
 
 def _absolute_exec(body: dict[str, Any], base: Path) -> None:
     """An exec plugin's command is relative to the kubeconfig only when it holds a `/`
-    (otherwise it is looked up on PATH), as client-go has it."""
+    (otherwise it is looked up on PATH), as client-go has it.
+
+    The plugin gets KUBERNETES_EXEC_INFO as from kubectl (non-interactive: podwall may run
+    without a terminal). lightkube knows the v1alpha1 and v1beta1 protocols; v1's answer is the
+    same (`status.token`), so a v1 plugin is run as v1beta1 for lightkube, told it is v1.
+    """
     exec_ = dict(body["exec"])
     command = exec_.get("command")
     if isinstance(command, str) and "/" in command and not Path(command).is_absolute():
         exec_["command"] = str(base / command)
+    version = exec_.get("apiVersion")
+    if isinstance(version, str):
+        info = {"apiVersion": version, "kind": "ExecCredential", "spec": {"interactive": False}}
+        env = [e for e in exec_.get("env") or [] if not (isinstance(e, dict) and
+                                                         e.get("name") == "KUBERNETES_EXEC_INFO")]
+        exec_["env"] = [*env, {"name": "KUBERNETES_EXEC_INFO", "value": json.dumps(info)}]
+        if version == "client.authentication.k8s.io/v1":
+            exec_["apiVersion"] = "client.authentication.k8s.io/v1beta1"
+        exec_.pop("interactiveMode", None)
+        exec_.pop("provideClusterInfo", None)
     body["exec"] = exec_
 
 

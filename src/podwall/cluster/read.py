@@ -235,6 +235,10 @@ class _Reader:
         except ConfigError as exc:  # an exec plugin or token file failed
             raise ClusterError(f"{self._where()}: cannot get credentials: "
                                f"{_first_line(str(exc))}") from None
+        except (KeyError, ValueError):  # an exec plugin's answer without a token
+            raise ClusterError(f"{self._where()}: cannot get credentials: the exec plugin did "
+                               "not answer with a token (status.token of an ExecCredential), "
+                               "the only kind of answer podwall supports") from None
         except FileNotFoundError as exc:  # an exec plugin that is not installed
             plugin = f"the exec plugin {exc.filename}" if exc.filename else "an exec plugin"
             raise ClusterError(f"{self._where()}: cannot get credentials: {plugin} is not "
