@@ -91,6 +91,7 @@ class FakeApiServer:
     client_cert_required: bool = False
     forbidden: set[str] = field(default_factory=set)  # paths the user may not list
     page_cap: int | None = None  # serve at most this many items a page, whatever the limit
+    expire: int = 0  # answer this many requests with a continue token 410 Expired (compaction)
     user: str = "alice"
     requests: list[Request] = field(default_factory=list)
 
@@ -164,13 +165,19 @@ class FakeApiServer:
         items = listing.get("items") or []
         version = str((listing.get("metadata") or {}).get("resourceVersion", "1"))
         start = 0
+        if query.get("continue") and self.expire > 0:
+            with self._lock:
+                self.expire -= 1
+            token_ok = False
+        else:
+            token_ok = True
         if query.get("continue"):
             try:
                 token = json.loads(base64.urlsafe_b64decode(query["continue"]))
                 start, ok = int(token["start"]), token["rv"] == version and token["path"] == path
             except (ValueError, KeyError, TypeError):
                 ok = False
-            if not ok:
+            if not ok or not token_ok:
                 self._send(handler, 410, status(
                     410, "Expired", "The provided continue parameter is too old to display a "
                     "consistent list result. You can start a new list without the continue "

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from podwall.cluster import ClusterError, load_live, read_cluster, resolve, to_cluster, to_list
+from podwall.cluster import KINDS, ClusterError, load_live, read_cluster, resolve, to_cluster, to_list
+from podwall.cluster.read import RESTARTS
 from podwall.engine import Engine
 from podwall.manifests import load_cluster
 from podwall.model import PortQuery
@@ -77,6 +78,22 @@ def test_lists_are_read_page_by_page(recorded: dict[str, Any], page_cap: int | N
     assert len(paged_pods) == (4 if page_cap is None else 8)
     assert "continue" not in paged_pods[0].query and all("continue" in r.query
                                                           for r in paged_pods[1:])
+
+
+@pytest.mark.parametrize("expire", [1, 9])
+def test_an_expired_continue_token_restarts_the_list(
+        recorded: dict[str, Any], expire: int, write_kubeconfig: Callable[..., Path]) -> None:
+    kinds = (KINDS[0], KINDS[1])  # namespaces, then pods
+    with FakeApiServer(recorded, expire=expire) as fake:
+        target = resolve(str(write_kubeconfig(kubeconfig(fake.url))))
+        if expire > RESTARTS:  # every restart expires again: an error, not a partial list
+            with pytest.raises(ClusterError, match="GET /api/v1/namespaces: 410 Expired"):
+                read_cluster(target, kinds=kinds, page_size=3)
+            return
+        read = read_cluster(target, kinds=kinds, page_size=3)
+    assert [o["metadata"]["name"] for o in read.objects] == \
+        [o["metadata"]["name"] for key in ("/api/v1/namespaces", "/api/v1/pods")
+         for o in recorded[key]["items"]]
 
 
 def test_progress_is_reported_per_page(recorded: dict[str, Any],

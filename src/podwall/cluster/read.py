@@ -6,9 +6,11 @@ first. lightkube supplies what is hard to get right — the kubeconfig models an
 with the user's TLS and authentication (token, token file, client certificate, exec plugin) —
 and the calls themselves are plain `GET /api[s]/.../<plural>?limit=500&continue=...`.
 
-The first page of namespaces is read alone: it proves the server is reachable, trusted and
-accepts the credentials (one clear error instead of one per kind) and lets an exec plugin run
-once; then every kind is listed at once, each on its own thread, page after page.
+Namespaces are listed first, alone: that proves the server is reachable, trusted and accepts
+the credentials (one clear error instead of one per kind) and lets an exec plugin run once; then
+every other kind is listed at once, each on its own thread, page after page. A `continue` token
+that expired (410 Gone: the list took longer than the server keeps its snapshots) restarts that
+kind's list, as client-go's pager does.
 
 The whole cluster is read whatever namespace is asked about: selectors cross namespaces.
 """
@@ -29,6 +31,7 @@ from podwall.cluster.config import ClusterError, Target
 
 PAGE_SIZE = 500
 TIMEOUT_SECONDS = 30.0
+RESTARTS = 3  # a list whose continue token keeps expiring is restarted this often, then an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +194,19 @@ class _Reader:
     def _list(self, kind: Kind, versions: dict[str, str]) -> list[dict[str, Any]] | _Failure:
         items: list[dict[str, Any]] = []
         token: str | None = None
+        restarts = 0
         while True:
             params = {"limit": str(self.page_size)}
             if token:
                 params["continue"] = token
             page = self._get(kind, params)
             if isinstance(page, _Failure):
+                if page.status == 410 and token and restarts < RESTARTS:
+                    restarts += 1
+                    with self.lock:
+                        self.objects -= len(items)
+                    items, token = [], None
+                    continue
                 return page
             got = page.get("items") or []
             if not isinstance(got, list):
