@@ -18,10 +18,11 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"errors", "model", "sets"},
     "analysis": {"errors", "model", "sets", "engine"},
     "dataplane": {"errors", "model", "sets", "engine"},
+    "cluster": {"errors", "model", "manifests"},
     "lab": {"errors", "model", "sets", "engine", "manifests", "dataplane", "analysis"},
     "agent": {"errors", "model", "sets", "engine", "manifests", "dataplane"},
     "cli": {"errors", "model", "sets", "engine", "manifests", "dataplane", "analysis", "lab",
-            "agent"},
+            "agent", "cluster"},
 }
 
 

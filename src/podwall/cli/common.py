@@ -25,7 +25,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def input_options(func: F) -> F:
-    """PATH... plus the options that shape how manifests become a cluster."""
+    """PATH... plus the options that shape how manifests become a cluster.
+
+    No PATH: the live cluster of the current kubeconfig context (see cli/live.py).
+    """
+    from podwall.cli.live import cluster_options
+
+    func = cluster_options(func)
     func = click.option("-v", "--verbose", is_flag=True,
                         help="Also report skipped objects and other notes.")(func)
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
@@ -35,7 +41,7 @@ def input_options(func: F) -> F:
                         help="Namespace for objects that do not name one (default: default); "
                              "commands that show answers then also show only NS's, as kubectl "
                              "-n does.")(func)
-    func = click.argument("paths", nargs=-1, required=True,
+    func = click.argument("paths", nargs=-1, required=False,
                           type=click.Path(allow_dash=True))(func)
     return func
 
@@ -182,6 +188,10 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
     """Load; on a terminal, show a spinner while it takes (large clusters take seconds)."""
     from podwall.manifests import load_cluster
 
+    if not paths:
+        from podwall.cli.live import load_live
+
+        return load_live(pod_cidr)
     namespace = namespace or "default"
     if not sys.stderr.isatty():
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)

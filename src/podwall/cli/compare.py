@@ -98,6 +98,9 @@ def _empty_result() -> Any:
 @full_option
 @click.option("--git", "rev", metavar="REV",
               help="Compare PATH... at git revision REV with PATH... in the working tree.")
+@click.option("--cluster", "live", is_flag=True,
+              help="Compare the live cluster with the cluster after `kubectl apply -f PATH...`: "
+                   "what applying PATH... would change.")
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port either input names. A name (http) adds "
                    "every number it names on some container of either input.")
@@ -106,14 +109,16 @@ def _empty_result() -> Any:
 @output_option("text", "json", "md", default="text")
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
-         view: View, rev: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
+         view: View, rev: str | None, live: bool, ports: tuple[PortQuery | NamedPortQuery, ...],
          fail_on: str | None,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
     PATHS are OLD NEW (files or directories), or with --git REV: PATH... compared between
-    revision REV and the working tree. Lines: `+` a connection that NEW allows and OLD did not,
-    `-` one that NEW no longer allows, each with the rules behind it. Ends are collapsed when
+    revision REV and the working tree, or with --cluster: the live cluster (kubeconfig, as
+    kubectl) compared with what it would be after `kubectl apply -f PATH...`.
+    Lines: `+` a connection that NEW allows and OLD did not, `-` one that NEW no longer
+    allows, each with the rules behind it. Ends are collapsed when
     exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
     Endpoints only one side has are summarised first. Beyond 200 lines, text shows connections
     per namespace pair (--full: every line); -n, --focus, --from, --to narrow what is shown.
@@ -123,11 +128,21 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
       podwall diff examples/three-tier examples/three-tier-v2
       podwall diff --git origin/main k8s/ -o md --fail-on removed
       podwall diff old/ new/ -n prod --to app=db
+      podwall diff --cluster --context prod k8s/ --fail-on removed
     """
     from podwall.analysis.diff import diff_clusters
     from podwall.analysis.render.diff import DETAIL_LIMIT, diff_json, diff_md, diff_text
 
-    if rev is not None:
+    if (rev is not None or live) and not paths:
+        raise click.UsageError(f"diff {'--git REV' if rev else '--cluster'} takes PATH...")
+    if live:
+        if rev is not None:
+            raise click.UsageError("diff takes --git or --cluster, not both")
+        from podwall.cluster import applied
+
+        old = load((), namespace, pod_cidr, verbose)
+        new = applied(old, load(paths, namespace, pod_cidr, verbose))
+    elif rev is not None:
         with tempfile.TemporaryDirectory(prefix="podwall-diff-") as tmp:
             old_paths = _extract(rev, paths, tmp)
             old = (load(tuple(old_paths), namespace, pod_cidr, verbose) if old_paths
