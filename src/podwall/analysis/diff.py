@@ -34,7 +34,17 @@ from podwall.analysis.filters import View
 from podwall.engine import Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
-from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
+from podwall.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    NamedPortQuery,
+    NetworkPolicy,
+    Port,
+)
+from podwall.model import (
+    port_key as sort_key,
+)
 
 ADDED, REMOVED = "added", "removed"
 _BLOCK_CELLS = 1 << 22  # class pairs compared at once (bounds memory: a few bytes per cell)
@@ -53,7 +63,7 @@ class ConnectionChange:
     change: str
     src: str
     dst: str
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     reason: str
     rules: tuple[RuleRef, ...] = ()
     count: int = 1
@@ -88,7 +98,7 @@ class EndpointChange:
 
 @dataclass(frozen=True)
 class Diff:
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     endpoints: tuple[EndpointChange, ...]
     changes: tuple[ConnectionChange, ...]
     added: int = 0  # endpoint pairs x ports
@@ -136,7 +146,7 @@ class NamespaceChange:
     src: str
     dst: str
     count: int
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
 
     @property
     def sign(self) -> str:
@@ -148,7 +158,7 @@ class NamespaceChange:
 
 
 def diff_clusters(old: Cluster, new: Cluster,
-                  ports: Sequence[PortQuery] | None = None, view: View | None = None,
+                  ports: Sequence[Port] | None = None, view: View | None = None,
                   detail_limit: int | None = None) -> Diff:
     """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
     on `ports` (default: every port either input names), within `view` (what is shown; an
@@ -160,7 +170,7 @@ def diff_clusters(old: Cluster, new: Cluster,
     """
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
-        key=lambda p: (p.protocol.value, p.port)))
+        key=sort_key))
     view = view if view is not None else View()
     view.check((*old.endpoints, *new.endpoints))
     return _Differ(old, new, chosen, view).run(detail_limit)
@@ -247,7 +257,7 @@ class _Item:
 
 
 class _Differ:
-    def __init__(self, old: Cluster, new: Cluster, ports: tuple[PortQuery, ...],
+    def __init__(self, old: Cluster, new: Cluster, ports: tuple[Port, ...],
                  view: View | None = None) -> None:
         self.ports = ports
         self.view = view if view is not None else View()
@@ -589,10 +599,15 @@ class _Reasons:
         return reasons, reason_of
 
     def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
-                 port: PortQuery) -> tuple[RuleRef, ...]:
+                 port: Port) -> tuple[RuleRef, ...]:
         """The rules of one side that admit the representative pair (the scalar check's half)."""
         src, dst = self.d.pair(side, js, jd)
         evaluator = side.engine.evaluator
+        if isinstance(port, NamedPortQuery):  # on this side's own destination
+            number = port.resolve(dst.ports) if isinstance(dst, Endpoint) else None
+            if number is None:
+                return ()
+            port = number
         if direction is Direction.EGRESS:
             verdict = evaluator.direction_verdict(direction, src, dst, port, dst)
         else:

@@ -9,9 +9,11 @@ from podwall.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
     LabelSelector,
+    NamedPortQuery,
     NetworkPolicy,
     Peer,
     PolicyPort,
+    Port,
     PortQuery,
     Protocol,
     Rule,
@@ -126,25 +128,27 @@ SIDE_PHRASES: dict[str, str] = {
 EVERY_PORT = "every port"
 
 
-def port_set_words(ports: Iterable[PortQuery], examined: Sequence[PortQuery] = ()) -> str:
+def port_set_words(ports: Iterable[Port], examined: Sequence[Port] = ()) -> str:
     """`TCP/53,80,8000-8080 · UDP/53`; `every port` when it is all of several examined ports."""
     chosen = sorted(set(ports))
     if len(examined) > 1 and len(chosen) == len(set(examined)):
         return EVERY_PORT
     groups: list[str] = []
     for protocol in Protocol:
-        numbers = [p.port for p in chosen if p.protocol is protocol]
-        if not numbers:
+        numbers = [p.port for p in chosen if isinstance(p, PortQuery) and p.protocol is protocol]
+        names = [p.name for p in chosen if isinstance(p, NamedPortQuery)
+                 and p.protocol is protocol]  # after the numbers, as they sort
+        if not numbers and not names:
             continue
         spans: list[str] = []
-        start = prev = numbers[0]
-        for n in [*numbers[1:], -1]:
+        start = prev = numbers[0] if numbers else -2
+        for n in [*numbers[1:], -1] if numbers else []:
             if n == prev + 1:
                 prev = n
                 continue
             spans.append(str(start) if start == prev else f"{start}-{prev}")
             start = prev = n
-        groups.append(f"{protocol}/{','.join(spans)}")
+        groups.append(f"{protocol}/{','.join([*spans, *names])}")
     return " · ".join(groups) if groups else "no port"
 
 

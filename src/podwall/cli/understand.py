@@ -12,7 +12,7 @@ from podwall.cli.common import (
     EXIT_NO,
     PORT_OR_NAME,
     binary_stdout,
-    expand_ports,
+    chosen_ports,
     full_option,
     handles_errors,
     input_options,
@@ -153,7 +153,8 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
 @full_option
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port any container or policy names. A name "
-                   "(http) adds every number it names on some container.")
+                   "(http) is resolved at each destination: the number its containers call "
+                   "http (not allowed where it has none).")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @output_option("table", "json", "csv", "md", default="table")
@@ -182,7 +183,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
 
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    m = Engine(result.cluster).matrix(expand_ports(result.cluster, ports), externals=externals)
+    m = Engine(result.cluster).matrix(chosen_ports(result.cluster, ports), externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     import ipaddress
