@@ -15,7 +15,6 @@ from podwall.engine import Engine
 from podwall.engine.matrix import MatrixComputer, same_verdicts
 from podwall.engine.targets import ExternalHost
 from podwall.model import (
-    Cluster,
     ContainerPort,
     Direction,
     Endpoint,
@@ -30,10 +29,9 @@ from podwall.model import (
     Rule,
     build_cluster,
 )
-from tests.strategies import PORT_NAMES, PORTS, PROTOCOLS, clusters, policies
+from tests.strategies import named_clusters, named_queries, policies
 
 EXTERNALS = ["192.0.2.7", "10.1.0.200"]
-named_queries = st.builds(NamedPortQuery, st.sampled_from(PROTOCOLS), st.sampled_from(PORT_NAMES))
 HTTP = NamedPortQuery(Protocol.TCP, "http")
 
 
@@ -83,22 +81,6 @@ def expected(engine: Engine, src: str, dst: str, port: NamedPortQuery) -> bool:
         return True
     number = port.resolve(target.ports) if isinstance(target, Endpoint) else None
     return number is not None and engine.check(src, dst, number).allowed
-
-
-@st.composite
-def named_clusters(draw: st.DrawFn) -> Cluster:
-    """Random clusters where most endpoints give `http` and `dns` a number, often not the same."""
-    cluster = draw(clusters())
-    eps = []
-    for ep in cluster.endpoints:
-        ports = {cp.name or f"#{cp.port}{cp.protocol}": cp for cp in ep.ports}
-        for name in ("http", "dns"):
-            if draw(st.integers(0, 2)):
-                ports[name] = ContainerPort(draw(st.sampled_from(PORTS)),
-                                            draw(st.sampled_from(PROTOCOLS)), name)
-        eps.append(replace(ep, ports=tuple(sorted(ports.values()))))
-    return build_cluster(cluster.namespaces.values(), eps, cluster.policies,
-                         pod_cidr=cluster.pod_cidr)
 
 
 @settings(max_examples=300, deadline=None)

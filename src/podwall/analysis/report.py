@@ -16,6 +16,8 @@ ports, which resolve named ports), not on the subject itself. So the data is:
   `[rule-set index, "0-4,9"]` (ranges of class indices; classes of one namespace are contiguous,
   so selections by namespace compress well). A class in no range is not admitted;
 - `boxes`: the picture's nodes, each a list of classes that connect identically.
+- `classes[k].noPort`: (only when a --port is a name) the indices of named ports that class
+  has no container port for: nothing reaches it by that name, whatever its sides say.
 
 The verdict of `s -> d` on a port is "the egress side of s admits d AND the ingress side of d
 admits s" (the definition of a connection); the page combines the two lookups and nothing else.
@@ -233,6 +235,10 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
         entry: dict[str, Any] = {"stem": layout.stems[k],
                                  "members": [e.key for e in layout.members[k]],
                                  "labels": str(ep.labels)}
+        lacking = [p for p, port in enumerate(matrix.ports)
+                   if isinstance(port, NamedPortQuery) and port.resolve(ep.ports) is None]
+        if lacking:  # named ports it has no container port for: nothing reaches it by them
+            entry["noPort"] = lacking
         for direction, name in ((Direction.EGRESS, "out"), (Direction.INGRESS, "in")):
             selecting = engine.selecting(ep, direction)
             entry["iso" + name.capitalize()] = [policy_index[p.key] for p in selecting]

@@ -123,6 +123,7 @@ SIDE_PHRASES: dict[str, str] = {
     "open": "allowed ({subject} is not isolated for {direction})",
     "admitted": "allowed by {rules}",
     "denied": "denied — isolated by {isolated}; no rule admits {peer}",
+    "noPort": "denied ({subject} has no container port named {port}: nothing reaches it by it)",
 }
 
 EVERY_PORT = "every port"
