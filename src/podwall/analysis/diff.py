@@ -578,18 +578,29 @@ class _Reasons:
                         admitted.append(refs)
                 ids[rows] = values[keys]
             content[name] = ids
+        # a named port the destination has no container port for (in OLD: it was added, in NEW:
+        # it was removed) says so, not what the sides say about a port that is not there
+        lacks = np.where(added, self.lacking(old, jd, port_ix), self.lacking(new, jd, port_ix))
         reason_of = _intern([added.astype(np.int64), eg_new.astype(np.int64),
                              in_new.astype(np.int64), p_eo, p_io, p_en, p_in,
-                             content["eo"], content["io"], content["en"], content["in"]])
+                             content["eo"], content["io"], content["en"], content["in"],
+                             lacks.astype(np.int64) * (port_ix + 1)])
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies)
         reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
         for t in firsts.tolist():
+            port = str(d.ports[int(port_ix[t])])
             if added[t]:
-                reasons.append(words.added(
+                text, refs = words.added(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
                     new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
-                    admitted[content["en"][t]], admitted[content["in"][t]]))
+                    admitted[content["en"][t]], admitted[content["in"][t]])
+                if lacks[t]:
+                    text = wording.diff_named_port_words(text, port, "OLD")
+                reasons.append((text, refs))
+            elif lacks[t]:
+                reasons.append((wording.diff_named_port_words("no longer admitted", port, "NEW"),
+                                ()))
             else:
                 reasons.append(words.removed(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
@@ -597,6 +608,20 @@ class _Reasons:
                     bool(eg_new[t]), bool(in_new[t]),
                     admitted[content["eo"][t]], admitted[content["io"][t]]))
         return reasons, reason_of
+
+    def lacking(self, side: _Input, jd: IntArray, port_ix: IntArray) -> BoolArray:
+        """Per triple: is its port a name that the destination has no container port for, in
+        `side` (so the connection by that name does not exist there)?"""
+        out = np.zeros(len(jd), dtype=np.bool_)
+        for pi, port in enumerate(self.d.ports):
+            at = port_ix == pi
+            if not isinstance(port, NamedPortQuery) or not at.any():
+                continue
+            joints, inverse = np.unique(jd[at], return_inverse=True)
+            flags = np.array([port.resolve(self.d.rep(side, j).ports) is None
+                              for j in joints.tolist()], dtype=np.bool_)
+            out[at] = flags[inverse.reshape(-1)]
+        return out
 
     def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
                  port: Port) -> tuple[RuleRef, ...]:

@@ -275,6 +275,12 @@ def diff_removed_words(parts: Sequence[str]) -> str:
     return "no longer admitted: " + "; ".join(parts) if parts else "no longer admitted"
 
 
+def diff_named_port_words(reason: str, port: str, side: str) -> str:
+    """`no longer admitted: the destination has no container port named TCP/http in NEW`: a
+    named --port is resolved on each side's own containers."""
+    return f"{reason}; the destination has no container port named {port} in {side}"
+
+
 def diff_policy_fate_words(policy: str, fate: str) -> str:
     """`shop/api-allow removed`, `shop/api-allow changed`, `shop/api-allow ingress[0] no longer matches`."""
     return f"{policy} {fate}"

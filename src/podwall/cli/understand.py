@@ -168,7 +168,9 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
     -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
-    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j].
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. A named port
+    (--port http) is one column resolved at each destination (its own number; not allowed where
+    it has none); -o json then adds "resolved": {"TCP/http": ["TCP/8080", null, ...]}.
 
     \b
     Examples:
@@ -176,6 +178,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ -n shop --to app=db
       podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
+      podwall matrix k8s/ --port http -o csv
     """
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix

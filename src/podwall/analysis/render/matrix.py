@@ -331,7 +331,8 @@ def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
         if mv.view.active:
             keep = mv.in_view
             matrix = Matrix(tuple(matrix.endpoints[i] for i in keep.tolist()), matrix.ports,
-                            matrix.class_of[keep], matrix.verdicts)
+                            matrix.class_of[keep], matrix.verdicts,
+                            {q: numbers[keep] for q, numbers in matrix.resolved.items()})
         write_json(matrix, out)
     else:
         WRITERS[output](mv, out)
