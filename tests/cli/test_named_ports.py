@@ -204,3 +204,15 @@ def test_unknown_name_is_a_clear_error() -> None:
     code, _, err = run("matrix", "examples/three-tier", "--port", "grpc")
     assert code == 2
     assert "no container port is named 'grpc' (TCP) in the input" in err
+
+
+def test_names_sort_after_the_numbers_of_their_protocol() -> None:
+    from podwall.analysis.wording import port_set_words
+
+    http, dns = NamedPortQuery(Protocol.TCP, "http"), NamedPortQuery(Protocol.UDP, "dns")
+    mixed = [http, PortQuery(Protocol.UDP, 53), PortQuery(Protocol.TCP, 81), dns,
+             PortQuery(Protocol.TCP, 80)]
+    assert sorted(mixed) == [PortQuery(Protocol.TCP, 80), PortQuery(Protocol.TCP, 81), http,
+                             PortQuery(Protocol.UDP, 53), dns]
+    assert port_set_words(mixed) == "TCP/80-81,http · UDP/53,dns"
+    assert port_set_words([http]) == "TCP/http"
