@@ -97,6 +97,15 @@ def test_named_column_agrees_with_check_per_destination(cluster, names) -> None:
                 want = expected(engine, src, dst, port)
                 assert matrix.is_allowed(port, i, j) == want, (src, dst, port)
                 assert bool(dense[i, j]) == want, (src, dst, port)
+                target = engine.resolve(dst)
+                number = port.resolve(target.ports) if isinstance(target, Endpoint) else None
+                cs, cd = int(matrix.class_of[i]), int(matrix.class_of[j])
+                if number is None or i == j:
+                    continue
+                # each side on its own, too: egress at src and ingress at dst at dst's number
+                verdict = engine.check(src, dst, number)
+                assert verdicts.egress.bit(cs, cd) == verdict.egress.allowed, (src, dst, port)
+                assert verdicts.ingress.bit(cd, cs) == verdict.ingress.allowed, (src, dst, port)
 
 
 @settings(max_examples=100, deadline=None)
