@@ -6,6 +6,7 @@ Small label and port vocabularies make collisions (and so interesting matches) l
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from podwall.model import (
     IPBlock,
     Labels,
     LabelSelector,
+    NamedPortQuery,
     Namespace,
     NetworkPolicy,
     Operator,
@@ -124,6 +126,26 @@ def clusters(draw: st.DrawFn, max_endpoints: int = 6, max_policies: int = 4) -> 
     nss = [Namespace.make(n, draw(label_maps)) for n in NAMESPACES]
     return build_cluster(nss, eps, pols, pod_cidr="10.3.0.0/16")
 
+
+@st.composite
+def named_clusters(draw: st.DrawFn) -> Cluster:
+    """Random clusters where most endpoints give `http` and `dns` a number, often not the same
+    one (for `--port NAME`, which resolves at each destination)."""
+    cluster = draw(clusters())
+    eps = []
+    for ep in cluster.endpoints:
+        ports = {cp.name or f"#{cp.port}{cp.protocol}": cp for cp in ep.ports}
+        for name in ("http", "dns"):
+            if draw(st.integers(0, 2)):
+                ports[name] = ContainerPort(draw(st.sampled_from(PORTS)),
+                                            draw(st.sampled_from(PROTOCOLS)), name)
+        eps.append(replace(ep, ports=tuple(sorted(ports.values()))))
+    return build_cluster(cluster.namespaces.values(), eps, cluster.policies,
+                         pod_cidr=cluster.pod_cidr)
+
+
+named_queries = st.builds(NamedPortQuery, st.sampled_from(PROTOCOLS),
+                          st.sampled_from(PORT_NAMES))
 
 port_queries = st.builds(PortQuery, st.sampled_from(PROTOCOLS),
                          st.sampled_from((*PORTS, 82, 442)))

@@ -30,12 +30,13 @@ from podwall.model import (
     ContainerPort,
     Endpoint,
     Labels,
+    NamedPortQuery,
     PortQuery,
     Protocol,
     build_cluster,
 )
 from tests.analysis.test_graph import three_tier
-from tests.strategies import clusters, port_queries
+from tests.strategies import clusters, named_clusters, named_queries, port_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "kubernetes.io/metadata.name"
@@ -68,6 +69,9 @@ class PageData:
         if s < 0:
             return None
         return self.row(self.d["sides"][s][port]).get(peer, -1)
+
+    def lacks(self, cls: int, port: int) -> bool:
+        return port in self.d["classes"][cls].get("noPort", [])
 
     def rules(self, sid: int | None) -> list[str]:
         return [] if sid is None or sid < 0 else [self.d["rules"][r] for r in self.d["ruleSets"][sid]]
@@ -128,6 +132,31 @@ def _agree(cluster: Cluster, ports: list[PortQuery]) -> None:
 def test_page_data_agrees_with_check_on_every_pair(cluster: Cluster,
                                                    ports: list[PortQuery]) -> None:
     _agree(cluster, ports)
+
+
+@settings(max_examples=100, deadline=None)
+@given(named_clusters(), st.lists(named_queries, min_size=1, max_size=2, unique=True))
+def test_page_data_resolves_a_named_port_at_each_destination(
+        cluster: Cluster, names: list[NamedPortQuery]) -> None:
+    engine = Engine(cluster)
+    page = PageData(build_report(engine, ports=names).data)
+    keys = [e.key for e in cluster.endpoints]
+    for p, name in enumerate(names):
+        for dst in cluster.endpoints:
+            number = name.resolve(dst.ports)
+            cd = page.class_of[dst.key]
+            assert page.lacks(cd, p) == (number is None), (dst.key, name)
+            if number is None:
+                continue
+            for src in keys:
+                if src == dst.key:
+                    continue
+                verdict = engine.check(src, dst.key, number)
+                cs = page.class_of[src]
+                _assert_side(page, verdict.egress, cs, "out", cd, p)
+                _assert_side(page, verdict.ingress, cd, "in", cs, p)
+                both = page.side(cs, "out", cd, p) != -1 and page.side(cd, "in", cs, p) != -1
+                assert both == verdict.allowed, (src, dst.key, name)
 
 
 def test_three_tier_data_agrees_with_check() -> None:

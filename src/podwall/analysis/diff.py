@@ -34,7 +34,17 @@ from podwall.analysis.filters import View
 from podwall.engine import Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
-from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
+from podwall.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    NamedPortQuery,
+    NetworkPolicy,
+    Port,
+)
+from podwall.model import (
+    port_key as sort_key,
+)
 
 ADDED, REMOVED = "added", "removed"
 _BLOCK_CELLS = 1 << 22  # class pairs compared at once (bounds memory: a few bytes per cell)
@@ -53,7 +63,7 @@ class ConnectionChange:
     change: str
     src: str
     dst: str
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     reason: str
     rules: tuple[RuleRef, ...] = ()
     count: int = 1
@@ -88,7 +98,7 @@ class EndpointChange:
 
 @dataclass(frozen=True)
 class Diff:
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     endpoints: tuple[EndpointChange, ...]
     changes: tuple[ConnectionChange, ...]
     added: int = 0  # endpoint pairs x ports
@@ -136,7 +146,7 @@ class NamespaceChange:
     src: str
     dst: str
     count: int
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
 
     @property
     def sign(self) -> str:
@@ -148,7 +158,7 @@ class NamespaceChange:
 
 
 def diff_clusters(old: Cluster, new: Cluster,
-                  ports: Sequence[PortQuery] | None = None, view: View | None = None,
+                  ports: Sequence[Port] | None = None, view: View | None = None,
                   detail_limit: int | None = None) -> Diff:
     """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
     on `ports` (default: every port either input names), within `view` (what is shown; an
@@ -160,7 +170,7 @@ def diff_clusters(old: Cluster, new: Cluster,
     """
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
-        key=lambda p: (p.protocol.value, p.port)))
+        key=sort_key))
     view = view if view is not None else View()
     view.check((*old.endpoints, *new.endpoints))
     return _Differ(old, new, chosen, view).run(detail_limit)
@@ -247,7 +257,7 @@ class _Item:
 
 
 class _Differ:
-    def __init__(self, old: Cluster, new: Cluster, ports: tuple[PortQuery, ...],
+    def __init__(self, old: Cluster, new: Cluster, ports: tuple[Port, ...],
                  view: View | None = None) -> None:
         self.ports = ports
         self.view = view if view is not None else View()
@@ -568,18 +578,29 @@ class _Reasons:
                         admitted.append(refs)
                 ids[rows] = values[keys]
             content[name] = ids
+        # a named port the destination has no container port for (in OLD: it was added, in NEW:
+        # it was removed) says so, not what the sides say about a port that is not there
+        lacks = np.where(added, self.lacking(old, jd, port_ix), self.lacking(new, jd, port_ix))
         reason_of = _intern([added.astype(np.int64), eg_new.astype(np.int64),
                              in_new.astype(np.int64), p_eo, p_io, p_en, p_in,
-                             content["eo"], content["io"], content["en"], content["in"]])
+                             content["eo"], content["io"], content["en"], content["in"],
+                             lacks.astype(np.int64) * (port_ix + 1)])
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies)
         reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
         for t in firsts.tolist():
+            port = str(d.ports[int(port_ix[t])])
             if added[t]:
-                reasons.append(words.added(
+                text, refs = words.added(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
                     new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
-                    admitted[content["en"][t]], admitted[content["in"][t]]))
+                    admitted[content["en"][t]], admitted[content["in"][t]])
+                if lacks[t]:
+                    text = wording.diff_named_port_words(text, port, "OLD")
+                reasons.append((text, refs))
+            elif lacks[t]:
+                reasons.append((wording.diff_named_port_words("no longer admitted", port, "NEW"),
+                                ()))
             else:
                 reasons.append(words.removed(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
@@ -588,11 +609,30 @@ class _Reasons:
                     admitted[content["eo"][t]], admitted[content["io"][t]]))
         return reasons, reason_of
 
+    def lacking(self, side: _Input, jd: IntArray, port_ix: IntArray) -> BoolArray:
+        """Per triple: is its port a name that the destination has no container port for, in
+        `side` (so the connection by that name does not exist there)?"""
+        out = np.zeros(len(jd), dtype=np.bool_)
+        for pi, port in enumerate(self.d.ports):
+            at = port_ix == pi
+            if not isinstance(port, NamedPortQuery) or not at.any():
+                continue
+            joints, inverse = np.unique(jd[at], return_inverse=True)
+            flags = np.array([port.resolve(self.d.rep(side, j).ports) is None
+                              for j in joints.tolist()], dtype=np.bool_)
+            out[at] = flags[inverse.reshape(-1)]
+        return out
+
     def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
-                 port: PortQuery) -> tuple[RuleRef, ...]:
+                 port: Port) -> tuple[RuleRef, ...]:
         """The rules of one side that admit the representative pair (the scalar check's half)."""
         src, dst = self.d.pair(side, js, jd)
         evaluator = side.engine.evaluator
+        if isinstance(port, NamedPortQuery):  # on this side's own destination
+            number = port.resolve(dst.ports) if isinstance(dst, Endpoint) else None
+            if number is None:
+                return ()
+            port = number
         if direction is Direction.EGRESS:
             verdict = evaluator.direction_verdict(direction, src, dst, port, dst)
         else:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from podwall.engine import Matrix, Target, selector_matches
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.errors import QueryError
-from podwall.model import Cluster, Endpoint, LabelSelector, Operator, PortQuery, Requirement
+from podwall.model import Cluster, Endpoint, LabelSelector, Operator, Port, Requirement
 
 # Above this many endpoints in view, text outputs summarise (see `View.summarise`).
 SUMMARY_THRESHOLD = 50
@@ -314,7 +314,7 @@ class MatrixView:
                              & (vc.subject[srcs, None] | vc.subject[None, dsts]))
         return result
 
-    def allowed(self, port: PortQuery, vs: IntArray) -> BoolArray:
+    def allowed(self, port: Port, vs: IntArray) -> BoolArray:
         """Class-level verdicts over view classes `vs` x all view classes (the diagonal of the
         endpoint matrix is not in it: an endpoint may always reach itself)."""
         return self.matrix.verdicts[port].block(self.classes.base[vs], self.classes.base)
@@ -325,7 +325,7 @@ class MatrixView:
         step = max(1, cells // max(count, 1))
         return [np.arange(a, min(a + step, count), dtype=np.int64) for a in range(0, count, step)]
 
-    def pair_counts(self, ports: Sequence[PortQuery], group: IntArray, groups: int
+    def pair_counts(self, ports: Sequence[Port], group: IntArray, groups: int
                     ) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
         """Per port, allowed pairs of distinct endpoints between groups of view classes; and
         the pairs in view (the same for every port).

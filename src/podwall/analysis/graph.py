@@ -47,7 +47,7 @@ from podwall.engine import Engine, Matrix, PortVerdicts
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import RowTable
 from podwall.errors import PodwallError, QueryError
-from podwall.model import Direction, Endpoint, PortQuery
+from podwall.model import Direction, Endpoint, Port
 
 #: Above this many classes a whole-cluster picture is refused (use --focus), and classes are no
 #: longer merged into connectivity groups: the class-level matrix per port grows with its square.
@@ -95,7 +95,7 @@ class GraphHub:
     """
 
     id: str
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     namespace: str | None = None
 
 
@@ -108,7 +108,7 @@ class GraphNamespace:
     nodes: tuple[str, ...]
     open_in: bool = False
     open_out: bool = False
-    internal: tuple[PortQuery, ...] = ()
+    internal: tuple[Port, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -120,12 +120,12 @@ class GraphEdge:
 
     src: str
     dst: str
-    ports: tuple[PortQuery, ...] = field(compare=False)
+    ports: tuple[Port, ...] = field(compare=False)
 
 
 @dataclass(frozen=True)
 class ConnectivityGraph:
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     namespaces: tuple[GraphNamespace, ...]
     nodes: dict[str, GraphNode]
     edges: tuple[GraphEdge, ...]
@@ -133,7 +133,7 @@ class ConnectivityGraph:
     focus: str | None = None
     omits_open_pairs: bool = True
 
-    def port_words(self, ports: Iterable[PortQuery]) -> str:
+    def port_words(self, ports: Iterable[Port]) -> str:
         return wording.port_set_words(ports, self.ports)
 
     def namespace(self, namespace_id: str) -> GraphNamespace | None:
@@ -168,7 +168,7 @@ class ConnectivityGraph:
 
     def to_json(self) -> dict[str, Any]:
         """The picture as data (`podwall graph -o json`; docs/graph.md describes the shape)."""
-        def ports(ps: Iterable[PortQuery]) -> list[str]:
+        def ports(ps: Iterable[Port]) -> list[str]:
             return [str(p) for p in ps]
 
         return {
@@ -390,7 +390,7 @@ class PortSides:
     allowed: BoolArray
 
 
-def port_sides(matrix: Matrix, port: PortQuery, order: IntArray) -> PortSides:
+def port_sides(matrix: Matrix, port: Port, order: IntArray) -> PortSides:
     verdicts = matrix.verdicts[port]
     if isinstance(verdicts, PortVerdicts):
         eg = verdicts.egress.rows_for(order)[:, order]
@@ -413,7 +413,7 @@ def _column(table: RowTable, owners: IntArray, column: int) -> BoolArray:
 Ref = tuple[str, int]  # ("n", box), ("ns", namespace index) or ("h", hub index)
 
 
-def build_graph(engine: Engine, ports: Sequence[PortQuery] | None = None,
+def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
                 focus: str | None = None, matrix: Matrix | None = None,
                 groups: Boxes | None = None) -> ConnectivityGraph:
     """The picture of a cluster, or (`focus="ns/name"`) of one endpoint's neighbourhood."""
@@ -439,8 +439,8 @@ def build_graph(engine: Engine, ports: Sequence[PortQuery] | None = None,
     single = np.flatnonzero(~multi)
     omitted = groups.open_out[:, None] & groups.open_in[None, :]
 
-    edges: dict[tuple[Ref, Ref], set[PortQuery]] = defaultdict(set)
-    internal: dict[int, set[PortQuery]] = defaultdict(set)
+    edges: dict[tuple[Ref, Ref], set[Port]] = defaultdict(set)
+    internal: dict[int, set[Port]] = defaultdict(set)
     for port in matrix.ports:
         if focus_box is None:
             drawn = port_sides(matrix, port, groups.order).allowed & ~omitted
@@ -450,7 +450,7 @@ def build_graph(engine: Engine, ports: Sequence[PortQuery] | None = None,
         for edge in _compact(drawn, spans, multi, internal, port, cliques=focus_box is None):
             edges[edge].add(port)
     frozen = {k: frozenset(v) for k, v in edges.items()}
-    hub_ports: list[frozenset[PortQuery]] = []
+    hub_ports: list[frozenset[Port]] = []
     if focus_box is None:
         frozen, hub_ports = _hubs(frozen)
 
@@ -504,7 +504,7 @@ def build_graph(engine: Engine, ports: Sequence[PortQuery] | None = None,
                              hubs, focus=focus, omits_open_pairs=focus_box is None)
 
 
-def _focus_port(matrix: Matrix, port: PortQuery, order: IntArray, node: int) -> BoolArray:
+def _focus_port(matrix: Matrix, port: Port, order: IntArray, node: int) -> BoolArray:
     """The edges of one box, reading only its row and column (so it works at any size)."""
     size = len(order)
     verdicts = matrix.verdicts[port]
@@ -525,7 +525,7 @@ def _focus_port(matrix: Matrix, port: PortQuery, order: IntArray, node: int) -> 
 
 
 def _compact(drawn: BoolArray, spans: list[tuple[str, int, int]], multi: BoolArray,
-             internal: dict[int, set[PortQuery]], port: PortQuery, *,
+             internal: dict[int, set[Port]], port: Port, *,
              cliques: bool = True) -> list[tuple[Ref, Ref]]:
     """Edges of one port, replacing full blocks by namespace edges (module docstring, rule 2).
 
@@ -584,24 +584,24 @@ def _compact(drawn: BoolArray, spans: list[tuple[str, int, int]], multi: BoolArr
     return out
 
 
-Edges = dict[tuple[Ref, Ref], frozenset[PortQuery]]
+Edges = dict[tuple[Ref, Ref], frozenset[Port]]
 
 
-def hub_compact(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:
+def hub_compact(edges: Edges) -> tuple[Edges, list[frozenset[Port]]]:
     """Hubs (module docstring, rule 3) over any arrows keyed by `(kind, index)` ends."""
     return _hubs(edges)
 
 
-def _hubs(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:
+def _hubs(edges: Edges) -> tuple[Edges, list[frozenset[Port]]]:
     """Replace complete bipartite patterns by hubs (module docstring, rule 3).
 
     First destinations with the same sources on the same ports, then (among the arrows left)
     sources with the same destinations. Deterministic: groups are visited in sorted order.
     """
-    hubs: list[frozenset[PortQuery]] = []
+    hubs: list[frozenset[Port]] = []
     out = dict(edges)
     for by_destination in (True, False):
-        ends: dict[tuple[Ref, frozenset[PortQuery]], set[Ref]] = defaultdict(set)
+        ends: dict[tuple[Ref, frozenset[Port]], set[Ref]] = defaultdict(set)
         for (src, dst), ports in out.items():
             if src[0] == "h" or dst[0] == "h":
                 continue
@@ -609,7 +609,7 @@ def _hubs(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:
                 ends[(dst, ports)].add(src)
             else:
                 ends[(src, ports)].add(dst)
-        patterns: dict[tuple[frozenset[PortQuery], frozenset[Ref]], list[Ref]] = defaultdict(list)
+        patterns: dict[tuple[frozenset[Port], frozenset[Ref]], list[Ref]] = defaultdict(list)
         for (end, ports), others in ends.items():
             if len(others) >= 2:
                 patterns[(ports, frozenset(others))].append(end)
@@ -629,7 +629,7 @@ def _hubs(edges: Edges) -> tuple[Edges, list[frozenset[PortQuery]]]:
     return out, hubs
 
 
-def _pattern_order(item: tuple[tuple[frozenset[PortQuery], frozenset[Ref]], list[Ref]]
-                   ) -> tuple[tuple[PortQuery, ...], tuple[Ref, ...], tuple[Ref, ...]]:
+def _pattern_order(item: tuple[tuple[frozenset[Port], frozenset[Ref]], list[Ref]]
+                   ) -> tuple[tuple[Port, ...], tuple[Ref, ...], tuple[Ref, ...]]:
     (ports, others), these = item
     return tuple(sorted(ports)), tuple(sorted(others)), tuple(sorted(these))

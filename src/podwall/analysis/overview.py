@@ -32,7 +32,7 @@ from podwall.analysis.graph import (
     port_sides,
 )
 from podwall.engine import Matrix
-from podwall.model import PortQuery
+from podwall.model import Port
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +45,12 @@ class NamespaceBox:
     boxes: int
     open_in: int
     open_out: int
-    internal: tuple[PortQuery, ...]  # ports on which some of its endpoints reach each other
+    internal: tuple[Port, ...]  # ports on which some of its endpoints reach each other
     internal_pairs: int
-    reaches_all: tuple[PortQuery, ...] = ()  # it has an arrow to every other namespace ...
-    reached_by_all: tuple[PortQuery, ...] = ()  # ... from every other (ports: of those arrows)
+    reaches_all: tuple[Port, ...] = ()  # it has an arrow to every other namespace ...
+    reached_by_all: tuple[Port, ...] = ()  # ... from every other (ports: of those arrows)
 
-    def lines(self, ports: tuple[PortQuery, ...]) -> list[str]:
+    def lines(self, ports: tuple[Port, ...]) -> list[str]:
         """The lines under its name: size, isolation, what happens inside."""
         out = [wording.namespace_size_words(self.endpoints, self.boxes)]
         for count, marker in ((self.open_in, wording.OPEN_IN), (self.open_out, wording.OPEN_OUT)):
@@ -75,7 +75,7 @@ class NamespaceArrow:
 
     src: str
     dst: str
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     pairs: int  # endpoint pairs that may connect on at least one of the ports
 
 
@@ -85,7 +85,7 @@ class Overview:
     `reached_by_all` marker says (a namespace that reaches every other one, like a monitoring
     scraper, would otherwise draw an arrow to each)."""
 
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     namespaces: tuple[NamespaceBox, ...]
     arrows: tuple[NamespaceArrow, ...]
 
@@ -123,7 +123,7 @@ def build_overview(matrix: Matrix, groups: Boxes) -> Overview:
         ns_of[a:b] = k
     count = len(spans)
     anywhere = np.zeros((size, size), dtype=np.bool_)
-    on_port: dict[PortQuery, np.ndarray[Any, Any]] = {}
+    on_port: dict[Port, np.ndarray[Any, Any]] = {}
     for port in matrix.ports:
         drawn = port_sides(matrix, port, groups.order).allowed & ~omitted
         anywhere |= drawn
@@ -155,8 +155,8 @@ MARK_ABOVE = 3
 def _everywhere(namespaces: list[NamespaceBox],
                 arrows: list[NamespaceArrow]) -> list[NamespaceBox]:
     others = len(namespaces) - 1
-    out_ports: dict[str, set[PortQuery]] = defaultdict(set)
-    in_ports: dict[str, set[PortQuery]] = defaultdict(set)
+    out_ports: dict[str, set[Port]] = defaultdict(set)
+    in_ports: dict[str, set[Port]] = defaultdict(set)
     out_count: dict[str, int] = defaultdict(int)
     in_count: dict[str, int] = defaultdict(int)
     for a in arrows:
@@ -209,7 +209,7 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     # Expand hubs back into arrows: every source of a hub reaches every destination of it.
     into: dict[str, list[str]] = defaultdict(list)
     out_of: dict[str, list[str]] = defaultdict(list)
-    plain: list[tuple[str, str, tuple[PortQuery, ...]]] = []
+    plain: list[tuple[str, str, tuple[Port, ...]]] = []
     for e in graph.edges:
         if e.dst in graph.hubs:
             into[e.dst].append(e.src)
@@ -229,7 +229,7 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
         stand_ins.add((kind, int(where[2:])))
         return (kind, int(where[2:]))
 
-    merged: dict[tuple[tuple[str, int], tuple[str, int]], set[PortQuery]] = defaultdict(set)
+    merged: dict[tuple[tuple[str, int], tuple[str, int]], set[Port]] = defaultdict(set)
     for src, dst, ports in plain:
         if home(src) != me and home(dst) != me:
             continue

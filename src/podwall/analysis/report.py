@@ -16,6 +16,8 @@ ports, which resolve named ports), not on the subject itself. So the data is:
   `[rule-set index, "0-4,9"]` (ranges of class indices; classes of one namespace are contiguous,
   so selections by namespace compress well). A class in no range is not admitted;
 - `boxes`: the picture's nodes, each a list of classes that connect identically.
+- `classes[k].noPort`: (only when a --port is a name) the indices of named ports that class
+  has no container port for: nothing reaches it by that name, whatever its sides say.
 
 The verdict of `s -> d` on a port is "the egress side of s admits d AND the ingress side of d
 admits s" (the definition of a connection); the page combines the two lookups and nothing else.
@@ -45,7 +47,16 @@ from podwall.analysis.graph import (
 from podwall.analysis.overview import Overview, build_overview, namespace_picture
 from podwall.engine import Engine, Matrix, RuleRef
 from podwall.engine.classes import BoolArray, EndpointClasses
-from podwall.model import Direction, NetworkPolicy, PolicyPort, PortQuery, Rule
+from podwall.engine.named import numbers_of
+from podwall.model import (
+    Direction,
+    NamedPortQuery,
+    NetworkPolicy,
+    PolicyPort,
+    Port,
+    PortQuery,
+    Rule,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +117,7 @@ class Report:
         }
 
 
-def build_report(engine: Engine, *, ports: Sequence[PortQuery] | None = None,
+def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
                  title: str = "podwall report",
                  lint: Sequence[LintRow] | None = None) -> Report:
     """Compute everything the page shows. `lint=None` means lint is unavailable."""
@@ -224,6 +235,10 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
         entry: dict[str, Any] = {"stem": layout.stems[k],
                                  "members": [e.key for e in layout.members[k]],
                                  "labels": str(ep.labels)}
+        lacking = [p for p, port in enumerate(matrix.ports)
+                   if isinstance(port, NamedPortQuery) and port.resolve(ep.ports) is None]
+        if lacking:  # named ports it has no container port for: nothing reaches it by them
+            entry["noPort"] = lacking
         for direction, name in ((Direction.EGRESS, "out"), (Direction.INGRESS, "in")):
             selecting = engine.selecting(ep, direction)
             entry["iso" + name.capitalize()] = [policy_index[p.key] for p in selecting]
@@ -282,10 +297,22 @@ def _peers(universe: EndpointClasses, picture_of: np.ndarray[Any, Any], size: in
 
 
 def _port_match(universe: EndpointClasses, picture_of: np.ndarray[Any, Any], size: int,
-                ports: tuple[PolicyPort, ...], port: PortQuery) -> BoolArray | bool:
+                ports: tuple[PolicyPort, ...], port: Port) -> BoolArray | bool:
     """True (every destination), False (none), or the destination classes (named ports)."""
     if not ports:
         return True
+    if isinstance(port, NamedPortQuery):  # at each destination, the number it gives the name
+        number_of = numbers_of([key.ports for key in universe.keys], port)
+        out = np.zeros(size, dtype=np.bool_)
+        for n in sorted(set(number_of[number_of >= 0].tolist())):
+            dest = picture_of[np.flatnonzero(number_of == n)]
+            dest = dest[dest >= 0]
+            match = _port_match(universe, picture_of, size, ports, PortQuery(port.protocol, n))
+            if match is True:
+                out[dest] = True
+            elif match is not False:
+                out[dest] |= match[dest]
+        return out if out.any() else False
     named = np.zeros(size, dtype=np.bool_)
     for pp in ports:
         if pp.protocol is not port.protocol:
@@ -300,7 +327,7 @@ def _port_match(universe: EndpointClasses, picture_of: np.ndarray[Any, Any], siz
 
 
 def _admitted(universe: EndpointClasses, picture_of: np.ndarray[Any, Any],
-              rules: list[_CompiledRule], port: PortQuery, direction: Direction, subject: int,
+              rules: list[_CompiledRule], port: Port, direction: Direction, subject: int,
               engine_row: BoolArray) -> dict[int, tuple[int, ...]]:
     """peer class -> the rules admitting it, for the peers the engine says this side admits."""
     size = len(engine_row)

@@ -9,9 +9,11 @@ from podwall.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
     LabelSelector,
+    NamedPortQuery,
     NetworkPolicy,
     Peer,
     PolicyPort,
+    Port,
     PortQuery,
     Protocol,
     Rule,
@@ -121,30 +123,33 @@ SIDE_PHRASES: dict[str, str] = {
     "open": "allowed ({subject} is not isolated for {direction})",
     "admitted": "allowed by {rules}",
     "denied": "denied — isolated by {isolated}; no rule admits {peer}",
+    "noPort": "denied ({subject} has no container port named {port}: nothing reaches it by it)",
 }
 
 EVERY_PORT = "every port"
 
 
-def port_set_words(ports: Iterable[PortQuery], examined: Sequence[PortQuery] = ()) -> str:
+def port_set_words(ports: Iterable[Port], examined: Sequence[Port] = ()) -> str:
     """`TCP/53,80,8000-8080 · UDP/53`; `every port` when it is all of several examined ports."""
     chosen = sorted(set(ports))
     if len(examined) > 1 and len(chosen) == len(set(examined)):
         return EVERY_PORT
     groups: list[str] = []
     for protocol in Protocol:
-        numbers = [p.port for p in chosen if p.protocol is protocol]
-        if not numbers:
+        numbers = [p.port for p in chosen if isinstance(p, PortQuery) and p.protocol is protocol]
+        names = [p.name for p in chosen if isinstance(p, NamedPortQuery)
+                 and p.protocol is protocol]  # after the numbers, as they sort
+        if not numbers and not names:
             continue
         spans: list[str] = []
-        start = prev = numbers[0]
-        for n in [*numbers[1:], -1]:
+        start = prev = numbers[0] if numbers else -2
+        for n in [*numbers[1:], -1] if numbers else []:
             if n == prev + 1:
                 prev = n
                 continue
             spans.append(str(start) if start == prev else f"{start}-{prev}")
             start = prev = n
-        groups.append(f"{protocol}/{','.join(spans)}")
+        groups.append(f"{protocol}/{','.join([*spans, *names])}")
     return " · ".join(groups) if groups else "no port"
 
 
@@ -268,6 +273,12 @@ def diff_opened_words(direction: str, end: str, policies: Sequence[str]) -> str:
 
 def diff_removed_words(parts: Sequence[str]) -> str:
     return "no longer admitted: " + "; ".join(parts) if parts else "no longer admitted"
+
+
+def diff_named_port_words(reason: str, port: str, side: str) -> str:
+    """`no longer admitted: the destination has no container port named TCP/http in NEW`: a
+    named --port is resolved on each side's own containers."""
+    return f"{reason}; the destination has no container port named {port} in {side}"
 
 
 def diff_policy_fate_words(policy: str, fate: str) -> str:

@@ -287,30 +287,20 @@ class PortOrNameParam(click.ParamType):  # type: ignore[type-arg]
 PORT_OR_NAME = PortOrNameParam()
 
 
-def expand_ports(cluster: Any, queries: tuple[PortQuery | NamedPortQuery, ...]
-                 ) -> list[PortQuery] | None:
-    """Numbers for a whole-cluster verb: a name stands for every number it names on some
-    destination (said on stderr, with where). None: no --port given (every port)."""
-    from podwall.analysis.wording import plural
+def chosen_ports(cluster: Any, queries: tuple[PortQuery | NamedPortQuery, ...]
+                 ) -> list[PortQuery | NamedPortQuery] | None:
+    """The --port list of a whole-cluster verb, in the order given, without repeats. A name
+    stays a name: the engine resolves it at each destination (a column `TCP/http`), as a
+    policy's named port resolves; a name that no container of `cluster` (anything with
+    `.endpoints`) has is an error. None: no --port given (every port)."""
     from podwall.errors import QueryError
 
-    out: list[PortQuery] = []
     for q in queries:
-        if isinstance(q, PortQuery):
-            out.append(q)
-            continue
-        where: dict[PortQuery, int] = {}
-        for ep in cluster.endpoints:
-            number = q.resolve(ep.ports)
-            if number is not None:
-                where[number] = where.get(number, 0) + 1
-        if not where:
+        if isinstance(q, NamedPortQuery) and not any(
+                q.resolve(ep.ports) is not None for ep in cluster.endpoints):
             raise QueryError(f"--port {q}: no container port is named {q.name!r} "
                              f"({q.protocol}) in the input")
-        out += sorted(where)
-        said = ", ".join(f"{n} on {plural(c, 'endpoint')}" for n, c in sorted(where.items()))
-        click.echo(f"podwall: --port {q}: {said}", err=True)
-    return list(dict.fromkeys(out)) or None
+    return list(dict.fromkeys(queries)) or None
 
 
 def output_option(*choices: str, default: str) -> Callable[[F], F]:

@@ -16,7 +16,7 @@ import click
 from podwall.cli.common import (
     EXIT_NO,
     PORT_OR_NAME,
-    expand_ports,
+    chosen_ports,
     fail,
     full_option,
     handles_errors,
@@ -102,8 +102,8 @@ def _empty_result() -> Any:
               help="Compare the live cluster with the cluster after `kubectl apply -f PATH...`: "
                    "what applying PATH... would change.")
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
-              help="Repeatable. Default: every port either input names. A name (http) adds "
-                   "every number it names on some container of either input.")
+              help="Repeatable. Default: every port either input names. A name (http) is "
+                   "resolved at each destination, in OLD and in NEW on its own containers.")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @output_option("text", "json", "md", default="text")
@@ -154,7 +154,7 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
     both = _Both(old.cluster.endpoints + new.cluster.endpoints)
-    result = diff_clusters(old.cluster, new.cluster, expand_ports(both, ports), view,
+    result = diff_clusters(old.cluster, new.cluster, chosen_ports(both, ports), view,
                            detail_limit=None if output == "json" or view.full else DETAIL_LIMIT)
     if output == "text":
         text = diff_text(result, view.full, view.flags())

@@ -10,7 +10,7 @@ import click
 
 from podwall.cli.common import (
     PORT_OR_NAME,
-    expand_ports,
+    chosen_ports,
     fail,
     handles_errors,
     input_options,
@@ -42,7 +42,8 @@ def _write(out: str, text: str) -> None:
                    "json (the picture's model: namespaces, nodes, hubs, edges; docs/graph.md).")
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port any container or policy names. A name "
-                   "(http) adds every number it names on some container.")
+                   "(http) is resolved at each destination: the number its containers call "
+                   "http (not allowed where it has none).")
 @click.option("--namespaces", "by_namespace", is_flag=True,
               help="One box per namespace, one arrow per namespace pair (ports, endpoint "
                    "pairs): the report's overview, readable at any size.")
@@ -80,9 +81,9 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     view.check(result.cluster.endpoints)
     shown = Engine(view.restrict(result.cluster))
     if by_namespace:
-        _write(out, _namespaces_picture(shown, expand_ports(result.cluster, ports), output))
+        _write(out, _namespaces_picture(shown, chosen_ports(result.cluster, ports), output))
         return
-    picture = build_graph(shown, expand_ports(result.cluster, ports), focus=view.focus)
+    picture = build_graph(shown, chosen_ports(result.cluster, ports), focus=view.focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     if output == "json":
@@ -96,7 +97,8 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     _write(out, text)
 
 
-def _namespaces_picture(engine: Any, ports: list[PortQuery] | None, output: str) -> str:
+def _namespaces_picture(engine: Any, ports: list[PortQuery | NamedPortQuery] | None,
+                        output: str) -> str:
     from podwall.analysis.graph import boxes, class_layout
     from podwall.analysis.overview import build_overview
     from podwall.analysis.render.dot import overview_dot
@@ -127,7 +129,8 @@ REPORT_FORMATS = ("html", "json")
                    "standard output for json.")
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port any container or policy names. A name "
-                   "(http) adds every number it names on some container.")
+                   "(http) is resolved at each destination: the number its containers call "
+                   "http (not allowed where it has none).")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
@@ -169,7 +172,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
                 if lint is not None else None)
     page_title = title or "podwall report: " + " ".join(paths)
     built = build_report(Engine(view.restrict(result.cluster)),
-                         ports=expand_ports(result.cluster, ports), title=page_title, lint=findings)
+                         ports=chosen_ports(result.cluster, ports), title=page_title, lint=findings)
     if output == "json":
         _write(target, json.dumps(built.to_json(), indent=2) + "\n")
         return

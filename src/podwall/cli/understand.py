@@ -12,7 +12,7 @@ from podwall.cli.common import (
     EXIT_NO,
     PORT_OR_NAME,
     binary_stdout,
-    expand_ports,
+    chosen_ports,
     full_option,
     handles_errors,
     input_options,
@@ -153,7 +153,8 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
 @full_option
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port any container or policy names. A name "
-                   "(http) adds every number it names on some container.")
+                   "(http) is resolved at each destination: the number its containers call "
+                   "http (not allowed where it has none).")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @output_option("table", "json", "csv", "md", default="table")
@@ -167,7 +168,9 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
     -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
-    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j].
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. A named port
+    (--port http) is one column resolved at each destination (its own number; not allowed where
+    it has none); -o json then adds "resolved": {"TCP/http": ["TCP/8080", null, ...]}.
 
     \b
     Examples:
@@ -175,6 +178,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ -n shop --to app=db
       podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
+      podwall matrix k8s/ --port http -o csv
     """
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
@@ -182,7 +186,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
 
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    m = Engine(result.cluster).matrix(expand_ports(result.cluster, ports), externals=externals)
+    m = Engine(result.cluster).matrix(chosen_ports(result.cluster, ports), externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     import ipaddress

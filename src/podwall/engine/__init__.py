@@ -16,7 +16,7 @@ from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
 from podwall.engine.verdict import DirectionVerdict, RuleRef, Verdict
 from podwall.errors import QueryError
-from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
+from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, Port, PortQuery
 
 
 class Engine:
@@ -35,7 +35,7 @@ class Engine:
     def selecting(self, endpoint: Endpoint, direction: Direction) -> tuple[NetworkPolicy, ...]:
         return self.evaluator.selecting(endpoint, direction)
 
-    def matrix(self, ports: Iterable[PortQuery] | None = None,
+    def matrix(self, ports: Iterable[Port] | None = None,
                externals: Sequence[str | ExternalHost] = ()) -> Matrix:
         hosts: list[ExternalHost] = []
         for ext in externals:

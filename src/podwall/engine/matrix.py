@@ -20,8 +20,17 @@ import numpy as np
 from podwall.engine.classes import BoolArray, EndpointClasses, IntArray
 from podwall.engine.compiled import Compiled, SideRows, U64Array, UInt8Array, compile_cluster
 from podwall.engine.incremental import replace_endpoint, replace_policy
+from podwall.engine.named import compose, numbers_of
 from podwall.engine.targets import ExternalHost
-from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, PortQuery
+from podwall.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    NamedPortQuery,
+    NetworkPolicy,
+    Port,
+    PortQuery,
+)
 
 _BLOCK = 1 << 22  # cells of one (rows x rows) count block: bounds count_allowed's memory
 
@@ -156,19 +165,23 @@ class Matrix:
     """Who may open a connection to whom, per port. A pod to itself is always allowed.
 
     `endpoints` are `ns/name` sorted by namespace then name, then outside hosts in given order.
+    A port may be a name (`TCP/http`): its column says, at each destination, what the number that
+    destination names so says (`podwall.engine.named`); `resolved[name][i]` is that number for
+    endpoint i (-1: it has no container port of that name, and nothing reaches it by the name).
     """
 
     endpoints: tuple[str, ...]
-    ports: tuple[PortQuery, ...]
+    ports: tuple[Port, ...]
     class_of: IntArray
-    verdicts: dict[PortQuery, PortVerdicts | DenseVerdicts] = field(repr=False)
+    verdicts: dict[Port, PortVerdicts | DenseVerdicts] = field(repr=False)
+    resolved: dict[NamedPortQuery, IntArray] = field(default_factory=dict, repr=False)
 
-    def is_allowed(self, port: PortQuery, src: int, dst: int) -> bool:
+    def is_allowed(self, port: Port, src: int, dst: int) -> bool:
         if src == dst:
             return True
         return self.verdicts[port].at(int(self.class_of[src]), int(self.class_of[dst]))
 
-    def dense(self, port: PortQuery) -> BoolArray:
+    def dense(self, port: Port) -> BoolArray:
         """The endpoint-level matrix for one port (n x n); for renderers of modest sizes."""
         classes, inverse = np.unique(self.class_of, return_inverse=True)
         by_class = self.verdicts[port].dense(classes.astype(np.int64))
@@ -177,11 +190,19 @@ class Matrix:
         return result
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "endpoints": list(self.endpoints),
             "ports": [str(p) for p in self.ports],
             "allowed": {str(p): self.dense(p).tolist() for p in self.ports},
         }
+        if self.resolved:
+            out["resolved"] = self.resolved_json()
+        return out
+
+    def resolved_json(self) -> dict[str, list[str | None]]:
+        """Per named port, per endpoint: the port it stands for there (`TCP/8080`), or None."""
+        return {str(q): [None if n < 0 else f"{q.protocol}/{n}" for n in numbers.tolist()]
+                for q, numbers in self.resolved.items()}
 
     @property
     def class_count(self) -> int:
@@ -205,7 +226,7 @@ class MatrixComputer:
     def __init__(self, cluster: Cluster, externals: Sequence[ExternalHost] = ()) -> None:
         self._compiled = compile_cluster(cluster, EndpointClasses(cluster, externals))
         self._rows: dict[PortQuery, dict[Direction, SideRows]] = {}
-        self._verdicts: dict[PortQuery, PortVerdicts] = {}
+        self._verdicts: dict[Port, PortVerdicts] = {}
 
     @classmethod
     def _derived(cls, compiled: Compiled,
@@ -229,9 +250,12 @@ class MatrixComputer:
         """The ports whose rows are built (and that an update carries forward)."""
         return tuple(self._rows)
 
-    def verdicts(self, port: PortQuery) -> PortVerdicts:
+    def verdicts(self, port: Port) -> PortVerdicts:
         hit = self._verdicts.get(port)
         if hit is not None:
+            return hit
+        if isinstance(port, NamedPortQuery):
+            hit = self._verdicts[port] = self._named(port)
             return hit
         rows = self._rows.get(port)
         if rows is None:
@@ -242,11 +266,30 @@ class MatrixComputer:
         hit = self._verdicts[port] = PortVerdicts(tables[Direction.EGRESS], tables[Direction.INGRESS])
         return hit
 
-    def matrix(self, ports: Iterable[PortQuery]) -> Matrix:
+    def numbers(self, name: NamedPortQuery) -> IntArray:
+        """Per class, the number `name` stands for there (-1: none)."""
+        return numbers_of([key.ports for key in self.classes.keys], name)
+
+    def _named(self, name: NamedPortQuery) -> PortVerdicts:
+        """The column of a name, from the columns of the numbers it has (`engine.named`)."""
+        number_of = self.numbers(name)
+        numbers = sorted(set(number_of[number_of >= 0].tolist()))
+        per = [self.verdicts(PortQuery(name.protocol, n)) for n in numbers]
+        size = self._compiled.size
+        width = per[0].egress.packed.shape[1] if per else -(-size // 64) * 8
+        egress, ingress = compose(number_of, numbers,
+                                  [(v.egress.packed, v.egress.of) for v in per],
+                                  [(v.ingress.packed, v.ingress.of) for v in per], width)
+        return PortVerdicts(RowTable(egress[0], egress[1], size),
+                            RowTable(ingress[0], ingress[1], size))
+
+    def matrix(self, ports: Iterable[Port]) -> Matrix:
         port_list = tuple(ports)
         endpoints = tuple(t.key for t in self.classes.targets)
+        resolved = {p: self.numbers(p)[self.classes.class_of] for p in port_list
+                    if isinstance(p, NamedPortQuery)}
         return Matrix(endpoints, port_list, self.classes.class_of,
-                      {p: self.verdicts(p) for p in port_list})
+                      {p: self.verdicts(p) for p in port_list}, resolved)
 
     # -- incremental -------------------------------------------------------------------------
     def with_policy(self, old_key: str | None, new_policy: NetworkPolicy | None) -> MatrixComputer:
@@ -274,7 +317,7 @@ class MatrixComputer:
         return MatrixComputer._derived(compiled, rows)
 
 
-def same_verdicts(a: MatrixComputer, b: MatrixComputer, ports: Iterable[PortQuery]) -> bool:
+def same_verdicts(a: MatrixComputer, b: MatrixComputer, ports: Iterable[Port]) -> bool:
     """Whether two computers of the same endpoints say the same about every pair and port, on
     each side (egress at the source, ingress at the destination), whatever their class ids.
 

@@ -453,12 +453,13 @@ class Lab:
                timeout: float = PROBE_TIMEOUT) -> Verification:
         """Kernel vs model: every pair and port where they differ, with the model's reasons."""
         kernel = self.probe(ports, timeout)
-        engine, model = self.model(kernel.matrix.ports)
+        probed = tuple(p for p in kernel.matrix.ports if isinstance(p, PortQuery))  # all are
+        engine, model = self.model(probed)
         if model.endpoints != kernel.matrix.endpoints:
             raise DataplaneError("internal error: the model and the lab list different endpoints")
         found: list[Disagreement] = []
         names = kernel.matrix.endpoints
-        for port in kernel.matrix.ports:
+        for port in probed:
             k, m = kernel.matrix.dense(port), model.dense(port)
             for i, j in zip(*np.nonzero(k != m), strict=True):
                 src, dst = names[int(i)], names[int(j)]

@@ -16,9 +16,11 @@ from podwall.model.ports import (
     ContainerPort,
     NamedPortQuery,
     PolicyPort,
+    Port,
     PortQuery,
     Protocol,
     parse_port_or_name,
+    port_key,
 )
 from podwall.model.source import Source
 from podwall.model.workloads import (
@@ -47,6 +49,7 @@ __all__ = [
     "Operator",
     "Peer",
     "PolicyPort",
+    "Port",
     "PortQuery",
     "Protocol",
     "Requirement",
@@ -55,4 +58,5 @@ __all__ = [
     "build_cluster",
     "default_policy_types",
     "parse_port_or_name",
+    "port_key",
 ]

@@ -83,12 +83,14 @@ class PortQuery:
 _PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)$")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class NamedPortQuery:
     """A container-port name (`http`, `UDP/dns`) asked for on the command line.
 
     It has no number of its own: like a NetworkPolicy's named port, it means, at each
     destination, the number of that destination's container port of that name and protocol.
+    It sorts among `PortQuery`s (after the numbers of its protocol), so a list of ports a user
+    asked for, numbers and names, has one order.
     """
 
     protocol: Protocol
@@ -97,12 +99,37 @@ class NamedPortQuery:
     def __str__(self) -> str:
         return f"{self.protocol}/{self.name}"
 
+    def _key(self) -> tuple[str, int, int, str]:
+        return (self.protocol.value, 1, 0, self.name)
+
+    def __lt__(self, other: Port) -> bool:
+        return self._key() < port_key(other)
+
+    def __le__(self, other: Port) -> bool:
+        return self._key() <= port_key(other)
+
+    def __gt__(self, other: Port) -> bool:
+        return self._key() > port_key(other)
+
+    def __ge__(self, other: Port) -> bool:
+        return self._key() >= port_key(other)
+
     def resolve(self, ports: Iterable[ContainerPort]) -> PortQuery | None:
         """The number it names among a destination's container ports (None: it has none)."""
         for cp in ports:
             if cp.name == self.name and cp.protocol is self.protocol:
                 return PortQuery(self.protocol, cp.port)
         return None
+
+
+Port = PortQuery | NamedPortQuery  # a column of a matrix: a number, or a name per destination
+
+
+def port_key(port: Port) -> tuple[str, int, int, str]:
+    """The one order of numbers and names: by protocol, numbers first, then names."""
+    if isinstance(port, NamedPortQuery):
+        return (port.protocol.value, 1, 0, port.name)
+    return (port.protocol.value, 0, port.port, "")
 
 
 def parse_port_or_name(text: str) -> PortQuery | NamedPortQuery:

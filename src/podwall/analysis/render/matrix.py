@@ -19,7 +19,7 @@ from podwall.analysis import wording
 from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView
 from podwall.analysis.render.tokens import Joined, Tokens
 from podwall.engine import Matrix
-from podwall.model import PortQuery
+from podwall.model import Port
 
 ALLOW, DENY, ALL, SOME = "✓", "·", "█", "▒"
 OUTSIDE = "(outside the cluster)"
@@ -109,7 +109,7 @@ def matrix_table(matrix: Matrix) -> str:
     return buffer.getvalue().decode()
 
 
-def _counts(mv: MatrixView, port: PortQuery) -> tuple[int, int]:
+def _counts(mv: MatrixView, port: Port) -> tuple[int, int]:
     """(allowed, shown) pairs of the grid, an endpoint with itself included (as it is drawn)."""
     single = np.zeros(mv.classes.count, dtype=np.int64)
     (allowed,), shown = mv.pair_counts([port], single, 1)
@@ -211,7 +211,10 @@ def write_json(matrix: Matrix, out: BinaryIO) -> None:
                 out.write(b"true")
             out.write(b"]")
         out.write(b"]")
-    out.write(b"}}\n")
+    out.write(b"}")
+    if matrix.resolved:  # what a named port is at each endpoint (null: no such port there)
+        out.write(b',"resolved":' + json.dumps(matrix.resolved_json(), separators=compact).encode())
+    out.write(b"}\n")
 
 
 def _encode_row(row: npt.NDArray[np.bool_]) -> tuple[memoryview, npt.NDArray[np.int64]]:
@@ -247,8 +250,8 @@ def write_markdown(mv: MatrixView, out: BinaryIO) -> None:
 
 
 def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
-                prefix: Callable[[PortQuery, int], bytes], *, per_line: bool = False,
-                heading: Callable[[PortQuery], bytes] | None = None,
+                prefix: Callable[[Port, int], bytes], *, per_line: bool = False,
+                heading: Callable[[Port], bytes] | None = None,
                 between: bytes = b"") -> None:
     """Per port, per shown row: the row's class row (token 0 not shown, 1 denied, 2 allowed)
     joined once per class, the endpoint's own cell set to allowed. `per_line`: every token is
@@ -328,7 +331,8 @@ def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
         if mv.view.active:
             keep = mv.in_view
             matrix = Matrix(tuple(matrix.endpoints[i] for i in keep.tolist()), matrix.ports,
-                            matrix.class_of[keep], matrix.verdicts)
+                            matrix.class_of[keep], matrix.verdicts,
+                            {q: numbers[keep] for q, numbers in matrix.resolved.items()})
         write_json(matrix, out)
     else:
         WRITERS[output](mv, out)

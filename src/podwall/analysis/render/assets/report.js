@@ -35,8 +35,13 @@
     var v = row(D.sides[s][p])[peer];
     return v === undefined ? -1 : v;
   }
+  // A named port (TCP/http) that class cls has no container port for: nothing reaches it by it.
+  function lacks(cls, p) {
+    var n = D.classes[cls].noPort;
+    return !!n && n.indexOf(p) >= 0;
+  }
   function allowedClasses(s, d, p) {
-    return side(s, "out", d, p) !== -1 && side(d, "in", s, p) !== -1;
+    return !lacks(d, p) && side(s, "out", d, p) !== -1 && side(d, "in", s, p) !== -1;
   }
   function rep(box) { return D.boxes[box].classes[0]; }
   function size(box) {
@@ -64,7 +69,8 @@
   function sideText(cls, dir, peerCls, p) {
     var direction = dir === "out" ? "egress" : "ingress";
     var subject = className(cls), v = side(cls, dir, peerCls, p), text;
-    if (v === null) text = fill(D.phrases.open, { subject: subject, direction: direction });
+    if (dir === "in" && lacks(cls, p)) text = fill(D.phrases.noPort, { subject: subject, port: D.ports[p] });
+    else if (v === null) text = fill(D.phrases.open, { subject: subject, direction: direction });
     else if (v === -1) {
       var iso = D.classes[cls][dir === "out" ? "isoOut" : "isoIn"];
       text = fill(D.phrases.denied, { isolated: policies(iso), peer: className(peerCls) });
