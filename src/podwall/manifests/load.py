@@ -18,13 +18,10 @@ import copyreg
 import dataclasses
 import gc
 import io
-import multiprocessing
 import operator
 import os
 import pickle
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,6 +216,8 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
 
 
 def _can_fork() -> bool:
+    import multiprocessing  # here, not at the top: small inputs never start a pool
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -309,6 +308,10 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
     A worker that dies (the kernel's OOM killer, say) takes the pool with it: the units it had
     not returned are reported as errors, never read again here. An input that exhausted a
     worker's memory would exhaust this process too, and lose every result with it."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     results: list[_Done | None] = [None] * len(units)
     helpers = workers - 1
     context = multiprocessing.get_context("fork")

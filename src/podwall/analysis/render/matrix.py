@@ -188,6 +188,10 @@ def write_json(matrix: Matrix, out: BinaryIO) -> None:
               + b',"ports":' + json.dumps([str(p) for p in matrix.ports], separators=compact).encode()
               + b',"allowed":{')
     classes, inverse = np.unique(matrix.class_of, return_inverse=True)
+    # A class row often reads the same on several ports: encode each distinct one once, keeping
+    # about 64 MB of encoded rows (up to six bytes a verdict).
+    encoded_rows: dict[bytes, tuple[memoryview, npt.NDArray[np.int64]]] = {}
+    keep = max(ROW_CACHE, (64 << 20) // (6 * max(1, len(inverse))))
     for k, port in enumerate(matrix.ports):
         if k:
             out.write(b",")
@@ -197,7 +201,13 @@ def write_json(matrix: Matrix, out: BinaryIO) -> None:
         for i, c in enumerate(inverse.tolist()):
             encoded = rows.get(c)
             if encoded is None:
-                encoded = rows[c] = _encode_row(by_class[c][inverse])
+                key = np.packbits(by_class[c]).tobytes()
+                encoded = encoded_rows.get(key)
+                if encoded is None:
+                    if len(encoded_rows) >= keep:
+                        encoded_rows.clear()
+                    encoded = encoded_rows[key] = _encode_row(by_class[c][inverse])
+                rows[c] = encoded
             body, offsets = encoded
             if i:
                 out.write(b",")
