@@ -193,8 +193,6 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
 
         return load_live(pod_cidr)
     namespace = namespace or "default"
-    if not sys.stderr.isatty():
-        return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
     with Spinner("reading and validating manifests"):
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
 
@@ -202,8 +200,8 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
 class Spinner:
     """A one-line spinner on stderr while slow work runs, erased when it ends.
 
-    Shown only after half a second, so quick runs print nothing; a thread, because the work
-    it waits for is one long call.
+    Only on a terminal, and only after half a second, so pipes and quick runs get nothing; a
+    thread, because the work it waits for is one long call.
     """
 
     FRAMES = "|/-\\"
@@ -217,12 +215,14 @@ class Spinner:
         self._shown = False
 
     def __enter__(self) -> Spinner:
-        self._thread.start()
+        if sys.stderr.isatty():
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         if self._shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()

@@ -66,8 +66,6 @@ def load_live(pod_cidr: str) -> Any:
     from podwall.cluster import to_cluster
 
     read = read_live()
-    if not sys.stderr.isatty():
-        return to_cluster(read, pod_cidr=pod_cidr)
     with Spinner("validating what was read"):
         return to_cluster(read, pod_cidr=pod_cidr)
 
