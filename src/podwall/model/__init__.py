@@ -22,6 +22,7 @@ from podwall.model.ports import (
     parse_port_or_name,
     port_key,
 )
+from podwall.model.services import Service, ServicePort
 from podwall.model.source import Source
 from podwall.model.workloads import (
     NAMESPACE_NAME_LABEL,
@@ -54,6 +55,8 @@ __all__ = [
     "Protocol",
     "Requirement",
     "Rule",
+    "Service",
+    "ServicePort",
     "Source",
     "build_cluster",
     "default_policy_types",

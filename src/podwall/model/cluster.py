@@ -14,6 +14,7 @@ from functools import cached_property
 
 from podwall.errors import Diagnostic, Severity
 from podwall.model.policy import IPAddress, IPNetwork, NetworkPolicy
+from podwall.model.services import Service
 from podwall.model.words import plural
 from podwall.model.workloads import Endpoint, Namespace
 
@@ -31,6 +32,7 @@ class Cluster:
     endpoints: tuple[Endpoint, ...]
     policies: tuple[NetworkPolicy, ...]
     pod_cidr: IPNetwork = field(default=ipaddress.ip_network(DEFAULT_POD_CIDR))
+    services: tuple[Service, ...] = ()
 
     @cached_property
     def _by_key(self) -> dict[str, Endpoint]:
