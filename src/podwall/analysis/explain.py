@@ -129,7 +129,8 @@ class Explainer:
             for port, name in zip(self.matrix.ports, self.ports, strict=True):
                 verdicts = self.matrix.verdicts[port]
                 reaches[name] = verdicts.block(vc.base[vs], vc.base) & out_shown
-                reached[name] = verdicts.block(vc.base, vc.base[vs]).T & in_shown
+                reached[name] = np.ascontiguousarray(  # rows are keys: see _Names
+                    verdicts.block(vc.base, vc.base[vs]).T & in_shown)
             yield ClassRows(vs, reaches, reached)
 
     def walk(self) -> Iterator[tuple[int, int, ClassRows, int]]:
@@ -179,6 +180,10 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
         out.write((",\n" if k else "\n").encode() + json.dumps(pe.to_json()).encode())
     out.write(b'\n], "endpoints": [')
     names = _Names(explainer, json=True)
+    # the bytes between name lists, each ending in "[": `"TCP/80": [` ... `], "TCP/443": [`
+    openers = [b', "' + key + b'": {' + json.dumps(explainer.ports[0]).encode() + b": ["
+               for key in (b"reachableFrom", b"reaches")] if explainer.ports else []
+    betweens = [b"], " + json.dumps(port).encode() + b": [" for port in explainer.ports[1:]]
     first = True
     for i, v, block, k in explainer.walk():
         ep = explainer.endpoints[i]
@@ -187,17 +192,23 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
             "labels": dict(ep.labels.items_sorted),
             "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
         })[:-1].encode()
-        out.write((b"\n" if first else b",\n") + head)
+        parts: list[bytes | memoryview] = [(b"\n" if first else b",\n") + head]
         first = False
-        for key, table in ((b"reachableFrom", block.reached), (b"reaches", block.reaches)):
-            out.write(b', "' + key + b'": {')
+        for side, (key, table) in enumerate(((b"reachableFrom", block.reached),
+                                             (b"reaches", block.reaches))):
+            if not explainer.ports:
+                parts.append(b', "' + key + b'": {}')
+                continue
             for p, port in enumerate(explainer.ports):
-                body = names.list_for(table[port][k], v, i, port, key)
-                out.write((b", " if p else b"") + json.dumps(port).encode()
-                          + b": [" + body + b"]")
-            out.write(b"}")
-        out.write(b"}")
+                parts.append(betweens[p - 1] if p else openers[side])
+                parts.extend(names.pieces_for(table[port][k], v, i, port, key))
+            parts.append(b"]}")
+        parts.append(b"}")
+        out.writelines(parts)
     out.write(b"\n]}\n")
+
+
+_Cached = tuple[Picked, tuple[memoryview]]  # a list, and all of it less the last separator
 
 
 class _Names:
@@ -212,22 +223,39 @@ class _Names:
         encoded = [(_json_string(k) if json else k.encode()) + sep for k in keys]
         self.sep = sep
         self.tokens = Tokens.of([[b""] * len(keys), encoded])
-        self._cache: dict[tuple[int, str, bytes], Picked] = {}
+        self._cache: dict[tuple[int, str, bytes], _Cached] = {}
+        self._by_content: dict[bytes, _Cached] = {}
 
     def list_for(self, row: BoolArray, v: int, i: int, port: str, side: bytes) -> bytes:
-        """Names of the endpoints in `row` (over view classes), endpoint `i` itself left out.
+        """Names of the endpoints in `row` (over view classes), endpoint `i` itself left out."""
+        return b"".join(self.pieces_for(row, v, i, port, side))
 
-        Joined once per (class, port, side) from the allowed endpoints only; the cache holds
-        the lists of about one run of classes (their size is the output's, not n)."""
+    def pieces_for(self, row: BoolArray, v: int, i: int, port: str, side: bytes
+                   ) -> tuple[memoryview, ...]:
+        """`list_for` as views of the cached class list, copied nowhere (JSON at 10k pods is
+        400 MB of names: every copy of them costs a second).
+
+        Joined once per distinct row from the allowed endpoints only (rows repeat across
+        ports and classes: nothing on most ports, a namespace's pods on several); the cache
+        holds the lists of about one run of classes (their size is the output's, not n)."""
         key = (v, port, side)
-        picked = self._cache.get(key)
-        if picked is None:
-            if len(self._cache) >= _ROW_CACHE:
-                self._cache.clear()
-            columns = np.flatnonzero(row[self.of]).astype(np.int64)
-            picked = self._cache[key] = self.tokens.pick(columns)
-        body = picked.without(i)
-        return body[:-len(self.sep)] if body else body
+        cached = self._cache.get(key)
+        if cached is None:
+            content = row.tobytes()
+            cached = self._by_content.get(content)
+            if cached is None:
+                if len(self._by_content) >= _ROW_CACHE:
+                    self._by_content.clear()
+                    self._cache.clear()
+                columns = np.flatnonzero(row[self.of]).astype(np.int64)
+                picked = self.tokens.pick(columns)
+                whole = memoryview(picked.body)[:max(len(picked.body) - len(self.sep), 0)]
+                cached = self._by_content[content] = (picked, (whole,))
+            self._cache[key] = cached
+        picked, whole_list = cached
+        if not row[v]:  # i's own class is not in the row, so neither is i
+            return whole_list
+        return picked.pieces_without(i, len(self.sep))
 
 
 def _json_string(text: str) -> bytes:

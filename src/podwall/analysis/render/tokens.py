@@ -102,3 +102,15 @@ class Picked:
             return self.body
         a, b = int(self.offsets[k]), int(self.offsets[k + 1])
         return self.body[:a] + self.body[b:]
+
+    def pieces_without(self, column: int, trim: int = 0) -> tuple[memoryview, ...]:
+        """`without(column)` minus its last `trim` bytes (a trailing separator), as views of the
+        body: nothing is copied, so a writer can pass hundreds of megabytes straight through."""
+        view = memoryview(self.body)
+        k = int(np.searchsorted(self.columns, column)) if len(self.columns) else 0
+        if k == len(self.columns) or int(self.columns[k]) != column:
+            return (view[:max(len(view) - trim, 0)],)
+        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
+        if b == len(view):  # the last token goes: the separator to cut ends the piece before it
+            return (view[:max(a - trim, 0)],)
+        return (view[:a], view[b:len(view) - trim])
