@@ -237,14 +237,15 @@ def _encode_row(row: npt.NDArray[np.bool_]) -> tuple[memoryview, npt.NDArray[np.
 
 def write_csv(mv: MatrixView, out: BinaryIO) -> None:
     """`port,from,to,allowed` for every shown pair, a class row joined once per port."""
-    out.write(b"port,from,to,allowed\n")
+    out.write(b"port,from,to,allowed")  # every line ends where the next begins: see below
     names = mv.matrix.endpoints
     cols = mv.cols
     quoted = [_csv_field(names[j]).encode() for j in cols.tolist()]
-    tokens = Tokens.of([[b""] * len(quoted), [q + b",false\n" for q in quoted],
-                        [q + b",true\n" for q in quoted]])
+    tokens = Tokens.of([[b""] * len(quoted), [b"\n" + q + b",false" for q in quoted],
+                        [b"\n" + q + b",true" for q in quoted]])
     _write_rows(mv, out, tokens, lambda port, i: f"{port},{_csv_field(names[i])},".encode(),
                 per_line=True)
+    out.write(b"\n")
 
 
 def write_markdown(mv: MatrixView, out: BinaryIO) -> None:
@@ -265,7 +266,8 @@ def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
                 between: bytes = b"") -> None:
     """Per port, per shown row: the row's class row (token 0 not shown, 1 denied, 2 allowed)
     joined once per class, the endpoint's own cell set to allowed. `per_line`: every token is
-    a line of its own, each starting with the prefix (CSV); else the prefix starts the row."""
+    a line of its own that starts with a newline, the prefix put after it (CSV; the output
+    is copied once, by `bytes.replace`); else the prefix starts the row."""
     vc = mv.classes
     cols = mv.cols
     column_of = {j: k for k, j in enumerate(cols.tolist())}
@@ -292,9 +294,8 @@ def _write_rows(mv: MatrixView, out: BinaryIO, tokens: Tokens,
                                     == tokens.token(1, own)):  # itself: always allowed
                 body = joined.with_cell(own, tokens.token(2, own))
             head = prefix(port, i)
-            if per_line:
-                if body:
-                    out.write(head + body[:-1].replace(b"\n", b"\n" + head) + b"\n")
+            if per_line:  # tokens start with their newline: one pass makes every line
+                out.write(body.replace(b"\n", b"\n" + head))
             else:
                 out.write(head + body + b"\n")
 

@@ -51,8 +51,17 @@ class Tokens:
         total = int(offsets[-1])
         if total == 0:
             return Joined(b"", offsets)
-        index = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
-        return Joined(self.buffer[index].tobytes(), offsets)
+        return Joined(self._gather(starts, lengths, offsets, total), offsets)
+
+    def _gather(self, starts: IntArray, lengths: IntArray, offsets: IntArray, total: int
+                ) -> bytes:
+        """The tokens at `starts` (of `lengths`) back to back: byte k of the result is
+        buffer[starts[t] + k - offsets[t]] for the token t that holds it. Index arithmetic in
+        32 bits when the buffer allows (half the memory traffic), the ramp added in place."""
+        kind = np.int32 if len(self.buffer) < 2**31 and total < 2**31 else np.int64
+        index = np.repeat((starts - offsets[:-1]).astype(kind), lengths)
+        index += _ramp(total, kind)
+        return self.buffer[index].tobytes()
 
     def pick(self, columns: IntArray, choice: int = 1) -> Picked:
         """Token `choice` of the given (sorted) columns only, back to back: the cost follows
@@ -64,12 +73,22 @@ class Tokens:
         total = int(offsets[-1])
         if total == 0:
             return Picked(b"", columns, offsets)
-        index = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
-        return Picked(self.buffer[index].tobytes(), columns, offsets)
+        return Picked(self._gather(starts, lengths, offsets, total), columns, offsets)
 
     def token(self, choice: int, column: int) -> bytes:
         start = int(self.starts[choice, column])
         return self.buffer[start:start + int(self.lengths[choice, column])].tobytes()
+
+
+_RAMPS: dict[type, npt.NDArray[np.integer]] = {}
+
+
+def _ramp(length: int, kind: type) -> npt.NDArray[np.integer]:
+    """0, 1, ..., length - 1, sliced from one cached array (renderers ask for it per row)."""
+    ramp = _RAMPS.get(kind)
+    if ramp is None or len(ramp) < length:
+        ramp = _RAMPS[kind] = np.arange(max(length, 1 << 16), dtype=kind)
+    return ramp[:length]
 
 
 @dataclass(frozen=True, slots=True)
