@@ -60,12 +60,6 @@ class Event:
                 "rules": list(self.rules), "reason": self.reason,
                 "srcIP": self.src_ip, "dstIP": self.dst_ip, "generation": self.generation}
 
-    def text(self) -> str:
-        """One line for `lab logs`."""
-        port = f"{self.protocol}/{self.port}" if self.port is not None else self.protocol
-        return (f"{iso_time(self.time)} {self.action.upper():<5} {self.src} -> {self.dst} "
-                f"{port} g{self.generation}: {self.reason}")
-
 
 def iso_time(seconds: float) -> str:
     moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
