@@ -201,3 +201,33 @@ def test_metrics_count_per_pod_policy_and_rule() -> None:
                  "podwall_ruleset_apply_seconds_count 3.0", "podwall_ruleset_apply_seconds_sum 0.5",
                  "podwall_ruleset_apply_failures_total 1.0", "podwall_log_newest_generation 3.0"):
         assert line in text.splitlines(), line
+
+
+@pytest.mark.parametrize("verb", [["logs"], ["logs", "-f"], ["metrics"]])
+def test_verbs_on_a_lab_that_is_not_up_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              verb: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from podwall.cli.main import cli
+
+    monkeypatch.setenv("PODWALL_LAB_STATE", str(tmp_path / "labs"))
+    result = CliRunner().invoke(cli, ["lab", *verb, "--name", "nope"])
+    assert result.exit_code == 2 and "no lab named 'nope' is up" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_lab_up_refuses_a_bad_metrics_address_before_anything(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              ) -> None:
+    from click.testing import CliRunner
+
+    from podwall.cli.main import cli
+
+    monkeypatch.setenv("PODWALL_LAB_STATE", str(tmp_path / "labs"))
+    examples = Path(__file__).resolve().parents[2] / "examples" / "three-tier"
+    result = CliRunner().invoke(cli, ["lab", "up", str(examples), "--name", "nope",
+                                      "--metrics-address", "9617"])
+    assert result.exit_code == 2, result.output
+    assert ("--metrics-address: '9617' is not HOST:PORT" in result.output
+            or "needs root" in result.output)
+    assert not (tmp_path / "labs" / "nope").exists()
