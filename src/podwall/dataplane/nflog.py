@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import ipaddress
 import os
 import select
 import socket
@@ -101,14 +100,14 @@ def parse_headers(family: int, payload: bytes) -> tuple[str, str, str, int | Non
     if family == socket.AF_INET and len(payload) >= 20:
         header = (payload[0] & 0x0F) * 4
         number = payload[9]
-        src = str(ipaddress.IPv4Address(payload[12:16]))
-        dst = str(ipaddress.IPv4Address(payload[16:20]))
+        src = socket.inet_ntop(socket.AF_INET, payload[12:16])
+        dst = socket.inet_ntop(socket.AF_INET, payload[16:20])
         fragment = struct.unpack_from("!H", payload, 6)[0] & 0x1FFF
         ports = payload[header: header + 4] if not fragment else b""
     elif family == socket.AF_INET6 and len(payload) >= 40:
         number = payload[6]
-        src = str(ipaddress.IPv6Address(payload[8:24]))
-        dst = str(ipaddress.IPv6Address(payload[24:40]))
+        src = socket.inet_ntop(socket.AF_INET6, payload[8:24])
+        dst = socket.inet_ntop(socket.AF_INET6, payload[24:40])
         ports = payload[40:44]
     else:
         raise ValueError("not an IP packet")
