@@ -92,6 +92,7 @@ class Collector:
         self.metrics = Metrics(self._kernel_counters, self._spoofed, self._applies)
         self.pending: list[tuple[float, LogPacket, LogPrefix]] = []
         self.waiting: set[int] = set()
+        self.missing: set[int] = set()
         self._out: Any = None
         self._lost_reported = 0
         self._spoofed_packets = 0
@@ -166,8 +167,13 @@ class Collector:
         prefix = parse_prefix(packet.prefix)
         if prefix is None:
             return  # someone else's log statement in this group
+        if prefix.generation in self.missing:  # recorded as applied, its snapshot gone
+            self._emit(self.generations.attribute(packet, prefix, None))
+            return
         if prefix.generation not in self.waiting:
             engine = self.generations.engine(prefix.generation)
+            if engine is None and prefix.generation <= applied:
+                self.missing.add(prefix.generation)
             if engine is not None or prefix.generation <= applied:
                 self._emit(self.generations.attribute(packet, prefix, engine))
                 return
