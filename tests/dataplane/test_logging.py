@@ -89,3 +89,17 @@ def _three_tier_text() -> str:
 
     root = Path(__file__).resolve().parents[2] / "examples" / "three-tier"
     return "\n---\n".join(p.read_text() for p in sorted(root.glob("*.yaml")))
+
+
+def test_dataplane_compile_shows_the_logging_a_lab_would_apply() -> None:
+    from click.testing import CliRunner
+
+    from podwall.cli.main import cli
+
+    plain = CliRunner().invoke(cli, ["dataplane", "compile", "examples/three-tier"])
+    logged = CliRunner().invoke(cli, ["dataplane", "compile", "examples/three-tier",
+                                      "--log-allowed", "--log-group", "7"])
+    assert plain.exit_code == 0 and logged.exit_code == 0
+    assert "pw allow" not in plain.output and "log group 100 " in plain.output
+    assert 'log group 7 prefix "pw allow forward gN "' in logged.output
+    assert "log group 100" not in logged.output

@@ -324,10 +324,16 @@ def dataplane() -> None:
               help="The pods on this node (default: every endpoint).")
 @click.option("--check", is_flag=True,
               help="Also have the kernel validate it (`nft -c`, changes nothing; needs root).")
+@click.option("--log-group", default=100, show_default=True, type=click.IntRange(0, 65535),
+              metavar="N", help="The NFLOG group drops are logged to.")
+@click.option("--log-allowed", is_flag=True,
+              help="Also log the first packet of every allowed connection (as `lab up "
+                   "--log-allowed`).")
 @output_option("text", "json", default="text")
 @handles_errors
 def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             node_pods: str | None, check: bool, output: str) -> None:
+             node_pods: str | None, check: bool, log_group: int, log_allowed: bool,
+             output: str) -> None:
     """Print the nftables ruleset of a node for review (no root needed).
 
     The pods' node-side interfaces are named pw-p<N> (N = position among all endpoints), as in
@@ -338,6 +344,7 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
       podwall dataplane compile examples/three-tier/ > ruleset.nft
       podwall dataplane compile examples/three-tier/ --node-pods shop/web,shop/api --check
       podwall dataplane compile examples/three-tier/ -o json | jq .summary
+      podwall dataplane compile examples/three-tier/ --log-allowed --log-group 7
 
     -o json: {"table", "interfaces": {pod: ifname}, "summary": {chains, rules, sets, ...},
     "counters": [{name, pod, direction}], "checked", "ruleset": the nft text} (see
@@ -355,7 +362,8 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
             raise QueryError(f"--node-pods: no endpoint {', '.join(unknown)} in the input")
     interfaces = {ep.key: f"pw-p{i}" for i, ep in enumerate(cluster.endpoints)
                   if wanted is None or ep.key in wanted}
-    ruleset = compile_ruleset(Engine(cluster), interfaces)
+    ruleset = compile_ruleset(Engine(cluster), interfaces, log_group=log_group,
+                              log_allowed=log_allowed)
     if check:
         NftBackend().check(ruleset)
     if output == "json":
