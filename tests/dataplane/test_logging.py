@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from podwall.dataplane import compile_ruleset
@@ -85,8 +87,6 @@ def test_log_allowed_logs_every_admission_point_once() -> None:
 
 
 def _three_tier_text() -> str:
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2] / "examples" / "three-tier"
     return "\n---\n".join(p.read_text() for p in sorted(root.glob("*.yaml")))
 
@@ -96,8 +96,9 @@ def test_dataplane_compile_shows_the_logging_a_lab_would_apply() -> None:
 
     from podwall.cli.main import cli
 
-    plain = CliRunner().invoke(cli, ["dataplane", "compile", "examples/three-tier"])
-    logged = CliRunner().invoke(cli, ["dataplane", "compile", "examples/three-tier",
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "three-tier")
+    plain = CliRunner().invoke(cli, ["dataplane", "compile", example])
+    logged = CliRunner().invoke(cli, ["dataplane", "compile", example,
                                       "--log-allowed", "--log-group", "7"])
     assert plain.exit_code == 0 and logged.exit_code == 0
     assert "pw allow" not in plain.output and "log group 100 " in plain.output
