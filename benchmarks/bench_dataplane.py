@@ -13,6 +13,11 @@
    node's capacity: the rate), and one client alone (each connect waits for the one before, so
    this is per-connection latency). The three setups take turns, round after round (drift on a
    shared machine hits them alike); each figure is the median of --repeat rounds.
+3. --nflog: a fourth setup, the node ruleset compiled with --log-allowed (the first packet of
+   every connection goes to NFLOG, as `lab up --log-allowed` does) with podwall's NFLOG reader
+   consuming the group in the node namespace: the connection rates again (the kernel's cost of
+   logging a packet is the difference in per-connection time), and the reader's CPU time per
+   event and events lost.
 Everything is named pw-bench-* and removed at the end, also on failure. Needs iperf3 (Debian:
 apt-get install iperf3).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -141,6 +147,37 @@ def _isolated_allowed_pairs(
                     yield a, b, cp.port
 
 
+READER = """
+import json, sys, threading, time
+from podwall.dataplane.nflog import NflogSocket
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+with NflogSocket(int(sys.argv[2]), netns=sys.argv[1]) as log:
+    print("ready", flush=True)
+    events, started = 0, time.process_time()
+    while not stop.is_set():
+        events += len(log.read(timeout=0.1))
+    events += len(log.read(timeout=0.2))
+    print(json.dumps({"events": events, "lost": log.lost, "cpu": time.process_time() - started}))
+"""
+
+
+class Reader:
+    """podwall's NFLOG reader in its own process, counting events and its own CPU time."""
+
+    def __init__(self, group: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", READER, NODE, str(group)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")})
+        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+
+    def finish(self) -> dict[str, float]:
+        out, _ = self.proc.communicate("", timeout=60)
+        result: dict[str, float] = json.loads(out)
+        return result
+
+
 CONNTRACK_ONLY = """table inet pw-bench-ct {
   chain forward {
     type filter hook forward priority filter; policy accept;
@@ -182,6 +219,8 @@ def main() -> int:
     parser.add_argument("--local", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--nflog", action="store_true",
+                        help="also measure the node ruleset with --log-allowed and the reader")
     parser.add_argument("--clients", type=int, default=4,
                         help="parallel connect loops for the connection rate (default 4)")
     args = parser.parse_args()
@@ -220,6 +259,10 @@ def main() -> int:
         apply_replace = statistics.median(replaces)
         backend.remove()
         setups = {"none": Figures(), "conntrack": Figures(), "ruleset": Figures()}
+        logged = compile_ruleset(engine, interfaces, log_allowed=True) if args.nflog else None
+        if logged is not None:
+            setups["logged"] = Figures()
+        readings: list[dict[str, float]] = []
         for round_ in range(args.repeat):
             print(f"round {round_ + 1}/{args.repeat}", file=sys.stderr, flush=True)
             for name, figures in setups.items():
@@ -227,10 +270,15 @@ def main() -> int:
                     sh("ip", "netns", "exec", NODE, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
                 elif name == "ruleset":
                     backend.apply(ruleset)
+                elif name == "logged" and logged is not None:
+                    backend.apply(logged)
+                    reader = Reader(100)
                 measure(figures, str(b.ip), port, args.seconds, args.clients)
                 if name == "conntrack":
                     sh("ip", "netns", "exec", NODE, "nft", "delete", "table", "inet", "pw-bench-ct")
-                elif name == "ruleset":
+                elif name in ("ruleset", "logged"):
+                    if name == "logged":
+                        readings.append(reader.finish())
                     backend.remove()
     finally:
         teardown()
@@ -247,6 +295,22 @@ def main() -> int:
     print(row("TCP throughput (iperf3)", "Gbit/s", base_tp, ct_tp, rule_tp, 2))
     print(row(f"new TCP connections/s, {args.clients} clients", "/s", base_cr, ct_cr, rule_cr, 0))
     print(row("new TCP connections/s, one client", "/s", base_one, ct_one, rule_one, 0))
+    if "logged" in setups:
+        log_tp, log_cr, log_one = setups["logged"].medians()
+        events = sum(r["events"] for r in readings)
+        lost = sum(r["lost"] for r in readings)
+        cpu_us = 1e6 * sum(r["cpu"] for r in readings) / max(1, events)
+        kernel_us = 1e6 * (1 / log_one - 1 / rule_one)
+        print(f"| TCP throughput with --log-allowed | {log_tp:.2f} Gbit/s "
+              f"({100 * log_tp / rule_tp:.0f}% of the node ruleset: established packets are "
+              "never logged) |")
+        print(f"| new TCP connections/s with --log-allowed ({args.clients} clients / one) | "
+              f"{log_cr:.0f} / {log_one:.0f} /s ({100 * log_cr / rule_cr:.0f}% / "
+              f"{100 * log_one / rule_one:.0f}% of the node ruleset) |")
+        print(f"| logging a packet to NFLOG (one client's extra time per connection) | "
+              f"{kernel_us:.1f} µs |")
+        print(f"| NFLOG reader | {cpu_us:.1f} µs CPU per event, {events:.0f} events, "
+              f"{lost:.0f} lost |")
     print(json.dumps({name: vars(f) for name, f in setups.items()}), file=sys.stderr)
     return 0
 

@@ -29,6 +29,7 @@ command -v wget >/dev/null 2>&1 || need+=(wget)
 command -v git >/dev/null 2>&1 || need+=(git)  # diff --git, and the tests of it
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the live-cluster tests' CA and certificates
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # `kubectl podwall`, run by kubectl
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # scrapes the lab collector's metrics in a test
 if ((${#need[@]})); then
   podwall_apt "${need[@]}" || echo "WARNING: the tests that need ${need[*]} will be skipped" >&2
 fi

@@ -185,8 +185,9 @@ def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop
         direction = "in" if name.startswith("pods-in/") else "out"
         where = "oifname" if direction == "in" else "iifname"
         assert body[-1] == f"counter name {where} map @drop-{direction}-counters drop"
-        assert body[-2] == (f'limit rate 5/second log prefix "pw-drop {name.split("/")[1]} '
-                            f'{"ingress" if direction == "in" else "egress"} " level info')
+        assert body[-2] == (f'limit rate 100/second burst 200 packets log group 100 prefix '
+                            f'"pw drop {"ingress" if direction == "in" else "egress"} gN '
+                            f'{name.split("/")[1]}"')
         assert body[:-2] and all(line.startswith(f"jump policy-{direction}/") for line in body[:-2])
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {

@@ -39,14 +39,15 @@ def ruleset(example: str) -> Ruleset:
 def test_apply_replaces_the_table_and_a_refused_ruleset_leaves_the_previous_one(netns: str) -> None:
     backend = NftBackend(netns=netns)
     assert backend.current() is None
-    backend.apply(ruleset("three-tier"))
+    assert backend.apply(ruleset("three-tier")) == 1  # the generation its log prefixes carry
     first = backend.current()
     db = "pods-in/shop/db-allow-api_default-deny"  # the ingress chain the db pod alone has
     assert first is not None and f"chain {db}.g1" in first
-    backend.apply(ruleset("three-tier"))  # replacing works the same, as the next generation
+    assert backend.apply(ruleset("three-tier")) == 2  # replacing: the next generation
     second = backend.current()
     assert second is not None and f"chain {db}.g2" in second and ".g1" not in second
-    assert second == first.replace(".g1", ".g2")
+    # every name and every log prefix now says generation 2 (the prefix: `pw drop egress g2`)
+    assert second == first.replace(".g1", ".g2").replace(" g1 ", " g2 ")
     broken = ruleset("three-tier-v2")
     assert f"jump {db}" in broken.template
     broken = Ruleset(broken.template.replace(f"jump {db}", "jump no-such-chain"),

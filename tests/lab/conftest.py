@@ -43,8 +43,8 @@ def leftovers(prefix: str = f"pw-{SESSION}-") -> list[str]:
         ["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split()
         if n.startswith(prefix)]
     found += [f"process {p}" for p in subprocess.run(
-        ["pgrep", "-f", rf"podwall\.lab\.(server|prober) --lab {prefix[3:]}"], capture_output=True, text=True,
-        check=False).stdout.split()]
+        ["pgrep", "-f", rf"podwall\.lab\.(server|prober|collector) --lab {prefix[3:]}"],
+        capture_output=True, text=True, check=False).stdout.split()]
     # links are created inside the lab's namespaces; none may ever appear on the machine itself
     found += [f"link {line.split(':')[1].strip()}" for line in subprocess.run(
         ["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout.splitlines()

@@ -558,7 +558,7 @@ def test_a_deny_that_moves_from_ingress_to_egress_never_opens_the_pair(lab: Lab)
 def test_down_cleans_up_after_a_crash_and_is_idempotent(lab: Lab) -> None:
     lab.up(with_pods(""), ["192.0.2.10"])
     servers = topology.lab_processes(lab.name)
-    assert len(servers) == 4
+    assert len(servers) == 5  # 4 pods' servers and the collector
     (lab.state_dir / "state.json").write_text("{torn")  # a crash in the middle of a write
     removed = lab.down()
     assert len(removed) == 6 and not lab.state_dir.exists()

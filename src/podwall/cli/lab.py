@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from podwall.cli.common import EXIT_NO, PORT, binary_stdout, handles_errors, load, output_option
+from podwall.cli.lab_monitor import COMMANDS as MONITOR_COMMANDS
+from podwall.cli.lab_monitor import logging_options
 from podwall.cli.options import namespace_callback
 from podwall.model import DEFAULT_POD_CIDR, PortQuery
 
@@ -64,10 +66,12 @@ def lab() -> None:
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. A host outside the cluster, in its own namespace (not a pod's "
                    "IP).")
+@logging_options
 @output_option("text", "json", default="text")
 @handles_errors
 def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, name: str,
-       externals: tuple[str, ...], output: str) -> None:
+       externals: tuple[str, ...], log_group: int, log_allowed: bool, metrics_address: str,
+       output: str) -> None:
     """Start a lab from manifests: namespaces, veths, servers, ruleset.
 
     Checked before anything is created: every pod IP must be a usable unicast address (not a
@@ -80,24 +84,33 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
       sudo podwall lab up examples/three-tier/
       sudo podwall lab up k8s/ --name demo --external 192.0.2.10 --external 198.51.100.7
       sudo podwall lab up k8s/ -o json | jq .pods
+      sudo podwall lab up k8s/ --log-allowed --metrics-address 127.0.0.1:9617
+
+    A collector reads the ruleset's NFLOG group in the node namespace: `lab logs` prints what
+    it attributed, `lab metrics` (or a Prometheus scrape of --metrics-address) its counts.
     """
+    from podwall.cli.lab_monitor import check_address
     from podwall.lab.lab import Lab, require_root
 
     require_root()
     the_lab = Lab(name)
     cluster = load(paths, namespace, pod_cidr, verbose).cluster
     state = the_lab.up(cluster, list(externals), list(paths),
-                       settings={"namespace": namespace, "pod_cidr": pod_cidr})
+                       settings={"namespace": namespace, "pod_cidr": pod_cidr},
+                       logging={"group": log_group, "logAllowed": log_allowed,
+                                "metricsAddress": check_address(metrics_address)})
     pods, hosts = len(state["pods"]), len(state["externals"])
     if output == "json":
         click.echo(json.dumps({
             "lab": name, "action": "up", "node": the_lab.node, "sources": list(paths),
             "pods": {k: _host_json(e) for k, e in state["pods"].items()},
             "externals": {k: _host_json(e) for k, e in state["externals"].items()},
-            "policies": len(cluster.policies)}, indent=2))
+            "policies": len(cluster.policies), "collector": the_lab.collector_info()},
+            indent=2))
         return
     click.echo(f"lab {name} is up: {pods} pod{'s' * (pods != 1)}, {hosts} outside "
-               f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}")
+               f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}; metrics on "
+               f"http://{the_lab.collector_info()['metricsAddress']}/metrics")
 
 
 @lab.command()
@@ -233,21 +246,30 @@ def status(name: str, output: str) -> None:
     Example:
       sudo podwall lab status --name demo
     """
+    from podwall.errors import DataplaneError
     from podwall.lab.lab import Lab, require_root
 
     require_root()
     the_lab = Lab(name)
     state = the_lab.load_state()
     counters = the_lab.counters()
+    try:
+        collector: dict[str, Any] | None = the_lab.collector_info()
+    except DataplaneError:
+        collector = None
     if output == "json":
         click.echo(json.dumps({
             "lab": name, "node": the_lab.node, "sources": state.get("sources", []),
+            "collector": collector,
             "pods": {k: _host_json(e) for k, e in state["pods"].items()},
             "externals": {k: _host_json(e) for k, e in state["externals"].items()},
             "counters": {k: {"packets": v.packets, "bytes": v.bytes}
                          for k, v in sorted(counters.items())}}, indent=2))
         return
     click.echo(f"lab {name}: node {the_lab.node}, from {' '.join(state.get('sources', []))}")
+    click.echo(f"collector: NFLOG group {collector['group']}, metrics on "
+               f"http://{collector['metricsAddress']}/metrics" if collector else
+               "collector: not running (`lab apply` starts it again)")
     for kind in ("pods", "externals"):
         for key, entry in state[kind].items():
             ports = ", ".join(f"{p}/{n}" for p, n in entry["ports"]) or "-"
@@ -302,10 +324,16 @@ def dataplane() -> None:
               help="The pods on this node (default: every endpoint).")
 @click.option("--check", is_flag=True,
               help="Also have the kernel validate it (`nft -c`, changes nothing; needs root).")
+@click.option("--log-group", default=100, show_default=True, type=click.IntRange(0, 65535),
+              metavar="N", help="The NFLOG group drops are logged to.")
+@click.option("--log-allowed", is_flag=True,
+              help="Also log the first packet of every allowed connection (as `lab up "
+                   "--log-allowed`).")
 @output_option("text", "json", default="text")
 @handles_errors
 def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool,
-             node_pods: str | None, check: bool, output: str) -> None:
+             node_pods: str | None, check: bool, log_group: int, log_allowed: bool,
+             output: str) -> None:
     """Print the nftables ruleset of a node for review (no root needed).
 
     The pods' node-side interfaces are named pw-p<N> (N = position among all endpoints), as in
@@ -316,6 +344,7 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
       podwall dataplane compile examples/three-tier/ > ruleset.nft
       podwall dataplane compile examples/three-tier/ --node-pods shop/web,shop/api --check
       podwall dataplane compile examples/three-tier/ -o json | jq .summary
+      podwall dataplane compile examples/three-tier/ --log-allowed --log-group 7
 
     -o json: {"table", "interfaces": {pod: ifname}, "summary": {chains, rules, sets, ...},
     "counters": [{name, pod, direction}], "checked", "ruleset": the nft text} (see
@@ -333,7 +362,8 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
             raise QueryError(f"--node-pods: no endpoint {', '.join(unknown)} in the input")
     interfaces = {ep.key: f"pw-p{i}" for i, ep in enumerate(cluster.endpoints)
                   if wanted is None or ep.key in wanted}
-    ruleset = compile_ruleset(Engine(cluster), interfaces)
+    ruleset = compile_ruleset(Engine(cluster), interfaces, log_group=log_group,
+                              log_allowed=log_allowed)
     if check:
         NftBackend().check(ruleset)
     if output == "json":
@@ -361,5 +391,9 @@ def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> di
         "ruleset": ruleset.text,
     }
 
+
+# watching the lab (lab logs, lab metrics) lives in podwall.cli.lab_monitor
+for _command in MONITOR_COMMANDS:
+    lab.add_command(_command)
 
 COMMANDS = [lab, dataplane]

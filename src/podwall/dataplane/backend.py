@@ -64,8 +64,9 @@ class CounterValue:
 class Backend(Protocol):
     """What the compiler's output can be given to."""
 
-    def apply(self, ruleset: Ruleset) -> None:
-        """Replace the table atomically; on failure the previous table stays (DataplaneError)."""
+    def apply(self, ruleset: Ruleset) -> int:
+        """Replace the table atomically; on failure the previous table stays (DataplaneError).
+        Returns the generation now live (what the log prefixes of its rules say)."""
 
     def check(self, ruleset: Ruleset) -> None:
         """Validate without changing anything (DataplaneError with the reason)."""
@@ -164,7 +165,7 @@ class NftBackend:
             raise DataplaneError(f"{what}: {words}")
         return proc.stdout
 
-    def apply(self, ruleset: Ruleset) -> None:
+    def apply(self, ruleset: Ruleset) -> int:
         present = self.objects()
         generation = present.generation + 1
         self._run(["-f", "-"], transaction(ruleset, generation, self.table),
@@ -173,6 +174,7 @@ class NftBackend:
         if stale:
             self._run(["-f", "-"], stale, "the new ruleset is in place, but nft could not delete "
                                           "the previous generation")
+        return generation
 
     def check(self, ruleset: Ruleset) -> None:
         """Parse and validate against the kernel without committing (`nft -c`)."""
@@ -243,7 +245,7 @@ class MemoryBackend:
     current: str | None = None
     fail_next: str | None = None
 
-    def apply(self, ruleset: Ruleset) -> None:
+    def apply(self, ruleset: Ruleset) -> int:
         self.check(ruleset)
         if self.fail_next:
             message, self.fail_next = self.fail_next, None
@@ -251,6 +253,7 @@ class MemoryBackend:
                 f"nft refused the ruleset (the previous ruleset is still in place): {message}")
         self.applied.append(ruleset.text)
         self.current = ruleset.text
+        return len(self.applied)
 
     def check(self, ruleset: Ruleset) -> None:
         text = ruleset.text

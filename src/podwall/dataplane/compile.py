@@ -18,10 +18,12 @@ Shape (see docs/dataplane.md for a full example):
       map ingress-by-if { type ifname : verdict; "<if>" : jump pods-in/<ns>/<policies>, ... }
       chain policy-out/<ns>/<policy> { <peers> <ports> goto egress-admitted }
       chain pods-out/<ns>/<policies> { jump policy-out/...; ...;
-                                       limit ... log ...; counter name iifname map ... drop }
+                                       limit ... log group 100 prefix "pw drop egress g<n> ns";
+                                       counter name iifname map ... drop }
       chain egress-admitted { oifname vmap @ingress-by-if; accept }
       chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
       chain pods-in/<ns>/<policies> { jump policy-in/...; ...; limit ... log ...; counter ... drop }
+      (--log-allowed: `log group 100 prefix "pw allow ingress g<n> ns"` before each accept)
       chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
                       iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
@@ -52,6 +54,14 @@ two pods, each a set lookup; nothing grows with the number of pods or policies i
 Size: sets grow with distinct peers and ports (shared by content), chains with policies and
 distinct selections, map elements with pods: pods + policies + rules, never pairs of pods.
 Drop, never reject: the lab tells drops by timeouts.
+
+Drops go to NFLOG (`log group N`), rate-limited, never to the kernel log: in a network namespace
+other than the machine's own, `log` to the kernel log prints nothing unless a host-wide sysctl
+says otherwise, while an NFLOG group is read from a netlink socket opened inside the node's
+namespace (podwall.dataplane.nflog). The prefix is a small contract (`log_prefix`,
+`parse_prefix`): `pw <action> <stage> g<generation> <namespace>`. The generation is the one
+whose rule logged, so whoever reads the event attributes it with the policies of the ruleset that
+judged the packet, even while `apply` swaps in the next one.
 """
 
 from __future__ import annotations
@@ -98,7 +108,22 @@ BASE_CHAIN_TYPE = "type filter hook forward priority filter; policy accept;"
 GENERATION = "%gen%"
 # Where an admitting egress rule sends a packet: on to the destination's ingress.
 ADMITTED_CHAIN = fixed("egress-admitted")
-LOG_RATE = "5/second"
+# Drops are logged at most this fast per shared chain (the per-pod counters count every drop):
+# enough for every probe of a lab run, bounded under a flood.
+LOG_RATE = "100/second burst 200 packets"
+# The NFLOG group of podwall's log statements. 100, not 0 or 1: the low groups are what other
+# tools (ulogd2's examples, iptables NFLOG defaults) use first, and a group has one reader per
+# network namespace.
+LOG_GROUP = 100
+LOG_GROUP_MAX = 65535
+# Where the generation's number goes in a log prefix (inside a quoted string, so not GENERATION:
+# `quoted` would turn its `%` into `?`). No Kubernetes name holds `@` or capitals.
+LOG_GENERATION = "@GEN@"
+# The actions an event can report: a drop, a drop an audited policy would make, an admission.
+ACTIONS = ("drop", "audit", "allow")
+# Where a packet was judged: at its source's egress, its destination's ingress, or by the base
+# chain alone (neither side isolated; only logged with --log-allowed).
+STAGES = ("egress", "ingress", "forward")
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
 LOG_PREFIX_MAX = 127
@@ -138,10 +163,11 @@ class Ruleset:
 
     @property
     def text(self) -> str:
-        return self.template.replace(GENERATION, "")
+        return self.template.replace(GENERATION, "").replace(LOG_GENERATION, "N")
 
     def render(self, generation: int) -> str:
-        return self.template.replace(GENERATION, f".g{generation}")
+        return (self.template.replace(GENERATION, f".g{generation}")
+                .replace(LOG_GENERATION, str(generation)))
 
     def summary(self) -> str:
         return (f"{self.chains} chains, {self.rules} rules, {self.sets} sets with "
@@ -202,11 +228,51 @@ def _short(direction: Direction) -> str:
     return "in" if direction is Direction.INGRESS else "out"
 
 
-def log_prefix(namespace: str, direction: Direction) -> str:
-    """`pw-drop <ns> <direction> `, clipped to what the kernel accepts. The chain that logs is
-    shared by pods; the log line's IN=/OUT= interface and SRC=/DST= addresses tell which pod."""
-    tail = f" {direction.word} "
-    return "pw-drop " + namespace[: LOG_PREFIX_MAX - len("pw-drop ") - len(tail)] + tail
+def log_prefix(namespace: str, direction: Direction | str, action: str = "drop") -> str:
+    """`pw <action> <stage> g<generation> <ns>` (before quoting; the generation is filled in by
+    `Ruleset.render`), clipped to what the kernel accepts.
+
+    The contract a reader relies on is the first four words (`parse_prefix`): what happened,
+    where, and which generation's rule said so. The chain that logs is shared by pods: the
+    packet's addresses tell which pods; the namespace is there for a human reading raw NFLOG.
+    """
+    stage = direction.word if isinstance(direction, Direction) else direction
+    if action not in ACTIONS or stage not in STAGES:
+        raise ValueError(f"log_prefix: action {action!r} / stage {stage!r} "
+                         f"not in {ACTIONS} / {STAGES}")
+    head = f"pw {action} {stage} g{LOG_GENERATION} "
+    room = LOG_PREFIX_MAX - len(head) - 10 + len(LOG_GENERATION)  # 10 digits of a generation
+    return head + namespace[:room]
+
+
+@dataclass(frozen=True, slots=True)
+class LogPrefix:
+    """What a log prefix says: `action` (drop, audit, allow), `stage` (egress, ingress, forward),
+    the ruleset `generation` whose rule logged, and the namespace of the chain (may be "")."""
+
+    action: str
+    stage: str
+    generation: int
+    namespace: str = ""
+
+
+_PREFIX = re.compile(r"pw (drop|audit|allow) (egress|ingress|forward) g(\d{1,10})(?: (\S*))?\s*")
+
+
+def parse_prefix(text: str) -> LogPrefix | None:
+    """The contract of `log_prefix` read back (None: not one of podwall's)."""
+    found = _PREFIX.fullmatch(text)
+    if found is None:
+        return None
+    return LogPrefix(found.group(1), found.group(2), int(found.group(3)), found.group(4) or "")
+
+
+def log_statement(namespace: str, direction: Direction | str, action: str, group: int,
+                  *, limit: bool = True) -> str:
+    """`[limit rate ...] log group N prefix "..."`: one logging statement of the ruleset."""
+    rate = f"limit rate {LOG_RATE} " if limit else ""
+    return (f"{rate}log group {group} prefix "
+            f"{_quote(log_prefix(namespace, direction, action), LOG_PREFIX_MAX)}")
 
 
 # -- addresses ----------------------------------------------------------------------------------
@@ -342,8 +408,11 @@ class _NamedPort:
 class _Builder:
     """Accumulates sets, counters and chains; every set is shared by identical content."""
 
-    def __init__(self, engine: Engine, interfaces: Mapping[str, str]) -> None:
+    def __init__(self, engine: Engine, interfaces: Mapping[str, str], log_group: int = LOG_GROUP,
+                 log_allowed: bool = False) -> None:
         self.engine = engine
+        self.log_group = log_group
+        self.log_allowed = log_allowed
         self.cluster = engine.cluster
         # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
@@ -534,6 +603,11 @@ class _Builder:
         # meet the destination's ingress: hand the packet on (goto: no other rule is tried).
         verdict = ("accept" if direction is Direction.INGRESS
                    else f"goto {scoped(ADMITTED_CHAIN)}")
+        if self.log_allowed and direction is Direction.INGRESS:
+            # Only a connection's first packet gets here (conntrack accepted the rest before).
+            logged = log_statement(policy.namespace, direction, "allow", self.log_group,
+                                   limit=False)
+            verdict = f"{logged} {verdict}"
         lines = [f"{port_text} {verdict} comment {comment}"
                  for _, port_text, with_peers in port_parts if with_peers]
         for peer_version, peer_text in peer_parts:
@@ -574,8 +648,7 @@ class _Builder:
         jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
         where = "iifname" if direction is Direction.EGRESS else "oifname"
         body = [f"jump {chain}" for chain in jumps]
-        body += [f"limit rate {LOG_RATE} log prefix "
-                 f"{_quote(log_prefix(pod.namespace, direction), LOG_PREFIX_MAX)} level info",
+        body += [log_statement(pod.namespace, direction, "drop", self.log_group),
                  f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
         self.chain_lines.append(f"  chain {name} {{")
         self.chain_lines.append("    " + remark(
@@ -587,12 +660,17 @@ class _Builder:
         return name
 
 
-def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
-                    table: str = TABLE) -> Ruleset:
+def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = TABLE, *,
+                    log_group: int = LOG_GROUP, log_allowed: bool = False) -> Ruleset:
     """The whole table for the pods in `interfaces` (endpoint `ns/name` -> node-side interface).
 
-    Only those pods get chains (they are this node's pods); peers may be any endpoint.
+    Only those pods get chains (they are this node's pods); peers may be any endpoint. Drops are
+    logged to NFLOG group `log_group`; with `log_allowed`, so is the first packet of every
+    connection the ruleset lets through (where it was admitted: an ingress rule, the egress side
+    when the destination is not isolated here, or the base chain when neither side is).
     """
+    if not 0 <= log_group <= LOG_GROUP_MAX:
+        raise QueryError(f"log group {log_group}: must be 0..{LOG_GROUP_MAX}")
     unknown = sorted(key for key in interfaces if engine.cluster.endpoint(key) is None)
     if unknown:
         raise QueryError(f"no endpoint {', '.join(unknown[:5])} in the input")
@@ -601,7 +679,7 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         quoted_ifs = {key: ifname(name) for key, name in interfaces.items()}
     except ValueError as exc:
         raise QueryError(str(exc)) from None
-    b = _Builder(engine, interfaces)
+    b = _Builder(engine, interfaces, log_group, log_allowed)
     local = [ep for ep in engine.cluster.endpoints if ep.key in interfaces]
     ifnames = sorted({quoted_ifs[ep.key] for ep in local})
     sources: dict[int, list[str]] = {4: [], 6: []}
@@ -649,7 +727,8 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         f"  chain {scoped(ADMITTED_CHAIN)} {{",
         "    # an egress policy admitted the packet: now the destination's ingress decides",
         f"    oifname vmap @{map_names[Direction.INGRESS]}",
-        "    accept",
+        (f"    {log_statement('', Direction.EGRESS, 'allow', log_group, limit=False)} accept"
+         if log_allowed else "    accept"),
         "  }",
     ]
     base = [
@@ -662,21 +741,26 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
         "    ct state vmap { established : accept, related : accept, invalid : drop }",
         f"    iifname vmap @{map_names[Direction.EGRESS]}",
         f"    oifname vmap @{map_names[Direction.INGRESS]}",
+        *([f"    {log_statement('', 'forward', 'allow', log_group, limit=False)}"]
+          if log_allowed else []),
         "  }",
         "}",
     ]
-    b.rules += 2 + 5
+    b.rules += 2 + 5 + int(log_allowed)
     lines = [*head, *b.set_lines, *objects, *b.chain_lines, *admitted, *base]
     chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 2
     return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
                    len(map_names) * 2, map_elements, tuple(counters))
 
 __all__ = [
+    "ACTIONS",
     "ADMITTED_CHAIN",
     "BASE_CHAIN",
     "GENERATION",
+    "LOG_GROUP",
     "TABLE",
     "DropCounter",
+    "LogPrefix",
     "Ruleset",
     "block_networks",
     "compile_ruleset",
@@ -686,7 +770,9 @@ __all__ = [
     "is_counter_map",
     "is_drop_counter",
     "log_prefix",
+    "log_statement",
     "nft_name",
+    "parse_prefix",
     "scoped",
     "selection_chain_name",
 ]

@@ -12,7 +12,10 @@ State lives in `/run/podwall/labs/<lab>/` (`PODWALL_LAB_STATE` moves the root; s
 else, are read): `state.json` (namespaces, interfaces, addresses, server PIDs, what is built),
 `cluster.json` (the exact snapshot the ruleset was compiled from, as data: see
 `podwall.lab.snapshot`; `verify` compares the kernel with what was applied, not with files that
-may have changed since), `ruleset.nft`, server logs and the lock. `down` needs none of it: it
+may have changed since), `ruleset.nft`, server logs and the lock; for the collector (see
+`podwall.lab.collector`) `generation-<n>.json` (the snapshot of each of the last ruleset
+generations, so that an event is attributed by the ruleset that judged it), `dataplane.json`
+(generation, apply times, refusals), `collector.json` and `events.jsonl`. `down` needs none of it: it
 also finds the lab's namespaces by name and its servers by command line, so it cleans up after
 any crash.
 
@@ -29,6 +32,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,8 +43,10 @@ from typing import Any, cast
 import numpy as np
 
 from podwall.dataplane import CounterValue, NftBackend, compile_ruleset
+from podwall.dataplane.compile import LOG_GROUP
 from podwall.engine import DenseVerdicts, Engine, Matrix, Verdict, default_ports
 from podwall.errors import DataplaneError, InputError, PodwallError
+from podwall.lab import collector as monitor
 from podwall.lab import prober as probes
 from podwall.lab import snapshot
 from podwall.lab import topology as topo
@@ -175,13 +182,17 @@ class Lab:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def up(self, cluster: Cluster, externals: Sequence[str] = (), sources: Sequence[str] = (),
-           settings: Mapping[str, str] | None = None) -> State:
-        """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset."""
+           settings: Mapping[str, str] | None = None,
+           logging: Mapping[str, Any] | None = None) -> State:
+        """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset,
+        and the collector of its NFLOG events (`logging`: group, logAllowed, metricsAddress)."""
         require_root()
         hosts = external_addresses(externals)
         check_addresses(cluster, hosts)
+        watch = _logging(logging)
         compile_ruleset(Engine(cluster), {ep.key: f"pw-p{i}"
-                                          for i, ep in enumerate(cluster.endpoints)})
+                                          for i, ep in enumerate(cluster.endpoints)},
+                        log_group=watch["group"], log_allowed=watch["logAllowed"])
         with self.store.locked():
             topo.checkpoint("up-locked")
             if self.is_up() or self.node in topo.netns_list():
@@ -191,7 +202,8 @@ class Lab:
             try:
                 state: State = {"name": self.name, "sources": list(sources),
                                 "settings": dict(settings or {}), "node": False, "pods": {},
-                                "externals": {}, "next_pod": 0, "next_external": 0}
+                                "externals": {}, "next_pod": 0, "next_external": 0,
+                                "logging": watch}
                 for ip in hosts:
                     self._plan_host(state, "externals", ip, ip)
                 self._reconcile(state, cluster)
@@ -242,11 +254,18 @@ class Lab:
                 new[key] = f"pw-p{counter}"
                 counter += 1
         interfaces = {**{key: entry["ifname"] for key, entry in plan.items()}, **new}
-        ruleset = compile_ruleset(Engine(cluster), interfaces)
+        watch = _logging(state.get("logging"))
+        ruleset = compile_ruleset(Engine(cluster), interfaces, log_group=watch["group"],
+                                  log_allowed=watch["logAllowed"])
         # 2. The kernel checks the ruleset before anything changes.
         if not node_ok:
             self._build_node(state, present)
-        NftBackend(netns=self.node).check(ruleset)
+        self._ensure_collector(state, restart=not node_ok)
+        try:
+            NftBackend(netns=self.node).check(ruleset)
+        except DataplaneError:
+            self._record_apply(None, 0.0)
+            raise
         # 3. Change the kernel, each step recorded before it is made.
         for key in gone:
             self._remove_host(state["pods"].pop(key))
@@ -273,11 +292,20 @@ class Lab:
         done["restarted"] = [ep.key for ep in restart if ep.key not in new]
         self._start_servers(state, restart)
         topo.checkpoint("before-ruleset")
-        NftBackend(netns=self.node).apply(ruleset)
+        started = time.monotonic()
+        try:
+            generation = NftBackend(netns=self.node).apply(ruleset)
+        except DataplaneError:
+            self._record_apply(None, 0.0)
+            raise
+        # 4. Record what the kernel now enforces (the generation's snapshot first: the
+        # collector attributes its events by it, and waits for it).
+        data = snapshot.dump(cluster)
+        self.store.write_json(monitor.generation_file(generation), data)
+        self._record_apply(generation, time.monotonic() - started)
         self._connect_pending(state)
-        # 4. Record what the kernel now enforces.
         self.store.write("ruleset.nft", ruleset.text)
-        self.store.write_json(SNAPSHOT, snapshot.dump(cluster))
+        self.store.write_json(SNAPSHOT, data)
         self._sweep(state)
         return done
 
@@ -311,6 +339,65 @@ class Lab:
                 with contextlib.suppress(OSError):
                     directory.rmdir()  # only when empty: other labs keep theirs
         return owned
+
+    # -- the collector (NFLOG events, metrics) -------------------------------------------------
+    def _ensure_collector(self, state: State, restart: bool) -> None:
+        """Start the collector unless ours runs (a rebuilt node namespace needs a new one: its
+        socket belonged to the old namespace)."""
+        pid = state.get("collector")
+        running = topo.lab_processes(self.name)
+        if pid in running and not restart:
+            return
+        topo.kill_processes({pid} & running if isinstance(pid, int) else set())
+        watch = _logging(state.get("logging"))
+        state["collector"] = None
+        self._save_state(state)
+        proc = monitor.start(self.name, self.node, state_root(), watch["group"],
+                             watch["metricsAddress"], self.store.path("collector.log"))
+        state["collector"] = proc.pid
+        self._save_state(state)
+        topo.wait_ready({"collector": proc})
+
+    def _record_apply(self, generation: int | None, seconds: float) -> None:
+        """What the metrics say about applies: the generation in force, time, refusals."""
+        record = self.store.read_json(monitor.APPLIES)
+        record = record if isinstance(record, dict) else {}
+        if generation is None:
+            record["failures"] = int(record.get("failures", 0)) + 1
+        else:
+            record["generation"] = generation
+            record["applies"] = int(record.get("applies", 0)) + 1
+            record["applySeconds"] = float(record.get("applySeconds", 0.0)) + seconds
+            record["lastApplySeconds"] = seconds
+            stale = generation - monitor.KEEP_GENERATIONS
+            if stale > 0:
+                with contextlib.suppress(OSError):
+                    self.store.path(monitor.generation_file(stale)).unlink()
+        self.store.write_json(monitor.APPLIES, record)
+
+    def collector_info(self) -> dict[str, Any]:
+        """What the running collector wrote about itself (pid, group, metrics address)."""
+        state = self.load_state()
+        info = self.store.read_json(monitor.INFO)
+        pid = state.get("collector")
+        if not isinstance(info, dict) or pid not in topo.lab_processes(self.name):
+            raise DataplaneError(f"the collector of lab {self.name!r} is not running (podwall "
+                                 f"lab apply --name {self.name} PATH... starts it again)")
+        return info
+
+    def metrics(self, timeout: float = 5.0) -> str:
+        """The collector's metrics, as a scraper sees them."""
+        address = self.collector_info()["metricsAddress"]
+        host, port = monitor.split_address(str(address))
+        host = f"[{host}]" if ":" in host else host
+        try:
+            # no proxy: the collector is on this machine's loopback, whatever http_proxy says
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with opener.open(f"http://{host}:{port}/metrics", timeout=timeout) as answer:
+                return str(answer.read().decode())
+        except OSError as exc:
+            raise DataplaneError(f"the collector of lab {self.name!r} does not answer on "
+                                 f"{address}: {exc}") from None
 
     # -- pieces ----------------------------------------------------------------------------------
     def _build_node(self, state: State, present: set[str]) -> None:
@@ -493,6 +580,15 @@ def _valid_state(state: Any) -> bool:
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
     return True
+
+
+def _logging(given: Any) -> dict[str, Any]:
+    """The collector's settings as `up` recorded them, with defaults (older state: none)."""
+    given = given if isinstance(given, dict) else {}
+    group = given.get("group", LOG_GROUP)
+    return {"group": group if type(group) is int else LOG_GROUP,
+            "logAllowed": given.get("logAllowed") is True,
+            "metricsAddress": str(given.get("metricsAddress", monitor.DEFAULT_METRICS_ADDRESS))}
 
 
 def _served(ports: list[list[Any]]) -> bool:

@@ -198,8 +198,8 @@ def netns_pids(netns: str) -> set[int]:
 
 
 def lab_processes(lab: str) -> set[int]:
-    """Servers and probers of this lab, found by their command line (`--lab NAME`), even if
-    their namespace is gone."""
+    """Servers, probers and the collector of this lab, found by their command line
+    (`--lab NAME`), even if their namespace is gone."""
     found: set[int] = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -208,7 +208,8 @@ def lab_processes(lab: str) -> set[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if ((b"podwall.lab.server" in argv or b"podwall.lab.prober" in argv)
+        if ((b"podwall.lab.server" in argv or b"podwall.lab.prober" in argv
+             or b"podwall.lab.collector" in argv)
                 and _after(argv, b"--lab") == lab.encode()):
             found.add(int(entry.name))
     return found

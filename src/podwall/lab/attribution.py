@@ -1,0 +1,155 @@
+"""Which policies a logged packet met: the engine's answer for the generation that judged it.
+
+An NFLOG event says what the kernel did (`drop`, `audit`, `allow`), where (`egress` at the
+source, `ingress` at the destination, or `forward`: neither side isolated), and which ruleset
+generation's rule logged it (podwall.dataplane.compile.parse_prefix). The packet's addresses
+name the pods (anti-spoofing guarantees a pod's source address). Attribution asks the engine of
+*that* generation's cluster, so an event judged just before `lab apply` swapped the ruleset
+names the policies that were in force then, not the new ones.
+
+The words are `check`'s (podwall.analysis.wording.direction_line): a drop reads "egress at
+shop/web: denied — isolated by shop/default-deny; no rule admits shop/db".
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from podwall.analysis.wording import direction_line
+from podwall.dataplane.compile import LogPrefix
+from podwall.dataplane.nflog import LogPacket
+from podwall.engine import Engine
+from podwall.engine.verdict import DirectionVerdict
+from podwall.errors import PodwallError
+from podwall.model import Cluster, Direction, Endpoint, PortQuery, Protocol
+
+PORTED = {p.value for p in Protocol}  # TCP, UDP, SCTP: the protocols policies name ports of
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One attributed event: what `lab logs -o json` prints, one JSON object per line."""
+
+    time: float
+    action: str  # drop | audit | allow
+    direction: str  # egress | ingress | forward (where it was judged)
+    src: str  # ns/pod, or the IP of a host outside the cluster
+    dst: str
+    src_ip: str
+    dst_ip: str
+    protocol: str
+    port: int | None
+    generation: int
+    policies: tuple[str, ...] = ()  # drop/audit: isolating the pod there; allow: admitting
+    rules: tuple[str, ...] = ()  # allow: the rules that admitted it (`ns/name ingress[0]`)
+    reason: str = ""
+
+    @property
+    def pod(self) -> str:
+        """The pod where it was judged: the source for egress, the destination otherwise."""
+        return self.src if self.direction == "egress" else self.dst
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": iso_time(self.time), "action": self.action, "src": self.src,
+                "dst": self.dst, "protocol": self.protocol, "port": self.port,
+                "direction": self.direction, "policies": list(self.policies),
+                "rules": list(self.rules), "reason": self.reason,
+                "srcIP": self.src_ip, "dstIP": self.dst_ip, "generation": self.generation}
+
+
+def iso_time(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Event:
+    """The event `packet` (logged with `prefix`) stands for, in the words of `check`.
+
+    `engine` is the one of the generation in the prefix; None when that generation is no longer
+    known (then the event names addresses only, and says so).
+    """
+    base = Event(time=packet.time, action=prefix.action, direction=prefix.stage,
+                 src=packet.src, dst=packet.dst, src_ip=packet.src, dst_ip=packet.dst,
+                 protocol=packet.protocol, port=packet.port, generation=prefix.generation)
+    if engine is None:
+        return replace(base, reason=f"ruleset generation {prefix.generation} is no longer "
+                                    "known: attributed by address only")
+    try:
+        source, target = engine.resolve(packet.src), engine.resolve(packet.dst)
+    except PodwallError:
+        return replace(base, reason="not an address podwall can judge")
+    base = replace(base, src=source.key, dst=target.key)
+    if packet.protocol in PORTED and packet.port is not None:
+        verdict = engine.check(source, target, PortQuery(Protocol(packet.protocol), packet.port))
+        sides = {"egress": verdict.egress, "ingress": verdict.ingress}
+    else:  # no port to judge (ICMP, fragments): which policies isolate each side is still known
+        sides = {d.word: _isolation(engine, end, d)
+                 for d, end in ((Direction.EGRESS, source), (Direction.INGRESS, target))}
+    peers = {"egress": base.dst, "ingress": base.src}
+    if prefix.action == "allow":
+        rules = tuple(str(r) for side in sides.values() for r in side.admitted_by)
+        policies = tuple(dict.fromkeys(r.policy for side in sides.values()
+                                       for r in side.admitted_by))
+        reason = "; ".join(direction_line(side, peers[word]) for word, side in sides.items())
+        return replace(base, policies=policies, rules=rules, reason=reason)
+    if prefix.stage not in sides:
+        return replace(base, reason=f"{prefix.action} at {prefix.stage}")
+    side = sides[prefix.stage]
+    reason = direction_line(side, peers[prefix.stage])
+    if side.allowed and prefix.action == "audit":
+        reason = (f"{prefix.stage} at {side.subject}: allowed, but an audited policy would deny "
+                  "it (not enforced)")
+    elif side.allowed:
+        reason = (f"{reason} — but the kernel dropped it: the model and the kernel disagree "
+                  "(podwall lab verify)")
+    return replace(base, policies=side.isolated_by, reason=reason)
+
+
+def _isolation(engine: Engine, end: object, direction: Direction) -> DirectionVerdict:
+    if not isinstance(end, Endpoint):
+        return DirectionVerdict(direction, str(getattr(end, "key", end)), True, applies=False)
+    policies = tuple(p.key for p in engine.selecting(end, direction))
+    return DirectionVerdict(direction, end.key, not policies, isolated_by=policies)
+
+
+class Generations:
+    """The engines of the last few ruleset generations, loaded on demand by `load(n)`
+    (a cluster, or None when that generation's snapshot is not there), and the events they
+    attributed (a flood repeats the same few packets: one engine query each)."""
+
+    def __init__(self, load: Callable[[int], Cluster | None], keep: int = 8) -> None:
+        self._load = load
+        self.keep = keep
+        self._engines: OrderedDict[int, Engine] = OrderedDict()
+        self._seen: OrderedDict[tuple[object, ...], Event] = OrderedDict()
+        self.newest = 0
+
+    def attribute(self, packet: LogPacket, prefix: LogPrefix, engine: Engine | None) -> Event:
+        key = (prefix.action, prefix.stage, prefix.generation, engine is None, packet.src,
+               packet.dst, packet.protocol, packet.port)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = attribute(engine, packet, prefix)
+            if len(self._seen) > 4096:
+                self._seen.popitem(last=False)
+        return replace(found, time=packet.time)
+
+    def engine(self, generation: int) -> Engine | None:
+        found = self._engines.get(generation)
+        if found is None:
+            cluster = self._load(generation)
+            if cluster is None:
+                return None
+            found = self._engines[generation] = Engine(cluster)
+            while len(self._engines) > self.keep:
+                self._engines.popitem(last=False)
+        self._engines.move_to_end(generation)
+        self.newest = max(self.newest, generation)
+        return found
+
+
+__all__ = ["Event", "Generations", "attribute", "iso_time"]
