@@ -63,7 +63,8 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
             "documents": result.documents,
             "namespaces": len(result.cluster.namespaces),
             "endpoints": len(result.cluster.endpoints),
-            "policies": len(result.cluster.policies),
+            "policies": len(result.cluster.all_policies),
+            "audited": len(result.cluster.audited),
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
@@ -73,7 +74,9 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
                    f"{plural(len(c.namespaces), 'namespace')}, "
                    f"{plural(len(c.endpoints), 'endpoint')}, "
-                   f"{plural(len(c.policies), 'policy')}", err=verdict == "invalid")
+                   f"{plural(len(c.all_policies), 'policy')}"
+                   + (f" ({len(c.audited)} audited)" if c.audited else ""),
+                   err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
