@@ -503,3 +503,38 @@ def diff_namespaces_heading_words(lines: int | None, limit: int) -> str:
 
 def diff_endpoints_per_namespace_words(change: str, namespace: str, count: int) -> str:
     return f"endpoints {change}: {count} in namespace {namespace}"
+
+
+# -- audit mode -------------------------------------------------------------------------------
+
+def audit_head_words(change: str, involved: Sequence[str]) -> str:
+    """The line that introduces the audit verdict in `check` (change: AuditChange's value)."""
+    by = f" ({', '.join(involved)})" if involved else ""
+    if change == "denies":
+        return (f"AUDIT: DENIED with the audited policies enforced{by}: allowed now, so the "
+                "data plane lets it through and logs it as an `audit` event")
+    if change == "allows":
+        return (f"AUDIT: ALLOWED with the audited policies enforced{by}: denied now, so the "
+                "data plane still drops it (a `drop` event)")
+    return f"AUDIT: the same verdict with the audited policies enforced{by}"
+
+
+def audit_verdict_lines(verdict: Verdict, change: str, involved: Sequence[str]) -> list[str]:
+    """`check`'s lines for the audit view, under the enforced verdict's."""
+    lines = [audit_head_words(change, involved)]
+    if change != "none":
+        lines.append("  " + direction_line(verdict.egress, verdict.dst))
+        lines.append("  " + direction_line(verdict.ingress, verdict.src))
+    return lines
+
+
+def audit_listing_words(keys: Sequence[str]) -> str:
+    """Where a verb shows the enforced view and the input has audited policies."""
+    return (f"audited, not enforced: {', '.join(keys)} (--audit shows the view with them "
+            "enforced)")
+
+
+def audit_view_words(count: int, differ: bool) -> str:
+    """The note of a verb showing the audit view (`--audit`)."""
+    return (f"audit view: {plural(count, 'audited policy', 'audited policies')} enforced; "
+            + ("the enforced view differs" if differ else "the enforced view is the same"))

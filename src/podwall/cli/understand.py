@@ -98,6 +98,10 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     """Can SRC open a connection to DST on PORT, and which policy rule says so?
 
     Allowed iff egress at the source and ingress at the destination both allow it.
+    Policies annotated podwall.io/enforcement: audit are not enforced: when they would change
+    the verdict (or take part in it), an AUDIT line gives the verdict with them enforced;
+    -o json adds "auditChange" (none, denies, allows), "auditedPolicies" and "audit". --expect
+    judges the enforced verdict.
 
     \b
     Examples:
@@ -105,7 +109,7 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
       podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import named_port_words, verdict_lines
+    from podwall.analysis.wording import audit_verdict_lines, named_port_words, verdict_lines
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
@@ -114,8 +118,15 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if isinstance(port, NamedPortQuery):
         named, port = port, _resolve_named(engine, dst, port)
     verdict = engine.check(src, dst, port)
+    audited = None
+    if result.cluster.audited:
+        from podwall.analysis.audit import audit_check
+
+        audited = audit_check(engine, Engine(result.cluster.audit_view()), src, dst, port)
     if output == "json":
         payload = verdict.to_json()
+        if audited is not None:
+            payload.update(audited.to_json())
         if named is not None:
             payload["namedPort"] = {"name": str(named), "resolved": str(port)}
         if expect:
@@ -125,6 +136,9 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
+        if audited is not None and (audited.change != "none" or audited.involved):
+            click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
+                                                     audited.involved)))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
             click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
