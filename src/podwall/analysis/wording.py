@@ -538,3 +538,17 @@ def audit_view_words(count: int, differ: bool) -> str:
     """The note of a verb showing the audit view (`--audit`)."""
     return (f"audit view: {plural(count, 'audited policy', 'audited policies')} enforced; "
             + ("the enforced view differs" if differ else "the enforced view is the same"))
+
+
+def audit_disagreement_words(counter: str, expected: int, counted: int,
+                             examples: Sequence[str]) -> str:
+    """`lab verify`: an audit counter that did not count what the audit view expects."""
+    seen = f" (e.g. {'; '.join(examples)})" if examples else ""
+    return (f"DISAGREE audit counter {counter}: the audit view expects "
+            f"{plural(expected, 'audit event')}{seen}, the kernel counted "
+            f"{plural(counted, 'packet')}")
+
+
+def audit_verified_words(counters: int, wrong: int, events: int) -> str:
+    return (f"audit view: {wrong} of {plural(counters, 'audit counter')} disagree "
+            f"({plural(events, 'expected audit event')})")

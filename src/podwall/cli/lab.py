@@ -186,12 +186,21 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
     """Kernel vs model: probe, run the engine on the lab's manifests, list every disagreement
     with both verdicts and the engine's reasons (exit 1 if any).
 
+    With audited policies (podwall.io/enforcement: audit), probes hold the kernel to the
+    enforced view (so nothing is dropped because of them), and each audit counter must have
+    grown exactly where the audit view would have dropped a probe that passed (-o json:
+    "audit": [{counter, pod, direction, expected, counted, ok, examples}]).
+
     \b
     Examples:
       sudo podwall lab verify
       sudo podwall lab verify --port TCP/5432 -o json
     """
-    from podwall.analysis.wording import verdict_lines
+    from podwall.analysis.wording import (
+        audit_disagreement_words,
+        audit_verified_words,
+        verdict_lines,
+    )
     from podwall.lab.lab import Lab
 
     result = Lab(name).verify(list(ports) or None, timeout)
@@ -207,6 +216,7 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
                 "from": d.src, "to": d.dst, "port": str(d.port),
                 "kernel": {"allowed": d.kernel_allowed, "outcome": d.outcome},
                 "model": d.verdict.to_json()} for d in result.disagreements],
+            "audit": [a.to_json() for a in result.audit],
         }, indent=2))
     else:
         for note in kernel.notes:
@@ -216,8 +226,13 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
             click.echo(f"DISAGREE {d.src} -> {d.dst} {d.port}: kernel {d.outcome} "
                        f"({'allowed' if d.kernel_allowed else 'denied'}), model {said}:")
             click.echo("\n".join("  " + line for line in verdict_lines(d.verdict)))
+        for a in result.audit_disagreements:
+            click.echo(audit_disagreement_words(a.counter, a.expected, a.counted, a.examples))
         click.echo(f"{len(result.disagreements)} disagreements in {kernel.probes} probes "
                    f"({port_list or 'no ports'})")
+        if result.audit:
+            click.echo(audit_verified_words(len(result.audit), len(result.audit_disagreements),
+                                            sum(a.expected for a in result.audit)))
     if not result.ok:
         sys.exit(EXIT_NO)
 
@@ -355,7 +370,8 @@ def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> di
         "summary": {"chains": ruleset.chains, "rules": ruleset.rules, "sets": ruleset.sets,
                     "setElements": ruleset.set_elements, "maps": ruleset.maps,
                     "mapElements": ruleset.map_elements},
-        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word}
+        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word,
+                      "action": c.action}
                      for c in ruleset.counters],
         "checked": checked,
         "ruleset": ruleset.text,
