@@ -62,3 +62,82 @@ def test_validate_accepts_the_annotation_and_counts_audited_policies() -> None:
     assert out.strip().endswith("3 policies (2 audited)")
     _, js, _ = run("validate", AUDIT, "-o", "json")
     assert json.loads(js)["audited"] == 2
+
+
+def test_matrix_shows_the_enforced_view_and_names_the_audited_policies() -> None:
+    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["allowed"]["TCP/80"] == [[True, True], [False, True]]  # db, web
+    assert "audited, not enforced: shop/db-allow-80, shop/deny-all" in err
+
+
+def test_matrix_audit_shows_the_audit_view_and_says_it_differs() -> None:
+    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json", "--audit")
+    assert code == 0
+    assert json.loads(out)["allowed"]["TCP/80"] == [[True, False], [True, True]]
+    assert "audit view: 2 audited policies enforced too; the enforced view differs" in err
+
+
+def test_audit_on_an_input_without_audited_policies_says_so() -> None:
+    code, out, err = run("matrix", THREE_TIER, "--port", "80", "--audit")
+    assert code == 0 and "no policy is audited" in err
+    _, plain, err2 = run("matrix", THREE_TIER, "--port", "80")
+    assert plain == out and err2 == ""
+
+
+def test_matrix_audit_says_when_the_views_agree(tmp_path: Path) -> None:
+    # an audited policy that admits everything it isolates changes no verdict
+    (tmp_path / "a.yaml").write_text(
+        (Path(AUDIT) / "shop.yaml").read_text().split("---\napiVersion: networking.k8s.io/v1"
+                                                      "\nkind: NetworkPolicy\nmetadata:\n"
+                                                      "  name: deny-all")[0])
+    (tmp_path / "b.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: open\n"
+        "  namespace: shop\n  annotations: {podwall.io/enforcement: audit}\n"
+        "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{}]\n")
+    _, _, err = run("matrix", str(tmp_path), "--audit")
+    assert "audit view: 1 audited policy enforced too; the enforced view is the same" in err
+
+
+def test_explain_marks_audited_policies_in_both_views() -> None:
+    _, out, _ = run("explain", AUDIT)
+    assert "shop/deny-all" in out
+    assert "audit: evaluated, not enforced (podwall.io/enforcement: audit)" in out
+    assert "shop/web  (Pod" in out and "  ingress: not isolated: allows everything" in out
+    _, audit_out, _ = run("explain", AUDIT, "--audit", "--focus", "shop/web")
+    assert "audit: enforced in this view only" in audit_out
+    assert "  ingress: isolated by shop/deny-all" in audit_out
+    _, js, _ = run("explain", AUDIT, "-o", "json")
+    policies = {p["policy"]: p["enforcement"] for p in json.loads(js)["policies"]}
+    assert policies == {"shop/db-allow-80": "audit", "shop/db-allow-web": "enforce",
+                        "shop/deny-all": "audit"}
+
+
+def test_report_audit_titles_the_page() -> None:
+    _, out, err = run("report", AUDIT, "-o", "json", "--audit")
+    assert json.loads(out)["title"].endswith("(audit view: audited policies enforced)")
+    assert "the enforced view differs" in err
+
+
+def test_diff_names_a_policy_that_becomes_enforced(tmp_path: Path) -> None:
+    enforced = tmp_path / "enforced"
+    enforced.mkdir()
+    (enforced / "shop.yaml").write_text(
+        (Path(AUDIT) / "shop.yaml").read_text().replace("enforcement: audit}",
+                                                        "enforcement: enforce}"))
+    code, out, err = run("diff", AUDIT, str(enforced), "--fail-on", "removed")
+    assert code == 1
+    assert "now isolated by shop/deny-all (enforced now, was audited)" in out
+    assert "the audit view's diff differs (--audit shows it)" in err
+    code, out, err = run("diff", AUDIT, str(enforced), "--audit", "--fail-on", "any")
+    assert code == 0 and "no connectivity changes" in out
+    assert "the enforced diff differs (without --audit)" in err
+
+
+def test_lint_lists_audited_policies_as_info() -> None:
+    _, out, _ = run("lint", AUDIT, "-o", "json")
+    found = [(f["id"], f["severity"], f["object"]) for f in json.loads(out)["findings"]
+             if f["id"] == "PW013"]
+    assert found == [("PW013", "info", "NetworkPolicy shop/deny-all"),
+                     ("PW013", "info", "NetworkPolicy shop/db-allow-80")]

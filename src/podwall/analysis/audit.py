@@ -9,10 +9,14 @@ through the same, unchanged engine: the two verdicts of one connection are two o
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from podwall.engine import Engine, Verdict
-from podwall.model import Cluster, PortQuery
+from podwall.analysis import wording
+from podwall.analysis.diff import Diff
+from podwall.engine import Engine, ExternalHost, Verdict
+from podwall.engine.matrix import MatrixComputer, same_verdicts
+from podwall.model import Cluster, Port, PortQuery
 
 
 class AuditChange(enum.StrEnum):
@@ -69,3 +73,36 @@ def audit_check(engine: Engine, audit_engine: Engine, src: str, dst: str,
 
 def audited_keys(cluster: Cluster) -> frozenset[str]:
     return frozenset(p.key for p in cluster.audited)
+
+
+def view_of(cluster: Cluster, audit: bool) -> Cluster:
+    """What a verb shows: the enforced view, or with `--audit` the audit view."""
+    return cluster.audit_view() if audit else cluster
+
+
+def views_differ(cluster: Cluster, ports: Iterable[Port],
+                 externals: Sequence[ExternalHost] = ()) -> bool:
+    """Whether enforcing the audited policies would change any verdict on `ports` (class rows
+    compared packed, `same_verdicts`: never a pair loop)."""
+    if not cluster.audited:
+        return False
+    return not same_verdicts(MatrixComputer(cluster, externals),
+                             MatrixComputer(cluster.audit_view(), externals), ports)
+
+
+def audit_note(cluster: Cluster, audit: bool, ports: Iterable[Port],
+               externals: Sequence[ExternalHost] = ()) -> str | None:
+    """The line a verb prints on stderr about the view it shows (None: nothing to say)."""
+    keys = [p.key for p in cluster.audited]
+    if not audit:
+        return wording.audit_listing_words(keys) if keys else None
+    return wording.audit_view_words(len(keys), views_differ(cluster, ports, externals))
+
+
+def diffs_differ(a: Diff, b: Diff) -> bool:
+    """Whether two diffs of the same inputs (the two views) open or close other connections;
+    their reasons may name other policies and still be the same change."""
+    def shape(d: Diff) -> tuple[object, ...]:
+        return (d.added, d.removed, d.endpoints,
+                tuple((c.change, c.src, c.dst, c.ports, c.count) for c in d.changes))
+    return shape(a) != shape(b)

@@ -339,6 +339,7 @@ LINT_TITLES: dict[str, str] = {
     "PW010": "Rule admits everything",
     "PW011": "Rule shadowed by a broader rule",
     "PW012": "policyTypes omitted with egress: [] does not isolate egress",
+    "PW013": "Audited policy: evaluated, not enforced (podwall.io/enforcement: audit)",
 }
 
 
@@ -431,6 +432,14 @@ def lint_egress_not_isolated_words() -> tuple[str, str]:
     return ("'egress: []' is present but policyTypes is omitted, so egress is NOT isolated "
             "(policyTypes defaults to [Ingress] when there are no egress rules)",
             "add policyTypes: [Ingress, Egress] (or [Egress]) to deny egress")
+
+
+def lint_audited_words() -> tuple[str, str]:
+    return ("audited, not enforced (podwall.io/enforcement: audit): it isolates and admits "
+            "nothing now, and the data plane logs what it would drop as `audit` events; "
+            "`podwall check`, `matrix --audit` and `diff --audit` show what enforcing it changes",
+            "once its audit events are what you expect, remove the annotation (or set it to "
+            "\"enforce\") to enforce it")
 
 
 def lint_rule_where(direction: str, index: int, peer: int | None = None) -> str:
@@ -534,10 +543,40 @@ def audit_listing_words(keys: Sequence[str]) -> str:
             "enforced)")
 
 
+def audit_policy_words(audit_view: bool) -> str:
+    """`explain`'s mark on an audited policy (podwall.io/enforcement: audit)."""
+    if audit_view:
+        return "audit: enforced in this view only (podwall.io/enforcement: audit)"
+    return ("audit: evaluated, not enforced (podwall.io/enforcement: audit): it isolates and "
+            "admits nothing now; --audit shows the view with it enforced")
+
+
+def audit_title_words() -> str:
+    """Appended to a picture's title in the audit view."""
+    return "(audit view: audited policies enforced)"
+
+
+def audit_diff_words(keys: Sequence[str], audit: bool, differ: bool) -> str:
+    """`diff`'s note about audit mode (keys: the audited policies of either side)."""
+    if not keys:
+        return "audit view: no policy is audited on either side, so it is the enforced diff"
+    names = ", ".join(keys)
+    if audit:
+        return (f"audit view: audited policies enforced on both sides ({names}); "
+                + ("the enforced diff differs (without --audit)" if differ
+                   else "the enforced diff is the same"))
+    return (f"audited, not enforced: {names}; "
+            + ("the audit view's diff differs (--audit shows it)" if differ
+               else "the audit view's diff is the same"))
+
+
 def audit_view_words(count: int, differ: bool) -> str:
     """The note of a verb showing the audit view (`--audit`)."""
-    return (f"audit view: {plural(count, 'audited policy', 'audited policies')} enforced; "
-            + ("the enforced view differs" if differ else "the enforced view is the same"))
+    if not count:
+        return "audit view: no policy is audited, so it is the enforced view"
+    return (f"audit view: {plural(count, 'audited policy', 'audited policies')} enforced too; "
+            + ("the enforced view differs (without --audit)" if differ
+               else "the enforced view is the same"))
 
 
 def audit_disagreement_words(counter: str, expected: int, counted: int,

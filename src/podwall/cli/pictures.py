@@ -10,11 +10,13 @@ import click
 
 from podwall.cli.common import (
     PORT_OR_NAME,
+    audit_option,
     chosen_ports,
     fail,
     handles_errors,
     input_options,
     load,
+    print_audit_note,
     view_options,
 )
 from podwall.model import NamedPortQuery, PortQuery
@@ -132,10 +134,11 @@ REPORT_FORMATS = ("html", "json")
                    "(http) is resolved at each destination: the number its containers call "
                    "http (not allowed where it has none).")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
+@audit_option
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, output: str, out: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
-           title: str | None) -> None:
+           title: str | None, audit: bool) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It opens on the connectivity picture, fitted to the window: the whole cluster when it is
@@ -150,10 +153,12 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall report examples/three-tier/ --out shop.html
       kubectl get netpol,pods,ns -A -o yaml | podwall report - --out cluster.html
       podwall report k8s/ -o json | jq .overview.arrows
+      podwall report k8s/ --audit --out audit.html   # podwall.io/enforcement: audit enforced
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.report import build_report, lint_function, lint_rows
-    from podwall.analysis.wording import plural
-    from podwall.engine import Engine
+    from podwall.analysis.wording import audit_title_words, plural
+    from podwall.engine import Engine, default_ports
 
     if output not in REPORT_FORMATS:
         # `-o FILE` was the way to name the page before -o meant the format everywhere.
@@ -171,8 +176,13 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
                       if view.shows_object(row.object, result.cluster))
                 if lint is not None else None)
     page_title = title or "podwall report: " + " ".join(paths)
-    built = build_report(Engine(view.restrict(result.cluster)),
-                         ports=chosen_ports(result.cluster, ports), title=page_title, lint=findings)
+    if audit:
+        page_title += " " + audit_title_words()
+    chosen = chosen_ports(result.cluster, ports)
+    built = build_report(Engine(view.restrict(view_of(result.cluster, audit))),
+                         ports=chosen, title=page_title, lint=findings)
+    print_audit_note(audit_note(result.cluster, audit,
+                                chosen or default_ports(view_of(result.cluster, audit))))
     if output == "json":
         _write(target, json.dumps(built.to_json(), indent=2) + "\n")
         return
