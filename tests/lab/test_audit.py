@@ -3,7 +3,9 @@ exactly what the audit view would drop. Labs are torn down in a fixture, passing
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -103,3 +105,57 @@ def test_apply_enforces_an_audited_policy_and_drops_its_audit_counters(lab: Lab)
     assert not any(name.startswith("audit-") for name in lab.counters())
     result = lab.verify([PortQuery.parse("TCP/80")])
     assert result.ok and result.audit == ()
+
+
+# A minimal NFLOG reader for the test alone (podwall's collector is another module): bind group
+# 100 on a netlink socket inside the node's namespace, print each event's prefix and addresses.
+NFLOG_READER = r"""
+import json, select, socket, struct, sys, time
+NFLOG_GROUP, SUBSYS_ULOG, MSG_PACKET, MSG_CONFIG = 100, 4, 0, 1
+sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+sock.bind((0, 0))
+attr = struct.pack("=HHB3x", 5, 1, 1)  # NFULA_CFG_CMD: NFULNL_CFG_CMD_BIND
+body = struct.pack("!BBH", socket.AF_UNSPEC, 0, NFLOG_GROUP) + attr
+sock.send(struct.pack("=IHHII", 16 + len(body), (SUBSYS_ULOG << 8) | MSG_CONFIG, 1 | 4, 1, 0)
+          + body)  # NLM_F_REQUEST | NLM_F_ACK
+sock.recv(65536)  # the ack
+print("ready", flush=True)
+events, end = [], time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    if not select.select([sock], [], [], 0.1)[0]:
+        continue
+    data = sock.recv(65536)
+    while len(data) >= 16:
+        length, kind = struct.unpack_from("=IH", data)
+        if kind == (SUBSYS_ULOG << 8) | MSG_PACKET:
+            event, at = {}, 20
+            while at + 4 <= length:
+                alen, atype = struct.unpack_from("=HH", data, at)
+                value = data[at + 4:at + alen]
+                if atype & 0x7fff == 10:  # NFULA_PREFIX
+                    event["prefix"] = value.rstrip(b"\0").decode()
+                elif atype & 0x7fff == 9 and len(value) >= 20:  # NFULA_PAYLOAD: the IP header
+                    event["src"] = socket.inet_ntoa(value[12:16])
+                    event["dst"] = socket.inet_ntoa(value[16:20])
+                at += (alen + 3) & ~3
+            events.append(event)
+        data = data[(length + 3) & ~3:]
+print(json.dumps(events), flush=True)
+"""
+
+
+def test_audit_events_reach_nflog_with_their_prefix(lab: Lab) -> None:  # noqa: F811
+    lab.up(with_pods(AUDITED_DENY_ALL))
+    reader = subprocess.Popen(["ip", "netns", "exec", lab.node, sys.executable, "-c",
+                               NFLOG_READER, "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+        assert probe_from(lab, "y/a", "10.7.1.1", "TCP", 80) == "connected"  # y/a -> x/a
+        assert probe_from(lab, "y/a", "10.7.2.2", "TCP", 80) == "connected"  # y -> y: no audit
+        events = json.loads(reader.stdout.readline())
+    finally:
+        reader.kill()
+        reader.wait()
+    assert {"prefix": "pw-audit x ingress ", "src": "10.7.2.1", "dst": "10.7.1.1"} in events
+    assert all(e["prefix"].startswith("pw-audit x ") for e in events), events
+    assert not any(e.get("dst") == "10.7.2.2" for e in events)
