@@ -94,7 +94,7 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
             "lab": name, "action": "up", "node": the_lab.node, "sources": list(paths),
             "pods": {k: _host_json(e) for k, e in state["pods"].items()},
             "externals": {k: _host_json(e) for k, e in state["externals"].items()},
-            "policies": len(cluster.policies)}, indent=2))
+            "policies": len(cluster.policies), "audited": len(cluster.audited)}, indent=2))
         return
     click.echo(f"lab {name} is up: {pods} pod{'s' * (pods != 1)}, {hosts} outside "
                f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}")
@@ -135,12 +135,14 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     if output == "json":
         click.echo(json.dumps({"lab": name, "action": "apply", "sources": list(paths),
                                "pods": len(cluster.endpoints), "policies": len(cluster.policies),
-                               **done}, indent=2))
+                               "audited": len(cluster.audited), **done}, indent=2))
         return
     changes = ", ".join(f"{len(done[k])} {k}" for k in ("added", "removed", "repaired",
                                                         "restarted") if done[k])
     click.echo(f"lab {name} applied: {plural(len(cluster.endpoints), 'pod')}, "
-               f"{plural(len(cluster.policies), 'policy')}" + (f" ({changes})" if changes else ""))
+               f"{plural(len(cluster.policies), 'policy')}"
+               + (f" enforced, {len(cluster.audited)} audited" if cluster.audited else "")
+               + (f" ({changes})" if changes else ""))
 
 
 PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
