@@ -141,3 +141,12 @@ def test_lint_lists_audited_policies_as_info() -> None:
              if f["id"] == "PW013"]
     assert found == [("PW013", "info", "NetworkPolicy shop/deny-all"),
                      ("PW013", "info", "NetworkPolicy shop/db-allow-80")]
+
+
+def test_report_lists_audited_policies_marked(tmp_path: Path) -> None:
+    _, out, _ = run("report", AUDIT, "-o", "json")
+    assert {p["policy"]: p["enforcement"] for p in json.loads(out)["policies"]} == {
+        "shop/db-allow-80": "audit", "shop/db-allow-web": "enforce", "shop/deny-all": "audit"}
+    page = tmp_path / "r.html"
+    run("report", AUDIT, "--out", str(page))
+    assert page.read_text().count("audit: evaluated, not enforced") == 2
