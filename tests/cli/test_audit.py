@@ -150,3 +150,10 @@ def test_report_lists_audited_policies_marked(tmp_path: Path) -> None:
     page = tmp_path / "r.html"
     run("report", AUDIT, "--out", str(page))
     assert page.read_text().count("audit: evaluated, not enforced") == 2
+
+
+def test_graph_audit_draws_the_audit_view() -> None:
+    _, plain, err = run("graph", AUDIT, "-o", "json", "--port", "80")
+    _, audit, audit_err = run("graph", AUDIT, "-o", "json", "--port", "80", "--audit")
+    assert plain != audit
+    assert "audited, not enforced" in err and "the enforced view differs" in audit_err

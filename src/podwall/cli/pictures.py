@@ -52,10 +52,11 @@ def _write(out: str, text: str) -> None:
 @click.option("--out", "out", default="-", metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of standard output.")
+@audit_option
 @handles_errors
 def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
           view: View, output: str, ports: tuple[PortQuery | NamedPortQuery, ...],
-          by_namespace: bool, out: str) -> None:
+          by_namespace: bool, out: str, audit: bool) -> None:
     """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
 
     Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
@@ -70,18 +71,22 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
       podwall graph k8s/ --focus prod/api -o svg --out api.svg
       podwall graph k8s/ -o json | jq '.edges[] | select(.to == "n3")'
       podwall graph k8s/ --namespaces -o svg --out namespaces.svg
+      podwall graph k8s/ --audit -o svg --out audit.svg   # podwall.io/enforcement: audit too
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.graph import build_graph
     from podwall.analysis.render.dot import graph_dot
     from podwall.analysis.render.mermaid import graph_mermaid
     from podwall.analysis.render.svg import dot_to_svg
-    from podwall.engine import Engine
+    from podwall.engine import Engine, default_ports
 
     if by_namespace and view.focus is not None:
         raise click.UsageError("--namespaces and --focus draw different pictures: pick one")
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    shown = Engine(view.restrict(result.cluster))
+    shown = Engine(view.restrict(view_of(result.cluster, audit)))
+    print_audit_note(audit_note(result.cluster, audit, chosen_ports(result.cluster, ports)
+                                or default_ports(shown.cluster)))
     if by_namespace:
         _write(out, _namespaces_picture(shown, chosen_ports(result.cluster, ports), output))
         return
