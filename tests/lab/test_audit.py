@@ -4,16 +4,27 @@ exactly what the audit view would drop. Labs are torn down in a fixture, passing
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from podwall.cli.main import cli
 from podwall.lab.lab import Lab
-from podwall.model import PortQuery
-from tests.lab.test_lab import lab, probe_from, with_pods  # noqa: F401 (the fixture)
+from podwall.model import Cluster, Enforcement, PortQuery, build_cluster
+from tests.lab.test_lab import (  # noqa: F401 (the fixtures)
+    RANDOM_PORTS,
+    lab,
+    probe_from,
+    random_lab,
+    with_pods,
+)
+from tests.strategies import clusters
 
 pytestmark = pytest.mark.kernel
 
@@ -159,3 +170,27 @@ def test_audit_events_reach_nflog_with_their_prefix(lab: Lab) -> None:  # noqa: 
     assert {"prefix": "pw-audit x ingress ", "src": "10.7.2.1", "dst": "10.7.1.1"} in events
     assert all(e["prefix"].startswith("pw-audit x ") for e in events), events
     assert not any(e.get("dst") == "10.7.2.2" for e in events)
+
+
+@st.composite
+def audited_clusters(draw: st.DrawFn) -> Cluster:
+    """The property tests' random clusters, with a random part of their policies audited."""
+    cluster = draw(clusters().filter(lambda c: bool(c.policies)))
+    audited = draw(st.lists(st.booleans(), min_size=len(cluster.policies),
+                            max_size=len(cluster.policies)))
+    audited[draw(st.integers(0, len(audited) - 1))] = True  # at least one
+    policies = [replace(p, enforcement=Enforcement.AUDIT) if a else p
+                for p, a in zip(cluster.policies, audited, strict=True)]
+    return build_cluster(cluster.namespaces.values(), cluster.endpoints, policies,
+                         pod_cidr=cluster.pod_cidr)
+
+
+@settings(max_examples=int(os.environ.get("PODWALL_LAB_EXAMPLES", "12")), deadline=None,
+          derandomize=True, suppress_health_check=list(HealthCheck))
+@given(cluster=audited_clusters())
+def test_random_audited_clusters_hold_both_views(random_lab: Lab, cluster: Cluster) -> None:  # noqa: F811
+    """Probes agree with the enforced view, and audit counters with the audit view."""
+    random_lab.apply(cluster)
+    result = random_lab.verify(RANDOM_PORTS)
+    assert not result.disagreements, [(d.src, d.dst, str(d.port)) for d in result.disagreements]
+    assert result.ok, [a.to_json() for a in result.audit_disagreements]
