@@ -47,6 +47,17 @@ deletes the old generation in a second one; objects that a packet in flight may 
 never changed or deleted under it (see podwall.dataplane.backend). Counters are not scoped: they
 keep counting across swaps.
 
+Audit mode (policies annotated `podwall.io/enforcement: audit`, kept out of `Cluster.policies`):
+only when there are some, every place where the base chain's decision *accepts* a new
+connection (an admitting ingress rule, `egress-admitted`, the end of `forward`) goes to the
+chain `audit` instead, which runs the same compiler's chains for the audit view
+(`audit-pods-out/...`, `audit-policy-in/...`, `audit-egress-admitted`, maps `audit-*-by-if`),
+sharing the sets. Where those would drop they log (`log group 100`, prefix `pw-audit ...`),
+count into `audit-in/<ns>/<pod>` / `audit-out/...` and accept; every path out of `audit`
+accepts. So nothing is ever dropped because of an audited policy, an audit event is exactly a
+connection allowed now and denied in the audit view, and it is still one base chain: one
+ruleset version judges both views of a packet.
+
 Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
 two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
 Size: sets grow with distinct peers and ports (shared by content), chains with policies and
@@ -400,8 +411,8 @@ class _Builder:
         self.set_lines = other.set_lines
         self.set_names = other.set_names
         self.kind_count = other.kind_count
-        self.named_cache = other.named_cache if self.cluster.endpoints is other.cluster.endpoints \
-            else self.named_cache
+        if self.cluster.endpoints is other.cluster.endpoints:  # named sets follow the endpoints
+            self.named_cache = other.named_cache
         self.elements = 0
 
     # -- sets ----------------------------------------------------------------------------------
