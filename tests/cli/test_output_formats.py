@@ -27,7 +27,8 @@ def test_dataplane_compile_json() -> None:
     assert model["table"] == "table inet podwall"
     assert model["interfaces"]["shop/web"].startswith("pw-p")
     assert model["summary"]["chains"] == text.count("\n  chain ")
-    assert {"name": "drop-in/shop/db", "pod": "shop/db", "direction": "ingress"} \
+    assert {"name": "drop-in/shop/db", "pod": "shop/db", "direction": "ingress",
+            "action": "drop"} \
         in model["counters"]
     assert model["checked"] is False
 

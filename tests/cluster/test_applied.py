@@ -47,3 +47,20 @@ def test_new_objects_replace_live_ones_of_the_same_name(tmp_path: Path) -> None:
     assert cache is not None and str(cache.ip) not in {"10.244.0.7", "10.244.0.9"}
     (policy,) = result.policies
     assert dict(policy.pod_selector.match_labels) == {"app": "db"}
+
+
+def _policy(name: str, enforcement: str | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": "shop"}
+    if enforcement is not None:
+        meta["annotations"] = {"podwall.io/enforcement": enforcement}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta,
+            "spec": {"podSelector": {}}}
+
+
+def test_audited_policies_are_applied_and_stay_audited(tmp_path: Path) -> None:
+    live = _load(tmp_path / "live.json", [_pod("web", {"app": "web"}), _policy("dry", "audit"),
+                                          _policy("soon", "audit")])
+    new = _load(tmp_path / "new.json", [_policy("soon", None), _policy("trial", "audit")])
+    result = applied(live, new).cluster
+    assert [p.key for p in result.policies] == ["shop/soon"]
+    assert [p.key for p in result.audited] == ["shop/dry", "shop/trial"]

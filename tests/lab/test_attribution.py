@@ -231,3 +231,17 @@ def test_lab_up_refuses_a_bad_metrics_address_before_anything(tmp_path: Path,
     assert ("--metrics-address: '9617' is not HOST:PORT" in result.output
             or "needs root" in result.output)
     assert not (tmp_path / "labs" / "nope").exists()
+
+
+def test_an_audit_event_names_the_audited_policies_that_would_deny_it() -> None:
+    from podwall.manifests.load import load_cluster
+    audit = Path(__file__).parents[1] / "fixtures" / "manifests" / "audit"
+    engine = Engine(load_cluster([str(audit)]).cluster)
+    web, db = (str(engine.cluster.endpoint(k).ip) for k in ("shop/web", "shop/db"))  # type: ignore[union-attr]
+    event = attribute(engine, packet(db, web), LogPrefix("audit", "ingress", 3))
+    assert (event.action, event.src, event.dst, event.policies) == (
+        "audit", "shop/db", "shop/web", ("shop/deny-all",))
+    assert event.reason == ("ingress at shop/web: denied — isolated by shop/deny-all; no rule "
+                            "admits shop/db (under audit: allowed now, not enforced)")
+    # the same packet as a drop is judged by the enforced view, where nothing isolates web
+    assert attribute(engine, packet(db, web), LogPrefix("drop", "ingress", 3)).policies == ()

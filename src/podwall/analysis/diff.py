@@ -586,7 +586,8 @@ class _Reasons:
                              content["eo"], content["io"], content["en"], content["in"],
                              lacks.astype(np.int64) * (port_ix + 1)])
         _, firsts = np.unique(reason_of, return_index=True)
-        words = _Words(d.old.policies, d.new.policies)
+        words = _Words(d.old.policies, d.new.policies,
+                       {p.key for p in d.old.cluster.audited}, {p.key for p in d.new.cluster.audited})
         reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
         for t in firsts.tolist():
             port = str(d.ports[int(port_ix[t])])
@@ -644,21 +645,24 @@ class _Words:
     """Reason sentences from side verdicts; what became of each policy (removed/changed)."""
 
     def __init__(self, old_policies: dict[str, NetworkPolicy],
-                 new_policies: dict[str, NetworkPolicy]) -> None:
+                 new_policies: dict[str, NetworkPolicy],
+                 old_audited: set[str] | None = None, new_audited: set[str] | None = None) -> None:
         self.old_policies, self.new_policies = old_policies, new_policies
+        # audited policies (podwall.io/enforcement: audit) that the enforced view leaves out
+        self.old_audited, self.new_audited = old_audited or set(), new_audited or set()
 
     def fate(self, key: str) -> str:
         """What NEW did to a policy of OLD."""
         now = self.new_policies.get(key)
         if now is None:
-            return "removed"
+            return "audited now, not enforced" if key in self.new_audited else "removed"
         return "changed" if now != self.old_policies.get(key) else "unchanged"
 
     def origin(self, key: str) -> str:
         """What NEW did to a policy that it has."""
         before = self.old_policies.get(key)
         if before is None:
-            return "added"
+            return "enforced now, was audited" if key in self.old_audited else "added"
         return "changed" if before != self.new_policies.get(key) else "unchanged"
 
     def added(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],

@@ -47,6 +47,7 @@ class PolicyExplanation:
             "selects": list(self.selects),
             "isolates": sorted(d.word for d in p.policy_types),
             "policyTypesGiven": p.policy_types_given,
+            "enforcement": p.enforcement.value,
             "rules": [{"direction": d.word, "index": i, "admits": text}
                       for d, i, text in self.rules],
         }
@@ -103,7 +104,11 @@ class Explainer:
         self.sections: IntArray = np.flatnonzero(vc.subject[vc.of] & (
             vc.source[vc.of] | vc.destination[vc.of])).astype(np.int64)
         self.section_classes: IntArray = np.unique(vc.of[self.sections]).astype(np.int64)
-        all_policies = explain_policies(engine)
+        # Every policy is explained, audited ones too (marked): from the audit view's engine,
+        # where they select what they would select; the endpoints are the view's own.
+        self.audit_view = not cluster.audited and any(p.audited for p in cluster.policies)
+        all_policies = explain_policies(
+            Engine(cluster.audit_view()) if cluster.audited else engine)
         self.policies = tuple(pe for pe in all_policies if self._shows_policy(pe))
 
     def _shows_policy(self, pe: PolicyExplanation) -> bool:
@@ -298,6 +303,8 @@ def _write_policies(explainer: Explainer, out: BinaryIO, summarised: bool) -> No
             selected = ", ".join(pe.selects) if pe.selects else "nothing in the input"
         lines.append(f"  applies to {wording.policy_scope_words(p)}: {selected}")
         lines.append(f"  isolates {wording.isolation_words(p)}")
+        if p.audited:
+            lines.append("  " + wording.audit_policy_words(explainer.audit_view))
         for direction in (Direction.INGRESS, Direction.EGRESS):
             if direction not in p.policy_types:
                 continue

@@ -54,6 +54,7 @@ CHECKS: dict[str, str] = {
     "PW010": "warning",
     "PW011": "info",
     "PW012": "error",
+    "PW013": "info",
 }
 
 # check id -> a short identifier (SARIF `reportingDescriptor.name`, shown by code scanning)
@@ -70,6 +71,7 @@ CHECK_NAMES: dict[str, str] = {
     "PW010": "RuleAdmitsEverything",
     "PW011": "ShadowedRule",
     "PW012": "EmptyEgressDoesNotIsolate",
+    "PW013": "AuditedPolicyNotEnforced",
 }
 
 DNS_PORTS = (PortQuery(Protocol.UDP, 53), PortQuery(Protocol.TCP, 53))
@@ -135,7 +137,7 @@ class LintConfig:
         bad = [d for d in [*disable, *(c for c, _ in ignore)]
                if d.upper() not in CHECKS and d != "*"]
         if bad:
-            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW012)")
+            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW013)")
         return LintConfig(frozenset(d.upper() for d in disable), tuple(ignore))
 
     def ignores(self, finding: Finding) -> bool:
@@ -151,13 +153,13 @@ def lint(subject: Cluster | Any, config: LintConfig | None = None) -> list[Findi
     """Every finding for a cluster (or a load result: anything with `.cluster`), sorted."""
     cluster: Cluster = subject if isinstance(subject, Cluster) else subject.cluster
     cfg = config or LintConfig()
-    linter = _Linter(cluster)
+    linter = _Linter(cluster)  # audited policies are linted as they will be once enforced
     found: list[Finding] = []
     for check_id, run in linter.checks().items():
         if check_id not in cfg.disable:
             found.extend(run())
     by_annotation: dict[str, set[str]] = {}
-    for policy in cluster.policies:
+    for policy in cluster.all_policies:
         for key, value in policy.annotations:
             if key == IGNORE_ANNOTATION:
                 by_annotation[policy_object(policy)] = {
@@ -242,7 +244,13 @@ def _ns_only_and_pod_only(a: Peer, b: Peer) -> tuple[LabelSelector, LabelSelecto
 
 
 class _Linter:
-    def __init__(self, cluster: Cluster) -> None:
+    """Checks judge the audit view (audited policies as if enforced: their mistakes are found
+    before they are enforced), except where the question is what protects a namespace *now*
+    (PW005, PW006: the enforced view)."""
+
+    def __init__(self, enforced: Cluster) -> None:
+        self.enforced = enforced
+        cluster = enforced.audit_view()
         self.cluster = cluster
         self.engine = Engine(cluster)
         self.classes = EndpointClasses(cluster)
@@ -262,6 +270,7 @@ class _Linter:
             "PW006": lambda: self.default_deny(Direction.EGRESS), "PW007": self.ipblock_pods,
             "PW008": self.named_ports, "PW009": self.end_ports, "PW010": self.admits_all,
             "PW011": self.shadowed, "PW012": self.egress_not_isolated,
+            "PW013": self.audited,
         }
 
     def finding(self, check_id: str, policy: NetworkPolicy, words: tuple[str, str]) -> Finding:
@@ -409,7 +418,7 @@ class _Linter:
     # PW005, PW006
     def default_deny(self, direction: Direction) -> Iterable[Finding]:
         check_id = "PW005" if direction is Direction.INGRESS else "PW006"
-        covered = {p.namespace for p in self.cluster.policies
+        covered = {p.namespace for p in self.enforced.policies
                    if p.pod_selector.is_empty and direction in p.policy_types}
         for ns, endpoints in sorted(self.by_ns.items()):
             if ns in covered or ns in SYSTEM_NAMESPACES:
@@ -530,6 +539,12 @@ class _Linter:
             if (policy.egress_given and not policy.egress and not policy.policy_types_given
                     and Direction.EGRESS not in policy.policy_types):
                 yield self.finding("PW012", policy, wording.lint_egress_not_isolated_words())
+
+
+    # PW013
+    def audited(self) -> Iterable[Finding]:
+        for policy in self.enforced.audited:
+            yield self.finding("PW013", policy, wording.lint_audited_words())
 
 
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:

@@ -91,6 +91,7 @@ class Report:
     policy_classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     overview: Overview | None = None
     namespace_pictures: tuple[ConnectivityGraph, ...] = ()  # per namespace, overview order
+    audit_view: bool = False  # drawn with audited policies enforced (report --audit)
 
     @property
     def draws_whole(self) -> bool:
@@ -124,7 +125,9 @@ def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
     matrix = engine.matrix(ports)
     groups = boxes(engine, matrix, class_layout(engine, matrix))
     graph = build_graph(engine, matrix=matrix, groups=groups)
-    policies = explain_policies(engine)
+    # audited policies (podwall.io/enforcement: audit) are listed too, marked, as explain does
+    policies = explain_policies(Engine(engine.cluster.audit_view()) if engine.cluster.audited
+                                else engine)
     data = report_data(engine, matrix, groups, graph)
     layout = groups.layout
     policy_classes = {
@@ -141,7 +144,9 @@ def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
     overview = build_overview(matrix, groups)
     pictures = tuple(namespace_picture(graph, k) for k in range(len(graph.namespaces)))
     return Report(title, graph, data, policies, sort_lint(lint) if lint is not None else None,
-                  counts, policy_classes, overview, pictures)
+                  counts, policy_classes, overview, pictures,
+                  audit_view=not engine.cluster.audited and any(
+                      p.audited for p in engine.cluster.policies))
 
 
 def sort_lint(rows: Sequence[LintRow]) -> tuple[LintRow, ...]:

@@ -147,6 +147,20 @@ def view_options(func: F) -> F:
     return command  # type: ignore[no-any-return]
 
 
+def audit_option(func: F) -> F:
+    return click.option(
+        "--audit", is_flag=True,
+        help="Show the audit view: policies annotated podwall.io/enforcement: audit are "
+             "enforced too (what enforcing them would change). A note on stderr says whether "
+             "it differs from the enforced view, the default.")(func)
+
+
+def print_audit_note(note: str | None) -> None:
+    """Audit mode's word about the view shown, on stderr (stdout stays the answer)."""
+    if note is not None:
+        click.echo(f"podwall: {note}", err=True)
+
+
 def full_option(func: F) -> F:
     return click.option("--full", is_flag=True,
                         help="Never summarise: every endpoint in full, however many.")(func)

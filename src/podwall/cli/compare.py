@@ -16,6 +16,7 @@ import click
 from podwall.cli.common import (
     EXIT_NO,
     PORT_OR_NAME,
+    audit_option,
     chosen_ports,
     fail,
     full_option,
@@ -23,6 +24,7 @@ from podwall.cli.common import (
     input_options,
     load,
     output_option,
+    print_audit_note,
     view_options,
 )
 from podwall.model import NamedPortQuery, PortQuery
@@ -106,11 +108,12 @@ def _empty_result() -> Any:
                    "resolved at each destination, in OLD and in NEW on its own containers.")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
+@audit_option
 @output_option("text", "json", "md", default="text")
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
          view: View, rev: str | None, live: bool, ports: tuple[PortQuery | NamedPortQuery, ...],
-         fail_on: str | None,
+         fail_on: str | None, audit: bool,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -122,6 +125,9 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
     Endpoints only one side has are summarised first. Beyond 200 lines, text shows connections
     per namespace pair (--full: every line); -n, --focus, --from, --to narrow what is shown.
+    Policies annotated podwall.io/enforcement: audit are not enforced on either side (one that
+    becomes enforced shows what it closes); --audit compares the audit views (both sides with
+    them enforced), and a note on stderr says whether that differs from the enforced diff.
 
     \b
     Examples:
@@ -129,7 +135,9 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
       podwall diff --git origin/main k8s/ -o md --fail-on removed
       podwall diff old/ new/ -n prod --to app=db
       podwall diff --cluster --context prod k8s/ --fail-on removed
+      podwall diff old/ new/ --audit       # as if podwall.io/enforcement: audit were enforced
     """
+    from podwall.analysis.audit import view_of
     from podwall.analysis.diff import diff_clusters
     from podwall.analysis.render.diff import DETAIL_LIMIT, diff_json, diff_md, diff_text
 
@@ -154,8 +162,12 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
     both = _Both(old.cluster.endpoints + new.cluster.endpoints)
-    result = diff_clusters(old.cluster, new.cluster, chosen_ports(both, ports), view,
-                           detail_limit=None if output == "json" or view.full else DETAIL_LIMIT)
+    limit = None if output == "json" or view.full else DETAIL_LIMIT
+    result = diff_clusters(view_of(old.cluster, audit), view_of(new.cluster, audit),
+                           chosen_ports(both, ports), view, detail_limit=limit)
+    if audit or old.cluster.audited or new.cluster.audited:
+        print_audit_note(_audit_diff_note(old.cluster, new.cluster, audit, result,
+                                          chosen_ports(both, ports), view, limit))
     if output == "text":
         text = diff_text(result, view.full, view.flags())
     else:
@@ -163,6 +175,22 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     click.echo(text, nl=False)
     if fail_on is not None and result.has(fail_on):
         sys.exit(EXIT_NO)
+
+
+def _audit_diff_note(old: Any, new: Any, audit: bool, result: Any, ports: Any, view: View,
+                     limit: int | None) -> str:
+    """Whether the diff shown would read otherwise in the other view (the other diff is
+    computed only when either side has audited policies)."""
+    from podwall.analysis.audit import diffs_differ, view_of
+    from podwall.analysis.diff import diff_clusters
+    from podwall.analysis.wording import audit_diff_words
+
+    keys = sorted({p.key for p in (*old.audited, *new.audited)})
+    if not keys:
+        return audit_diff_words(keys, audit, False)
+    other = diff_clusters(view_of(old, not audit), view_of(new, not audit), ports, view,
+                          detail_limit=limit)
+    return audit_diff_words(keys, audit, diffs_differ(result, other))
 
 
 class _Both:
@@ -199,7 +227,7 @@ def _read_config(path: str | None) -> Any:
 def lint(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
          view: View, config_path: str | None, fail_on: str, output: str) -> None:
     """Find the classic NetworkPolicy mistakes: forgotten DNS, AND vs OR peers, typos in labels,
-    missing default-deny, and more (checks PW001-PW012, see docs/lint.md).
+    missing default-deny, and more (checks PW001-PW013, see docs/lint.md).
 
     Each finding: FILE:LINE: severity ID object: message, and a fix. Silence a check with
     --config FILE or the policy annotation podwall.io/lint-ignore: "PW004,PW010".

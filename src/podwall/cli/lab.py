@@ -105,8 +105,8 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
             "lab": name, "action": "up", "node": the_lab.node, "sources": list(paths),
             "pods": {k: _host_json(e) for k, e in state["pods"].items()},
             "externals": {k: _host_json(e) for k, e in state["externals"].items()},
-            "policies": len(cluster.policies), "collector": the_lab.collector_info()},
-            indent=2))
+            "policies": len(cluster.policies), "audited": len(cluster.audited),
+            "collector": the_lab.collector_info()}, indent=2))
         return
     click.echo(f"lab {name} is up: {pods} pod{'s' * (pods != 1)}, {hosts} outside "
                f"host{'s' * (hosts != 1)}; ruleset in namespace {the_lab.node}; metrics on "
@@ -148,12 +148,14 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     if output == "json":
         click.echo(json.dumps({"lab": name, "action": "apply", "sources": list(paths),
                                "pods": len(cluster.endpoints), "policies": len(cluster.policies),
-                               **done}, indent=2))
+                               "audited": len(cluster.audited), **done}, indent=2))
         return
     changes = ", ".join(f"{len(done[k])} {k}" for k in ("added", "removed", "repaired",
                                                         "restarted") if done[k])
     click.echo(f"lab {name} applied: {plural(len(cluster.endpoints), 'pod')}, "
-               f"{plural(len(cluster.policies), 'policy')}" + (f" ({changes})" if changes else ""))
+               f"{plural(len(cluster.policies), 'policy')}"
+               + (f" enforced, {len(cluster.audited)} audited" if cluster.audited else "")
+               + (f" ({changes})" if changes else ""))
 
 
 PORTS = click.option("--port", "ports", type=PORT, multiple=True, metavar="PROTO/PORT",
@@ -199,12 +201,21 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
     """Kernel vs model: probe, run the engine on the lab's manifests, list every disagreement
     with both verdicts and the engine's reasons (exit 1 if any).
 
+    With audited policies (podwall.io/enforcement: audit), probes hold the kernel to the
+    enforced view (so nothing is dropped because of them), and each audit counter must have
+    grown exactly where the audit view would have dropped a probe that passed (-o json:
+    "audit": [{counter, pod, direction, expected, counted, ok, examples}]).
+
     \b
     Examples:
       sudo podwall lab verify
       sudo podwall lab verify --port TCP/5432 -o json
     """
-    from podwall.analysis.wording import verdict_lines
+    from podwall.analysis.wording import (
+        audit_disagreement_words,
+        audit_verified_words,
+        verdict_lines,
+    )
     from podwall.lab.lab import Lab
 
     result = Lab(name).verify(list(ports) or None, timeout)
@@ -220,6 +231,7 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
                 "from": d.src, "to": d.dst, "port": str(d.port),
                 "kernel": {"allowed": d.kernel_allowed, "outcome": d.outcome},
                 "model": d.verdict.to_json()} for d in result.disagreements],
+            "audit": [a.to_json() for a in result.audit],
         }, indent=2))
     else:
         for note in kernel.notes:
@@ -229,8 +241,13 @@ def verify(name: str, ports: tuple[PortQuery, ...], timeout: float, output: str)
             click.echo(f"DISAGREE {d.src} -> {d.dst} {d.port}: kernel {d.outcome} "
                        f"({'allowed' if d.kernel_allowed else 'denied'}), model {said}:")
             click.echo("\n".join("  " + line for line in verdict_lines(d.verdict)))
+        for a in result.audit_disagreements:
+            click.echo(audit_disagreement_words(a.counter, a.expected, a.counted, a.examples))
         click.echo(f"{len(result.disagreements)} disagreements in {kernel.probes} probes "
                    f"({port_list or 'no ports'})")
+        if result.audit:
+            click.echo(audit_verified_words(len(result.audit), len(result.audit_disagreements),
+                                            sum(a.expected for a in result.audit)))
     if not result.ok:
         sys.exit(EXIT_NO)
 
@@ -385,7 +402,8 @@ def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> di
         "summary": {"chains": ruleset.chains, "rules": ruleset.rules, "sets": ruleset.sets,
                     "setElements": ruleset.set_elements, "maps": ruleset.maps,
                     "mapElements": ruleset.map_elements},
-        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word}
+        "counters": [{"name": c.name, "pod": c.pod, "direction": c.direction.word,
+                      "action": c.action}
                      for c in ruleset.counters],
         "checked": checked,
         "ruleset": ruleset.text,

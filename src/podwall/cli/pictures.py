@@ -10,11 +10,13 @@ import click
 
 from podwall.cli.common import (
     PORT_OR_NAME,
+    audit_option,
     chosen_ports,
     fail,
     handles_errors,
     input_options,
     load,
+    print_audit_note,
     view_options,
 )
 from podwall.model import NamedPortQuery, PortQuery
@@ -50,10 +52,11 @@ def _write(out: str, text: str) -> None:
 @click.option("--out", "out", default="-", metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of standard output.")
+@audit_option
 @handles_errors
 def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
           view: View, output: str, ports: tuple[PortQuery | NamedPortQuery, ...],
-          by_namespace: bool, out: str) -> None:
+          by_namespace: bool, out: str, audit: bool) -> None:
     """Draw who may connect to whom: boxes grouped by namespace, arrows labelled with ports.
 
     Endpoints that connect alike are drawn as one box (`web ×3`). Arrows between endpoints that
@@ -68,18 +71,22 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
       podwall graph k8s/ --focus prod/api -o svg --out api.svg
       podwall graph k8s/ -o json | jq '.edges[] | select(.to == "n3")'
       podwall graph k8s/ --namespaces -o svg --out namespaces.svg
+      podwall graph k8s/ --audit -o svg --out audit.svg   # podwall.io/enforcement: audit too
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.graph import build_graph
     from podwall.analysis.render.dot import graph_dot
     from podwall.analysis.render.mermaid import graph_mermaid
     from podwall.analysis.render.svg import dot_to_svg
-    from podwall.engine import Engine
+    from podwall.engine import Engine, default_ports
 
     if by_namespace and view.focus is not None:
         raise click.UsageError("--namespaces and --focus draw different pictures: pick one")
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    shown = Engine(view.restrict(result.cluster))
+    shown = Engine(view.restrict(view_of(result.cluster, audit)))
+    print_audit_note(audit_note(result.cluster, audit, chosen_ports(result.cluster, ports)
+                                or default_ports(shown.cluster)))
     if by_namespace:
         _write(out, _namespaces_picture(shown, chosen_ports(result.cluster, ports), output))
         return
@@ -132,10 +139,11 @@ REPORT_FORMATS = ("html", "json")
                    "(http) is resolved at each destination: the number its containers call "
                    "http (not allowed where it has none).")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
+@audit_option
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, output: str, out: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
-           title: str | None) -> None:
+           title: str | None, audit: bool) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It opens on the connectivity picture, fitted to the window: the whole cluster when it is
@@ -150,10 +158,12 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall report examples/three-tier/ --out shop.html
       kubectl get netpol,pods,ns -A -o yaml | podwall report - --out cluster.html
       podwall report k8s/ -o json | jq .overview.arrows
+      podwall report k8s/ --audit --out audit.html   # podwall.io/enforcement: audit enforced
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.report import build_report, lint_function, lint_rows
-    from podwall.analysis.wording import plural
-    from podwall.engine import Engine
+    from podwall.analysis.wording import audit_title_words, plural
+    from podwall.engine import Engine, default_ports
 
     if output not in REPORT_FORMATS:
         # `-o FILE` was the way to name the page before -o meant the format everywhere.
@@ -171,8 +181,13 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
                       if view.shows_object(row.object, result.cluster))
                 if lint is not None else None)
     page_title = title or "podwall report: " + " ".join(paths)
-    built = build_report(Engine(view.restrict(result.cluster)),
-                         ports=chosen_ports(result.cluster, ports), title=page_title, lint=findings)
+    if audit:
+        page_title += " " + audit_title_words()
+    chosen = chosen_ports(result.cluster, ports)
+    built = build_report(Engine(view.restrict(view_of(result.cluster, audit))),
+                         ports=chosen, title=page_title, lint=findings)
+    print_audit_note(audit_note(result.cluster, audit,
+                                chosen or default_ports(view_of(result.cluster, audit))))
     if output == "json":
         _write(target, json.dumps(built.to_json(), indent=2) + "\n")
         return

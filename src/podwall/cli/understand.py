@@ -11,6 +11,7 @@ import click
 from podwall.cli.common import (
     EXIT_NO,
     PORT_OR_NAME,
+    audit_option,
     binary_stdout,
     chosen_ports,
     full_option,
@@ -18,6 +19,7 @@ from podwall.cli.common import (
     input_options,
     load,
     output_option,
+    print_audit_note,
     summary,
     view_options,
 )
@@ -63,7 +65,8 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
             "documents": result.documents,
             "namespaces": len(result.cluster.namespaces),
             "endpoints": len(result.cluster.endpoints),
-            "policies": len(result.cluster.policies),
+            "policies": len(result.cluster.all_policies),
+            "audited": len(result.cluster.audited),
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
@@ -73,7 +76,9 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
                    f"{plural(len(c.namespaces), 'namespace')}, "
                    f"{plural(len(c.endpoints), 'endpoint')}, "
-                   f"{plural(len(c.policies), 'policy')}", err=verdict == "invalid")
+                   f"{plural(len(c.all_policies), 'policy')}"
+                   + (f" ({len(c.audited)} audited)" if c.audited else ""),
+                   err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
@@ -95,6 +100,10 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     """Can SRC open a connection to DST on PORT, and which policy rule says so?
 
     Allowed iff egress at the source and ingress at the destination both allow it.
+    Policies annotated podwall.io/enforcement: audit are not enforced: when they would change
+    the verdict (or take part in it), an AUDIT line gives the verdict with them enforced;
+    -o json adds "auditChange" (none, denies, allows), "auditedPolicies" and "audit". --expect
+    judges the enforced verdict.
 
     \b
     Examples:
@@ -102,7 +111,7 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
       podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import named_port_words, verdict_lines
+    from podwall.analysis.wording import audit_verdict_lines, named_port_words, verdict_lines
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
@@ -111,8 +120,15 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if isinstance(port, NamedPortQuery):
         named, port = port, _resolve_named(engine, dst, port)
     verdict = engine.check(src, dst, port)
+    audited = None
+    if result.cluster.audited:
+        from podwall.analysis.audit import audit_check
+
+        audited = audit_check(engine, Engine(result.cluster.audit_view()), src, dst, port)
     if output == "json":
         payload = verdict.to_json()
+        if audited is not None:
+            payload.update(audited.to_json())
         if named is not None:
             payload["namedPort"] = {"name": str(named), "resolved": str(port)}
         if expect:
@@ -122,6 +138,9 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
+        if audited is not None and (audited.change != "none" or audited.involved):
+            click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
+                                                     audited.involved)))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
             click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
@@ -157,11 +176,12 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
                    "http (not allowed where it has none).")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
+@audit_option
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
-           output: str) -> None:
+           audit: bool, output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
@@ -179,20 +199,24 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
       podwall matrix k8s/ --port http -o csv
+      podwall matrix k8s/ --audit          # as if podwall.io/enforcement: audit were enforced
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
     from podwall.engine import Engine, ExternalHost
 
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    m = Engine(result.cluster).matrix(chosen_ports(result.cluster, ports), externals=externals)
-    if not m.ports:
-        click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
+    engine = Engine(view_of(result.cluster, audit))
+    m = engine.matrix(chosen_ports(result.cluster, ports), externals=externals)
     import ipaddress
 
     hosts = [ExternalHost(ipaddress.ip_address(name))
              for name in m.endpoints[len(result.cluster.endpoints):]]
+    print_audit_note(audit_note(result.cluster, audit, m.ports, hosts))
+    if not m.ports:
+        click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     write_matrix(m, output, binary_stdout(),
                  MatrixView(m, (*result.cluster.endpoints, *hosts), view))
 
@@ -201,17 +225,20 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
 @input_options
 @view_options
 @full_option
+@audit_option
 @output_option("text", "json", default="text")
 @handles_errors
 def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
-            view: View, output: str) -> None:
+            view: View, audit: bool, output: str) -> None:
     """Every policy and every endpoint in plain words.
 
     Per policy: what it selects, which directions it isolates, what each rule admits.
     Per endpoint: which policies isolate it, what may reach it and what it may reach.
     Beyond 50 endpoints in view the text is a summary (per class of endpoints that every policy
     treats alike when they are few, else per namespace) that says how to drill down;
-    -o json is always complete.
+    -o json is always complete. Policies annotated podwall.io/enforcement: audit are
+    explained and marked (json: "enforcement"); they isolate nothing in what the endpoints
+    show, unless --audit shows the view with them enforced.
 
     \b
     Examples:
@@ -220,12 +247,15 @@ def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbos
       podwall explain k8s/ --focus prod/db
       podwall explain k8s/ --to app=db --from '!trusted'
       podwall explain k8s/ -o json | jq '.endpoints[] | select(.endpoint=="prod/db")'
+      podwall explain k8s/ --audit --focus prod/db
     """
+    from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.explain import Explainer, write_json, write_text
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
-    explainer = Explainer(Engine(result.cluster), view)
+    explainer = Explainer(Engine(view_of(result.cluster, audit)), view)
+    print_audit_note(audit_note(result.cluster, audit, explainer.matrix.ports))
     (write_json if output == "json" else write_text)(explainer, binary_stdout())
 
 

@@ -102,8 +102,8 @@ def applied(live: LoadResult, new: LoadResult) -> LoadResult:
             ep = replace(ep, ip=old.ip, ip_assigned=old.ip_assigned) if old is not None \
                 else replace(ep, ip=None, ip_assigned=False)
         endpoints[ep.key] = ep
-    policies = {p.key: p for p in base.policies}
-    policies.update((p.key, p) for p in top.policies)
+    policies = {p.key: p for p in base.all_policies}  # audited ones too: they are applied
+    policies.update((p.key, p) for p in top.all_policies)
     diagnostics = list(new.diagnostics)
     try:
         cluster = build_cluster(namespaces.values(), endpoints.values(), policies.values(),

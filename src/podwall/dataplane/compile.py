@@ -49,6 +49,17 @@ deletes the old generation in a second one; objects that a packet in flight may 
 never changed or deleted under it (see podwall.dataplane.backend). Counters are not scoped: they
 keep counting across swaps.
 
+Audit mode (policies annotated `podwall.io/enforcement: audit`, kept out of `Cluster.policies`):
+only when there are some, every place where the base chain's decision *accepts* a new
+connection (an admitting ingress rule, `egress-admitted`, the end of `forward`) goes to the
+chain `audit` instead, which runs the same compiler's chains for the audit view
+(`audit-pods-out/...`, `audit-policy-in/...`, `audit-egress-admitted`, maps `audit-*-by-if`),
+sharing the sets. Where those would drop they log (`log group 100`, prefix `pw audit ...`),
+count into `audit-in/<ns>/<pod>` / `audit-out/...` and accept; every path out of `audit`
+accepts. So nothing is ever dropped because of an audited policy, an audit event is exactly a
+connection allowed now and denied in the audit view, and it is still one base chain: one
+ruleset version judges both views of a packet.
+
 Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
 two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
 Size: sets grow with distinct peers and ports (shared by content), chains with policies and
@@ -108,6 +119,11 @@ BASE_CHAIN_TYPE = "type filter hook forward priority filter; policy accept;"
 GENERATION = "%gen%"
 # Where an admitting egress rule sends a packet: on to the destination's ingress.
 ADMITTED_CHAIN = fixed("egress-admitted")
+# Audit mode: where the enforced view's accepts go when the input has audited policies, and
+# where the audit view's admitting egress rules hand a packet on.
+AUDIT_CHAIN = fixed("audit")
+AUDIT_ADMITTED_CHAIN = fixed("audit-egress-admitted")
+AUDIT_PREFIX = "audit-"
 # Drops are logged at most this fast per shared chain (the per-pod counters count every drop):
 # enough for every probe of a lab run, bounded under a flood.
 LOG_RATE = "100/second burst 200 packets"
@@ -137,11 +153,13 @@ Intervals = list[tuple[int, int]]
 
 @dataclass(frozen=True, slots=True)
 class DropCounter:
-    """A named nft counter and what it counts: drops of `pod` in `direction`."""
+    """A named nft counter and what it counts: drops of `pod` in `direction` (action "drop"),
+    or new connections the audit view would drop there and that passed (action "audit")."""
 
     name: str
     pod: str
     direction: Direction
+    action: str = "drop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,31 +204,40 @@ def _quote(text: str, limit: int) -> Quoted:
     return quoted(text, limit)
 
 
-def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction) -> Ident:
+def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction,
+                         view: str = "") -> Ident:
     """The chain shared by the pods of `namespace` that exactly `policies` (names) isolate in
-    `direction`, before its generation: `pods-in/ns/allow-web_default-deny`."""
-    return nft_name(f"pods-{_short(direction)}/", f"{namespace}/{POLICY_SEPARATOR.join(policies)}")
+    `direction`, before its generation: `pods-in/ns/allow-web_default-deny` (`view` is
+    AUDIT_PREFIX for the audit view's: `audit-pods-in/...`)."""
+    return nft_name(f"{view}pods-{_short(direction)}/",
+                    f"{namespace}/{POLICY_SEPARATOR.join(policies)}")
 
 
-def counter_name(pod: str, direction: Direction) -> Ident:
-    """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`."""
-    return nft_name(f"drop-{_short(direction)}/", pod)
+def counter_name(pod: str, direction: Direction, action: str = "drop") -> Ident:
+    """The named counter of drops of `pod` (`ns/name`) in `direction`: `drop-in/ns/name`; with
+    action "audit", of its new connections the audit view would drop: `audit-in/ns/name`."""
+    return nft_name(f"{action}-{_short(direction)}/", pod)
 
 
-def counter_map_name(direction: Direction) -> Ident:
-    """The map from a pod interface to its drop counter in `direction`, before its generation."""
-    return fixed(f"drop-{_short(direction)}-counters")
+def counter_map_name(direction: Direction, action: str = "drop") -> Ident:
+    """The map from a pod interface to its drop (or audit) counter in `direction`, before its
+    generation."""
+    return fixed(f"{action}-{_short(direction)}-counters")
+
+
+_ACTIONS = ("drop", "audit")
 
 
 def is_counter_map(name: str) -> bool:
     """Whether a (rendered) map of the table is one of the counter maps."""
-    return _GENERATION_SUFFIX.sub("", name) in {counter_map_name(d) for d in Direction}
+    return _GENERATION_SUFFIX.sub("", name) in {counter_map_name(d, a) for d in Direction
+                                                for a in _ACTIONS}
 
 
 def is_drop_counter(name: str) -> bool:
-    """Whether a counter of the table is a pod's drop counter (the backend deletes those that no
-    pod uses any more)."""
-    return name.startswith(tuple(f"drop-{_short(d)}/" for d in Direction))
+    """Whether a counter of the table is a pod's drop (or audit) counter (the backend deletes
+    those that no pod uses any more)."""
+    return name.startswith(tuple(f"{a}-{_short(d)}/" for d in Direction for a in _ACTIONS))
 
 
 def scoped(name: Ident) -> Ident:
@@ -406,13 +433,24 @@ class _NamedPort:
 
 
 class _Builder:
-    """Accumulates sets, counters and chains; every set is shared by identical content."""
+    """Accumulates sets, counters and chains of one view; every set is shared by identical
+    content (with the other view's builder too: `share_sets`).
 
-    def __init__(self, engine: Engine, interfaces: Mapping[str, str], log_group: int = LOG_GROUP,
+    `view` is "" for the enforced view and AUDIT_PREFIX for the audit view, whose chains log
+    and accept where the enforced ones drop. `admit_ingress` is what an admitting ingress rule
+    does: accept, or (enforced view, when there are audited policies) `goto audit`, so that an
+    accepted new connection meets the audit view before it is accepted.
+    """
+
+    def __init__(self, engine: Engine, interfaces: Mapping[str, str], view: str = "",
+                 admit_ingress: str = "accept", log_group: int = LOG_GROUP,
                  log_allowed: bool = False) -> None:
-        self.engine = engine
+        self.view = view
         self.log_group = log_group
         self.log_allowed = log_allowed
+        self.admit_ingress = admit_ingress
+        self.admitted_chain = AUDIT_ADMITTED_CHAIN if view else ADMITTED_CHAIN
+        self.engine = engine
         self.cluster = engine.cluster
         # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
@@ -431,6 +469,16 @@ class _Builder:
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
         self.selection_chains: dict[tuple[str, Direction, tuple[str, ...]], str] = {}
         self.chain_lines: list[str] = []
+        self.audited = {p.key for p in self.cluster.policies if p.audited}
+
+    def share_sets(self, other: _Builder) -> None:
+        """Add sets to `other`'s list (one table, each set once) from now on."""
+        self.set_lines = other.set_lines
+        self.set_names = other.set_names
+        self.kind_count = other.kind_count
+        if self.cluster.endpoints is other.cluster.endpoints:  # named sets follow the endpoints
+            self.named_cache = other.named_cache
+        self.elements = 0
 
     # -- sets ----------------------------------------------------------------------------------
     def add_set(self, kind: str, type_: str, elements: Sequence[str], *, interval: bool,
@@ -601,8 +649,8 @@ class _Builder:
         comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
         # Ingress is the base chain's last word: admitted means accepted. Egress must still
         # meet the destination's ingress: hand the packet on (goto: no other rule is tried).
-        verdict = ("accept" if direction is Direction.INGRESS
-                   else f"goto {scoped(ADMITTED_CHAIN)}")
+        verdict = (self.admit_ingress if direction is Direction.INGRESS
+                   else f"goto {scoped(self.admitted_chain)}")
         if self.log_allowed and direction is Direction.INGRESS:
             # Only a connection's first packet gets here (conntrack accepted the rest before).
             logged = log_statement(policy.namespace, direction, "allow", self.log_group,
@@ -628,7 +676,7 @@ class _Builder:
                  for line in self.rule_lines(policy, direction, index, rule)]
         name = None
         if lines:
-            name = scoped(nft_name(f"policy-{_short(direction)}/", policy.key))
+            name = scoped(nft_name(f"{self.view}policy-{_short(direction)}/", policy.key))
             self.chain_lines.append(f"  chain {name} {{")
             self.chain_lines.extend(f"    {line}" for line in lines)
             self.chain_lines.append("  }")
@@ -644,16 +692,23 @@ class _Builder:
         if name is not None:
             return name
         name = self.selection_chains[key] = scoped(
-            selection_chain_name(pod.namespace, key[2], direction))
+            selection_chain_name(pod.namespace, key[2], direction, self.view))
         jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
         where = "iifname" if direction is Direction.EGRESS else "oifname"
         body = [f"jump {chain}" for chain in jumps]
-        body += [log_statement(pod.namespace, direction, "drop", self.log_group),
-                 f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
+        if self.view:  # the audit view: log what it would drop, count it, and let it pass
+            body += [log_statement(pod.namespace, direction, "audit", self.log_group),
+                     f"counter name {where} map @{scoped(counter_map_name(direction, 'audit'))}"
+                     " accept"]
+        else:
+            body += [log_statement(pod.namespace, direction, "drop", self.log_group),
+                     f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
         self.chain_lines.append(f"  chain {name} {{")
+        audited = self.audited
         self.chain_lines.append("    " + remark(
-            f"{direction.word} of the pods of {pod.namespace} isolated by "
-            + ", ".join(p.name for p in policies)))
+            ("audit view: " if self.view else "")
+            + f"{direction.word} of the pods of {pod.namespace} isolated by "
+            + ", ".join(p.name + (" (audit)" if p.key in audited else "") for p in policies)))
         self.chain_lines.extend(f"    {line}" for line in body)
         self.chain_lines.append("  }")
         self.rules += len(body)
@@ -667,7 +722,8 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
     Only those pods get chains (they are this node's pods); peers may be any endpoint. Drops are
     logged to NFLOG group `log_group`; with `log_allowed`, so is the first packet of every
     connection the ruleset lets through (where it was admitted: an ingress rule, the egress side
-    when the destination is not isolated here, or the base chain when neither side is).
+    when the destination is not isolated here, or the base chain when neither side is). The
+    audit view (audited policies) logs what it would drop to the same group, as action `audit`.
     """
     if not 0 <= log_group <= LOG_GROUP_MAX:
         raise QueryError(f"log group {log_group}: must be 0..{LOG_GROUP_MAX}")
@@ -679,7 +735,16 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
         quoted_ifs = {key: ifname(name) for key, name in interfaces.items()}
     except ValueError as exc:
         raise QueryError(str(exc)) from None
-    b = _Builder(engine, interfaces, log_group, log_allowed)
+    audit_view = engine.cluster.audit_view() if engine.cluster.audited else None
+    b = _Builder(engine, interfaces,
+                 admit_ingress="accept" if audit_view is None else f"goto {scoped(AUDIT_CHAIN)}",
+                 log_group=log_group, log_allowed=log_allowed)
+    views = [("drop", b)]
+    if audit_view is not None:
+        audit_builder = _Builder(Engine(audit_view), interfaces, view=AUDIT_PREFIX,
+                                 log_group=log_group)
+        audit_builder.share_sets(b)
+        views.append(("audit", audit_builder))
     local = [ep for ep in engine.cluster.endpoints if ep.key in interfaces]
     ifnames = sorted({quoted_ifs[ep.key] for ep in local})
     sources: dict[int, list[str]] = {4: [], 6: []}
@@ -696,41 +761,69 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
                            comment="each pod interface and its pod's address (anti-spoofing)")
         for version in (4, 6)}
     counters: list[DropCounter] = []
-    maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
-    counter_maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
-    for pod in local:
-        for direction in (Direction.EGRESS, Direction.INGRESS):
-            policies = engine.selecting(pod, direction)
-            if policies:
-                chain = b.selection_chain(pod, direction, policies)
-                counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
-                counters.append(counter)
-                pod_if = quoted_ifs[pod.key]
-                maps[direction].append(f"{pod_if} : jump {chain}")
-                counter_maps[direction].append(f"{pod_if} : \"{counter.name}\"")
     objects = ["  counter spoofed { comment \"packets from a pod whose source address is not "
                "the pod's\" }"]
-    for c in counters:
-        objects.append(f"  counter {c.name} {{ comment "
-                       f"{_quote(f'{c.pod} {c.direction.word}', COMMENT_MAX)} }}")
-    map_names = {Direction.EGRESS: scoped(fixed("egress-by-if")),
-                 Direction.INGRESS: scoped(fixed("ingress-by-if"))}
     map_elements = 0
-    for direction, name in map_names.items():
-        for map_name, type_, entries in (
-                (name, "verdict", maps[direction]),
-                (scoped(counter_map_name(direction)), "counter", counter_maps[direction])):
-            body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
-            objects.append(f"  map {map_name} {{ type ifname : {type_};{body} }}")
-            map_elements += len(entries)
+    map_names: dict[tuple[str, Direction], Ident] = {}
+    map_lines: list[str] = []
+    chain_lines: list[str] = []
+    rules = 0
+    for action, builder in views:
+        maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+        counter_maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+        for pod in local:
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                policies = builder.engine.selecting(pod, direction)
+                if policies:
+                    chain = builder.selection_chain(pod, direction, policies)
+                    counter = DropCounter(counter_name(pod.key, direction, action), pod.key,
+                                          direction, action)
+                    counters.append(counter)
+                    pod_if = quoted_ifs[pod.key]
+                    maps[direction].append(f"{pod_if} : jump {chain}")
+                    counter_maps[direction].append(f"{pod_if} : \"{counter.name}\"")
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            name = map_names[(action, direction)] = scoped(
+                fixed(f"{builder.view}{direction.word}-by-if"))
+            for map_name, type_, entries in (
+                    (name, "verdict", maps[direction]),
+                    (scoped(counter_map_name(direction, action)), "counter",
+                     counter_maps[direction])):
+                body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
+                map_lines.append(f"  map {map_name} {{ type ifname : {type_};{body} }}")
+                map_elements += len(entries)
+        chain_lines += builder.chain_lines
+        rules += builder.rules
+    for c in counters:
+        note = f"{c.pod} {c.direction.word}" + (" audit" if c.action == "audit" else "")
+        objects.append(f"  counter {c.name} {{ comment {_quote(note, COMMENT_MAX)} }}")
+    objects += map_lines
+    # With audited policies, every accept of a new connection goes through the audit view
+    # first, which logs (and counts) what it would drop and accepts everything.
+    accept = "accept" if audit_view is None else f"goto {scoped(AUDIT_CHAIN)}"
     admitted = [
         f"  chain {scoped(ADMITTED_CHAIN)} {{",
         "    # an egress policy admitted the packet: now the destination's ingress decides",
-        f"    oifname vmap @{map_names[Direction.INGRESS]}",
-        (f"    {log_statement('', Direction.EGRESS, 'allow', log_group, limit=False)} accept"
-         if log_allowed else "    accept"),
+        f"    oifname vmap @{map_names[('drop', Direction.INGRESS)]}",
+        (f"    {log_statement('', Direction.EGRESS, 'allow', log_group, limit=False)} {accept}"
+         if log_allowed else f"    {accept}"),
         "  }",
     ]
+    if audit_view is not None:
+        admitted += [
+            f"  chain {scoped(AUDIT_CHAIN)} {{",
+            "    # the enforced view accepts this new connection: would the audit view?",
+            f"    iifname vmap @{map_names[('audit', Direction.EGRESS)]}",
+            f"    oifname vmap @{map_names[('audit', Direction.INGRESS)]}",
+            "    accept",
+            "  }",
+            f"  chain {scoped(AUDIT_ADMITTED_CHAIN)} {{",
+            "    # the audit view's egress admitted it: its ingress decides what to log",
+            f"    oifname vmap @{map_names[('audit', Direction.INGRESS)]}",
+            "    accept",
+            "  }",
+        ]
+        rules += 3 + 2
     base = [
         f"  chain {BASE_CHAIN} {{",
         f"    {BASE_CHAIN_TYPE}",
@@ -739,17 +832,20 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
         f"    meta nfproto ipv6 iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} "
         "counter name spoofed drop",
         "    ct state vmap { established : accept, related : accept, invalid : drop }",
-        f"    iifname vmap @{map_names[Direction.EGRESS]}",
-        f"    oifname vmap @{map_names[Direction.INGRESS]}",
+        f"    iifname vmap @{map_names[('drop', Direction.EGRESS)]}",
+        f"    oifname vmap @{map_names[('drop', Direction.INGRESS)]}",
         *([f"    {log_statement('', 'forward', 'allow', log_group, limit=False)}"]
           if log_allowed else []),
+        *([] if audit_view is None else [f"    goto {scoped(AUDIT_CHAIN)}"]),
         "  }",
         "}",
     ]
-    b.rules += 2 + 5 + int(log_allowed)
-    lines = [*head, *b.set_lines, *objects, *b.chain_lines, *admitted, *base]
-    chains = sum(1 for line in b.chain_lines if line.startswith("  chain ")) + 2
-    return Ruleset("\n".join(lines) + "\n", chains, b.rules, len(b.set_lines), b.elements,
+    rules += 2 + 5 + int(log_allowed) + (audit_view is not None)
+    lines = [*head, *b.set_lines, *objects, *chain_lines, *admitted, *base]
+    chains = sum(1 for line in chain_lines if line.startswith("  chain ")) + 2 + (
+        2 if audit_view is not None else 0)
+    elements = sum(builder.elements for _, builder in views)
+    return Ruleset("\n".join(lines) + "\n", chains, rules, len(b.set_lines), elements,
                    len(map_names) * 2, map_elements, tuple(counters))
 
 __all__ = [

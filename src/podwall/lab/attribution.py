@@ -78,6 +78,8 @@ def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Ev
     if engine is None:
         return replace(base, reason=f"ruleset generation {prefix.generation} is no longer "
                                     "known: attributed by address only")
+    if prefix.action == "audit":  # logged by the audit view: judge it as the audit view would
+        engine = audit_engine(engine)
     try:
         source, target = engine.resolve(packet.src), engine.resolve(packet.dst)
     except PodwallError:
@@ -100,13 +102,27 @@ def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Ev
         return replace(base, reason=f"{prefix.action} at {prefix.stage}")
     side = sides[prefix.stage]
     reason = direction_line(side, peers[prefix.stage])
-    if side.allowed and prefix.action == "audit":
-        reason = (f"{prefix.stage} at {side.subject}: allowed, but an audited policy would deny "
-                  "it (not enforced)")
-    elif side.allowed:
+    if prefix.action == "audit":
+        reason = f"{reason} (under audit: allowed now, not enforced)"
+    if side.allowed:
         reason = (f"{reason} — but the kernel dropped it: the model and the kernel disagree "
                   "(podwall lab verify)")
     return replace(base, policies=side.isolated_by, reason=reason)
+
+
+_AUDIT_ENGINES: dict[int, tuple[Engine, Engine]] = {}
+
+
+def audit_engine(engine: Engine) -> Engine:
+    """The engine of `engine`'s audit view (audited policies enforced), built once per engine."""
+    if not engine.cluster.audited:
+        return engine
+    found = _AUDIT_ENGINES.get(id(engine))
+    if found is None or found[0] is not engine:
+        if len(_AUDIT_ENGINES) > 16:
+            _AUDIT_ENGINES.clear()
+        found = _AUDIT_ENGINES[id(engine)] = (engine, Engine(engine.cluster.audit_view()))
+    return found[1]
 
 
 def _isolation(engine: Engine, end: object, direction: Direction) -> DirectionVerdict:

@@ -51,6 +51,7 @@ from podwall.lab import prober as probes
 from podwall.lab import snapshot
 from podwall.lab import topology as topo
 from podwall.lab.addresses import check_addresses, external_addresses
+from podwall.lab.audit import AuditCount, audit_counts
 from podwall.lab.store import Store
 from podwall.model import Cluster, Endpoint, PortQuery, Protocol
 
@@ -112,10 +113,15 @@ class Verification:
     kernel: ProbeResult
     model: Matrix
     disagreements: tuple[Disagreement, ...]
+    audit: tuple[AuditCount, ...] = ()  # the audit view, held to the audit counters
+
+    @property
+    def audit_disagreements(self) -> tuple[AuditCount, ...]:
+        return tuple(a for a in self.audit if not a.ok)
 
     @property
     def ok(self) -> bool:
-        return not self.disagreements
+        return not self.disagreements and not self.audit_disagreements
 
 
 class Lab:
@@ -538,8 +544,12 @@ class Lab:
 
     def verify(self, ports: Sequence[PortQuery] | None = None,
                timeout: float = PROBE_TIMEOUT) -> Verification:
-        """Kernel vs model: every pair and port where they differ, with the model's reasons."""
+        """Kernel vs model: every pair and port where they differ, with the model's reasons;
+        with audited policies, also the audit counters vs the audit view (`lab.audit`)."""
+        audited = bool(self.cluster().audited)
+        before = self.counters() if audited else {}
         kernel = self.probe(ports, timeout)
+        after = self.counters() if audited else {}
         probed = tuple(p for p in kernel.matrix.ports if isinstance(p, PortQuery))  # all are
         engine, model = self.model(probed)
         if model.endpoints != kernel.matrix.endpoints:
@@ -553,7 +563,8 @@ class Lab:
                 found.append(Disagreement(src, dst, port, kernel.outcomes[(src, dst, port)],
                                           engine.check(src, dst, port)))
         found.sort(key=lambda d: (str(d.port), names.index(d.src), names.index(d.dst)))
-        return Verification(kernel, model, tuple(found))
+        audit = audit_counts(engine.cluster, kernel.outcomes, before, after) if audited else ()
+        return Verification(kernel, model, tuple(found), audit)
 
     def counters(self) -> dict[str, CounterValue]:
         """The node's named counters: drops per pod and direction, and `spoofed`."""

@@ -19,6 +19,7 @@ from podwall.model import (
     ContainerPort,
     Direction,
     Endpoint,
+    Enforcement,
     IPBlock,
     Labels,
     LabelSelector,
@@ -48,7 +49,7 @@ def dump(cluster: Cluster) -> Data:
                        "ipAssigned": ep.ip_assigned,
                        "ports": [[p.port, p.protocol.value, p.name] for p in ep.ports]}
                       for ep in cluster.endpoints],
-        "policies": [_policy(p) for p in cluster.policies],
+        "policies": [_policy(p) for p in cluster.all_policies],
     }
 
 
@@ -67,8 +68,9 @@ def load(data: Any) -> Cluster:
                      _str(e["kind"]), bool(e["ipAssigned"]))
             for e in data["endpoints"])
         policies = tuple(_load_policy(p) for p in data["policies"])
-        return Cluster(namespaces, endpoints, policies,
-                       ipaddress.ip_network(_str(data["podCIDR"])))
+        return Cluster(namespaces, endpoints, tuple(p for p in policies if not p.audited),
+                       ipaddress.ip_network(_str(data["podCIDR"])),
+                       audited=tuple(p for p in policies if p.audited))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DataplaneError(f"the lab's snapshot cannot be read ({exc})") from None
 
@@ -99,7 +101,8 @@ def _policy(p: NetworkPolicy) -> Data:
             "policyTypes": sorted(d.value for d in p.policy_types),
             "ingress": [_rule(r) for r in p.ingress], "egress": [_rule(r) for r in p.egress],
             "policyTypesGiven": p.policy_types_given, "egressGiven": p.egress_given,
-            "annotations": [list(a) for a in p.annotations]}
+            "annotations": [list(a) for a in p.annotations],
+            "enforcement": p.enforcement.value}
 
 
 def _load_selector(d: Any) -> LabelSelector:
@@ -137,7 +140,9 @@ def _load_policy(d: Any) -> NetworkPolicy:
         frozenset(Direction(t) for t in d["policyTypes"]),
         tuple(_load_rule(r) for r in d["ingress"]), tuple(_load_rule(r) for r in d["egress"]),
         bool(d["policyTypesGiven"]), bool(d["egressGiven"]),
-        annotations=tuple((_str(k), _str(v)) for k, v in d["annotations"]))
+        annotations=tuple((_str(k), _str(v)) for k, v in d["annotations"]),
+        # absent in snapshots written before audit mode: those enforced everything
+        enforcement=Enforcement(d.get("enforcement", "enforce")))
 
 
 def _labels(d: Any) -> Labels:

@@ -26,10 +26,12 @@ from podwall.manifests import syntax
 from podwall.manifests.documents import Document, type_name
 from podwall.manifests.located import Located, LocatedList
 from podwall.model import (
+    ENFORCEMENT_ANNOTATION,
     WORKLOAD_KINDS,
     ContainerPort,
     Direction,
     Endpoint,
+    Enforcement,
     IPAddress,
     IPBlock,
     IPNetwork,
@@ -182,10 +184,13 @@ class _Ctx:
                 node = node[seg]
         return line
 
-    def report(self, severity: Severity, path: Path, message: str, at: Path = None) -> None:
+    def report(self, severity: Severity, path: Path, message: str, at: Path = None,
+               text: str | None = None) -> None:
         """Record one problem; `at` is a deeper path for the line when `path` is a whole map
-        (the API server reports label problems at `metadata.labels`, we point at the key)."""
-        text = render_path(path)
+        (the API server reports label problems at `metadata.labels`, we point at the key).
+        `text` spells the path when render_path cannot (a map key with dots and slashes)."""
+        if text is None:
+            text = render_path(path)
         if self.seen is None:
             self.seen = set()
         key = (severity, text, message)
@@ -495,6 +500,7 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
     ctx.unknown_fields(data, _POLICY_TOP, None)
     _labels(ctx, meta.get("labels"), _META_LABELS)
     annotations = _annotations(ctx, meta)
+    enforcement = _enforcement(ctx, annotations)
     raw_spec = data.get("spec")
     spec = _EMPTY if raw_spec is None else ctx.mapping(raw_spec, _SPEC)
     if spec is None:
@@ -517,7 +523,32 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
         ingress, egress,
         policy_types_given=types is not None,
         egress_given=spec.get("egress") is not None,
-        source=_source(ctx), annotations=annotations)
+        source=_source(ctx), annotations=annotations,
+        enforcement=enforcement)
+
+
+_ENFORCEMENT_HINT = (
+    f'"{Enforcement.AUDIT.value}" evaluates the policy without enforcing it (nothing is dropped '
+    f'because of it; `podwall check` shows what it would change), "{Enforcement.ENFORCE.value}" '
+    "enforces it as if the annotation were absent")
+
+
+def _enforcement(ctx: _Ctx, annotations: tuple[tuple[str, str], ...]) -> Enforcement:
+    """The policy's `podwall.io/enforcement` annotation; an unknown value is an error (a typo
+    of "audit" must not silently enforce a policy someone meant to try out)."""
+    value = next((v for k, v in annotations if k == ENFORCEMENT_ANNOTATION), None)
+    if value is None:
+        return Enforcement.ENFORCE
+    try:
+        return Enforcement(value)
+    except ValueError:
+        key = (_META_ANNOTATIONS, ENFORCEMENT_ANNOTATION)
+        ctx.report(Severity.ERROR, key,
+                   f"Unsupported value: {syntax.go_quote(value)}: supported values: "
+                   f'"{Enforcement.AUDIT.value}", "{Enforcement.ENFORCE.value}": '
+                   f"{_ENFORCEMENT_HINT}", key,
+                   text=f'metadata.annotations["{ENFORCEMENT_ANNOTATION}"]')
+        return Enforcement.ENFORCE
 
 
 def _policy_types(ctx: _Ctx, value: Any) -> frozenset[Direction] | None:

@@ -3,7 +3,9 @@
 from podwall.model.cluster import DEFAULT_POD_CIDR, Cluster, build_cluster
 from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
 from podwall.model.policy import (
+    ENFORCEMENT_ANNOTATION,
     Direction,
+    Enforcement,
     IPAddress,
     IPBlock,
     IPNetwork,
@@ -33,12 +35,14 @@ from podwall.model.workloads import (
 
 __all__ = [
     "DEFAULT_POD_CIDR",
+    "ENFORCEMENT_ANNOTATION",
     "NAMESPACE_NAME_LABEL",
     "WORKLOAD_KINDS",
     "Cluster",
     "ContainerPort",
     "Direction",
     "Endpoint",
+    "Enforcement",
     "IPAddress",
     "IPBlock",
     "IPNetwork",

@@ -25,6 +25,12 @@ DEFAULT_POD_CIDR = "10.244.0.0/16"
 class Cluster:
     """Everything the engine reasons about. Endpoints and policies are sorted by namespace/name.
 
+    `policies` are the *enforced* ones: everything that reads a Cluster (the engine, the data
+    plane's drop decision, every verb) judges what is enforced unless it asks for more.
+    Policies annotated `podwall.io/enforcement: audit` wait in `audited`; `audit_view()` is the
+    same cluster with them enforced too (docs/concepts.md, "Audit mode"). Keeping them apart by
+    construction means no consumer can enforce an audited policy by forgetting to filter.
+
     Not slotted, so the lookup indexes below can be cached on the instance.
     """
 
@@ -33,6 +39,23 @@ class Cluster:
     policies: tuple[NetworkPolicy, ...]
     pod_cidr: IPNetwork = field(default=ipaddress.ip_network(DEFAULT_POD_CIDR))
     services: tuple[Service, ...] = ()
+    audited: tuple[NetworkPolicy, ...] = ()
+
+    @cached_property
+    def _audit_view(self) -> Cluster:
+        if not self.audited:
+            return self
+        merged = sorted((*self.policies, *self.audited), key=lambda p: (p.namespace, p.name))
+        return replace(self, policies=tuple(merged), audited=())
+
+    def audit_view(self) -> Cluster:
+        """This cluster as it would be with its audited policies enforced (itself when none)."""
+        return self._audit_view
+
+    @property
+    def all_policies(self) -> tuple[NetworkPolicy, ...]:
+        """Enforced and audited policies, sorted by namespace/name (what validate and lint see)."""
+        return self._audit_view.policies
 
     @cached_property
     def _by_key(self) -> dict[str, Endpoint]:
@@ -77,7 +100,9 @@ def build_cluster(
         if name not in ns_map:
             ns_map[name] = Namespace.make(name, implied=True)
     eps = _assign_ips(eps, network, diags)
-    return Cluster(dict(sorted(ns_map.items())), tuple(eps), tuple(pols), network)
+    enforced = tuple(p for p in pols if not p.audited)
+    audited = tuple(p for p in pols if p.audited)
+    return Cluster(dict(sorted(ns_map.items())), tuple(eps), enforced, network, audited=audited)
 
 
 def _assign_ips(eps: list[Endpoint], network: IPNetwork, diags: list[Diagnostic]) -> list[Endpoint]:

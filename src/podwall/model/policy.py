@@ -24,6 +24,21 @@ class Direction(enum.StrEnum):
         return "ingress" if self is Direction.INGRESS else "egress"
 
 
+ENFORCEMENT_ANNOTATION = "podwall.io/enforcement"
+
+
+class Enforcement(enum.StrEnum):
+    """What a policy does to traffic, from the annotation `podwall.io/enforcement`.
+
+    ENFORCE (the default, and the only thing Kubernetes knows) isolates and admits. AUDIT is a
+    dry run: the policy is evaluated in the *audit view* only, never in the enforced one, so a
+    team can see what it would change before it changes anything (docs/concepts.md).
+    """
+
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+
+
 @dataclass(frozen=True, slots=True)
 class IPBlock:
     """`cidr` minus every `except`; `text` keeps the user's spelling (host bits may be set)."""
@@ -85,6 +100,8 @@ class NetworkPolicy:
     source: Source | None = field(default=None, compare=False)
     # metadata.annotations with string values (lint reads `podwall.io/lint-ignore`)
     annotations: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # from the annotation `podwall.io/enforcement`; it changes what the policy does, so it counts
+    enforcement: Enforcement = Enforcement.ENFORCE
 
     @property
     def key(self) -> str:
@@ -95,6 +112,10 @@ class NetworkPolicy:
 
     def isolates(self, direction: Direction) -> bool:
         return direction in self.policy_types
+
+    @property
+    def audited(self) -> bool:
+        return self.enforcement is Enforcement.AUDIT
 
     def __str__(self) -> str:
         return self.key

@@ -179,7 +179,10 @@ def _policies_section(report: Report) -> str:
         lines = [
             f'<article class="policy" id="policy-{_e(p.key)}"><h4>{_e(p.key)}{where}</h4>',
             f"<p>applies to {_e(wording.policy_scope_words(p))}: {selected}</p>",
-            f"<p>isolates {_e(wording.isolation_words(p))}</p><ul>",
+            f"<p>isolates {_e(wording.isolation_words(p))}</p>",
+            *([f"<p>{_e(wording.audit_policy_words(report.audit_view))}</p>"] if p.audited
+              else []),
+            "<ul>",
         ]
         for direction in ("ingress", "egress"):
             if not any(d.word == direction for d in p.policy_types):
