@@ -29,7 +29,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +40,9 @@ import numpy as np
 from podwall.dataplane import CounterValue, NftBackend, compile_ruleset
 from podwall.engine import DenseVerdicts, Engine, Matrix, Verdict, default_ports
 from podwall.errors import DataplaneError, InputError, PodwallError
+from podwall.lab import dns, kube, snapshot
 from podwall.lab import prober as probes
-from podwall.lab import snapshot
+from podwall.lab import services as svcs
 from podwall.lab import topology as topo
 from podwall.lab.addresses import check_addresses, external_addresses
 from podwall.lab.store import Store
@@ -51,6 +52,7 @@ DEFAULT_STATE_ROOT = Path("/run/podwall/labs")
 PROBE_TIMEOUT = 0.7
 _LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # fullmatch: `$` would let "x\n" through
 SNAPSHOT = "cluster.json"
+DNS_RECORDS = "dns.json"
 
 State = dict[str, Any]
 
@@ -175,9 +177,14 @@ class Lab:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def up(self, cluster: Cluster, externals: Sequence[str] = (), sources: Sequence[str] = (),
-           settings: Mapping[str, str] | None = None) -> State:
-        """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset."""
+           settings: Mapping[str, str] | None = None, cluster_dns: bool = False) -> State:
+        """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset.
+
+        `cluster_dns`: add kube-system, a CoreDNS pod and the kube-dns Service when the cluster
+        has none, now and after every later change (see podwall.lab.services)."""
         require_root()
+        if cluster_dns:
+            cluster = svcs.with_cluster_dns(cluster)
         hosts = external_addresses(externals)
         check_addresses(cluster, hosts)
         compile_ruleset(Engine(cluster), {ep.key: f"pw-p{i}"
@@ -191,11 +198,13 @@ class Lab:
             try:
                 state: State = {"name": self.name, "sources": list(sources),
                                 "settings": dict(settings or {}), "node": False, "pods": {},
-                                "externals": {}, "next_pod": 0, "next_external": 0}
+                                "externals": {}, "next_pod": 0, "next_external": 0,
+                                "clusterDNS": cluster_dns, "created": {}}
                 for ip in hosts:
                     self._plan_host(state, "externals", ip, ip)
                 self._reconcile(state, cluster)
                 state["sources"] = list(sources)
+                kube.stamp(state, None, cluster)
                 self._save_state(state)
             except BaseException:
                 self._teardown()
@@ -212,13 +221,47 @@ class Lab:
         require_root()
         with self.store.locked():
             state = self.load_state()
+            if state.get("clusterDNS"):
+                cluster = svcs.with_cluster_dns(cluster)
             check_addresses(cluster, list(state["externals"]))
+            old = self._snapshot_or_none()
             done = self._reconcile(state, cluster)
             state["sources"] = list(sources)
             if settings is not None:
                 state["settings"] = dict(settings)
+            kube.stamp(state, old, cluster)
             self._save_state(state)
         return done
+
+    def update(self, change: Callable[[Cluster], Cluster]) -> tuple[Cluster, Cluster]:
+        """Change the running lab from its own snapshot (`lab run`, `expose`, `apply -f`, ...):
+        under the lock, `change(snapshot)` gives the next one, which is reconciled like `apply`
+        (nothing happens when it is the same). Returns (before, after), for the diff."""
+        require_root()
+        with self.store.locked():
+            state = self.load_state()
+            old = self.cluster()
+            new = change(old)
+            if state.get("clusterDNS"):
+                new = svcs.with_cluster_dns(new)
+            if new != old:
+                check_addresses(new, list(state["externals"]))
+                self._reconcile(state, new)
+                kube.stamp(state, old, new)
+                self._save_state(state)
+        return old, new
+
+    def created(self) -> dict[str, float]:
+        """When each object came into the lab (`Kind/ns/name`: seconds since the epoch)."""
+        stamps = self.load_state().get("created", {})
+        return {str(k): float(v) for k, v in stamps.items()
+                if isinstance(v, (int, float))} if isinstance(stamps, dict) else {}
+
+    def _snapshot_or_none(self) -> Cluster | None:
+        try:
+            return self.cluster()
+        except PodwallError:
+            return None
 
     def _reconcile(self, state: State, cluster: Cluster) -> dict[str, Any]:
         """Make the kernel match `cluster`: plan and compile, check, change, record."""
@@ -243,10 +286,12 @@ class Lab:
                 counter += 1
         interfaces = {**{key: entry["ifname"] for key, entry in plan.items()}, **new}
         ruleset = compile_ruleset(Engine(cluster), interfaces)
+        dnat = svcs.dnat_transaction(cluster)
         # 2. The kernel checks the ruleset before anything changes.
         if not node_ok:
             self._build_node(state, present)
         NftBackend(netns=self.node).check(ruleset)
+        self._nft(dnat, check=True)
         # 3. Change the kernel, each step recorded before it is made.
         for key in gone:
             self._remove_host(state["pods"].pop(key))
@@ -269,11 +314,14 @@ class Lab:
             entry["built"] = True
             self._save_state(state)
             done["added"].append(key)
+        self.store.write_json(DNS_RECORDS, dns.records(cluster))
         restart = self._servers_to_start(state, cluster)
         done["restarted"] = [ep.key for ep in restart if ep.key not in new]
         self._start_servers(state, restart)
         topo.checkpoint("before-ruleset")
         NftBackend(netns=self.node).apply(ruleset)
+        self._nft(dnat)
+        self._resolv_confs(state, cluster)
         self._connect_pending(state)
         # 4. Record what the kernel now enforces.
         self.store.write("ruleset.nft", ruleset.text)
@@ -304,6 +352,9 @@ class Lab:
         topo.kill_processes(pids)
         for netns in owned:
             topo.delete_netns(netns)
+        for netns in topo.netns_etc_list():
+            if self.owns(netns):
+                topo.remove_netns_etc(netns)
         self.store.remove()
         root = state_root()
         for directory in (root, root.parent if root == DEFAULT_STATE_ROOT else None):
@@ -347,15 +398,33 @@ class Lab:
         self._save_state(state)
 
     def _servers_to_start(self, state: State, cluster: Cluster) -> list[Endpoint]:
-        """Endpoints whose server is missing, not ours, or serving other ports."""
+        """Endpoints whose server is missing, not ours, or serving other ports (or DNS no more,
+        or DNS now)."""
         running = topo.lab_processes(self.name)
         restart = []
         for ep in cluster.endpoints:
             entry = state["pods"][ep.key]
-            if entry["ports"] != _ports(ep) or (_served(entry["ports"])
-                                                and entry.get("pid") not in running):
+            if (entry["ports"] != _ports(ep)
+                    or bool(entry.get("dns")) != dns.is_dns_pod(ep.namespace, ep.labels)
+                    or (_served(entry["ports"]) and entry.get("pid") not in running)):
                 restart.append(ep)
         return restart
+
+    def _nft(self, batch: str, check: bool = False) -> None:
+        """One nft batch in the node (the Services' DNAT table; see podwall.lab.services)."""
+        topo.run("ip", "netns", "exec", self.node, topo.tool("nft"), *(["-c"] if check else []),
+                 "-f", "-", stdin=batch)
+
+    def _resolv_confs(self, state: State, cluster: Cluster) -> None:
+        """Every pod's resolv.conf (`ip netns exec` mounts it), pointing at the cluster DNS."""
+        server = svcs.nameserver(cluster)
+        for ep in cluster.endpoints:
+            entry = state["pods"][ep.key]
+            text = None if server is None else dns.resolv_conf(ep.namespace, server)
+            if text is None:
+                topo.remove_netns_etc(entry["netns"])
+            else:
+                entry["resolv"] = topo.write_resolv_conf(entry["netns"], text)
 
     def _start_servers(self, state: State, endpoints: Sequence[Endpoint]) -> None:
         servers: dict[str, subprocess.Popen[bytes]] = {}
@@ -365,11 +434,13 @@ class Lab:
             topo.kill_processes(topo.netns_pids(entry["netns"]))
             entry["pid"] = None
             entry["ports"] = _ports(ep)
+            entry["dns"] = dns.is_dns_pod(ep.namespace, ep.labels)
             serve = [(proto, port) for proto, port in entry["ports"]
                      if proto != Protocol.SCTP.value or supported]
             if serve:
                 proc = topo.start_server(self.name, entry["netns"], serve,
-                                         self.store.path(f"server-{entry['netns']}.log"))
+                                         self.store.path(f"server-{entry['netns']}.log"), ep.key,
+                                         self.store.path(DNS_RECORDS) if entry["dns"] else None)
                 entry["pid"] = proc.pid
                 servers[ep.key] = proc
         self._save_state(state)
@@ -473,6 +544,36 @@ class Lab:
         require_root()
         self.load_state()
         return NftBackend(netns=self.node).counters()
+
+
+def labs() -> list[dict[str, Any]]:
+    """Every lab under the state root, and every lab whose node namespace is left without state
+    (a crash): name, status, counts, node."""
+    found: dict[str, dict[str, Any]] = {}
+    root = state_root()
+    names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    for name in names:
+        if not _LAB_NAME.fullmatch(name):
+            continue
+        lab = Lab(name)
+        try:
+            state = lab.load_state()
+            cluster = lab.cluster()
+        except PodwallError as exc:
+            found[name] = {"name": name, "status": "damaged", "pods": 0, "services": 0,
+                           "policies": 0, "node": lab.node, "problem": str(exc)}
+            continue
+        status = "up" if lab.node in topo.netns_list() else "broken"
+        found[name] = {"name": name, "status": status, "pods": len(state["pods"]),
+                       "services": len(cluster.services), "policies": len(cluster.policies),
+                       "node": lab.node, "sources": state.get("sources", [])}
+    for netns in topo.netns_list():
+        match = re.fullmatch(r"pw-([a-z0-9][a-z0-9-]{0,31})-node", netns)
+        if match and match.group(1) not in found:
+            found[match.group(1)] = {"name": match.group(1), "status": "no state (lab down "
+                                     "removes it)", "pods": 0, "services": 0, "policies": 0,
+                                     "node": netns}
+    return [found[name] for name in sorted(found)]
 
 
 def _valid_state(state: Any) -> bool:
