@@ -7,7 +7,8 @@ bytes echoed (`nc` works too); one that sends nothing (the prober's connect) is 
 Every connection is non-blocking, so one slow client never holds up the others.
 
 With `--dns FILE` (the CoreDNS pod), its port-53 sockets answer DNS from the records in FILE
-(see podwall.lab.dns), read again whenever the file changes.
+(see podwall.lab.dns), read again whenever the file changes; a datagram too short to be a DNS
+query (the prober's) is echoed, so `lab probe` sees UDP/53 answered like any other port.
 
 Prints one line once every socket is bound (`ready`, or `error: ...` and exit 1), then serves
 until killed. `--lab` is not used here: it marks the process so `lab down` can find it.
@@ -130,8 +131,8 @@ class Server:
         elif kind == "dns-udp":
             data, peer = sock.recvfrom(2048)
             reply = self.dns(data)
-            if reply is not None:
-                sock.sendto(reply, peer)
+            # not even a DNS header (the lab's prober): echoed, as every lab UDP server does
+            sock.sendto(data if reply is None else reply, peer)
         else:
             self.converse(sock, events)
 
