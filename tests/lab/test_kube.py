@@ -75,6 +75,7 @@ def test_expose_selects_the_pods_labels_and_dnat_reaches_it() -> None:
     text = svcs.compile_dnat(cluster)
     assert f"{service.cluster_ip} . tcp . 80 : goto" in text
     assert f"0 : {pod.ip} . 8080" in text and "10.96.0.10 . udp . 53" in text
+    assert f"{pod.ip} . {pod.ip}" in text and "snat ip to 169.254.1.1" in text  # hairpin
     with pytest.raises(InputError, match="AlreadyExists"):
         kube.expose(cluster, "default", "web", 80, "front", None, None)
     with pytest.raises(InputError, match=r'NotFound\): pods "nope" not found'):

@@ -140,6 +140,7 @@ def test_the_tutorial_with_real_wget(lab: Lab) -> None:
     expect(lab, "default/client", "nginx", True)
     expect(lab, "default/client", "nginx.default.svc.cluster.local", True)
     expect(lab, "default/client", f"http://{cluster_ip}/", True, by_name=False)
+    assert wget(lab, "nginx", "nginx")  # a pod reaches itself through its Service (hairpin)
 
     # deny-all ingress in default: the wget times out, and the change says what it closed
     out = ok(lab, "apply", "-f", "-", stdin=DENY_ALL)

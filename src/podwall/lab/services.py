@@ -14,6 +14,11 @@ let through what the filter denies (the filter sees the pod IP either way), so t
 flip at the same instant. Only the first packet of a connection passes a nat hook: connections
 already open keep their backend across a swap.
 
+A pod that reaches itself through its own Service (hairpin) would get its own packet back with
+its own address as the source, which its kernel drops as martian; as kube-proxy masquerades
+hairpin traffic, the table's postrouting hook rewrites the source of such a connection to the
+pod's gateway (169.254.1.1), and conntrack rewrites the replies back.
+
 A Service without a ClusterIP (headless) has no DNAT, only DNS (its pods' IPs); one whose pods
 are all gone has no entry either: its ClusterIP is then unrouted and the node answers
 "network unreachable" at once, as kube-proxy's reject does.
@@ -33,6 +38,7 @@ from dataclasses import replace
 
 from podwall.dataplane.nftsyntax import quoted
 from podwall.lab.dns import KUBE_DNS_LABELS, is_dns_pod
+from podwall.lab.topology import GATEWAY
 from podwall.model import (
     Cluster,
     ContainerPort,
@@ -143,6 +149,7 @@ def compile_dnat(cluster: Cluster) -> str:
     """`table ip podwall-services` for `cluster` ("" when no Service has a ClusterIP and pods)."""
     verdicts: list[str] = []
     chains: list[str] = []
+    hairpins: set[ipaddress.IPv4Address] = set()
     for svc in cluster.services:
         if not isinstance(svc.cluster_ip, ipaddress.IPv4Address):
             continue
@@ -152,6 +159,7 @@ def compile_dnat(cluster: Cluster) -> str:
             behind = backends(cluster, svc, port)
             if not behind:
                 continue
+            hairpins.update(ep.ip for ep, _ in behind if isinstance(ep.ip, ipaddress.IPv4Address))
             chain = f"svc-{len(chains)}"
             proto = port.protocol.value.lower()
             targets = ", ".join(f"{i} : {ep.ip} . {number}"
@@ -168,6 +176,10 @@ def compile_dnat(cluster: Cluster) -> str:
         f"  chain {hook} {{\n    type nat hook {hook} priority -100; policy accept;\n"
         f"    ip daddr . meta l4proto . th dport vmap {{ {vmap} }}\n  }}\n"
         for hook in ("prerouting", "output"))
+    pairs = ", ".join(f"{ip} . {ip}" for ip in sorted(hairpins, key=int))
+    hooks += ("  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n"
+              f"    ct status dnat ip saddr . ip daddr {{ {pairs} }} snat ip to {GATEWAY}\n"
+              "  }\n")
     return f"table ip {TABLE} {{\n{hooks}{''.join(chains)}}}\n"
 
 
