@@ -348,7 +348,7 @@ def list_(output: str) -> None:
     Example:
       sudo podwall lab list
     """
-    from podwall.lab.lab import labs
+    from podwall.lab.inventory import labs
 
     found = labs()
     if output == "json":

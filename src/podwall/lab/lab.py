@@ -50,7 +50,7 @@ from podwall.model import Cluster, Endpoint, PortQuery, Protocol
 
 DEFAULT_STATE_ROOT = Path("/run/podwall/labs")
 PROBE_TIMEOUT = 0.7
-_LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # fullmatch: `$` would let "x\n" through
+LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # fullmatch: `$` would let "x\n" through
 SNAPSHOT = "cluster.json"
 DNS_RECORDS = "dns.json"
 
@@ -124,7 +124,7 @@ class Lab:
     """
 
     def __init__(self, name: str = "default") -> None:
-        if not isinstance(name, str) or not _LAB_NAME.fullmatch(name):
+        if not isinstance(name, str) or not LAB_NAME.fullmatch(name):
             raise InputError(f"invalid lab name {name!r}: use up to 32 lowercase letters, digits "
                              "and '-', starting with a letter or digit")
         self.name = name
@@ -291,7 +291,7 @@ class Lab:
         if not node_ok:
             self._build_node(state, present)
         NftBackend(netns=self.node).check(ruleset)
-        self._nft(dnat, check=True)
+        svcs.apply_dnat(self.node, dnat, check=True)
         # 3. Change the kernel, each step recorded before it is made.
         for key in gone:
             self._remove_host(state["pods"].pop(key))
@@ -320,7 +320,7 @@ class Lab:
         self._start_servers(state, restart)
         topo.checkpoint("before-ruleset")
         NftBackend(netns=self.node).apply(ruleset)
-        self._nft(dnat)
+        svcs.apply_dnat(self.node, dnat)
         self._resolv_confs(state, cluster)
         self._connect_pending(state)
         # 4. Record what the kernel now enforces.
@@ -409,11 +409,6 @@ class Lab:
                     or (_served(entry["ports"]) and entry.get("pid") not in running)):
                 restart.append(ep)
         return restart
-
-    def _nft(self, batch: str, check: bool = False) -> None:
-        """One nft batch in the node (the Services' DNAT table; see podwall.lab.services)."""
-        topo.run("ip", "netns", "exec", self.node, topo.tool("nft"), *(["-c"] if check else []),
-                 "-f", "-", stdin=batch)
 
     def _resolv_confs(self, state: State, cluster: Cluster) -> None:
         """Every pod's resolv.conf (`ip netns exec` mounts it), pointing at the cluster DNS."""
@@ -544,36 +539,6 @@ class Lab:
         require_root()
         self.load_state()
         return NftBackend(netns=self.node).counters()
-
-
-def labs() -> list[dict[str, Any]]:
-    """Every lab under the state root, and every lab whose node namespace is left without state
-    (a crash): name, status, counts, node."""
-    found: dict[str, dict[str, Any]] = {}
-    root = state_root()
-    names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
-    for name in names:
-        if not _LAB_NAME.fullmatch(name):
-            continue
-        lab = Lab(name)
-        try:
-            state = lab.load_state()
-            cluster = lab.cluster()
-        except PodwallError as exc:
-            found[name] = {"name": name, "status": "damaged", "pods": 0, "services": 0,
-                           "policies": 0, "node": lab.node, "problem": str(exc)}
-            continue
-        status = "up" if lab.node in topo.netns_list() else "broken"
-        found[name] = {"name": name, "status": status, "pods": len(state["pods"]),
-                       "services": len(cluster.services), "policies": len(cluster.policies),
-                       "node": lab.node, "sources": state.get("sources", [])}
-    for netns in topo.netns_list():
-        match = re.fullmatch(r"pw-([a-z0-9][a-z0-9-]{0,31})-node", netns)
-        if match and match.group(1) not in found:
-            found[match.group(1)] = {"name": match.group(1), "status": "no state (lab down "
-                                     "removes it)", "pods": 0, "services": 0, "policies": 0,
-                                     "node": netns}
-    return [found[name] for name in sorted(found)]
 
 
 def _valid_state(state: Any) -> bool:

@@ -37,8 +37,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from podwall.dataplane.nftsyntax import quoted
+from podwall.lab import topology as topo
 from podwall.lab.dns import KUBE_DNS_LABELS, is_dns_pod
-from podwall.lab.topology import GATEWAY
 from podwall.model import (
     Cluster,
     ContainerPort,
@@ -178,7 +178,7 @@ def compile_dnat(cluster: Cluster) -> str:
         for hook in ("prerouting", "output"))
     pairs = ", ".join(f"{ip} . {ip}" for ip in sorted(hairpins, key=int))
     hooks += ("  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n"
-              f"    ct status dnat ip saddr . ip daddr {{ {pairs} }} snat ip to {GATEWAY}\n"
+              f"    ct status dnat ip saddr . ip daddr {{ {pairs} }} snat ip to {topo.GATEWAY}\n"
               "  }\n")
     return f"table ip {TABLE} {{\n{hooks}{''.join(chains)}}}\n"
 
@@ -186,3 +186,9 @@ def compile_dnat(cluster: Cluster) -> str:
 def dnat_transaction(cluster: Cluster) -> str:
     """One nft batch that replaces the table (or removes it when there is nothing to DNAT)."""
     return f"add table ip {TABLE}\ndelete table ip {TABLE}\n" + compile_dnat(cluster)
+
+
+def apply_dnat(node: str, batch: str, check: bool = False) -> None:
+    """Run `dnat_transaction`'s batch in the node namespace (`check`: `nft -c`, changes nothing)."""
+    topo.run("ip", "netns", "exec", topo.ip_arg(node), topo.tool("nft"),
+             *(["-c"] if check else []), "-f", "-", stdin=batch)
