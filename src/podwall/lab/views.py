@@ -161,8 +161,7 @@ def describe_policy(policy: NetworkPolicy, cluster: Cluster, created: float | No
                    or "<none>")
     lines = [f"Name:         {policy.name}", f"Namespace:    {policy.namespace}",
              f"Created on:   {when}", "Labels:       <none>", f"Annotations:  {annotations}",
-             "Spec:", f"  PodSelector:     {_selector(policy.pod_selector)} "
-             f"(Allowing the specific traffic to pods in this namespace)"
+             "Spec:", f"  PodSelector:     {_selector(policy.pod_selector)}"
              if not policy.pod_selector.is_empty else
              "  PodSelector:     <none> (Allowing the specific traffic to all pods in this "
              "namespace)"]
