@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from podwall.lab.lab import Lab
 from podwall.model import PortQuery
@@ -194,3 +195,63 @@ def test_the_tutorial_with_real_wget(lab: Lab) -> None:
     expect(lab, "default/client", "nginx", False)  # access-nginx still isolates nginx
     ok(lab, "delete", "networkpolicy", "access-nginx")
     expect(lab, "default/client", "nginx", True)
+
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec:
+  containers:
+  - name: db
+    ports: [{containerPort: 5432, name: pg}]
+status: {podIP: 10.244.9.9}
+"""
+
+
+def test_the_verbs_outputs_and_errors(lab: Lab) -> None:
+    from click.testing import CliRunner
+
+    from podwall.cli.main import cli
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        # --name before the arguments: everything after `--` belongs to `exec`'s command
+        result = CliRunner().invoke(cli, ["lab", args[0], "--name", lab.name, *args[1:]],
+                                    input=stdin)
+        return result.exit_code, result.output
+
+    assert run("up")[0] == 0
+    code, out = run("run", "a", "--port", "80", "--port", "53/udp", "-o", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["changes"] == [{"kind": "Pod", "namespace": "default", "name": "a",
+                                "action": "created"}]
+    assert data["connectivity"]["endpoints"][0]["endpoint"] == "default/a"
+    assert run("run", "a")[1].endswith('Error from server (AlreadyExists): pods "a" already '
+                                       "exists\n")
+    code, out = run("apply", "-f", "-", stdin=POD)
+    assert code == 0 and "pod/db created" in out, out
+    items = json.loads(run("get", "pods", "-A", "-o", "json")[1])["items"]
+    assert {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items} == {
+        ("default", "a"), ("shop", "db"), ("kube-system", "coredns")}
+    db = yaml.safe_load(run("get", "po", "db", "-n", "shop", "-o", "yaml")[1])
+    assert db["status"]["podIP"] == "10.244.9.9" and db["kind"] == "Pod"
+    assert "unchanged" in run("apply", "-f", "-", stdin=POD)[1]
+    code, out = run("get", "pods", "nope")
+    assert code == 2 and 'pods "nope" not found' in out
+    code, out = run("exec", "nope", "--", "true")
+    assert code == 2 and 'pods "nope" not found' in out
+    assert run("exec", "a", "--", "sh", "-c", "exit 3")[0] == 3
+    assert run("exec", "db", "-n", "shop", "--", "true")[0] == 0
+    assert run("apply")[0] == 2
+    assert run("describe", "netpol", "nope")[0] == 2
+    code, out = run("label", "pod", "a", "bad key=x")
+    assert code == 2 and "metadata.labels: Invalid value" in out
+    listed = json.loads(CliRunner().invoke(cli, ["lab", "list", "-o", "json"]).output)
+    assert any(entry["name"] == lab.name and entry["pods"] == 3 for entry in listed["labs"])
+    code, out = run("delete", "pod", "a")
+    assert code == 0 and out.startswith('pod "a" deleted\n') and "endpoint removed" in out
+    code, out = run("delete", "namespace", "shop")
+    assert code == 0 and 'namespace "shop" deleted' in out
+    assert [p["metadata"]["name"] for p in json.loads(
+        run("get", "pods", "-A", "-o", "json")[1])["items"]] == ["coredns"]

@@ -145,8 +145,10 @@ def parse_port(text: str) -> tuple[int, Protocol]:
 
 
 def find_pod(cluster: Cluster, namespace: str, name: str) -> Endpoint:
+    """A pod of the lab by name: a Pod, or a workload's endpoint (one namespace in the lab
+    stands for its pods, so `lab exec web -n shop` works on a Deployment web too)."""
     ep = cluster.endpoint(f"{namespace}/{name}")
-    if ep is None or ep.kind != "Pod":
+    if ep is None:
         raise not_found("pod", name)
     return ep
 
@@ -247,9 +249,9 @@ def delete(cluster: Cluster, kind: str, namespace: str, name: str) -> tuple[Clus
     policies = list(cluster.policies)
     services = list(cluster.services)
     if kind == "pod":
-        find_pod(cluster, namespace, name)
+        pod = find_pod(cluster, namespace, name)
         endpoints = [ep for ep in endpoints if ep.key != f"{namespace}/{name}"]
-        change = Change("Pod", namespace, name, "deleted")
+        change = Change(pod.kind, namespace, name, "deleted")
     elif kind == "networkpolicy":
         if not any(p.key == f"{namespace}/{name}" for p in policies):
             raise not_found(kind, name)
@@ -312,7 +314,7 @@ def label(cluster: Cluster, kind: str, namespace: str, name: str, edits: Sequenc
                             cluster.services), change
     pod = replace(target, labels=Labels(labels))
     endpoints = [pod if ep.key == pod.key else ep for ep in cluster.endpoints]
-    change = Change("Pod", namespace, name, "labeled" if pod.labels != target.labels
+    change = Change(pod.kind, namespace, name, "labeled" if pod.labels != target.labels
                     else "not labeled")
     return svcs.rebuild(cluster, cluster.namespaces.values(), endpoints, cluster.policies,
                         cluster.services), change

@@ -66,11 +66,11 @@ def rows(kind: str, cluster: Cluster, namespaces: set[str] | None, names: Sequen
         head += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] if wide else []
         head += ["LABELS"] if show_labels else []
         for ep in cluster.endpoints:
-            if ep.kind != "Pod" or not _wanted(ep.namespace, ep.name, namespaces, names):
-                continue
+            if not _wanted(ep.namespace, ep.name, namespaces, names):
+                continue  # a workload's endpoint is listed too: it stands for its pods
             up = ep.key in running
             row = [ep.name, "1/1" if up else "0/1", "Running" if up else "Pending", "0",
-                   age(created.get(f"Pod/{ep.key}"))]
+                   age(created.get(f"{ep.kind}/{ep.key}"))]
             row += [str(ep.ip), node, "<none>", "<none>"] if wide else []
             row += [_labels(ep.labels)] if show_labels else []
             out.append(([ep.namespace] if every else []) + row)
@@ -104,9 +104,8 @@ def manifests(kind: str, cluster: Cluster, namespaces: set[str] | None, names: S
               created: Mapping[str, float], running: set[str]) -> list[dict[str, Any]]:
     """The objects `rows` lists, as manifests (`-o json|yaml`)."""
     if kind == "pod":
-        return [objects.pod_manifest(ep, created.get(f"Pod/{ep.key}"), ep.key in running)
-                for ep in cluster.endpoints
-                if ep.kind == "Pod" and _wanted(ep.namespace, ep.name, namespaces, names)]
+        return [objects.pod_manifest(ep, created.get(f"{ep.kind}/{ep.key}"), ep.key in running)
+                for ep in cluster.endpoints if _wanted(ep.namespace, ep.name, namespaces, names)]
     if kind == "service":
         return [objects.service_manifest(s, created.get(f"Service/{s.key}"))
                 for s in cluster.services if _wanted(s.namespace, s.name, namespaces, names)]
