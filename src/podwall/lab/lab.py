@@ -418,8 +418,12 @@ class Lab:
             text = None if server is None else dns.resolv_conf(ep.namespace, server)
             if text is None:
                 topo.remove_netns_etc(entry["netns"])
-            else:
-                entry["resolv"] = topo.write_resolv_conf(entry["netns"], text)
+                entry["resolv"] = None
+            elif entry.get("resolv") != text or not topo.has_resolv_conf(entry["netns"]):
+                # written once per pod (and again when the nameserver moves): a lab of a
+                # thousand pods does not rewrite a thousand files on every change
+                written = topo.write_resolv_conf(entry["netns"], text)
+                entry["resolv"] = text if written else None
 
     def _start_servers(self, state: State, endpoints: Sequence[Endpoint]) -> None:
         servers: dict[str, subprocess.Popen[bytes]] = {}

@@ -144,6 +144,10 @@ def write_resolv_conf(netns: str, text: str) -> bool:
     return True
 
 
+def has_resolv_conf(netns: str) -> bool:
+    return (NETNS_ETC / ip_arg(netns) / "resolv.conf").is_file()
+
+
 def remove_netns_etc(netns: str) -> None:
     """Remove /etc/netns/NETNS (only the files the lab writes there, then the directory)."""
     directory = NETNS_ETC / ip_arg(netns)
