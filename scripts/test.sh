@@ -6,7 +6,7 @@
 #
 # As root it installs missing system packages with apt-get: python3-venv to build the venv,
 # nftables and iproute2 for the kernel tests, graphviz for pictures, chromium and its driver for
-# the browser test, wget for the lab, git for `diff --git`, openssl and kubectl (Debian's
+# the browser test, wget and busybox for the lab, git for `diff --git`, openssl and kubectl (Debian's
 # kubernetes-client) for the live-cluster tests. Without root, tests that need them skip with a loud reason.
 # Nothing is installed outside the venv but those Debian packages.
 set -euo pipefail
@@ -26,6 +26,7 @@ command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v wget >/dev/null 2>&1 || need+=(wget)
+command -v busybox >/dev/null 2>&1 || need+=(busybox)  # nslookup in the lab tutorial test
 command -v git >/dev/null 2>&1 || need+=(git)  # diff --git, and the tests of it
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the live-cluster tests' CA and certificates
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # `kubectl podwall`, run by kubectl

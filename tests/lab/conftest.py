@@ -49,6 +49,8 @@ def leftovers(prefix: str = f"pw-{SESSION}-") -> list[str]:
     found += [f"link {line.split(':')[1].strip()}" for line in subprocess.run(
         ["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout.splitlines()
         if ": pw-" in line]
+    # each pod's resolv.conf (`ip netns exec` mounts /etc/netns/NAME/resolv.conf)
+    found += [f"etc {d}" for d in Path("/etc/netns").glob(f"{prefix}*")]
     root = Path("/run/podwall/labs")
     if root.exists():
         found += [f"state {d}" for d in root.iterdir() if d.name.startswith(prefix[3:])]

@@ -114,7 +114,8 @@ def test_two_ups_of_one_name_one_wins_and_the_other_never_destroys_it(
              for _ in range(2)]
     codes = sorted(finish(p)[0] for p in procs)
     assert codes == [0, 2]
-    assert len([n for n in topology.netns_list() if lab.owns(n)]) == 5
+    # node, four pods and the implied CoreDNS pod
+    assert len([n for n in topology.netns_list() if lab.owns(n)]) == 6
     assert lab.verify(PORT).ok
 
 
@@ -178,7 +179,8 @@ def test_every_lab_verb_speaks_json(lab: Lab, files: dict[str, Path]) -> None:
                                     "10.7.0.0/16", "--external", "192.0.2.10", "-o", "json"))
     assert code == 0, err
     up = json.loads(out)
-    assert up["action"] == "up" and set(up["pods"]) == {"x/a", "x/b", "y/a", "y/b"}
+    assert up["action"] == "up" and set(up["pods"]) == {"x/a", "x/b", "y/a", "y/b",
+                                                        "kube-system/coredns"}
     assert up["externals"]["192.0.2.10"]["netns"].startswith(f"pw-{lab.name}-x")
     code, out, err = finish(podwall("apply", str(files["v2"]), "--name", lab.name, "-o", "json"))
     assert code == 0, err
@@ -186,4 +188,4 @@ def test_every_lab_verb_speaks_json(lab: Lab, files: dict[str, Path]) -> None:
     code, out, err = finish(podwall("down", "--name", lab.name, "-o", "json"))
     assert code == 0, err
     down = json.loads(out)
-    assert down["action"] == "down" and len(down["removed"]) == 7
+    assert down["action"] == "down" and len(down["removed"]) == 8  # with CoreDNS

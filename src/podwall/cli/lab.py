@@ -21,7 +21,7 @@ NAME = click.option("--name", default="default", show_default=True, metavar="NAM
                     help="Which lab (several can run side by side).")
 
 
-def _manifest_options(defaults: bool) -> Callable[[F], F]:
+def _manifest_options(defaults: bool, required: bool = True) -> Callable[[F], F]:
     """PATH... and the options that turn manifests into a cluster (as every verb has them)."""
     def wrap(func: F) -> F:
         func = click.option("-v", "--verbose", is_flag=True,
@@ -35,7 +35,7 @@ def _manifest_options(defaults: bool) -> Callable[[F], F]:
                             callback=namespace_callback,
                             help="Namespace for objects that do not name one"
                             + ("." if defaults else " (default: as at `lab up`)."))(func)
-        func = click.argument("paths", nargs=-1, required=True,
+        func = click.argument("paths", nargs=-1, required=required,
                               type=click.Path(exists=True))(func)
         return func
     return wrap
@@ -61,8 +61,11 @@ def lab() -> None:
 
 
 @lab.command()
-@_manifest_options(defaults=True)
+@_manifest_options(defaults=True, required=False)
 @NAME
+@click.option("--no-cluster-dns", is_flag=True,
+              help="Do not add kube-system, a CoreDNS pod and the kube-dns Service when the "
+                   "manifests have none.")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. A host outside the cluster, in its own namespace (not a pod's "
                    "IP).")
@@ -70,9 +73,13 @@ def lab() -> None:
 @output_option("text", "json", default="text")
 @handles_errors
 def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, name: str,
-       externals: tuple[str, ...], log_group: int, log_allowed: bool, metrics_address: str,
-       output: str) -> None:
-    """Start a lab from manifests: namespaces, veths, servers, ruleset.
+       no_cluster_dns: bool, externals: tuple[str, ...], log_group: int, log_allowed: bool,
+       metrics_address: str, output: str) -> None:
+    """Start a lab from manifests (or an empty one): namespaces, veths, servers, ruleset.
+
+    Unless the manifests have their own, the lab adds the cluster DNS every cluster has:
+    namespace kube-system, a CoreDNS pod (k8s-app=kube-dns) that really answers DNS, and the
+    Service kube-dns at 10.96.0.10, which every pod's resolv.conf names.
 
     Checked before anything is created: every pod IP must be a usable unicast address (not a
     network, broadcast, multicast, loopback or unspecified one), and the ruleset must compile.
@@ -81,6 +88,7 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 
     \b
     Examples:
+      sudo podwall lab up
       sudo podwall lab up examples/three-tier/
       sudo podwall lab up k8s/ --name demo --external 192.0.2.10 --external 198.51.100.7
       sudo podwall lab up k8s/ -o json | jq .pods
@@ -94,11 +102,17 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 
     require_root()
     the_lab = Lab(name)
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    if paths:
+        cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    else:
+        from podwall.model import build_cluster
+
+        cluster = build_cluster([], [], [], pod_cidr)
     state = the_lab.up(cluster, list(externals), list(paths),
                        settings={"namespace": namespace, "pod_cidr": pod_cidr},
                        logging={"group": log_group, "logAllowed": log_allowed,
-                                "metricsAddress": check_address(metrics_address)})
+                                "metricsAddress": check_address(metrics_address)},
+                       cluster_dns=not no_cluster_dns)
     pods, hosts = len(state["pods"]), len(state["externals"])
     if output == "json":
         click.echo(json.dumps({
@@ -114,13 +128,20 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 
 
 @lab.command()
-@_manifest_options(defaults=False)
+@_manifest_options(defaults=False, required=False)
+@click.option("-f", "--filename", "files", multiple=True, metavar="FILE|-",
+              help="Repeatable. Add or change the objects of FILE one by one, as kubectl apply "
+                   "(the rest of the lab stays).")
 @NAME
 @output_option("text", "json", default="text")
 @handles_errors
-def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, verbose: bool,
-          name: str, output: str) -> None:
-    """Reconcile the running lab to new manifests; the ruleset swaps atomically.
+def apply(paths: tuple[str, ...], files: tuple[str, ...], namespace: str | None,
+          pod_cidr: str | None, verbose: bool, name: str, output: str) -> None:
+    """Reconcile the running lab to new manifests (PATH...), or add objects (-f FILE).
+
+    With -f, as `kubectl apply -f`: each object of FILE is created, configured or unchanged,
+    and everything else in the lab stays; one line per connection opened or closed follows.
+    With PATH..., the lab becomes exactly PATH...:
 
     Policies, labels and namespaces change by swapping the ruleset in one nft transaction;
     pods that are gone are removed, new ones are connected only once the new ruleset is in.
@@ -132,11 +153,24 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     Examples:
       sudo podwall lab apply examples/three-tier-v2/
       sudo podwall lab apply examples/three-tier-v2/ -o json
+      sudo podwall lab apply -f deny-all.yaml
+      cat allow.yaml | sudo podwall lab apply -f -
     """
     from podwall.analysis.wording import plural
     from podwall.lab.lab import Lab, require_root
     from podwall.manifests.defaults import check_namespace
 
+    if files:
+        if paths:
+            raise click.UsageError("give either PATH... (the whole lab) or -f FILE (objects to "
+                                   "add or change), not both")
+        from podwall.cli.labkube import apply_files
+
+        apply_files(name, files, output, verbose, namespace)
+        return
+    if not paths:
+        raise click.UsageError("give PATH... (the whole lab) or -f FILE (objects to add or "
+                               "change)")
     require_root()
     the_lab = Lab(name)
     settings = the_lab.settings()
@@ -414,4 +448,14 @@ def _ruleset_json(ruleset: Any, interfaces: dict[str, str], checked: bool) -> di
 for _command in MONITOR_COMMANDS:
     lab.add_command(_command)
 
+
+def _kubectl_verbs() -> None:
+    """run, expose, exec, get, describe, delete, label, list: in podwall.cli.labkube."""
+    from podwall.cli.labkube import COMMANDS as KUBE
+
+    for command in KUBE:
+        lab.add_command(command)
+
+
+_kubectl_verbs()
 COMMANDS = [lab, dataplane]

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +47,9 @@ from podwall.dataplane.compile import LOG_GROUP
 from podwall.engine import DenseVerdicts, Engine, Matrix, Verdict, default_ports
 from podwall.errors import DataplaneError, InputError, PodwallError
 from podwall.lab import collector as monitor
+from podwall.lab import dns, kube, snapshot
 from podwall.lab import prober as probes
-from podwall.lab import snapshot
+from podwall.lab import services as svcs
 from podwall.lab import topology as topo
 from podwall.lab.addresses import check_addresses, external_addresses
 from podwall.lab.audit import AuditCount, audit_counts
@@ -57,8 +58,9 @@ from podwall.model import Cluster, Endpoint, PortQuery, Protocol
 
 DEFAULT_STATE_ROOT = Path("/run/podwall/labs")
 PROBE_TIMEOUT = 0.7
-_LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # fullmatch: `$` would let "x\n" through
+LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # fullmatch: `$` would let "x\n" through
 SNAPSHOT = "cluster.json"
+DNS_RECORDS = "dns.json"
 
 State = dict[str, Any]
 
@@ -135,7 +137,7 @@ class Lab:
     """
 
     def __init__(self, name: str = "default") -> None:
-        if not isinstance(name, str) or not _LAB_NAME.fullmatch(name):
+        if not isinstance(name, str) or not LAB_NAME.fullmatch(name):
             raise InputError(f"invalid lab name {name!r}: use up to 32 lowercase letters, digits "
                              "and '-', starting with a letter or digit")
         self.name = name
@@ -189,10 +191,15 @@ class Lab:
     # -- lifecycle -------------------------------------------------------------------------------
     def up(self, cluster: Cluster, externals: Sequence[str] = (), sources: Sequence[str] = (),
            settings: Mapping[str, str] | None = None,
-           logging: Mapping[str, Any] | None = None) -> State:
+           logging: Mapping[str, Any] | None = None, cluster_dns: bool = False) -> State:
         """Create the lab: node, one namespace per endpoint and outside host, servers, ruleset,
-        and the collector of its NFLOG events (`logging`: group, logAllowed, metricsAddress)."""
+        and the collector of its NFLOG events (`logging`: group, logAllowed, metricsAddress).
+
+        `cluster_dns`: add kube-system, a CoreDNS pod and the kube-dns Service when the cluster
+        has none, now and after every later change (see podwall.lab.services)."""
         require_root()
+        if cluster_dns:
+            cluster = svcs.with_cluster_dns(cluster)
         hosts = external_addresses(externals)
         check_addresses(cluster, hosts)
         watch = _logging(logging)
@@ -209,11 +216,13 @@ class Lab:
                 state: State = {"name": self.name, "sources": list(sources),
                                 "settings": dict(settings or {}), "node": False, "pods": {},
                                 "externals": {}, "next_pod": 0, "next_external": 0,
-                                "logging": watch}
+                                "logging": watch,
+                                "clusterDNS": cluster_dns, "created": {}}
                 for ip in hosts:
                     self._plan_host(state, "externals", ip, ip)
                 self._reconcile(state, cluster)
                 state["sources"] = list(sources)
+                kube.stamp(state, None, cluster)
                 self._save_state(state)
             except BaseException:
                 self._teardown()
@@ -230,13 +239,47 @@ class Lab:
         require_root()
         with self.store.locked():
             state = self.load_state()
+            if state.get("clusterDNS"):
+                cluster = svcs.with_cluster_dns(cluster)
             check_addresses(cluster, list(state["externals"]))
+            old = self._snapshot_or_none()
             done = self._reconcile(state, cluster)
             state["sources"] = list(sources)
             if settings is not None:
                 state["settings"] = dict(settings)
+            kube.stamp(state, old, cluster)
             self._save_state(state)
         return done
+
+    def update(self, change: Callable[[Cluster], Cluster]) -> tuple[Cluster, Cluster]:
+        """Change the running lab from its own snapshot (`lab run`, `expose`, `apply -f`, ...):
+        under the lock, `change(snapshot)` gives the next one, which is reconciled like `apply`
+        (nothing happens when it is the same). Returns (before, after), for the diff."""
+        require_root()
+        with self.store.locked():
+            state = self.load_state()
+            old = self.cluster()
+            new = change(old)
+            if state.get("clusterDNS"):
+                new = svcs.with_cluster_dns(new)
+            if new != old:
+                check_addresses(new, list(state["externals"]))
+                self._reconcile(state, new)
+                kube.stamp(state, old, new)
+                self._save_state(state)
+        return old, new
+
+    def created(self) -> dict[str, float]:
+        """When each object came into the lab (`Kind/ns/name`: seconds since the epoch)."""
+        stamps = self.load_state().get("created", {})
+        return {str(k): float(v) for k, v in stamps.items()
+                if isinstance(v, (int, float))} if isinstance(stamps, dict) else {}
+
+    def _snapshot_or_none(self) -> Cluster | None:
+        try:
+            return self.cluster()
+        except PodwallError:
+            return None
 
     def _reconcile(self, state: State, cluster: Cluster) -> dict[str, Any]:
         """Make the kernel match `cluster`: plan and compile, check, change, record."""
@@ -263,12 +306,14 @@ class Lab:
         watch = _logging(state.get("logging"))
         ruleset = compile_ruleset(Engine(cluster), interfaces, log_group=watch["group"],
                                   log_allowed=watch["logAllowed"])
+        dnat = svcs.dnat_transaction(cluster)
         # 2. The kernel checks the ruleset before anything changes.
         if not node_ok:
             self._build_node(state, present)
         self._ensure_collector(state, restart=not node_ok)
         try:
             NftBackend(netns=self.node).check(ruleset)
+            svcs.apply_dnat(self.node, dnat, check=True)
         except DataplaneError:
             self._record_apply(None, 0.0)
             raise
@@ -294,6 +339,7 @@ class Lab:
             entry["built"] = True
             self._save_state(state)
             done["added"].append(key)
+        self.store.write_json(DNS_RECORDS, dns.records(cluster))
         restart = self._servers_to_start(state, cluster)
         done["restarted"] = [ep.key for ep in restart if ep.key not in new]
         self._start_servers(state, restart)
@@ -304,11 +350,13 @@ class Lab:
         except DataplaneError:
             self._record_apply(None, 0.0)
             raise
+        svcs.apply_dnat(self.node, dnat)
         # 4. Record what the kernel now enforces (the generation's snapshot first: the
         # collector attributes its events by it, and waits for it).
         data = snapshot.dump(cluster)
         self.store.write_json(monitor.generation_file(generation), data)
         self._record_apply(generation, time.monotonic() - started)
+        self._resolv_confs(state, cluster)
         self._connect_pending(state)
         self.store.write("ruleset.nft", ruleset.text)
         self.store.write_json(SNAPSHOT, data)
@@ -338,6 +386,9 @@ class Lab:
         topo.kill_processes(pids)
         for netns in owned:
             topo.delete_netns(netns)
+        for netns in topo.netns_etc_list():
+            if self.owns(netns):
+                topo.remove_netns_etc(netns)
         self.store.remove()
         root = state_root()
         for directory in (root, root.parent if root == DEFAULT_STATE_ROOT else None):
@@ -440,15 +491,32 @@ class Lab:
         self._save_state(state)
 
     def _servers_to_start(self, state: State, cluster: Cluster) -> list[Endpoint]:
-        """Endpoints whose server is missing, not ours, or serving other ports."""
+        """Endpoints whose server is missing, not ours, or serving other ports (or DNS no more,
+        or DNS now)."""
         running = topo.lab_processes(self.name)
         restart = []
         for ep in cluster.endpoints:
             entry = state["pods"][ep.key]
-            if entry["ports"] != _ports(ep) or (_served(entry["ports"])
-                                                and entry.get("pid") not in running):
+            if (entry["ports"] != _ports(ep)
+                    or bool(entry.get("dns")) != dns.is_dns_pod(ep.namespace, ep.labels)
+                    or (_served(entry["ports"]) and entry.get("pid") not in running)):
                 restart.append(ep)
         return restart
+
+    def _resolv_confs(self, state: State, cluster: Cluster) -> None:
+        """Every pod's resolv.conf (`ip netns exec` mounts it), pointing at the cluster DNS."""
+        server = svcs.nameserver(cluster)
+        for ep in cluster.endpoints:
+            entry = state["pods"][ep.key]
+            text = None if server is None else dns.resolv_conf(ep.namespace, server)
+            if text is None:
+                topo.remove_netns_etc(entry["netns"])
+                entry["resolv"] = None
+            elif entry.get("resolv") != text or not topo.has_resolv_conf(entry["netns"]):
+                # written once per pod (and again when the nameserver moves): a lab of a
+                # thousand pods does not rewrite a thousand files on every change
+                written = topo.write_resolv_conf(entry["netns"], text)
+                entry["resolv"] = text if written else None
 
     def _start_servers(self, state: State, endpoints: Sequence[Endpoint]) -> None:
         servers: dict[str, subprocess.Popen[bytes]] = {}
@@ -458,11 +526,13 @@ class Lab:
             topo.kill_processes(topo.netns_pids(entry["netns"]))
             entry["pid"] = None
             entry["ports"] = _ports(ep)
+            entry["dns"] = dns.is_dns_pod(ep.namespace, ep.labels)
             serve = [(proto, port) for proto, port in entry["ports"]
                      if proto != Protocol.SCTP.value or supported]
             if serve:
                 proc = topo.start_server(self.name, entry["netns"], serve,
-                                         self.store.path(f"server-{entry['netns']}.log"))
+                                         self.store.path(f"server-{entry['netns']}.log"), ep.key,
+                                         self.store.path(DNS_RECORDS) if entry["dns"] else None)
                 entry["pid"] = proc.pid
                 servers[ep.key] = proc
         self._save_state(state)

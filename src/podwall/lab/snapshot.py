@@ -31,6 +31,8 @@ from podwall.model import (
     Protocol,
     Requirement,
     Rule,
+    Service,
+    ServicePort,
 )
 
 VERSION = 1
@@ -50,6 +52,7 @@ def dump(cluster: Cluster) -> Data:
                        "ports": [[p.port, p.protocol.value, p.name] for p in ep.ports]}
                       for ep in cluster.endpoints],
         "policies": [_policy(p) for p in cluster.all_policies],
+        "services": [_service(s) for s in cluster.services],
     }
 
 
@@ -68,8 +71,9 @@ def load(data: Any) -> Cluster:
                      _str(e["kind"]), bool(e["ipAssigned"]))
             for e in data["endpoints"])
         policies = tuple(_load_policy(p) for p in data["policies"])
+        services = tuple(_load_service(s) for s in data.get("services", []))
         return Cluster(namespaces, endpoints, tuple(p for p in policies if not p.audited),
-                       ipaddress.ip_network(_str(data["podCIDR"])),
+                       ipaddress.ip_network(_str(data["podCIDR"])), services,
                        audited=tuple(p for p in policies if p.audited))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DataplaneError(f"the lab's snapshot cannot be read ({exc})") from None
@@ -103,6 +107,26 @@ def _policy(p: NetworkPolicy) -> Data:
             "policyTypesGiven": p.policy_types_given, "egressGiven": p.egress_given,
             "annotations": [list(a) for a in p.annotations],
             "enforcement": p.enforcement.value}
+
+
+def _service(s: Service) -> Data:
+    return {"namespace": s.namespace, "name": s.name,
+            "selector": None if s.selector is None else dict(s.selector.items_sorted),
+            "ports": [[p.port, p.protocol.value, p.target_port, p.name] for p in s.ports],
+            "clusterIP": None if s.cluster_ip is None else str(s.cluster_ip),
+            "clusterIPAssigned": s.cluster_ip_assigned, "implied": s.implied}
+
+
+def _load_service(d: Any) -> Service:
+    ports = []
+    for port, protocol, target, name in d["ports"]:
+        if not isinstance(target, (int, str)) or isinstance(target, bool):
+            raise TypeError(f"targetPort {target!r}")
+        ports.append(ServicePort(_int(port), Protocol(protocol), target, _opt_str(name)))
+    return Service(_str(d["namespace"]), _str(d["name"]),
+                   None if d["selector"] is None else _labels(d["selector"]), tuple(ports),
+                   None if d["clusterIP"] is None else ipaddress.ip_address(_str(d["clusterIP"])),
+                   bool(d["clusterIPAssigned"]), bool(d["implied"]))
 
 
 def _load_selector(d: Any) -> LabelSelector:

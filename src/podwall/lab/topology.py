@@ -115,6 +115,55 @@ def connect_hosts(node: str, hosts: Sequence[tuple[str, str]]) -> None:
 
 def delete_netns(netns: str) -> None:
     run("ip", "netns", "del", ip_arg(netns), check=False)
+    remove_netns_etc(netns)
+
+
+# `ip netns exec NAME` bind-mounts every file of /etc/netns/NAME/ over its namesake in /etc:
+# that is how a pod's commands get the lab's resolv.conf. The directory belongs to the netns
+# and goes with it.
+NETNS_ETC = Path("/etc/netns")
+
+
+def write_resolv_conf(netns: str, text: str) -> bool:
+    """/etc/netns/NETNS/resolv.conf (False when /etc/netns cannot be written: rootless without a
+    tmpfs on it; commands then use the machine's resolv.conf)."""
+    directory = NETNS_ETC / ip_arg(netns)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o755)
+        if directory.is_symlink() or not directory.is_dir():
+            raise DataplaneError(f"{directory} is not a directory: refusing to write into it")
+        temporary = directory / ".resolv.conf.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(temporary, directory / "resolv.conf")
+    except PermissionError:
+        return False
+    except OSError as exc:
+        raise DataplaneError(f"cannot write {directory}/resolv.conf: {exc.strerror}") from None
+    return True
+
+
+def has_resolv_conf(netns: str) -> bool:
+    return (NETNS_ETC / ip_arg(netns) / "resolv.conf").is_file()
+
+
+def remove_netns_etc(netns: str) -> None:
+    """Remove /etc/netns/NETNS (only the files the lab writes there, then the directory)."""
+    directory = NETNS_ETC / ip_arg(netns)
+    for name in ("resolv.conf", ".resolv.conf.tmp"):
+        with contextlib.suppress(OSError):
+            (directory / name).unlink()
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def netns_etc_list() -> list[str]:
+    """The names under /etc/netns (`lab down` removes its own even when the netns is gone)."""
+    try:
+        return sorted(p.name for p in NETNS_ETC.iterdir())
+    except OSError:
+        return []
 
 
 def delete_link(netns: str, ifname: str) -> None:
@@ -145,15 +194,18 @@ def checkpoint(step: str) -> None:
 # -- processes ------------------------------------------------------------------------------------
 
 
-def start_server(lab: str, netns: str, ports: Sequence[tuple[str, int]],
-                 log: Path) -> subprocess.Popen[bytes]:
-    """One server process in the namespace for all its ports; `--lab` marks it for cleanup."""
+def start_server(lab: str, netns: str, ports: Sequence[tuple[str, int]], log: Path,
+                 pod: str = "", dns: Path | None = None) -> subprocess.Popen[bytes]:
+    """One server process in the namespace for all its ports; `--lab` marks it for cleanup.
+    `pod` names the pod in its HTTP page; `dns` makes its port 53 answer DNS from that file."""
     spec = {proto: ",".join(str(p) for pr, p in ports if pr == proto)
             for proto in ("TCP", "UDP", "SCTP")}
+    extra = ["--dns", str(dns)] if dns is not None else []
     with log.open("ab") as err:
         return subprocess.Popen(
             [tool("ip"), "netns", "exec", netns, sys.executable, "-m", "podwall.lab.server",
-             "--lab", lab, "--tcp", spec["TCP"], "--udp", spec["UDP"], "--sctp", spec["SCTP"]],
+             "--lab", lab, "--pod", pod, "--tcp", spec["TCP"], "--udp", spec["UDP"],
+             "--sctp", spec["SCTP"], *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
             start_new_session=True)
 
