@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from podwall.errors import Diagnostic, Severity
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import IPAddress, IPNetwork, NetworkPolicy
 from podwall.model.services import Service
 from podwall.model.words import plural
@@ -33,6 +34,8 @@ class Cluster:
     policies: tuple[NetworkPolicy, ...]
     pod_cidr: IPNetwork = field(default=ipaddress.ip_network(DEFAULT_POD_CIDR))
     services: tuple[Service, ...] = ()
+    # ClusterNetworkPolicies (and v1alpha1 admin/baseline policies), sorted by tier and order
+    cluster_policies: tuple[ClusterNetworkPolicy, ...] = ()
 
     @cached_property
     def _by_key(self) -> dict[str, Endpoint]:
@@ -60,6 +63,7 @@ def build_cluster(
     policies: Iterable[NetworkPolicy],
     pod_cidr: str | IPNetwork = DEFAULT_POD_CIDR,
     diagnostics: list[Diagnostic] | None = None,
+    cluster_policies: Iterable[ClusterNetworkPolicy] = (),
 ) -> Cluster:
     """Assemble a canonical snapshot: imply missing namespaces, assign missing pod IPs.
 
@@ -77,7 +81,9 @@ def build_cluster(
         if name not in ns_map:
             ns_map[name] = Namespace.make(name, implied=True)
     eps = _assign_ips(eps, network, diags)
-    return Cluster(dict(sorted(ns_map.items())), tuple(eps), tuple(pols), network)
+    cnps = tuple(sorted(cluster_policies, key=lambda p: (p.tier.value, p.order)))
+    return Cluster(dict(sorted(ns_map.items())), tuple(eps), tuple(pols), network,
+                   cluster_policies=cnps)
 
 
 def _assign_ips(eps: list[Endpoint], network: IPNetwork, diags: list[Diagnostic]) -> list[Endpoint]:
