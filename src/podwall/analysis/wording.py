@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from podwall.engine import DirectionVerdict, Verdict
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
@@ -88,9 +89,48 @@ def isolation_words(policy: NetworkPolicy) -> str:
     return text
 
 
+def cluster_rule_words(ref: ClusterRuleRef) -> str:
+    """`admin/allow-dns egress[0] (dns) at priority 10`."""
+    return f"{ref} at priority {ref.priority}"
+
+
+def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
+    """One line of `check` with cluster policies: the deciding tier, policy, priority and rule,
+    and the Pass rules followed to get there."""
+    where = f"{verdict.direction.word} at {verdict.subject}:"
+    lead = "".join(f"Pass in {cluster_rule_words(r)}, then " for r in verdict.passed)
+    verdict_word = "allowed" if verdict.allowed else "denied"
+    ref = verdict.decided_by
+    if ref is not None:
+        tier = "Admin" if ref.tier == "admin" else "Baseline"
+        text = f"{where} {verdict_word} — {lead}{ref.action} in {cluster_rule_words(ref)} " \
+               f"({tier} tier)"
+    elif verdict.tier == "networkpolicy":
+        if verdict.allowed:
+            rules = ", ".join(str(r) for r in verdict.admitted_by)
+            text = f"{where} allowed — {lead}NetworkPolicy {rules} admits"
+        else:
+            text = (f"{where} denied — {lead}isolated by NetworkPolicy "
+                    f"{', '.join(verdict.isolated_by)}; no rule admits {peer}")
+    else:
+        text = (f"{where} allowed — {lead}not isolated by a NetworkPolicy for "
+                f"{verdict.direction.word}, and no Admin or Baseline rule decides")
+    if verdict.unknown:
+        refs = ", ".join(str(r) for r in verdict.unknown)
+        if verdict.decided:
+            text += (f" (whether {refs} match cannot be known offline: their nodes or "
+                     "domainNames peers; the answer is the same either way)")
+        else:
+            text += (f" — the answer if {refs} do not match: their nodes or domainNames peers "
+                     "cannot be decided offline")
+    return text
+
+
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:
     """One line of `check`: why this side allowed or denied."""
     where = f"{verdict.direction.word} at {verdict.subject}:"
+    if verdict.tier and verdict.applies:
+        return tier_direction_line(verdict, peer)
     if not verdict.applies:
         return f"{where} allowed ({verdict.subject} is outside the cluster: no policy applies)"
     if not verdict.isolated:
@@ -105,6 +145,8 @@ def direction_line(verdict: DirectionVerdict, peer: str) -> str:
 
 def verdict_lines(verdict: Verdict) -> list[str]:
     head = "ALLOWED" if verdict.allowed else "DENIED "
+    if not verdict.decided:
+        head = "UNDECIDED (cannot be decided offline)"
     lines = [f"{head} {verdict.src} -> {verdict.dst} {verdict.port}"]
     if verdict.same_endpoint:
         lines.append("  a pod may always reach itself (policies never apply to its own traffic)")

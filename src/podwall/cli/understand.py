@@ -122,10 +122,11 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
-    if expect is not None and (expect == "allow") != verdict.allowed:
+    if expect is not None and ((expect == "allow") != verdict.allowed or not verdict.decided):
         if output == "text":
-            click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
-                       err=True)
+            got = ("a verdict that cannot be decided offline" if not verdict.decided
+                   else "allow" if verdict.allowed else "deny")
+            click.echo(f"expected {expect}, got {got}", err=True)
         sys.exit(EXIT_NO)
 
 
