@@ -169,7 +169,9 @@ def test_v1alpha2_reads_every_field() -> None:
     - tcp: {destinationPort: {number: 443}}
     - sctp: {destinationPort: {range: {start: 9000, end: 9005}}}
 """)
-    assert not result.diagnostics, [str(d) for d in result.diagnostics]
+    assert [(d.path, d.severity.name) for d in result.diagnostics] == [
+        ("spec.egress[0].to[2].nodes", "WARNING"), ("spec.egress[0].to[3].domainNames", "WARNING")]
+    assert "cannot be decided offline" in result.diagnostics[0].message
     (policy,) = result.cluster.cluster_policies
     assert (policy.key, policy.tier, policy.priority) == ("baseline/p", Tier.BASELINE, 7)
     assert policy.subject == Subject(LabelSelector.of({"team": "a"}), LabelSelector.of({"app": "web"}))

@@ -94,27 +94,25 @@ def cluster_rule_words(ref: ClusterRuleRef) -> str:
     return f"{ref} at priority {ref.priority}"
 
 
-def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
-    """One line of `check` with cluster policies: the deciding tier, policy, priority and rule,
-    and the Pass rules followed to get there."""
-    where = f"{verdict.direction.word} at {verdict.subject}:"
+def tier_decision_words(verdict: DirectionVerdict, peer: str) -> str:
+    """`denied — Pass in admin/a ingress[0] at priority 10, then Deny in ...`: a side's verdict
+    with cluster policies, after its `ingress at ns/pod:` lead."""
     lead = "".join(f"Pass in {cluster_rule_words(r)}, then " for r in verdict.passed)
     verdict_word = "allowed" if verdict.allowed else "denied"
     ref = verdict.decided_by
     if ref is not None:
         tier = "Admin" if ref.tier == "admin" else "Baseline"
-        text = f"{where} {verdict_word} — {lead}{ref.action} in {cluster_rule_words(ref)} " \
-               f"({tier} tier)"
+        text = f"{verdict_word} — {lead}{ref.action} in {cluster_rule_words(ref)} ({tier} tier)"
     elif verdict.tier == "networkpolicy":
         if verdict.allowed:
             rules = ", ".join(str(r) for r in verdict.admitted_by)
-            text = f"{where} allowed — {lead}NetworkPolicy {rules} admits"
+            text = f"allowed — {lead}NetworkPolicy {rules} admits"
         else:
-            text = (f"{where} denied — {lead}isolated by NetworkPolicy "
-                    f"{', '.join(verdict.isolated_by)}; no rule admits {peer}")
+            text = (f"denied — {lead}isolated by NetworkPolicy {', '.join(verdict.isolated_by)}; "
+                    f"no rule admits {peer}")
     else:
-        text = (f"{where} allowed — {lead}not isolated by a NetworkPolicy for "
-                f"{verdict.direction.word}, and no Admin or Baseline rule decides")
+        text = (f"allowed — {lead}not isolated by a NetworkPolicy for {verdict.direction.word}, "
+                "and no Admin or Baseline rule decides")
     if verdict.unknown:
         refs = ", ".join(str(r) for r in verdict.unknown)
         if verdict.decided:
@@ -124,6 +122,20 @@ def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
             text += (f" — the answer if {refs} do not match: their nodes or domainNames peers "
                      "cannot be decided offline")
     return text
+
+
+def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
+    """One line of `check` with cluster policies: the deciding tier, policy, priority and rule,
+    and the Pass rules followed to get there."""
+    return f"{verdict.direction.word} at {verdict.subject}: {tier_decision_words(verdict, peer)}"
+
+
+def diff_tier_words(added: bool, changed: Sequence[tuple[str, str]]) -> str:
+    """Why a connection opened or closed with cluster policies in either input: each side
+    whose verdict changed, as NEW decides it (`ingress of the destination: denied — ...`)."""
+    parts = [f"{side}: {words}" for side, words in changed]
+    head = "allowed" if added else "no longer admitted"
+    return f"{head}: " + "; ".join(parts) if parts else head
 
 
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:

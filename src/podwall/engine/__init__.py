@@ -51,7 +51,8 @@ class Engine:
 
 
 def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
-    """Every port that a container or a policy names (both ends of an endPort range)."""
+    """Every port that a container or a policy names (both ends of an endPort range or a
+    cluster policy's port range)."""
     found: set[PortQuery] = set()
     for ep in cluster.endpoints:
         for cp in ep.ports:
@@ -63,6 +64,12 @@ def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
                     found.add(PortQuery(pp.protocol, pp.port))
                     if pp.end_port is not None:
                         found.add(PortQuery(pp.protocol, pp.end_port))
+    for cnp in cluster.cluster_policies:
+        for crule in (*cnp.ingress, *cnp.egress):
+            for port in crule.ports:
+                if port.protocol is not None:
+                    found.update((PortQuery(port.protocol, port.start),
+                                  PortQuery(port.protocol, port.end)))
     return tuple(sorted(found, key=lambda p: (p.protocol.value, p.port)))
 
 

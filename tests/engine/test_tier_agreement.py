@@ -1,0 +1,42 @@
+"""The vectorised tiers (engine.tiermatrix) against the scalar evaluator (engine.tiers), on
+random clusters with NetworkPolicies and ClusterNetworkPolicies of both tiers."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from podwall.engine import Engine
+from tests.strategies import named_queries, port_queries, tiered_clusters
+
+EXTERNALS = ["192.0.2.7", "10.1.0.200", "8.8.8.8"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(tiered_clusters(), st.lists(port_queries, min_size=1, max_size=3, unique=True))
+def test_check_and_matrix_agree_with_tiers(cluster, ports):
+    engine = Engine(cluster)
+    matrix = engine.matrix(ports, externals=EXTERNALS)
+    names = matrix.endpoints
+    for port in ports:
+        dense = matrix.dense(port)
+        for i, src in enumerate(names):
+            for j, dst in enumerate(names):
+                expected = engine.check(src, dst, port).allowed
+                assert matrix.is_allowed(port, i, j) == expected, (src, dst, port)
+                assert bool(dense[i, j]) == expected, (src, dst, port)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tiered_clusters(), named_queries)
+def test_named_columns_agree_with_tiers(cluster, name):
+    engine = Engine(cluster)
+    matrix = engine.matrix([name])
+    number_of = matrix.resolved[name]
+    for j, dst in enumerate(matrix.endpoints):
+        for i, src in enumerate(matrix.endpoints):
+            if number_of[j] < 0:
+                continue
+            from podwall.model import PortQuery
+            expected = engine.check(src, dst, PortQuery(name.protocol, int(number_of[j]))).allowed
+            assert matrix.is_allowed(name, i, j) == expected, (src, dst, name)
