@@ -34,3 +34,17 @@ def test_baseline_and_default() -> None:
                            "Baseline rule decides")
     assert "Deny in baseline/blog-keeps-to-itself ingress[1] (from-elsewhere) at priority 100 " \
            "(Baseline tier)" in out[2]
+
+
+def test_explain_lists_cluster_policies_in_evaluation_order() -> None:
+    from podwall.analysis.explain import Explainer, explanation_text
+
+    text = explanation_text(Explainer(Engine(load_cluster(["examples/cluster-tiers"]).cluster)))
+    section = text[text.index("Cluster policies (5), in evaluation order"):]
+    order = [section.index(k) for k in ("admin/allow-dns", "admin/dns-reachable",
+                                        "admin/protect-monitoring", "admin/shop-decides",
+                                        "baseline/blog-keeps-to-itself")]
+    assert order == sorted(order)
+    assert "  ingress[1] (nobody-else): Deny from namespaces {} on every port" in section
+    assert ("  cluster policies, in evaluation order: admin/allow-dns (priority 10), "
+            "baseline/blog-keeps-to-itself (priority 100)") in text

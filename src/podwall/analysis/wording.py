@@ -19,6 +19,7 @@ from podwall.model import (
     Protocol,
     Rule,
 )
+from podwall.model.clusterpolicy import ClusterNetworkPolicy, ClusterRule
 from podwall.model.words import plural
 
 __all__ = ["plural"]  # re-exported: the one plural rule (podwall.model.words)
@@ -92,6 +93,35 @@ def isolation_words(policy: NetworkPolicy) -> str:
 def cluster_rule_words(ref: ClusterRuleRef) -> str:
     """`admin/allow-dns egress[0] (dns) at priority 10`."""
     return f"{ref} at priority {ref.priority}"
+
+
+def cluster_policy_head_words(policy: ClusterNetworkPolicy) -> str:
+    """`Admin tier, priority 20: applies to pods in namespaces team=shop`."""
+    return f"{policy.tier.value} tier, priority {policy.priority}: applies to {policy.subject}"
+
+
+def cluster_rule_line_words(rule: ClusterRule, direction: Direction, index: int) -> str:
+    """`ingress[1] (nobody-else): Deny from namespaces {} on every port`."""
+    named = f" ({rule.name})" if rule.name else ""
+    where = "from" if direction is Direction.INGRESS else "to"
+    peers = "; ".join(str(p) for p in rule.peers)
+    ports = ", ".join(str(p) for p in rule.ports) if rule.ports else "every port"
+    return f"{direction.word}[{index}]{named}: {rule.action.value} {where} {peers} on {ports}"
+
+
+def not_isolated_words(tiers: bool) -> str:
+    """A direction no NetworkPolicy isolates: open, unless cluster policies decide."""
+    if tiers:
+        return "no NetworkPolicy isolates it: the cluster policies below decide, else allowed"
+    return "not isolated: allows everything"
+
+
+def cluster_policies_apply_words(keys: Sequence[str]) -> str:
+    """The endpoint line of `explain`: cluster policies come before (Admin) and after
+    (Baseline) the NetworkPolicies named above it."""
+    if not keys:
+        return "  cluster policies: none applies"
+    return f"  cluster policies, in evaluation order: {', '.join(keys)}"
 
 
 def tier_decision_words(verdict: DirectionVerdict, peer: str) -> str:
