@@ -114,7 +114,7 @@ CASES = {
     "wrong apiVersion": (
         "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: ClusterNetworkPolicy\n"
         "metadata: {name: p}\nspec:\n", HEAD, "apiVersion", 1,
-        'supported values: "policy.networking.k8s.io/v1alpha2"'),
+        'supported values: "policy.networking.k8s.io/v1alpha2", "policy.networking.k8s.io/v1beta1"'),
     "v1alpha1: Accept is spelled Allow": (
         ANP, "  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - action: Accept\n"
              "    from: [{namespaces: {}}]\n",
@@ -213,6 +213,12 @@ def test_v1alpha1_maps_onto_the_same_values() -> None:
                                     ClusterPort(Protocol.UDP, 1000, 2000), ClusterPort(name="http"))
     assert (banp.key, banp.tier, banp.priority) == ("baseline/default", Tier.BASELINE, 0)
     assert banp.egress[0].action is Action.DENY
+
+
+def test_v1beta1_reads_as_v1alpha2() -> None:
+    result = load_text(CNP.replace("v1alpha2", "v1beta1") + HEAD)
+    assert not result.diagnostics
+    assert result.cluster.cluster_policies[0].api_version == "policy.networking.k8s.io/v1beta1"
 
 
 def test_namespace_on_a_cluster_scoped_object_is_a_warning() -> None:

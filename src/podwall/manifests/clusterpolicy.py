@@ -8,7 +8,8 @@ of apiextensions' schema validation (`spec.priority in body should be less than 
 is reported at its field path with its line, as for NetworkPolicy.
 
 Three kinds share this reader (the version is detected from `apiVersion` and `kind`):
-- policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy (tier Admin or Baseline);
+- policy.networking.k8s.io/v1alpha2 (or v1beta1, the same shape) ClusterNetworkPolicy (tier
+  Admin or Baseline);
 - policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy (tier Admin; actions Allow/Deny/Pass);
 - policy.networking.k8s.io/v1alpha1 BaselineAdminNetworkPolicy (tier Baseline, the singleton
   named `default`, no priority: it reads as priority 0; actions Allow/Deny).
@@ -36,8 +37,6 @@ from podwall.manifests.convert import (
 )
 from podwall.model import IPNetwork, LabelSelector, Protocol
 from podwall.model.clusterpolicy import (
-    V1ALPHA1,
-    V1ALPHA2,
     Action,
     ClusterNetworkPolicy,
     ClusterPeer,
@@ -47,12 +46,6 @@ from podwall.model.clusterpolicy import (
     Subject,
     Tier,
 )
-
-KINDS = {
-    "ClusterNetworkPolicy": V1ALPHA2,
-    "AdminNetworkPolicy": V1ALPHA1,
-    "BaselineAdminNetworkPolicy": V1ALPHA1,
-}
 
 _SPEC: Path = (None, "spec")
 _TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})

@@ -46,7 +46,7 @@ from podwall.model import (
     Source,
     default_policy_types,
 )
-from podwall.model.clusterpolicy import V1ALPHA1, V1ALPHA2, ClusterNetworkPolicy
+from podwall.model.clusterpolicy import V1ALPHA1, V1ALPHA2, V1BETA1, ClusterNetworkPolicy
 
 Path = Any  # tuple[Path, str | int] | None; `Any` because mypy has no recursive tuple aliases
 
@@ -1213,10 +1213,10 @@ def _convert_one(ctx: _Ctx, default_namespace: str,
     return obj
 
 
-CLUSTER_POLICY_KINDS = {
-    "ClusterNetworkPolicy": V1ALPHA2,
-    "AdminNetworkPolicy": V1ALPHA1,
-    "BaselineAdminNetworkPolicy": V1ALPHA1,
+CLUSTER_POLICY_KINDS = {  # kind -> the API versions podwall reads it from
+    "ClusterNetworkPolicy": (V1ALPHA2, V1BETA1),
+    "AdminNetworkPolicy": (V1ALPHA1,),
+    "BaselineAdminNetworkPolicy": (V1ALPHA1,),
 }
 
 
@@ -1225,10 +1225,9 @@ def _cluster_policy(ctx: _Ctx, kind: str, api_version: str,
     """The cluster-admin tiers (podwall.manifests.clusterpolicy reads them; imported here,
     late, because it builds on this module's readers)."""
     expected = CLUSTER_POLICY_KINDS[kind]
-    if api_version != expected:
+    if api_version not in expected:
         ctx.obj = _label_of(kind, data)
-        ctx.unsupported(_API_VERSION, api_version, f"{syntax.go_quote(expected)} (podwall reads "
-                        f"{kind} from {expected})")
+        ctx.unsupported(_API_VERSION, api_version, ", ".join(syntax.go_quote(v) for v in expected))
         return None
     from podwall.manifests.clusterpolicy import read_cluster_policy
     return read_cluster_policy(ctx, kind, api_version)

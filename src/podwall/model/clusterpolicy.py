@@ -6,8 +6,9 @@ AdminNetworkPolicy (tier Admin) and BaselineAdminNetworkPolicy (tier Baseline, t
 `default`) are read onto the same values, so the engine knows one shape (`Allow` is `Accept`).
 
 Followed: kubernetes-sigs/network-policy-api apis/v1alpha2/clusternetworkpolicy_types.go at
-commit 066a9454c5585568d99b22723b847bcf13df6b41, and apis/v1alpha1 (adminnetworkpolicy_types.go
-354de2d8, shared_types.go a18add2e) for the older kinds.
+commit 066a9454c5585568d99b22723b847bcf13df6b41, apis/v1beta1 (30ea168a: the same types under
+the next version, which the upstream conformance suite now uses), and apis/v1alpha1
+(adminnetworkpolicy_types.go 354de2d8, shared_types.go a18add2e) for the older kinds.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from podwall.model.source import Source
 API_GROUP = "policy.networking.k8s.io"
 V1ALPHA2 = f"{API_GROUP}/v1alpha2"
 V1ALPHA1 = f"{API_GROUP}/v1alpha1"
+V1BETA1 = f"{API_GROUP}/v1beta1"  # network-policy-api's next version: the same shape as v1alpha2
 
 
 class Tier(enum.StrEnum):
@@ -160,8 +162,9 @@ class ClusterNetworkPolicy:
     @property
     def order(self) -> tuple[int, int, str]:
         """Evaluation order inside the tier: priority, then (a documented choice for ties,
-        which the API leaves undefined) v1alpha2 before v1alpha1 kinds, then by name."""
-        return (self.priority, 0 if self.api_version == V1ALPHA2 else 1, self.name)
+        which the API leaves undefined) ClusterNetworkPolicy before the v1alpha1 kinds, then by
+        name."""
+        return (self.priority, 0 if self.kind == "ClusterNetworkPolicy" else 1, self.name)
 
     def rules(self, direction: Direction) -> tuple[ClusterRule, ...]:
         return self.ingress if direction is Direction.INGRESS else self.egress
