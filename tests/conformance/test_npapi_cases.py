@@ -1,0 +1,149 @@
+"""The network-policy-api conformance suite (kubernetes-sigs/network-policy-api conformance/
+tests), one case per upstream test: its manifests (conformance/base/...) and every probe of every
+subtest, with upstream's patches between subtests written out as the manifests after them.
+
+Transcribed from the upstream files at the commits named per case. Where a stored manifest
+still spelled ports the v1alpha1 way (`ports: [{portNumber: ...}]`) inside a v1alpha2 object,
+the transcription uses the v1alpha2 field (`protocols: [{tcp: {destinationPort: ...}}]`), which
+is what the types at 066a9454 define.
+"""
+
+from __future__ import annotations
+
+from tests.conformance.npapi import assert_probes, cnp, engine, house_selector, pod
+
+G, S, H, R = "gryffindor", "slytherin", "hufflepuff", "ravenclaw"
+
+
+def from_house(action: str, house: str, name: str, protocols: str = "") -> str:
+    extra = f", protocols: {protocols}" if protocols else ""
+    return (f"{{name: {name}, action: {action}, from: [{{namespaces: {house_selector(house)}}}]"
+            f"{extra}}}")
+
+
+def to_house(action: str, house: str, name: str, protocols: str = "") -> str:
+    extra = f", protocols: {protocols}" if protocols else ""
+    return (f"{{name: {name}, action: {action}, to: [{{namespaces: {house_selector(house)}}}]"
+            f"{extra}}}")
+
+
+TCP80 = "[{tcp: {destinationPort: {number: 80}}}]"
+
+
+# -- CNPAdminTierIngressTCP -------------------------------------------------------------------------
+# tests/admin-network-policy-standard-ingress-tcp-rules.go @2491831360ce,
+# base/admin_tier/standard-ingress-tcp-rules.yaml @4d38b37f
+
+def ingress_tcp(rules: list[str]) -> str:
+    return cnp("ingress-tcp", "Admin", 3, f"{{namespaces: {house_selector(G)}}}", ingress=rules)
+
+
+INGRESS_TCP_RULES = [
+    from_house("Accept", R, "allow-from-ravenclaw-everything"),
+    from_house("Deny", R, "deny-from-ravenclaw-everything"),
+    from_house("Pass", R, "pass-from-ravenclaw-everything"),
+    from_house("Deny", S, "deny-from-slytherin-at-port-80", TCP80),
+    from_house("Pass", S, "pass-from-slytherin-at-port-80", TCP80),
+    from_house("Accept", H, "allow-from-hufflepuff-at-port-80", TCP80),
+    from_house("Deny", H, "deny-from-hufflepuff-everything-else"),
+]
+
+
+def swapped(rules: list[str], i: int, j: int) -> list[str]:
+    out = list(rules)
+    out[i], out[j] = out[j], out[i]
+    return out
+
+
+def test_cnp_admin_tier_ingress_tcp() -> None:
+    rules = INGRESS_TCP_RULES
+    e = engine(ingress_tcp(rules))
+    assert_probes(e, [
+        # allow-ingress; rule ordering: index0 Accept before index1 Deny
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(R, 1), pod(G, 0), "TCP/8080", True),
+        # allow-ingress at the specified port (index5), deny the rest (index6)
+        (pod(H, 0), pod(G, 1), "TCP/80", True),
+        (pod(H, 1), pod(G, 1), "TCP/8080", False),
+        # ingress rules only: egress unaffected
+        (pod(G, 0), pod(R, 0), "TCP/80", True),
+        (pod(G, 1), pod(S, 0), "TCP/80", True),
+        # deny-ingress at the specified port (index3); the rest matches no rule
+        (pod(S, 0), pod(G, 0), "TCP/80", False),
+        (pod(S, 1), pod(G, 0), "TCP/8080", True),
+    ])
+    rules = swapped(rules, 0, 1)  # deny-ingress; rule ordering respected
+    assert_probes(engine(ingress_tcp(rules)), [
+        (pod(R, 0), pod(G, 1), "TCP/80", False),
+        (pod(R, 1), pod(G, 1), "TCP/8080", False),
+    ])
+    rules = swapped(rules, 0, 2)  # pass-ingress first: no NetworkPolicy, so allowed
+    assert_probes(engine(ingress_tcp(rules)), [
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(R, 1), pod(G, 0), "TCP/8080", True),
+    ])
+    rules = swapped(rules, 3, 4)  # pass-ingress at the specified port
+    assert_probes(engine(ingress_tcp(rules)), [
+        (pod(S, 0), pod(G, 0), "TCP/80", True),
+        (pod(S, 1), pod(G, 0), "TCP/8080", True),
+    ])
+
+
+# -- CNPAdminTierIntegration ----------------------------------------------------------------------
+# tests/admin-network-policy-standard-integration.go @25f6bf054258,
+# base/api_integration/standard-anp-np-banp.yaml @30ea168a (its `podSelector:` null written {})
+
+def integration(ingress_action: str = "Deny", egress_action: str = "Deny",
+                with_np: bool = True) -> list[str]:
+    houses = "{namespaces: {matchLabels: {conformance-house: gryffindor}}}"
+    slytherin = "[{namespaces: {matchLabels: {conformance-house: slytherin}}}]"
+    docs = [
+        cnp("pass-example", "Admin", 10, houses,
+            ingress=[f"{{name: deny-all-ingress-from-slytherin, action: {ingress_action}, "
+                     f"from: {slytherin}}}"],
+            egress=[f"{{name: deny-all-egress-to-slytherin, action: {egress_action}, "
+                    f"to: {slytherin}}}"]),
+        cnp("default", "Baseline", 10, houses,
+            ingress=[f"{{name: deny-all-ingress-from-slytherin, action: Deny, from: {slytherin}}}"],
+            egress=[f"{{name: deny-all-egress-to-slytherin, action: Deny, to: {slytherin}}}"]),
+    ]
+    if with_np:
+        docs.append("""
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: allow-gress-from-to-slytherin-to-gryffindor
+              namespace: network-policy-conformance-gryffindor
+            spec:
+              podSelector: {}
+              policyTypes: [Ingress, Egress]
+              ingress:
+              - from: [{namespaceSelector: {matchLabels: {conformance-house: slytherin}}}]
+              egress:
+              - to: [{namespaceSelector: {matchLabels: {conformance-house: slytherin}}}]
+        """)
+    return docs
+
+
+def test_cnp_admin_tier_integration() -> None:
+    assert_probes(engine(*integration()), [
+        (pod(S, 0), pod(G, 0), "TCP/80", False),    # admin Deny ingress
+        (pod(S, 1), pod(G, 0), "TCP/8080", False),
+        (pod(G, 0), pod(S, 0), "TCP/80", False),    # admin Deny egress
+        (pod(G, 1), pod(S, 0), "TCP/8080", False),
+    ])
+    assert_probes(engine(*integration("Pass")), [   # Pass: the NetworkPolicy allows
+        (pod(S, 0), pod(G, 0), "TCP/80", True),
+        (pod(S, 1), pod(G, 0), "TCP/8080", True),
+    ])
+    assert_probes(engine(*integration("Pass", "Pass")), [
+        (pod(G, 0), pod(S, 0), "TCP/80", True),
+        (pod(G, 1), pod(S, 0), "TCP/8080", True),
+    ])
+    no_np = engine(*integration("Pass", "Pass", with_np=False))  # the NetworkPolicy deleted
+    assert_probes(no_np, [
+        (pod(S, 0), pod(G, 0), "TCP/80", False),    # Pass, then the Baseline Deny
+        (pod(S, 1), pod(G, 0), "TCP/8080", False),
+        (pod(G, 0), pod(S, 0), "TCP/80", False),
+        (pod(G, 1), pod(S, 0), "TCP/8080", False),
+    ])
