@@ -10,7 +10,7 @@ is what the types at 066a9454 define.
 
 from __future__ import annotations
 
-from tests.conformance.npapi import assert_probes, cnp, engine, house_selector, pod
+from tests.conformance.npapi import assert_probes, cnp, engine, house_selector, pod, pod_ip
 
 G, S, H, R = "gryffindor", "slytherin", "hufflepuff", "ravenclaw"
 
@@ -146,4 +146,76 @@ def test_cnp_admin_tier_integration() -> None:
         (pod(S, 1), pod(G, 0), "TCP/8080", False),
         (pod(G, 0), pod(S, 0), "TCP/80", False),
         (pod(G, 1), pod(S, 0), "TCP/8080", False),
+    ])
+
+
+# -- CNPAdminTierPriorityField --------------------------------------------------------------------
+# tests/admin-network-policy-standard-priority.go @295a4ff8f5d9,
+# base/admin_tier/standard-priority-field.yaml @562e6e867c1a
+
+HOUSE_PODS = "{{pods: {{namespaceSelector: {{matchLabels: {{conformance-house: {0}}}}}, " \
+             "podSelector: {{matchLabels: {{conformance-house: {0}}}}}}}}}"
+
+
+def priority_field(pass_priority: int) -> list[str]:
+    subject = HOUSE_PODS.format(G)
+    peers = f"[{HOUSE_PODS.format(S)}]"
+
+    def both(action: str, word: str) -> tuple[list[str], list[str]]:
+        return ([f"{{name: {word}-all-ingress-from-slytherin, action: {action}, from: {peers}}}"],
+                [f"{{name: {word}-all-egress-to-slytherin, action: {action}, to: {peers}}}"])
+
+    deny_in, deny_out = both("Deny", "deny")
+    pass_in, pass_out = both("Pass", "pass")
+    accept_in, accept_out = both("Accept", "allow")
+    return [cnp("priority-50-example", "Admin", 50, subject, deny_in, deny_out),
+            cnp("old-priority-60-new-priority-40-example", "Admin", pass_priority, subject,
+                pass_in, pass_out),
+            cnp("default", "Baseline", 10, subject, accept_in, accept_out)]
+
+
+def test_cnp_admin_tier_priority_field() -> None:
+    assert_probes(engine(*priority_field(60)), [
+        (pod(S, 0), pod(G, 0), "TCP/80", False),
+        (pod(S, 1), pod(G, 0), "TCP/8080", False),
+        (pod(G, 0), pod(S, 0), "TCP/80", False),
+        (pod(G, 1), pod(S, 0), "TCP/8080", False),
+    ])
+    assert_probes(engine(*priority_field(40)), [  # the Pass now first: the Baseline accepts
+        (pod(S, 0), pod(G, 0), "TCP/80", True),
+        (pod(S, 1), pod(G, 0), "TCP/8080", True),
+        (pod(G, 0), pod(S, 0), "TCP/80", True),
+        (pod(G, 1), pod(S, 0), "TCP/8080", True),
+    ])
+
+
+# -- CNPAdminTierEgressInlineCIDRPeers ------------------------------------------------------------
+# tests/admin-network-policy-standard-egress-inline-cidr-rules.go @295a4ff8f5d9,
+# base/admin_tier/standard-egress-inline-cidr-rules.yaml @30ea168a
+
+def inline_cidr(first: list[str]) -> str:
+    return cnp("inline-cidr-as-peers-example", "Admin", 85, HOUSE_PODS.format(G), egress=[
+        *first,
+        f"{{name: allow-egress-to-slytherin, action: Accept, to: [{HOUSE_PODS.format(S)}]}}",
+        "{name: deny-egress-to-internet, action: Deny, to: [{networks: ['0.0.0.0/0', '::/0']}]}",
+    ])
+
+
+def every_protocol(client: str, server: str, allowed: bool) -> list[tuple[str, str, str, bool]]:
+    return [(client, server, p, allowed) for p in ("TCP/80", "UDP/53", "SCTP/9003")]
+
+
+def test_cnp_admin_tier_egress_inline_cidr_peers() -> None:
+    assert_probes(engine(inline_cidr([])), [
+        *every_protocol(pod(G, 1), pod(R, 0), False),   # 0.0.0.0/0 denies pods too
+        *every_protocol(pod(G, 1), pod(H, 0), False),
+        *every_protocol(pod(G, 1), pod(S, 0), True),    # the Accept before it
+    ])
+    allow = (f"{{name: allow-egress-to-specific-podIPs, action: Accept, to: [{{networks: "
+             f"['{pod_ip(R, 0)}/32', '{pod_ip(H, 0)}/32']}}]}}")
+    assert_probes(engine(inline_cidr([allow])), [
+        *every_protocol(pod(G, 1), pod(R, 0), True),
+        *every_protocol(pod(G, 1), pod(H, 0), True),
+        *every_protocol(pod(G, 1), pod(R, 1), False),
+        *every_protocol(pod(G, 1), pod(H, 1), False),
     ])
