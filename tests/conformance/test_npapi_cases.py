@@ -10,6 +10,8 @@ is what the types at 066a9454 define.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conformance.npapi import assert_probes, cnp, engine, house_selector, pod, pod_ip
 
 G, S, H, R = "gryffindor", "slytherin", "hufflepuff", "ravenclaw"
@@ -218,4 +220,32 @@ def test_cnp_admin_tier_egress_inline_cidr_peers() -> None:
         *every_protocol(pod(G, 1), pod(H, 0), True),
         *every_protocol(pod(G, 1), pod(R, 1), False),
         *every_protocol(pod(G, 1), pod(H, 1), False),
+    ])
+
+
+# -- CNP{Admin,Baseline}Tier{IngressRulesEgress,EgressRulesIngress}Unaffected ---------------------
+# tests/{admin,baseline-admin}-network-policy-standard-ingress-egress-isolation.go @e98949c4,
+# base/{admin,baseline}_tier/standard-{ingress,egress}-isolation.yaml @e98949c4 / @896ee815
+
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
+def test_cnp_tier_ingress_rules_egress_unaffected(tier: str) -> None:
+    policy = cnp(f"{tier.lower()}-ingress-isolation", tier, 20,
+                 f"{{namespaces: {house_selector(G)}}}",
+                 ingress=[from_house("Deny", S, "deny-from-slytherin")])
+    assert_probes(engine(policy), [
+        (pod(S, 0), pod(G, 0), "TCP/80", False),
+        (pod(G, 0), pod(R, 0), "TCP/80", True),
+        (pod(G, 0), pod(H, 0), "TCP/80", True),
+    ])
+
+
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
+def test_cnp_tier_egress_rules_ingress_unaffected(tier: str) -> None:
+    policy = cnp(f"{tier.lower()}-egress-isolation", tier, 20,
+                 f"{{namespaces: {house_selector(G)}}}",
+                 egress=[to_house("Deny", S, "deny-to-slytherin")])
+    assert_probes(engine(policy), [
+        (pod(G, 0), pod(S, 0), "TCP/80", False),
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(H, 0), pod(G, 0), "TCP/80", True),
     ])
