@@ -423,6 +423,10 @@ LINT_TITLES: dict[str, str] = {
     "PW010": "Rule admits everything",
     "PW011": "Rule shadowed by a broader rule",
     "PW012": "policyTypes omitted with egress: [] does not isolate egress",
+    "PW013": "Two cluster policies of one tier share a priority and a subject",
+    "PW014": "Cluster policy rule that an earlier rule always decides first",
+    "PW015": "Admin Accept that makes a namespace's NetworkPolicies moot",
+    "PW016": "Baseline policy never reached: NetworkPolicies isolate all it applies to",
 }
 
 
@@ -509,6 +513,36 @@ def lint_shadowed_words(where: str, broader: str) -> tuple[str, str]:
     return (f"{where} is shadowed by {broader}: every connection it admits is already admitted "
             "there",
             "remove the narrower rule, or narrow the broader one if it admits too much")
+
+
+def lint_priority_tie_words(first: str, later: str, tier: str, priority: int,
+                            endpoints: Sequence[str]) -> tuple[str, str]:
+    return (f"{first} and {later} share priority {priority} in the {tier} tier and both apply "
+            f"to {_few(endpoints)}: the API leaves their order undefined (podwall evaluates "
+            f"{first} first, by name)",
+            "give them distinct priorities")
+
+
+def lint_cluster_shadowed_words(where: str, by: str) -> tuple[str, str]:
+    return (f"{where} never decides: {by} comes first and matches everything it matches",
+            "remove the rule, or move it before the broader one if it is meant to win")
+
+
+def lint_accept_moot_words(where: str, namespace: str, direction: str,
+                           policies: Sequence[str]) -> tuple[str, str]:
+    return (f"{where} accepts every pod on every port before any NetworkPolicy of namespace "
+            f"{namespace} is consulted: {_few(policies)} never decide in-cluster {direction} "
+            "there",
+            "narrow the Accept (peers, protocols), or Pass to let the namespace's "
+            "NetworkPolicies decide")
+
+
+def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int) -> tuple[str, str]:
+    return (f"never reached: every endpoint it applies to ({endpoints} "
+            f"{'class' if endpoints == 1 else 'classes'}) is isolated by a NetworkPolicy for "
+            f"{' and '.join(directions)}, and NetworkPolicy decides before Baseline",
+            "remove the Baseline policy, or narrow its subject to namespaces without "
+            "NetworkPolicies")
 
 
 def lint_egress_not_isolated_words() -> tuple[str, str]:
