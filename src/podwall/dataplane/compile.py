@@ -620,11 +620,17 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str],
     counters: list[DropCounter] = []
     maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
     counter_maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+    tiers = None
+    if engine.cluster.cluster_policies:  # the cluster-admin tiers (podwall.dataplane.tiers)
+        from podwall.dataplane.tiers import TierCompiler
+        tiers = TierCompiler(b)
     for pod in local:
         for direction in (Direction.EGRESS, Direction.INGRESS):
             policies = engine.selecting(pod, direction)
-            if policies:
-                chain = b.selection_chain(pod, direction, policies)
+            chain = b.selection_chain(pod, direction, policies) if policies else None
+            if tiers is not None:
+                chain = tiers.entry(pod, direction, chain)
+            if chain is not None:
                 counter = DropCounter(counter_name(pod.key, direction), pod.key, direction)
                 counters.append(counter)
                 pod_if = quoted_ifs[pod.key]

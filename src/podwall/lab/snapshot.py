@@ -49,7 +49,15 @@ def dump(cluster: Cluster) -> Data:
                        "ports": [[p.port, p.protocol.value, p.name] for p in ep.ports]}
                       for ep in cluster.endpoints],
         "policies": [_policy(p) for p in cluster.policies],
+        **({"clusterPolicies": _cluster_policies().dump_policies(cluster.cluster_policies)}
+           if cluster.cluster_policies else {}),
     }
+
+
+def _cluster_policies() -> Any:
+    """podwall.lab.clustersnapshot (it builds on this module's encoders: imported late)."""
+    from podwall.lab import clustersnapshot
+    return clustersnapshot
 
 
 def load(data: Any) -> Cluster:
@@ -67,8 +75,10 @@ def load(data: Any) -> Cluster:
                      _str(e["kind"]), bool(e["ipAssigned"]))
             for e in data["endpoints"])
         policies = tuple(_load_policy(p) for p in data["policies"])
+        cluster_policies = _cluster_policies().load_policies(data.get("clusterPolicies", []))
         return Cluster(namespaces, endpoints, policies,
-                       ipaddress.ip_network(_str(data["podCIDR"])))
+                       ipaddress.ip_network(_str(data["podCIDR"])),
+                       cluster_policies=cluster_policies)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DataplaneError(f"the lab's snapshot cannot be read ({exc})") from None
 
