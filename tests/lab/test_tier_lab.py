@@ -3,11 +3,15 @@ model (real namespaces, real probes; root only, torn down passing or failing).""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
+from podwall.cli.main import cli
 from podwall.lab.lab import Lab
 from podwall.model import Cluster, build_cluster
 from tests.lab.test_lab import (
@@ -22,6 +26,7 @@ from tests.lab.test_lab import (
 from tests.strategies import tiered_clusters
 
 pytestmark = pytest.mark.kernel
+ROOT = Path(__file__).resolve().parents[2]
 
 CNP = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
 
@@ -88,3 +93,18 @@ def test_random_tiered_clusters_kernel_equals_model(random_lab: Lab,  # noqa: F8
                                    cluster.policies, pod_cidr=cluster.pod_cidr,
                                    cluster_policies=cluster.cluster_policies))
     assert_kernel_equals_model(random_lab, RANDOM_PORTS)
+
+
+def test_cluster_tiers_example_through_the_cli(lab: Lab) -> None:  # noqa: F811
+    runner = CliRunner()
+    up = runner.invoke(cli, ["lab", "up", str(ROOT / "examples/cluster-tiers"),
+                             "--name", lab.name])
+    assert up.exit_code == 0, up.output
+    verify = runner.invoke(cli, ["lab", "verify", "--name", lab.name, "-o", "json"])
+    assert verify.exit_code == 0, verify.output
+    report = json.loads(verify.output)
+    assert report["disagreements"] == [] and report["probes"] > 0
+    status = json.loads(runner.invoke(cli, ["lab", "status", "--name", lab.name,
+                                            "-o", "json"]).output)
+    # shop/web -> monitoring/prometheus is denied by the Admin tier, counted at prometheus
+    assert status["counters"]["drop-in/monitoring/prometheus"]["packets"] > 0
