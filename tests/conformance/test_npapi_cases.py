@@ -249,3 +249,37 @@ def test_cnp_tier_egress_rules_ingress_unaffected(tier: str) -> None:
         (pod(R, 0), pod(G, 0), "TCP/80", True),
         (pod(H, 0), pod(G, 0), "TCP/80", True),
     ])
+
+
+# -- CNPAdminTierSamePriority ---------------------------------------------------------------------
+# tests/admin-network-policy-standard-same-priority.go @efe784ef,
+# base/admin_tier/standard-same-priority.yaml @3004fc78
+
+def same_priority_policy(subject: str, peer: str, port: int) -> str:
+    protocols = f"[{{tcp: {{destinationPort: {{number: {port}}}}}}}]"
+    return cnp(f"same-priority-{subject}-{peer}", "Admin", 15,
+               f"{{namespaces: {house_selector(subject)}}}",
+               ingress=[from_house("Deny", peer, f"deny-from-{peer}-at-port-{port}", protocols)],
+               egress=[to_house("Deny", peer, f"deny-to-{peer}-at-port-{port}", protocols)])
+
+
+def test_cnp_admin_tier_same_priority() -> None:
+    e = engine(same_priority_policy(G, S, 80), same_priority_policy(G, H, 80),
+               same_priority_policy(H, S, 8080))
+    assert_probes(e, [
+        # every same-priority policy denies, in both directions
+        (pod(S, 0), pod(G, 0), "TCP/80", False),
+        (pod(G, 0), pod(S, 0), "TCP/80", False),
+        (pod(H, 0), pod(G, 0), "TCP/80", False),
+        (pod(G, 1), pod(H, 0), "TCP/80", False),
+        (pod(S, 1), pod(H, 0), "TCP/8080", False),
+        (pod(H, 1), pod(S, 0), "TCP/8080", False),
+        # no policy's rules bleed onto another's subject
+        (pod(S, 0), pod(G, 0), "TCP/8080", True),
+        (pod(G, 0), pod(S, 0), "TCP/8080", True),
+        (pod(S, 1), pod(H, 0), "TCP/80", True),
+        (pod(H, 0), pod(S, 0), "TCP/80", True),
+        # traffic no policy matches
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(G, 1), pod(R, 0), "TCP/80", True),
+    ])
