@@ -283,3 +283,44 @@ def test_cnp_admin_tier_same_priority() -> None:
         (pod(R, 0), pod(G, 0), "TCP/80", True),
         (pod(G, 1), pod(R, 0), "TCP/80", True),
     ])
+
+
+# -- CNPAdminTierPortRange ------------------------------------------------------------------------
+# tests/admin-network-policy-standard-port-range-rules.go @b9f7a830,
+# base/admin_tier/standard-port-range-rules-combined.yaml @562e6e86
+
+def port_range(protocol: str, start: int, end: int) -> str:
+    return f"[{{{protocol}: {{destinationPort: {{range: {{start: {start}, end: {end}}}}}}}}}]"
+
+
+def test_cnp_admin_tier_port_range() -> None:
+    ranges = [(R, "tcp", 80, 8080), (H, "udp", 53, 5353), (S, "sctp", 9003, 9005)]
+    houses = "{namespaces: {matchExpressions: [{key: conformance-house, operator: Exists}]}}"
+    e = engine(cnp(
+        "port-range-rules", "Admin", 9, f"{{namespaces: {house_selector(G)}}}",
+        ingress=[*(from_house("Accept", h, f"allow-from-{h}-{p}-port-range",
+                              port_range(p, lo, hi)) for h, p, lo, hi in ranges),
+                 f"{{name: deny-all-ingress, action: Deny, from: [{houses}]}}"],
+        egress=[*(to_house("Accept", h, f"allow-to-{h}-{p}-port-range", port_range(p, lo, hi))
+                  for h, p, lo, hi in ranges),
+                f"{{name: deny-all-egress, action: Deny, to: [{houses}]}}"]))
+    assert_probes(e, [
+        (pod(G, 0), pod(R, 0), "TCP/80", True),
+        (pod(G, 0), pod(R, 0), "TCP/8080", True),
+        (pod(G, 1), pod(R, 0), "UDP/53", False),
+        (pod(G, 0), pod(H, 0), "UDP/53", True),
+        (pod(G, 0), pod(H, 0), "UDP/5353", True),
+        (pod(G, 1), pod(H, 0), "TCP/80", False),
+        (pod(G, 0), pod(S, 0), "SCTP/9003", True),
+        (pod(G, 0), pod(S, 0), "SCTP/9005", True),
+        (pod(G, 1), pod(S, 0), "TCP/80", False),
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(R, 0), pod(G, 0), "TCP/8080", True),
+        (pod(R, 1), pod(G, 0), "UDP/53", False),
+        (pod(H, 0), pod(G, 0), "UDP/53", True),
+        (pod(H, 0), pod(G, 0), "UDP/5353", True),
+        (pod(H, 1), pod(G, 0), "TCP/80", False),
+        (pod(S, 0), pod(G, 0), "SCTP/9003", True),
+        (pod(S, 0), pod(G, 0), "SCTP/9005", True),
+        (pod(S, 1), pod(G, 0), "TCP/80", False),
+    ])
