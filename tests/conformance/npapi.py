@@ -5,9 +5,10 @@ namespaces (network-policy-conformance-{gryffindor,slytherin,hufflepuff,ravencla
 `conformance-house: <house>`), each with a StatefulSet of 2 replicas whose pods serve TCP 80 and
 8080, UDP 5353 and 53, SCTP 9003 and 9005. podwall reads a StatefulSet as one endpoint, so the
 replicas are written out as Pods (`harry-potter-0`, `harry-potter-1`, ...) with the template's
-labels, fixed pod IPs (10.10.<house>.<replica + 1>) and their served ports as container ports
-(upstream's containers declare none: they only matter for named ports, which no case used here
-relies on).
+labels plus the `statefulset.kubernetes.io/pod-name` label the StatefulSet controller gives each
+replica (cases select single pods by it), fixed pod IPs (10.10.<house>.<replica + 1>), and
+their served ports as container ports (upstream's containers declare none: they only matter for
+named ports, which no case used here relies on).
 
 An upstream case is a list of steps; a step is the manifests at that point (upstream patches
 the objects between steps) and its probes `(client, server, "TCP/80", expected)`, as its
@@ -57,6 +58,7 @@ def base_yaml() -> str:
             docs.append(
                 f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {stem}-{replica}\n"
                 f"  namespace: {ns(house)}\n  labels:\n    conformance-house: {house}\n"
+                f"    statefulset.kubernetes.io/pod-name: {stem}-{replica}\n"
                 f"spec:\n  containers:\n    - name: {stem}\n      image: agnhost\n"
                 f"      ports:\n{ports}status:\n  podIP: {pod_ip(house, replica)}\n")
     return "---\n".join(docs)

@@ -324,3 +324,42 @@ def test_cnp_admin_tier_port_range() -> None:
         (pod(S, 0), pod(G, 0), "SCTP/9005", True),
         (pod(S, 1), pod(G, 0), "TCP/80", False),
     ])
+
+
+# -- CNPAdminTierPodSelector ----------------------------------------------------------------------
+# tests/admin-network-policy-standard-pod-selector-rules.go @2643c7d1,
+# base/admin_tier/standard-pod-selector-rules.yaml @c159ab29
+
+def pod_named(house: str, replica: int) -> str:
+    return (f"{{pods: {{namespaceSelector: {{matchLabels: {{conformance-house: {house}}}}}, "
+            f"podSelector: {{matchLabels: {{statefulset.kubernetes.io/pod-name: "
+            f"{pod(house, replica).split('/')[1]}}}}}}}}}")
+
+
+def house_pods(house: str) -> str:
+    return f"{{pods: {{podSelector: {{matchLabels: {{conformance-house: {house}}}}}}}}}"
+
+
+def test_cnp_admin_tier_pod_selector() -> None:
+    e = engine(
+        cnp("pod-selector-rules", "Admin", 20,
+            f"{{pods: {{podSelector: {{matchLabels: {{conformance-house: {G}}}}}}}}}",
+            egress=[f"{{name: deny-to-ravenclaw-pods, action: Deny, to: [{house_pods(R)}]}}",
+                    f"{{name: deny-to-cedric-diggory-0, action: Deny, to: [{pod_named(H, 0)}]}}"],
+            ingress=[f"{{name: deny-from-slytherin-pods, action: Deny, from: [{house_pods(S)}]}}",
+                     f"{{name: deny-from-cedric-diggory-0, action: Deny, "
+                     f"from: [{pod_named(H, 0)}]}}"]),
+        cnp("pod-name-subject-rules", "Admin", 21,
+            pod_named(R, 0),
+            egress=[to_house("Deny", S, "deny-to-slytherin")]))
+    assert_probes(e, [
+        (pod(G, 0), pod(R, 0), "TCP/80", False),   # egress peer by pod label alone
+        (pod(G, 0), pod(H, 0), "TCP/80", False),   # one pod by name
+        (pod(G, 0), pod(H, 1), "TCP/80", True),    # its sibling: no rule
+        (pod(S, 0), pod(G, 0), "TCP/80", False),   # ingress peer by pod label alone
+        (pod(H, 0), pod(G, 0), "TCP/80", False),
+        (pod(H, 1), pod(G, 0), "TCP/80", True),
+        (pod(S, 0), pod(H, 0), "TCP/80", True),    # not a subject: no rule applies
+        (pod(R, 0), pod(S, 0), "TCP/80", False),   # the one-pod subject
+        (pod(R, 1), pod(S, 0), "TCP/80", True),    # its sibling is not
+    ])
