@@ -363,3 +363,35 @@ def test_cnp_admin_tier_pod_selector() -> None:
         (pod(R, 0), pod(S, 0), "TCP/80", False),   # the one-pod subject
         (pod(R, 1), pod(S, 0), "TCP/80", True),    # its sibling is not
     ])
+
+
+# -- CNPBaselineTierIngressTCP --------------------------------------------------------------------
+# tests/baseline-admin-network-policy-standard-ingress-tcp-rules.go @2491831360ce,
+# base/baseline_tier/standard-ingress-tcp-rules.yaml @4d38b37f
+
+def baseline_ingress_tcp(rules: list[str]) -> str:
+    return cnp("default", "Baseline", 10, f"{{namespaces: {house_selector(G)}}}", ingress=rules)
+
+
+def test_cnp_baseline_tier_ingress_tcp() -> None:
+    rules = [
+        from_house("Accept", R, "allow-from-ravenclaw-everything"),
+        from_house("Deny", R, "deny-from-ravenclaw-everything"),
+        from_house("Deny", S, "deny-from-slytherin-at-port-80", TCP80),
+        from_house("Accept", H, "allow-from-hufflepuff-at-port-80", TCP80),
+        from_house("Deny", H, "deny-from-hufflepuff-everything-else"),
+    ]
+    assert_probes(engine(baseline_ingress_tcp(rules)), [
+        (pod(R, 0), pod(G, 0), "TCP/80", True),
+        (pod(R, 1), pod(G, 0), "TCP/8080", True),
+        (pod(H, 0), pod(G, 1), "TCP/80", True),
+        (pod(H, 1), pod(G, 1), "TCP/8080", False),
+        (pod(G, 0), pod(R, 0), "TCP/80", True),
+        (pod(G, 1), pod(S, 0), "TCP/80", True),
+        (pod(S, 0), pod(G, 0), "TCP/80", False),
+        (pod(S, 1), pod(G, 0), "TCP/8080", True),
+    ])
+    assert_probes(engine(baseline_ingress_tcp(swapped(rules, 0, 1))), [
+        (pod(R, 0), pod(G, 1), "TCP/80", False),
+        (pod(R, 1), pod(G, 1), "TCP/8080", False),
+    ])
