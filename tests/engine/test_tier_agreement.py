@@ -40,3 +40,25 @@ def test_named_columns_agree_with_tiers(cluster, name):
             from podwall.model import PortQuery
             expected = engine.check(src, dst, PortQuery(name.protocol, int(number_of[j]))).allowed
             assert matrix.is_allowed(name, i, j) == expected, (src, dst, name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tiered_clusters(), port_queries, st.data())
+def test_an_updated_computer_agrees_with_a_fresh_one_with_tiers(cluster, port, data):
+    """`with_endpoint` (a pod relabelled) keeps the tiers right: a subject may change."""
+    from dataclasses import replace
+
+    from podwall.engine.matrix import MatrixComputer, same_verdicts
+    from podwall.model import Labels, build_cluster
+    from tests.strategies import label_maps
+
+    computer = MatrixComputer(cluster)
+    computer.verdicts(port)
+    target = data.draw(st.sampled_from(cluster.endpoints))
+    moved = replace(target, labels=Labels(data.draw(label_maps)))
+    updated = computer.with_endpoint(moved)
+    fresh = MatrixComputer(build_cluster(
+        cluster.namespaces.values(), [moved if e.key == moved.key else e
+                                      for e in cluster.endpoints],
+        cluster.policies, pod_cidr=cluster.pod_cidr, cluster_policies=cluster.cluster_policies))
+    assert same_verdicts(updated, fresh, [port])
