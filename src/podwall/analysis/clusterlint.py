@@ -1,11 +1,11 @@
-"""`podwall lint` for the cluster-admin tiers (PW013-PW016), kept apart from the NetworkPolicy
+"""`podwall lint` for the cluster-admin tiers (PW014-PW017), kept apart from the NetworkPolicy
 checks of `analysis.lint`, which registers them.
 
 Like the others, every check is conservative: it fires only when the input shows the problem.
 Selection goes through the engine's endpoint classes (one member stands for its class); rule
 coverage (PW014) is syntactic: equal or broader selectors, contained networks and port ranges.
 
-- PW013 priority tie: two policies of one tier at the same priority that both have rules for
+- PW017 priority tie: two policies of one tier at the same priority that both have rules for
   one direction and both apply to some endpoint (the API leaves their order undefined;
   podwall's order is by name).
 - PW014 shadowed rule: an earlier rule (same policy, or a policy of the same tier earlier in
@@ -42,7 +42,7 @@ from podwall.model.clusterpolicy import (
 
 # check id -> (default severity, SARIF name)
 CLUSTER_CHECKS: dict[str, tuple[str, str]] = {
-    "PW013": ("warning", "ClusterPolicyPriorityTie"),
+    "PW017": ("warning", "ClusterPolicyPriorityTie"),
     "PW014": ("info", "ClusterRuleShadowed"),
     "PW015": ("warning", "AdminAcceptMakesNetworkPoliciesMoot"),
     "PW016": ("info", "BaselineNeverReached"),
@@ -68,13 +68,13 @@ class ClusterLinter:
         self.reps: list[Endpoint] = [cluster.endpoints[m[0]] for m in members if m]
 
     def checks(self, emit: Emit[T]) -> dict[str, Callable[[], Iterable[T]]]:
-        return {"PW013": lambda: self.ties(emit), "PW014": lambda: self.shadowed(emit),
+        return {"PW017": lambda: self.ties(emit), "PW014": lambda: self.shadowed(emit),
                 "PW015": lambda: self.moot(emit), "PW016": lambda: self.baseline_unreached(emit)}
 
     def applies_to(self, policy: ClusterNetworkPolicy) -> list[Endpoint]:
         return [ep for ep in self.reps if subject_matches(self.cluster, policy.subject, ep)]
 
-    # PW013
+    # PW017
     def ties(self, emit: Emit[T]) -> Iterable[T]:
         for tier in Tier:
             ordered = tier_order(self.cluster.cluster_policies, tier)
@@ -87,7 +87,7 @@ class ClusterLinter:
                     both = [ep.key for ep in self.applies_to(first)
                             if subject_matches(self.cluster, later.subject, ep)]
                     if both:
-                        yield emit("PW013", later, wording.lint_priority_tie_words(
+                        yield emit("PW017", later, wording.lint_priority_tie_words(
                             first.key, later.key, tier.value, first.priority, both))
 
     # PW014

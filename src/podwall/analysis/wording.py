@@ -423,7 +423,7 @@ LINT_TITLES: dict[str, str] = {
     "PW010": "Rule admits everything",
     "PW011": "Rule shadowed by a broader rule",
     "PW012": "policyTypes omitted with egress: [] does not isolate egress",
-    "PW013": "Two cluster policies of one tier share a priority and a subject",
+    "PW017": "Two cluster policies of one tier share a priority and a subject",
     "PW014": "Cluster policy rule that an earlier rule always decides first",
     "PW015": "Admin Accept that makes a namespace's NetworkPolicies moot",
     "PW016": "Baseline policy never reached: NetworkPolicies isolate all it applies to",
