@@ -163,3 +163,76 @@ def views(draw: st.DrawFn, cluster: Cluster) -> View:
         sources=draw(st.one_of(st.none(), selectors)),
         destinations=draw(st.one_of(st.none(), selectors)),
         full=draw(st.booleans()))
+
+
+# -- cluster-admin tiers (ClusterNetworkPolicy) -----------------------------------------------------
+
+CNP_NETWORKS = ("10.1.0.0/16", "10.1.0.0/24", "0.0.0.0/0", "192.0.2.0/24")
+
+
+@st.composite
+def cluster_peers(draw: st.DrawFn, egress: bool) -> object:
+    from podwall.model.clusterpolicy import ClusterPeer, PeerKind
+
+    kinds = [PeerKind.NAMESPACES, PeerKind.PODS]
+    if egress:
+        kinds += [PeerKind.NETWORKS, PeerKind.NODES, PeerKind.DOMAIN_NAMES]
+    kind = draw(st.sampled_from(kinds))
+    if kind is PeerKind.NAMESPACES:
+        return ClusterPeer(kind, namespace_selector=draw(selectors))
+    if kind is PeerKind.PODS:
+        return ClusterPeer(kind, namespace_selector=draw(selectors), pod_selector=draw(selectors))
+    if kind is PeerKind.NETWORKS:
+        nets = draw(st.lists(st.sampled_from(CNP_NETWORKS), min_size=1, max_size=2, unique=True))
+        return ClusterPeer(kind, networks=tuple(ipaddress.ip_network(n) for n in nets))
+    if kind is PeerKind.NODES:
+        return ClusterPeer(kind, node_selector=draw(selectors))
+    return ClusterPeer(kind, domain_names=("example.com",))
+
+
+@st.composite
+def cluster_ports(draw: st.DrawFn) -> object:
+    from podwall.model.clusterpolicy import ClusterPort
+
+    if draw(st.integers(0, 3)) == 0:
+        return ClusterPort(name=draw(st.sampled_from(PORT_NAMES)))
+    start = draw(st.sampled_from((53, 79, 80, 443)))
+    return ClusterPort(draw(st.sampled_from(PROTOCOLS)), start,
+                       start + draw(st.sampled_from((0, 0, 2))))
+
+
+@st.composite
+def cluster_policies(draw: st.DrawFn, index: int) -> object:
+    """A random ClusterNetworkPolicy (no named ports beside networks/nodes/domainNames, as the
+    CRD's CEL rule demands)."""
+    from podwall.model.clusterpolicy import (
+        Action,
+        ClusterNetworkPolicy,
+        ClusterRule,
+        PeerKind,
+        Subject,
+        Tier,
+    )
+
+    def rule(egress: bool) -> ClusterRule:
+        peers = tuple(draw(st.lists(cluster_peers(egress), min_size=1, max_size=2)))
+        ports = tuple(draw(st.lists(cluster_ports(), max_size=2)))
+        if any(p.kind not in (PeerKind.NAMESPACES, PeerKind.PODS) for p in peers):
+            ports = tuple(p for p in ports if p.name is None)
+        return ClusterRule(draw(st.sampled_from(list(Action))), peers, ports)
+
+    tier = draw(st.sampled_from(list(Tier)))
+    subject = Subject(draw(selectors), draw(st.one_of(st.none(), selectors)))
+    return ClusterNetworkPolicy(
+        f"c{index}", tier, draw(st.integers(0, 3)), subject,
+        tuple(rule(False) for _ in range(draw(st.integers(0, 3)))),
+        tuple(rule(True) for _ in range(draw(st.integers(0, 3)))))
+
+
+@st.composite
+def tiered_clusters(draw: st.DrawFn) -> Cluster:
+    """Random clusters with NetworkPolicies and ClusterNetworkPolicies of both tiers."""
+    cluster = draw(named_clusters())
+    cnps = [draw(cluster_policies(i)) for i in range(draw(st.integers(1, 4)))]
+    return build_cluster(cluster.namespaces.values(), cluster.endpoints, cluster.policies,
+                         pod_cidr=cluster.pod_cidr, cluster_policies=cnps)  # type: ignore[arg-type]

@@ -158,3 +158,24 @@ def test_describe_is_kubectls_layout_with_podwalls_words() -> None:
     assert "  Not affecting egress traffic\n  Policy Types: Ingress\n" in text
     assert "  Selects:   1 endpoint: default/nginx\n" in text
     assert "ingress[0]: from pods with access=true in namespaces with team=a" in text
+
+
+def test_kubectl_verbs_keep_audited_and_cluster_policies() -> None:
+    """The lab's verbs rebuild the snapshot: audited NetworkPolicies and cluster policies must
+    survive every rebuild (they are not in `Cluster.policies`)."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    audit = load_cluster([str(root / "tests/fixtures/manifests/audit")]).cluster
+    tiers = load_cluster([str(root / "examples/cluster-tiers")]).cluster
+    assert audit.audited and tiers.cluster_policies
+    for cluster in (audit, tiers):
+        relabelled, _ = kube.label(cluster, "pod", cluster.endpoints[0].namespace,
+                                   cluster.endpoints[0].name, ["pw-test=1"])
+        with_dns = svcs.with_cluster_dns(relabelled)
+        for after in (relabelled, with_dns):
+            assert [p.key for p in after.audited] == [p.key for p in cluster.audited]
+            assert after.cluster_policies == cluster.cluster_policies
+    applied, changes = kube.apply_objects(audit, tiers)
+    assert applied.cluster_policies == tiers.cluster_policies and applied.audited == audit.audited
+    assert {c.kind for c in changes if c.action == "created"} >= {"ClusterNetworkPolicy"}

@@ -31,7 +31,7 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.filters import View
-from podwall.engine import Engine, RuleRef, default_ports
+from podwall.engine import DirectionVerdict, Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
 from podwall.model import (
@@ -537,6 +537,8 @@ class _Reasons:
         if not len(js):
             return [], np.zeros(0, dtype=np.int64)
         old, new = d.old, d.new
+        if old.cluster.cluster_policies or new.cluster.cluster_policies:
+            return self.tiered(js, jd, port_ix, added)
         egress, ingress = Direction.EGRESS, Direction.INGRESS
         p_eo = self.profiles(old, egress)[js]
         p_io = self.profiles(old, ingress)[jd]
@@ -609,6 +611,47 @@ class _Reasons:
                     bool(eg_new[t]), bool(in_new[t]),
                     admitted[content["eo"][t]], admitted[content["io"][t]]))
         return reasons, reason_of
+
+    def tiered(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray
+               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+        """Reasons with cluster policies in either input: per distinct (source class,
+        destination class, port), the sides whose verdict changed, as the scalar evaluator
+        of NEW words them (tier, policy, priority, rule; Pass rules followed)."""
+        keys = _intern([js, jd, port_ix])
+        _, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
+        reason_ids: dict[tuple[str, tuple[RuleRef, ...]], int] = {}  # same words: one reason
+        of_first = np.zeros(len(firsts), dtype=np.int64)
+        for k, t in enumerate(firsts.tolist()):
+            port = self.d.ports[int(port_ix[t])]
+            before = self._sides(self.d.old, int(js[t]), int(jd[t]), port)
+            after = self._sides(self.d.new, int(js[t]), int(jd[t]), port)
+            changed: list[tuple[str, str]] = []
+            refs: list[RuleRef] = []
+            for (end, peer, b), (_, _, a) in zip(before, after, strict=True):
+                if a is None or (b is not None and a.allowed == b.allowed):
+                    continue
+                changed.append((f"{a.direction.word} of the {end}",
+                                wording.tier_decision_words(a, peer) if a.tier
+                                else ("allowed" if a.allowed else "denied")))
+                refs.extend(a.admitted_by)
+            reason = (wording.diff_tier_words(bool(added[t]), changed), tuple(refs))
+            of_first[k] = reason_ids.setdefault(reason, len(reasons))
+            if of_first[k] == len(reasons):
+                reasons.append(reason)
+        return reasons, of_first[inverse.reshape(-1)]
+
+    def _sides(self, side: _Input, js: int, jd: int, port: Port
+               ) -> list[tuple[str, str, DirectionVerdict | None]]:
+        src, dst = self.d.pair(side, js, jd)
+        evaluator = side.engine.evaluator
+        number = port.resolve(dst.ports) if isinstance(port, NamedPortQuery) else port
+        if number is None:
+            return [("source", dst.key, None), ("destination", src.key, None)]
+        return [("source", dst.key, evaluator.direction_verdict(Direction.EGRESS, src, dst,
+                                                                number, dst)),
+                ("destination", src.key, evaluator.direction_verdict(Direction.INGRESS, dst,
+                                                                     src, number, dst))]
 
     def lacking(self, side: _Input, jd: IntArray, port_ix: IntArray) -> BoolArray:
         """Per triple: is its port a name that the destination has no container port for, in

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.clusterexplain import applying, cluster_policy_lines
 from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView, View
 from podwall.analysis.render.tokens import Picked, Tokens
 from podwall.engine import Engine, default_ports, selector_matches
@@ -274,6 +275,9 @@ def write_text(explainer: Explainer, out: BinaryIO) -> None:
     """In full up to SUMMARY_THRESHOLD endpoints in view (or with --full), else a summary."""
     summarised = explainer.summarised
     _write_policies(explainer, out, summarised)
+    tiers = cluster_policy_lines(explainer.engine.cluster)
+    if tiers:
+        out.write(("\n".join(tiers) + "\n").encode())
     if not summarised:
         _write_endpoints(explainer, out)
     elif len(explainer.section_classes) <= SUMMARY_THRESHOLD:
@@ -317,11 +321,13 @@ def _write_policies(explainer: Explainer, out: BinaryIO, summarised: bool) -> No
     out.write(("\n".join(lines) + "\n").encode())
 
 
-def _isolation_lines(isolated: dict[Direction, tuple[str, ...]]) -> list[str]:
+def _isolation_lines(isolated: dict[Direction, tuple[str, ...]],
+                     tiers: bool = False) -> list[str]:
     lines = []
     for direction in (Direction.INGRESS, Direction.EGRESS):
         by = isolated[direction]
-        state = f"isolated by {', '.join(by)}" if by else "not isolated: allows everything"
+        state = (f"isolated by {', '.join(by)}" if by
+                 else wording.not_isolated_words(tiers))
         lines.append(f"  {direction.word}: {state}")
     return lines
 
@@ -336,7 +342,11 @@ def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
     for i, v, block, k in explainer.walk():
         ep = explainer.endpoints[i]
         text = [f"\n{ep.key}  ({ep.kind}, {ep.ip}, {ep.labels or 'no labels'})",
-                *_isolation_lines(explainer.isolated[v])]
+                *_isolation_lines(explainer.isolated[v],
+                                  bool(explainer.engine.cluster.cluster_policies))]
+        if explainer.engine.cluster.cluster_policies:
+            text.append(wording.cluster_policies_apply_words(
+                applying(explainer.engine.cluster, ep)))
         out.write(("\n".join(text) + "\n").encode())
         if v not in candidates:
             candidates[v] = explainer.candidates(v)

@@ -268,9 +268,9 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
     """Merge the classes of each namespace that connect identically (up to MAX_CLASSES)."""
     layout = layout if layout is not None else class_layout(engine, matrix)
     size = layout.size
-    open_in = np.array([not engine.selecting(m[0], Direction.INGRESS) for m in layout.members],
+    open_in = np.array([engine.open(m[0], Direction.INGRESS) for m in layout.members],
                        dtype=np.bool_)
-    open_out = np.array([not engine.selecting(m[0], Direction.EGRESS) for m in layout.members],
+    open_out = np.array([engine.open(m[0], Direction.EGRESS) for m in layout.members],
                         dtype=np.bool_)
     if size <= MAX_CLASSES:
         digests = [hashlib.blake2b(digest_size=16) for _ in range(size)]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.analysis import wording
+from podwall.analysis.clusterlint import CLUSTER_CHECKS, ClusterLinter, cluster_object
 from podwall.engine import Engine, selector_matches
 from podwall.engine.classes import EndpointClasses, IntArray
 from podwall.model import (
@@ -35,6 +36,7 @@ from podwall.model import (
     Rule,
     Source,
 )
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 
 IGNORE_ANNOTATION = "podwall.io/lint-ignore"
 SEVERITIES = ("error", "warning", "info")
@@ -55,6 +57,7 @@ CHECKS: dict[str, str] = {
     "PW011": "info",
     "PW012": "error",
     "PW013": "info",
+    **{k: severity for k, (severity, _) in CLUSTER_CHECKS.items()},
 }
 
 # check id -> a short identifier (SARIF `reportingDescriptor.name`, shown by code scanning)
@@ -72,6 +75,7 @@ CHECK_NAMES: dict[str, str] = {
     "PW011": "ShadowedRule",
     "PW012": "EmptyEgressDoesNotIsolate",
     "PW013": "AuditedPolicyNotEnforced",
+    **{k: name for k, (_, name) in CLUSTER_CHECKS.items()},
 }
 
 DNS_PORTS = (PortQuery(Protocol.UDP, 53), PortQuery(Protocol.TCP, 53))
@@ -137,7 +141,7 @@ class LintConfig:
         bad = [d for d in [*disable, *(c for c, _ in ignore)]
                if d.upper() not in CHECKS and d != "*"]
         if bad:
-            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW013)")
+            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW017)")
         return LintConfig(frozenset(d.upper() for d in disable), tuple(ignore))
 
     def ignores(self, finding: Finding) -> bool:
@@ -159,10 +163,12 @@ def lint(subject: Cluster | Any, config: LintConfig | None = None) -> list[Findi
         if check_id not in cfg.disable:
             found.extend(run())
     by_annotation: dict[str, set[str]] = {}
-    for policy in cluster.all_policies:
-        for key, value in policy.annotations:
+    annotated = [(policy_object(p), p.annotations) for p in cluster.all_policies] + [
+        (cluster_object(p), p.annotations) for p in cluster.cluster_policies]
+    for obj, pairs in annotated:
+        for key, value in pairs:
             if key == IGNORE_ANNOTATION:
-                by_annotation[policy_object(policy)] = {
+                by_annotation[obj] = {
                     part.strip().upper() for part in value.split(",") if part.strip()}
     kept = [f for f in found
             if not cfg.ignores(f) and not {f.id, "*", "ALL"} & by_annotation.get(f.object, set())]
@@ -271,7 +277,15 @@ class _Linter:
             "PW008": self.named_ports, "PW009": self.end_ports, "PW010": self.admits_all,
             "PW011": self.shadowed, "PW012": self.egress_not_isolated,
             "PW013": self.audited,
+            **ClusterLinter(self.cluster, self.classes, self.members,
+                            self.engine.evaluator).checks(self.cluster_finding),
         }
+
+    def cluster_finding(self, check_id: str, policy: ClusterNetworkPolicy,
+                        words: tuple[str, str]) -> Finding:
+        src = policy.source
+        return Finding(check_id, CHECKS[check_id], cluster_object(policy),
+                       src.file if src else None, src.line if src else None, *words)
 
     def finding(self, check_id: str, policy: NetworkPolicy, words: tuple[str, str]) -> Finding:
         src = policy.source

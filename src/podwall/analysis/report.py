@@ -247,12 +247,13 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
         for direction, name in ((Direction.EGRESS, "out"), (Direction.INGRESS, "in")):
             selecting = engine.selecting(ep, direction)
             entry["iso" + name.capitalize()] = [policy_index[p.key] for p in selecting]
-            if not selecting:
+            tiers = engine.tiers_applying(ep, direction)  # cluster policies: not simply open
+            if not selecting and not tiers:
                 entry[name] = -1
                 continue
             pids = tuple(policy_index[p.key] for p in selecting)
             key: tuple[Any, ...] = (direction, pids, ep.ports if direction is Direction.INGRESS
-                                    else ())
+                                    else (), tiers, ep.namespace if tiers else "")
             if key not in sides:
                 per_port: list[int] = []
                 for port in matrix.ports:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from podwall.engine import DirectionVerdict, Verdict
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
@@ -18,6 +19,7 @@ from podwall.model import (
     Protocol,
     Rule,
 )
+from podwall.model.clusterpolicy import ClusterNetworkPolicy, ClusterRule
 from podwall.model.words import plural
 
 __all__ = ["plural"]  # re-exported: the one plural rule (podwall.model.words)
@@ -88,9 +90,89 @@ def isolation_words(policy: NetworkPolicy) -> str:
     return text
 
 
+def cluster_rule_words(ref: ClusterRuleRef) -> str:
+    """`admin/allow-dns egress[0] (dns) at priority 10`."""
+    return f"{ref} at priority {ref.priority}"
+
+
+def cluster_policy_head_words(policy: ClusterNetworkPolicy) -> str:
+    """`Admin tier, priority 20: applies to pods in namespaces team=shop`."""
+    return f"{policy.tier.value} tier, priority {policy.priority}: applies to {policy.subject}"
+
+
+def cluster_rule_line_words(rule: ClusterRule, direction: Direction, index: int) -> str:
+    """`ingress[1] (nobody-else): Deny from namespaces {} on every port`."""
+    named = f" ({rule.name})" if rule.name else ""
+    where = "from" if direction is Direction.INGRESS else "to"
+    peers = "; ".join(str(p) for p in rule.peers)
+    ports = ", ".join(str(p) for p in rule.ports) if rule.ports else "every port"
+    return f"{direction.word}[{index}]{named}: {rule.action.value} {where} {peers} on {ports}"
+
+
+def not_isolated_words(tiers: bool) -> str:
+    """A direction no NetworkPolicy isolates: open, unless cluster policies decide."""
+    if tiers:
+        return "no NetworkPolicy isolates it: the cluster policies below decide, else allowed"
+    return "not isolated: allows everything"
+
+
+def cluster_policies_apply_words(keys: Sequence[str]) -> str:
+    """The endpoint line of `explain`: cluster policies come before (Admin) and after
+    (Baseline) the NetworkPolicies named above it."""
+    if not keys:
+        return "  cluster policies: none applies"
+    return f"  cluster policies, in evaluation order: {', '.join(keys)}"
+
+
+def tier_decision_words(verdict: DirectionVerdict, peer: str) -> str:
+    """`denied — Pass in admin/a ingress[0] at priority 10, then Deny in ...`: a side's verdict
+    with cluster policies, after its `ingress at ns/pod:` lead."""
+    lead = "".join(f"Pass in {cluster_rule_words(r)}, then " for r in verdict.passed)
+    verdict_word = "allowed" if verdict.allowed else "denied"
+    ref = verdict.decided_by
+    if ref is not None:
+        tier = "Admin" if ref.tier == "admin" else "Baseline"
+        text = f"{verdict_word} — {lead}{ref.action} in {cluster_rule_words(ref)} ({tier} tier)"
+    elif verdict.tier == "networkpolicy":
+        if verdict.allowed:
+            rules = ", ".join(str(r) for r in verdict.admitted_by)
+            text = f"allowed — {lead}NetworkPolicy {rules} admits"
+        else:
+            text = (f"denied — {lead}isolated by NetworkPolicy {', '.join(verdict.isolated_by)}; "
+                    f"no rule admits {peer}")
+    else:
+        text = (f"allowed — {lead}not isolated by a NetworkPolicy for {verdict.direction.word}, "
+                "and no Admin or Baseline rule decides")
+    if verdict.unknown:
+        refs = ", ".join(str(r) for r in verdict.unknown)
+        if verdict.decided:
+            text += (f" (whether {refs} match cannot be known offline: their nodes or "
+                     "domainNames peers; the answer is the same either way)")
+        else:
+            text += (f" — the answer if {refs} do not match: their nodes or domainNames peers "
+                     "cannot be decided offline")
+    return text
+
+
+def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
+    """One line of `check` with cluster policies: the deciding tier, policy, priority and rule,
+    and the Pass rules followed to get there."""
+    return f"{verdict.direction.word} at {verdict.subject}: {tier_decision_words(verdict, peer)}"
+
+
+def diff_tier_words(added: bool, changed: Sequence[tuple[str, str]]) -> str:
+    """Why a connection opened or closed with cluster policies in either input: each side
+    whose verdict changed, as NEW decides it (`ingress of the destination: denied — ...`)."""
+    parts = [f"{side}: {words}" for side, words in changed]
+    head = "allowed" if added else "no longer admitted"
+    return f"{head}: " + "; ".join(parts) if parts else head
+
+
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:
     """One line of `check`: why this side allowed or denied."""
     where = f"{verdict.direction.word} at {verdict.subject}:"
+    if verdict.tier and verdict.applies:
+        return tier_direction_line(verdict, peer)
     if not verdict.applies:
         return f"{where} allowed ({verdict.subject} is outside the cluster: no policy applies)"
     if not verdict.isolated:
@@ -105,6 +187,8 @@ def direction_line(verdict: DirectionVerdict, peer: str) -> str:
 
 def verdict_lines(verdict: Verdict) -> list[str]:
     head = "ALLOWED" if verdict.allowed else "DENIED "
+    if not verdict.decided:
+        head = "UNDECIDED (cannot be decided offline)"
     lines = [f"{head} {verdict.src} -> {verdict.dst} {verdict.port}"]
     if verdict.same_endpoint:
         lines.append("  a pod may always reach itself (policies never apply to its own traffic)")
@@ -340,6 +424,10 @@ LINT_TITLES: dict[str, str] = {
     "PW011": "Rule shadowed by a broader rule",
     "PW012": "policyTypes omitted with egress: [] does not isolate egress",
     "PW013": "Audited policy: evaluated, not enforced (podwall.io/enforcement: audit)",
+    "PW014": "Cluster policy rule that an earlier rule always decides first",
+    "PW015": "Admin Accept that makes a namespace's NetworkPolicies moot",
+    "PW016": "Baseline policy never reached: NetworkPolicies isolate all it applies to",
+    "PW017": "Two cluster policies of one tier share a priority and a subject",
 }
 
 
@@ -426,6 +514,36 @@ def lint_shadowed_words(where: str, broader: str) -> tuple[str, str]:
     return (f"{where} is shadowed by {broader}: every connection it admits is already admitted "
             "there",
             "remove the narrower rule, or narrow the broader one if it admits too much")
+
+
+def lint_priority_tie_words(first: str, later: str, tier: str, priority: int,
+                            endpoints: Sequence[str]) -> tuple[str, str]:
+    return (f"{first} and {later} share priority {priority} in the {tier} tier and both apply "
+            f"to {_few(endpoints)}: the API leaves their order undefined (podwall evaluates "
+            f"{first} first, by name)",
+            "give them distinct priorities")
+
+
+def lint_cluster_shadowed_words(where: str, by: str) -> tuple[str, str]:
+    return (f"{where} never decides: {by} comes first and matches everything it matches",
+            "remove the rule, or move it before the broader one if it is meant to win")
+
+
+def lint_accept_moot_words(where: str, namespace: str, direction: str,
+                           policies: Sequence[str]) -> tuple[str, str]:
+    return (f"{where} accepts every pod on every port before any NetworkPolicy of namespace "
+            f"{namespace} is consulted: {_few(policies)} never decide in-cluster {direction} "
+            "there",
+            "narrow the Accept (peers, protocols), or Pass to let the namespace's "
+            "NetworkPolicies decide")
+
+
+def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int) -> tuple[str, str]:
+    return (f"never reached: every endpoint it applies to ({endpoints} "
+            f"{'class' if endpoints == 1 else 'classes'}) is isolated by a NetworkPolicy for "
+            f"{' and '.join(directions)}, and NetworkPolicy decides before Baseline",
+            "remove the Baseline policy, or narrow its subject to namespaces without "
+            "NetworkPolicies")
 
 
 def lint_egress_not_isolated_words() -> tuple[str, str]:

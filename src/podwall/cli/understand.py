@@ -67,6 +67,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
             "endpoints": len(result.cluster.endpoints),
             "policies": len(result.cluster.all_policies),
             "audited": len(result.cluster.audited),
+            "clusterPolicies": len(result.cluster.cluster_policies),
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
@@ -77,8 +78,9 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
                    f"{plural(len(c.namespaces), 'namespace')}, "
                    f"{plural(len(c.endpoints), 'endpoint')}, "
                    f"{plural(len(c.all_policies), 'policy')}"
-                   + (f" ({len(c.audited)} audited)" if c.audited else ""),
-                   err=verdict == "invalid")
+                   + (f" ({len(c.audited)} audited)" if c.audited else "")
+                   + (f", {plural(len(c.cluster_policies), 'cluster policy', 'cluster policies')}"
+                      if c.cluster_policies else ""), err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
@@ -141,10 +143,11 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         if audited is not None and (audited.change != "none" or audited.involved):
             click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
                                                      audited.involved)))
-    if expect is not None and (expect == "allow") != verdict.allowed:
+    if expect is not None and ((expect == "allow") != verdict.allowed or not verdict.decided):
         if output == "text":
-            click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
-                       err=True)
+            got = ("a verdict that cannot be decided offline" if not verdict.decided
+                   else "allow" if verdict.allowed else "deny")
+            click.echo(f"expected {expect}, got {got}", err=True)
         sys.exit(EXIT_NO)
 
 

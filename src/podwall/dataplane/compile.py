@@ -771,11 +771,17 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
     for action, builder in views:
         maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
         counter_maps: dict[Direction, list[str]] = {Direction.EGRESS: [], Direction.INGRESS: []}
+        tiers = None
+        if engine.cluster.cluster_policies:  # the cluster-admin tiers (podwall.dataplane.tiers)
+            from podwall.dataplane.tiers import TierCompiler
+            tiers = TierCompiler(builder)
         for pod in local:
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 policies = builder.engine.selecting(pod, direction)
-                if policies:
-                    chain = builder.selection_chain(pod, direction, policies)
+                chain = builder.selection_chain(pod, direction, policies) if policies else None
+                if tiers is not None:
+                    chain = tiers.entry(pod, direction, chain)
+                if chain is not None:
                     counter = DropCounter(counter_name(pod.key, direction, action), pod.key,
                                           direction, action)
                     counters.append(counter)

@@ -17,6 +17,7 @@ from podwall.engine.targets import ExternalHost, Target, resolve_target
 from podwall.engine.verdict import DirectionVerdict, RuleRef, Verdict
 from podwall.errors import QueryError
 from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, Port, PortQuery
+from podwall.model.clusterpolicy import Tier
 
 
 class Engine:
@@ -35,6 +36,21 @@ class Engine:
     def selecting(self, endpoint: Endpoint, direction: Direction) -> tuple[NetworkPolicy, ...]:
         return self.evaluator.selecting(endpoint, direction)
 
+    def tiers_applying(self, endpoint: Endpoint, direction: Direction) -> tuple[str, ...]:
+        """Keys of the cluster policies (Admin, then Baseline, in evaluation order) that apply
+        to the endpoint with rules for `direction`: where they exist, a direction that no
+        NetworkPolicy isolates is not simply open."""
+        tiers = self.evaluator.tiers
+        if tiers is None:
+            return ()
+        return tuple(p.key for tier in Tier for p in tiers.applying(endpoint, tier, direction))
+
+    def open(self, endpoint: Endpoint, direction: Direction) -> bool:
+        """Whether nothing restricts the direction: no NetworkPolicy isolates it and no
+        cluster policy applies to it."""
+        return not self.selecting(endpoint, direction) and not self.tiers_applying(endpoint,
+                                                                                   direction)
+
     def matrix(self, ports: Iterable[Port] | None = None,
                externals: Sequence[str | ExternalHost] = ()) -> Matrix:
         hosts: list[ExternalHost] = []
@@ -51,7 +67,8 @@ class Engine:
 
 
 def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
-    """Every port that a container or a policy names (both ends of an endPort range)."""
+    """Every port that a container or a policy names (both ends of an endPort range or a
+    cluster policy's port range)."""
     found: set[PortQuery] = set()
     for ep in cluster.endpoints:
         for cp in ep.ports:
@@ -63,6 +80,12 @@ def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
                     found.add(PortQuery(pp.protocol, pp.port))
                     if pp.end_port is not None:
                         found.add(PortQuery(pp.protocol, pp.end_port))
+    for cnp in cluster.cluster_policies:
+        for crule in (*cnp.ingress, *cnp.egress):
+            for port in crule.ports:
+                if port.protocol is not None:
+                    found.update((PortQuery(port.protocol, port.start),
+                                  PortQuery(port.protocol, port.end)))
     return tuple(sorted(found, key=lambda p: (p.protocol.value, p.port)))
 
 

@@ -130,6 +130,8 @@ class EndpointClasses:
                 for peer in rule.peers:
                     if peer.ip_block is not None and peer.ip_block not in blocks:
                         blocks[peer.ip_block] = len(blocks)
+        for block in cluster_policy_blocks(cluster):
+            blocks.setdefault(block, len(blocks))
         memberships = _block_memberships(targets, blocks)
         index: dict[ClassKey, int] = {}
         class_of = np.empty(len(targets), dtype=np.int64)
@@ -326,6 +328,14 @@ def _intersect_sorted(small: IntArray, sorted_ids: IntArray) -> IntArray:
     pos = np.minimum(np.searchsorted(sorted_ids, small), len(sorted_ids) - 1)
     result: IntArray = small[sorted_ids[pos] == small]
     return result
+
+
+def cluster_policy_blocks(cluster: Cluster) -> list[IPBlock]:
+    """The `networks` of cluster policies, as blocks: classes split by them too."""
+    return [IPBlock(network, (), str(network))
+            for policy in cluster.cluster_policies
+            for rule in (*policy.ingress, *policy.egress)
+            for peer in rule.peers for network in peer.networks]
 
 
 def _key_of(target: Target, blocks: tuple[int, ...]) -> ClassKey:

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
+from podwall.engine.tiers import TierEvaluator
 from podwall.engine.verdict import DirectionVerdict, RuleRef, Verdict
 from podwall.model import (
     Cluster,
@@ -33,6 +34,7 @@ class Evaluator:
         for policy in cluster.policies:
             self._by_namespace[policy.namespace].append(policy)
         self._selecting: dict[tuple[str, Direction], tuple[NetworkPolicy, ...]] = {}
+        self.tiers = TierEvaluator(cluster) if cluster.cluster_policies else None
 
     # -- selection -----------------------------------------------------------------------
     def selecting(self, endpoint: Endpoint, direction: Direction) -> tuple[NetworkPolicy, ...]:
@@ -77,16 +79,24 @@ class Evaluator:
         if not isinstance(subject, Endpoint):
             return DirectionVerdict(direction, subject.key, True, applies=False)
         policies = self.selecting(subject, direction)
-        if not policies:
-            return DirectionVerdict(direction, subject.key, True)
-        admitted = tuple(
-            RuleRef(policy.key, direction, index)
-            for policy in policies
-            for index, rule in enumerate(policy.rules(direction))
-            if self.rule_matches(policy, rule, other, port, destination)
-        )
-        return DirectionVerdict(direction, subject.key, bool(admitted),
-                                isolated_by=tuple(p.key for p in policies), admitted_by=admitted)
+        admitted: tuple[RuleRef, ...] = ()
+        if policies:
+            admitted = tuple(
+                RuleRef(policy.key, direction, index)
+                for policy in policies
+                for index, rule in enumerate(policy.rules(direction))
+                if self.rule_matches(policy, rule, other, port, destination)
+            )
+        isolated_by = tuple(p.key for p in policies)
+        if self.tiers is None:
+            return DirectionVerdict(direction, subject.key, not policies or bool(admitted),
+                                    isolated_by=isolated_by, admitted_by=admitted)
+        tiers = self.tiers.outcome(direction, subject, other, port, destination,
+                                   lambda: bool(admitted) if policies else None)
+        return DirectionVerdict(direction, subject.key, tiers.allowed, isolated_by=isolated_by,
+                                admitted_by=admitted, tier=tiers.tier,
+                                decided_by=tiers.decided_by, passed=tiers.passed,
+                                unknown=tiers.unknown, decided=tiers.decided)
 
     def check(self, src: Target | str, dst: Target | str, port: PortQuery) -> Verdict:
         source = resolve_target(self.cluster, src) if isinstance(src, str) else src

@@ -97,7 +97,7 @@ def replace_endpoint(base: Compiled, endpoint: Endpoint) -> Compiled:
     cluster = base.cluster
     endpoints = cluster.endpoints  # targets are the endpoints (same order), then outside hosts
     endpoints = (*endpoints[:position], endpoint, *endpoints[position + 1:])
-    cluster = Cluster(cluster.namespaces, endpoints, cluster.policies, cluster.pod_cidr)
+    cluster = replace(cluster, endpoints=endpoints)
     classes, appended = base.classes.with_target(position, endpoint, cluster)
     if not appended:  # same classes, same keys: every class-level table and cache still holds
         return replace(base, cluster=cluster, classes=classes)
@@ -147,7 +147,7 @@ def _cluster_with_policy(cluster: Cluster, old_key: str | None,
             namespaces = dict(sorted({**namespaces,
                                       new.namespace: Namespace.make(new.namespace, implied=True)
                                       }.items()))
-    return Cluster(namespaces, cluster.endpoints, tuple(policies), cluster.pod_cidr)
+    return replace(cluster, namespaces=namespaces, policies=tuple(policies))
 
 
 def _positions(compiled: Compiled) -> dict[str, int]:

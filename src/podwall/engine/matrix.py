@@ -22,6 +22,7 @@ from podwall.engine.compiled import Compiled, SideRows, U64Array, UInt8Array, co
 from podwall.engine.incremental import replace_endpoint, replace_policy
 from podwall.engine.named import compose, numbers_of
 from podwall.engine.targets import ExternalHost
+from podwall.engine.tiermatrix import TierRows
 from podwall.model import (
     Cluster,
     Direction,
@@ -227,6 +228,7 @@ class MatrixComputer:
         self._compiled = compile_cluster(cluster, EndpointClasses(cluster, externals))
         self._rows: dict[PortQuery, dict[Direction, SideRows]] = {}
         self._verdicts: dict[Port, PortVerdicts] = {}
+        self._tier_rows: TierRows | None = None
 
     @classmethod
     def _derived(cls, compiled: Compiled,
@@ -235,6 +237,7 @@ class MatrixComputer:
         out._compiled = compiled
         out._rows = rows
         out._verdicts = {}
+        out._tier_rows = None
         return out
 
     @property
@@ -263,8 +266,18 @@ class MatrixComputer:
         size = self._compiled.size
         tables = {d: RowTable(r.words.view(np.uint8), r.owners(self._compiled.sides[d].unit_of), size)
                   for d, r in rows.items()}
+        if self.cluster.cluster_policies:
+            tables = {d: self._tiered(d, port, t) for d, t in tables.items()}
         hit = self._verdicts[port] = PortVerdicts(tables[Direction.EGRESS], tables[Direction.INGRESS])
         return hit
+
+    def _tiered(self, direction: Direction, port: PortQuery, table: RowTable) -> RowTable:
+        """The NetworkPolicy rows with the cluster-admin tiers around them (engine.tiermatrix)."""
+        if self._tier_rows is None or self._tier_rows.classes is not self.classes:
+            self._tier_rows = TierRows(self.classes, self.cluster.cluster_policies)
+        isolated = self._compiled.sides[direction].unit_of >= 0
+        packed, of = self._tier_rows.rows(direction, port, table.packed, table.of, isolated)
+        return RowTable(packed, of, table.size)
 
     def numbers(self, name: NamedPortQuery) -> IntArray:
         """Per class, the number `name` stands for there (-1: none)."""

@@ -25,6 +25,29 @@ class RuleRef:
         return {"policy": self.policy, "direction": self.direction.word, "rule": self.index}
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class ClusterRuleRef:
+    """Rule `index` of `direction` in a cluster policy: `admin/allow-dns egress[0]`, with what
+    reasons print beside it (tier, priority, action, the rule's own name)."""
+
+    tier: str  # "admin" or "baseline" (evaluation order: sort by tier, priority, policy)
+    priority: int
+    policy: str  # `admin/allow-dns`
+    direction: Direction
+    index: int
+    action: str  # "Accept", "Deny", "Pass"
+    name: str = ""
+
+    def __str__(self) -> str:
+        named = f" ({self.name})" if self.name else ""
+        return f"{self.policy} {self.direction.word}[{self.index}]{named}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"policy": self.policy, "tier": self.tier, "priority": self.priority,
+                "direction": self.direction.word, "rule": self.index, "action": self.action,
+                "name": self.name}
+
+
 @dataclass(frozen=True, slots=True)
 class DirectionVerdict:
     """The verdict of one side: egress at the source, or ingress at the destination.
@@ -39,13 +62,22 @@ class DirectionVerdict:
     applies: bool = True
     isolated_by: tuple[str, ...] = ()
     admitted_by: tuple[RuleRef, ...] = ()
+    # With cluster policies in the input (empty `tier` otherwise): the tier that decided
+    # ("admin", "networkpolicy", "baseline" or "default"), the cluster-policy rule that did
+    # (Accept or Deny), the Pass rules followed on the way, and the rules whose peers
+    # (nodes, domainNames) cannot be decided offline that came before the decision.
+    tier: str = ""
+    decided_by: ClusterRuleRef | None = None
+    passed: tuple[ClusterRuleRef, ...] = ()
+    unknown: tuple[ClusterRuleRef, ...] = ()
+    decided: bool = True  # False: the answer depends on a rule in `unknown`
 
     @property
     def isolated(self) -> bool:
         return bool(self.isolated_by)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "direction": self.direction.word,
             "subject": self.subject,
             "allowed": self.allowed,
@@ -54,6 +86,13 @@ class DirectionVerdict:
             "isolatedBy": list(self.isolated_by),
             "admittedBy": [r.to_json() for r in self.admitted_by],
         }
+        if self.tier:
+            out["tier"] = self.tier
+            out["decided"] = self.decided
+            out["decidedBy"] = self.decided_by.to_json() if self.decided_by else None
+            out["passed"] = [r.to_json() for r in self.passed]
+            out["cannotDecideOffline"] = [r.to_json() for r in self.unknown]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +110,16 @@ class Verdict:
     ingress: DirectionVerdict
     same_endpoint: bool = False
 
+    @property
+    def decided(self) -> bool:
+        """False when the answer depends on peers podwall cannot decide offline (nodes,
+        domain names): `allowed` is then the answer if none of those peers match."""
+        eg, ing = self.egress, self.ingress
+        return (self.same_endpoint or (eg.decided and ing.decided)
+                or (eg.decided and not eg.allowed) or (ing.decided and not ing.allowed))
+
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "from": self.src,
             "to": self.dst,
             "port": str(self.port),
@@ -81,3 +128,6 @@ class Verdict:
             "egress": self.egress.to_json(),
             "ingress": self.ingress.to_json(),
         }
+        if self.egress.tier or self.ingress.tier:
+            out["decided"] = self.decided
+        return out

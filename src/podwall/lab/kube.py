@@ -169,7 +169,7 @@ def run_pod(cluster: Cluster, namespace: str, name: str, labels: Mapping[str, st
     pod = Endpoint(namespace, name, Labels(dict(labels) if labels else {"run": name}),
                    tuple(ContainerPort(port, protocol) for port, protocol in chosen))
     return svcs.rebuild(cluster, cluster.namespaces.values(), [*cluster.endpoints, pod],
-                        cluster.policies, cluster.services)
+                        cluster.all_policies, cluster.services)
 
 
 def expose(cluster: Cluster, namespace: str, pod_name: str, port: int | None,
@@ -195,7 +195,7 @@ def expose(cluster: Cluster, namespace: str, pod_name: str, port: int | None,
                       (ServicePort(port, chosen, target_port if target_port is not None else port),),
                       svcs.allocate_ip(f"{namespace}/{name}", used), cluster_ip_assigned=True)
     new = svcs.rebuild(cluster, cluster.namespaces.values(), cluster.endpoints,
-                       cluster.policies, [*cluster.services, service])
+                       cluster.all_policies, [*cluster.services, service])
     return new, service
 
 
@@ -203,7 +203,7 @@ def apply_objects(cluster: Cluster, loaded: Cluster) -> tuple[Cluster, list[Chan
     """`kubectl apply -f`: every object of `loaded` created or replaced by namespace/name."""
     namespaces = dict(cluster.namespaces)
     endpoints = {ep.key: ep for ep in cluster.endpoints}
-    policies = {p.key: p for p in cluster.policies}
+    policies = {p.key: p for p in cluster.all_policies}
     services = {s.key: s for s in cluster.services}
     changes: list[Change] = []
 
@@ -222,7 +222,7 @@ def apply_objects(cluster: Cluster, loaded: Cluster) -> tuple[Cluster, list[Chan
         ep = replace(ep, source=None)
         record(ep.kind, ep.namespace, ep.name, old_ep, ep)
         endpoints[ep.key] = ep
-    for policy in loaded.policies:
+    for policy in loaded.all_policies:
         policy = replace(policy, source=None)
         record("NetworkPolicy", policy.namespace, policy.name, policies.get(policy.key), policy)
         policies[policy.key] = policy
@@ -237,8 +237,13 @@ def apply_objects(cluster: Cluster, loaded: Cluster) -> tuple[Cluster, list[Chan
         svc = replace(svc, source=None)
         record("Service", svc.namespace, svc.name, old_svc, svc)
         services[svc.key] = svc
+    cluster_policies = {p.key: p for p in cluster.cluster_policies}
+    for cnp in loaded.cluster_policies:
+        cnp = replace(cnp, source=None)
+        record(cnp.kind, None, cnp.name, cluster_policies.get(cnp.key), cnp)
+        cluster_policies[cnp.key] = cnp
     new = svcs.rebuild(cluster, namespaces.values(), endpoints.values(), policies.values(),
-                       services.values())
+                       services.values(), cluster_policies.values())
     return new, changes
 
 
@@ -246,7 +251,7 @@ def delete(cluster: Cluster, kind: str, namespace: str, name: str) -> tuple[Clus
     """`kubectl delete KIND NAME`; a namespace takes everything in it along."""
     namespaces = dict(cluster.namespaces)
     endpoints = list(cluster.endpoints)
-    policies = list(cluster.policies)
+    policies = list(cluster.all_policies)
     services = list(cluster.services)
     if kind == "pod":
         pod = find_pod(cluster, namespace, name)
@@ -310,18 +315,18 @@ def label(cluster: Cluster, kind: str, namespace: str, name: str, edits: Sequenc
         namespaces = {**cluster.namespaces, name: ns}
         change = Change("Namespace", None, name,
                         "labeled" if ns.labels != target.labels else "not labeled")
-        return svcs.rebuild(cluster, namespaces.values(), cluster.endpoints, cluster.policies,
+        return svcs.rebuild(cluster, namespaces.values(), cluster.endpoints, cluster.all_policies,
                             cluster.services), change
     pod = replace(target, labels=Labels(labels))
     endpoints = [pod if ep.key == pod.key else ep for ep in cluster.endpoints]
     change = Change(pod.kind, namespace, name, "labeled" if pod.labels != target.labels
                     else "not labeled")
-    return svcs.rebuild(cluster, cluster.namespaces.values(), endpoints, cluster.policies,
+    return svcs.rebuild(cluster, cluster.namespaces.values(), endpoints, cluster.all_policies,
                         cluster.services), change
 
 
 def policy(cluster: Cluster, namespace: str, name: str) -> NetworkPolicy:
-    found = next((p for p in cluster.policies if p.key == f"{namespace}/{name}"), None)
+    found = next((p for p in cluster.all_policies if p.key == f"{namespace}/{name}"), None)
     if found is None:
         raise not_found("networkpolicy", name)
     return found
@@ -331,7 +336,7 @@ def object_keys(cluster: Cluster) -> dict[str, object]:
     """Every object of a snapshot by `Kind/ns/name` (`Namespace/name`)."""
     keys: dict[str, object] = {f"Namespace/{n.name}": n for n in cluster.namespaces.values()}
     keys.update((f"{ep.kind}/{ep.key}", ep) for ep in cluster.endpoints)
-    keys.update((f"NetworkPolicy/{p.key}", p) for p in cluster.policies)
+    keys.update((f"NetworkPolicy/{p.key}", p) for p in cluster.all_policies)
     keys.update((f"Service/{s.key}", s) for s in cluster.services)
     return keys
 

@@ -51,6 +51,7 @@ from podwall.model import (
     ServicePort,
     build_cluster,
 )
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 
 SERVICE_CIDR = ipaddress.IPv4Network("10.96.0.0/12")
 KUBE_DNS_IP = ipaddress.IPv4Address("10.96.0.10")
@@ -124,14 +125,18 @@ def with_cluster_dns(cluster: Cluster) -> Cluster:
             *KUBE_DNS, Labels(KUBE_DNS_LABELS),
             (ServicePort(53, Protocol.UDP, 53, "dns"), ServicePort(53, Protocol.TCP, 53, "dns-tcp")),
             KUBE_DNS_IP))
-    return rebuild(cluster, namespaces.values(), endpoints, cluster.policies, services)
+    return rebuild(cluster, namespaces.values(), endpoints, cluster.all_policies, services)
 
 
 def rebuild(cluster: Cluster, namespaces: Iterable[Namespace], endpoints: Iterable[Endpoint],
-            policies: Iterable[NetworkPolicy], services: Iterable[Service]) -> Cluster:
+            policies: Iterable[NetworkPolicy], services: Iterable[Service],
+            cluster_policies: Iterable[ClusterNetworkPolicy] | None = None) -> Cluster:
     """A new snapshot from changed objects: canonical order, implied namespaces, IPs for new pods
-    from the lab's pod CIDR (existing pods keep theirs), services sorted."""
-    built = build_cluster(namespaces, endpoints, policies, cluster.pod_cidr)
+    from the lab's pod CIDR (existing pods keep theirs), services sorted. `policies` are enforced
+    and audited ones alike; cluster policies are kept unless new ones are given."""
+    built = build_cluster(namespaces, endpoints, policies, cluster.pod_cidr,
+                          cluster_policies=cluster.cluster_policies if cluster_policies is None
+                          else cluster_policies)
     return replace(built, services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))))
 
 

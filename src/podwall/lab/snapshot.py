@@ -53,7 +53,15 @@ def dump(cluster: Cluster) -> Data:
                       for ep in cluster.endpoints],
         "policies": [_policy(p) for p in cluster.all_policies],
         "services": [_service(s) for s in cluster.services],
+        **({"clusterPolicies": _cluster_policies().dump_policies(cluster.cluster_policies)}
+           if cluster.cluster_policies else {}),
     }
+
+
+def _cluster_policies() -> Any:
+    """podwall.lab.clustersnapshot (it builds on this module's encoders: imported late)."""
+    from podwall.lab import clustersnapshot
+    return clustersnapshot
 
 
 def load(data: Any) -> Cluster:
@@ -72,9 +80,11 @@ def load(data: Any) -> Cluster:
             for e in data["endpoints"])
         policies = tuple(_load_policy(p) for p in data["policies"])
         services = tuple(_load_service(s) for s in data.get("services", []))
+        cluster_policies = _cluster_policies().load_policies(data.get("clusterPolicies", []))
         return Cluster(namespaces, endpoints, tuple(p for p in policies if not p.audited),
                        ipaddress.ip_network(_str(data["podCIDR"])), services,
-                       audited=tuple(p for p in policies if p.audited))
+                       audited=tuple(p for p in policies if p.audited),
+                       cluster_policies=cluster_policies)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DataplaneError(f"the lab's snapshot cannot be read ({exc})") from None
 

@@ -48,6 +48,7 @@ from podwall.model import (
     Source,
     default_policy_types,
 )
+from podwall.model.clusterpolicy import V1ALPHA1, V1ALPHA2, V1BETA1, ClusterNetworkPolicy
 
 Path = Any  # tuple[Path, str | int] | None; `Any` because mypy has no recursive tuple aliases
 
@@ -148,6 +149,7 @@ class Converted:
     endpoints: list[Endpoint] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    cluster_policies: list[ClusterNetworkPolicy] = field(default_factory=list)
 
 
 class _Ctx:
@@ -1197,6 +1199,8 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
             continue
         if isinstance(obj, Endpoint):
             result.endpoints.append(obj)
+        elif isinstance(obj, ClusterNetworkPolicy):
+            result.cluster_policies.append(obj)
         elif isinstance(obj, NetworkPolicy):
             result.policies.append(obj)
         else:
@@ -1204,7 +1208,8 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
     return result
 
 
-def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | NetworkPolicy | None:
+def _convert_one(ctx: _Ctx, default_namespace: str,
+                 ) -> Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | None:
     data = ctx.data
     if not isinstance(data, dict):
         ctx.error(None, f'Invalid value: "{type_name(data)}": expected object (a Kubernetes '
@@ -1212,10 +1217,12 @@ def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | Ne
         return None
     kind = _kind_field(ctx, data.get("kind"), _KIND, "kind")
     api_version = _kind_field(ctx, data.get("apiVersion"), _API_VERSION, "apiVersion")
-    obj: Namespace | Endpoint | NetworkPolicy | None = None
+    obj: Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | None = None
     if kind and api_version:
         expected = _API_VERSIONS.get(kind)
-        if expected is None:
+        if kind in CLUSTER_POLICY_KINDS:
+            obj = _cluster_policy(ctx, kind, api_version, data)
+        elif expected is None:
             ctx.obj = _label_of(kind, data)
             ctx.report(Severity.INFO, None, f"skipped: kind {kind} is not used by podwall")
         elif api_version != expected:
@@ -1235,6 +1242,26 @@ def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | Ne
     if isinstance(data, Located) and data.nested_duplicates:
         ctx.duplicates(data, None)
     return obj
+
+
+CLUSTER_POLICY_KINDS = {  # kind -> the API versions podwall reads it from
+    "ClusterNetworkPolicy": (V1ALPHA2, V1BETA1),
+    "AdminNetworkPolicy": (V1ALPHA1,),
+    "BaselineAdminNetworkPolicy": (V1ALPHA1,),
+}
+
+
+def _cluster_policy(ctx: _Ctx, kind: str, api_version: str,
+                    data: dict[str, Any]) -> ClusterNetworkPolicy | None:
+    """The cluster-admin tiers (podwall.manifests.clusterpolicy reads them; imported here,
+    late, because it builds on this module's readers)."""
+    expected = CLUSTER_POLICY_KINDS[kind]
+    if api_version not in expected:
+        ctx.obj = _label_of(kind, data)
+        ctx.unsupported(_API_VERSION, api_version, ", ".join(syntax.go_quote(v) for v in expected))
+        return None
+    from podwall.manifests.clusterpolicy import read_cluster_policy
+    return read_cluster_policy(ctx, kind, api_version)
 
 
 def _kind_field(ctx: _Ctx, value: Any, path: Path, field_name: str) -> str | None:
@@ -1265,8 +1292,16 @@ def deduplicate(parts: list[Converted]) -> Converted:
     namespaces: dict[str, Namespace] = {}
     endpoints: dict[tuple[str, str], Endpoint] = {}
     policies: dict[tuple[str, str], NetworkPolicy] = {}
+    cluster_policies: dict[tuple[str, str], ClusterNetworkPolicy] = {}
     for part in parts:
         diagnostics.extend(part.diagnostics)
+        for cnp in part.cluster_policies:
+            earlier_cnp = cluster_policies.setdefault((cnp.kind, cnp.name), cnp)
+            if earlier_cnp is cnp:
+                merged.cluster_policies.append(cnp)
+            else:
+                diagnostics.append(_duplicate(f"{cnp.kind} {cnp.name}", earlier_cnp.source,
+                                              f"{cnp.kind} {cnp.name}", cnp.source))
         for ns in part.namespaces:
             earlier_ns = namespaces.setdefault(ns.name, ns)
             if earlier_ns is ns:

@@ -125,6 +125,7 @@ def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
         merged.namespaces += part.converted.namespaces
         merged.endpoints += part.converted.endpoints
         merged.policies += part.converted.policies
+        merged.cluster_policies += part.converted.cluster_policies
         merged.diagnostics += part.converted.diagnostics
     return _Done(sum(d.documents for d in done), merged)
 
@@ -208,7 +209,8 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
     diagnostics = [*read_problems.diagnostics, *merged.diagnostics]
     try:
         cluster = build_cluster(merged.namespaces, merged.endpoints, merged.policies,
-                                pod_cidr=pod_cidr, diagnostics=diagnostics)
+                                pod_cidr=pod_cidr, diagnostics=diagnostics,
+                                cluster_policies=merged.cluster_policies)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     diagnostics.sort(key=lambda x: (x.file or "", x.line or 0))

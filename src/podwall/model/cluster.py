@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from podwall.errors import Diagnostic, Severity
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import IPAddress, IPNetwork, NetworkPolicy
 from podwall.model.services import Service
 from podwall.model.words import plural
@@ -40,6 +41,8 @@ class Cluster:
     pod_cidr: IPNetwork = field(default=ipaddress.ip_network(DEFAULT_POD_CIDR))
     services: tuple[Service, ...] = ()
     audited: tuple[NetworkPolicy, ...] = ()
+    # ClusterNetworkPolicies (and v1alpha1 admin/baseline policies), sorted by tier and order
+    cluster_policies: tuple[ClusterNetworkPolicy, ...] = ()
 
     @cached_property
     def _audit_view(self) -> Cluster:
@@ -83,6 +86,7 @@ def build_cluster(
     policies: Iterable[NetworkPolicy],
     pod_cidr: str | IPNetwork = DEFAULT_POD_CIDR,
     diagnostics: list[Diagnostic] | None = None,
+    cluster_policies: Iterable[ClusterNetworkPolicy] = (),
 ) -> Cluster:
     """Assemble a canonical snapshot: imply missing namespaces, assign missing pod IPs.
 
@@ -102,7 +106,9 @@ def build_cluster(
     eps = _assign_ips(eps, network, diags)
     enforced = tuple(p for p in pols if not p.audited)
     audited = tuple(p for p in pols if p.audited)
-    return Cluster(dict(sorted(ns_map.items())), tuple(eps), enforced, network, audited=audited)
+    cnps = tuple(sorted(cluster_policies, key=lambda p: (p.tier.value, p.order)))
+    return Cluster(dict(sorted(ns_map.items())), tuple(eps), enforced, network, audited=audited,
+                   cluster_policies=cnps)
 
 
 def _assign_ips(eps: list[Endpoint], network: IPNetwork, diags: list[Diagnostic]) -> list[Endpoint]:

@@ -1,0 +1,42 @@
+"""`graph` and `report` with cluster policies: a direction no NetworkPolicy isolates is not
+"open" where a cluster policy applies, so the picture and the page say what check says."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from podwall.analysis.graph import build_graph
+from podwall.analysis.report import build_report
+from podwall.engine import Engine
+from podwall.model import Cluster, PortQuery
+from tests.analysis.test_graph import allowed_pairs, expand
+from tests.analysis.test_report import PageData
+from tests.strategies import port_queries, tiered_clusters
+
+
+@settings(max_examples=100, deadline=None)
+@given(tiered_clusters(), st.lists(port_queries, min_size=1, max_size=3, unique=True))
+def test_picture_says_exactly_what_the_matrix_says_with_tiers(cluster: Cluster,
+                                                              ports: list[PortQuery]) -> None:
+    engine = Engine(cluster)
+    drawn = expand(build_graph(engine, ports), cluster)
+    expected = allowed_pairs(engine, ports)
+    for port in ports:
+        assert drawn[port] == expected[port], port
+
+
+@settings(max_examples=100, deadline=None)
+@given(tiered_clusters(), st.lists(port_queries, min_size=1, max_size=3, unique=True))
+def test_page_data_agrees_with_check_with_tiers(cluster: Cluster, ports: list[PortQuery]) -> None:
+    engine = Engine(cluster)
+    page = PageData(build_report(engine, ports=ports).data)
+    names = [e.key for e in cluster.endpoints]
+    for p, port in enumerate(ports):
+        for src in names:
+            for dst in names:
+                if src == dst:
+                    continue
+                cs, cd = page.class_of[src], page.class_of[dst]
+                shown = page.side(cs, "out", cd, p) != -1 and page.side(cd, "in", cs, p) != -1
+                assert shown == engine.check(src, dst, port).allowed, (src, dst, port)
