@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from podwall.errors import Diagnostic, Severity
-from podwall.manifests import syntax
+from podwall.manifests import kinds, syntax
 from podwall.manifests.documents import Document, type_name
 from podwall.manifests.located import Located, LocatedList
 from podwall.model import (
@@ -1184,7 +1184,11 @@ def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | Ne
     obj: Namespace | Endpoint | NetworkPolicy | None = None
     if kind and api_version:
         expected = _API_VERSIONS.get(kind)
-        if expected is None:
+        no_match = kinds.no_match(kind, api_version)
+        if no_match is not None:
+            ctx.obj = _label_of(kind, data)
+            ctx.error(_KIND, no_match)
+        elif expected is None:
             ctx.obj = _label_of(kind, data)
             ctx.report(Severity.INFO, None, f"skipped: kind {kind} is not used by podwall")
         elif api_version != expected:
