@@ -140,13 +140,19 @@ def test_a_duplicate_port_definition_is_the_api_servers_warning() -> None:
     assert d.message == "duplicate port definition with spec.containers[0].ports[0]"
 
 
-def test_unknown_container_port_fields_warn_and_the_rest_of_a_pod_spec_is_not_checked() -> None:
+def test_unknown_container_fields_are_errors_and_the_subtrees_podwall_ignores_are_not_checked(
+        ) -> None:
     result = load_text(POD + CONTAINER + "    - {containerPort: 80, hostIP: 0.0.0.0, hostPort: 8080,"
-                       " targetPort: 9}\n    image: nginx\n    whatever: {x: 1}\n  hostNetwork: true\n")
-    d = only(list(result.diagnostics))
-    assert (d.severity, d.path, d.line) == (Severity.WARNING,
-                                            "spec.containers[0].ports[0].targetPort", 10)
-    assert d.message == 'unknown field "spec.containers[0].ports[0].targetPort"'
+                       " targetPort: 9}\n    image: nginx\n    whatever: {x: 1}\n"
+                       "    env: [{name: A, vaule: b}]\n  hostNetwork: true\n"
+                       "  volumes: [{name: v, emptyDir: {sizeLimt: 1}}]\n")
+    found = {(d.severity, d.path, d.line, d.message) for d in result.diagnostics}
+    assert found == {
+        (Severity.ERROR, "spec.containers[0].ports[0].targetPort", 10,
+         'unknown field "targetPort"'),
+        (Severity.ERROR, "spec.containers[0].whatever", 12, 'unknown field "whatever"'),
+    }
+    assert not result.cluster.endpoints
 
 
 def test_pod_ports_and_ip() -> None:

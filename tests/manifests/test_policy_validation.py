@@ -14,6 +14,7 @@ import pytest
 
 from podwall.errors import Severity
 from podwall.manifests import load_cluster
+from podwall.manifests.fields import FieldValidation
 from podwall.model import Direction, IPBlock, LabelSelector, Operator, Peer, PolicyPort, Protocol
 from tests.manifests.helpers import POLICY_HEADER, errors_of, load_text, only, warnings_of
 
@@ -484,23 +485,48 @@ def test_duplicate_policy_types_are_a_warning_and_the_policy_loads() -> None:
     assert result.cluster.policies[0].policy_types == {Direction.EGRESS}
 
 
-def test_unknown_fields_are_warnings_at_every_depth() -> None:
-    result = load_text(POLICY_HEADER.replace("spec:\n", "status: {}\nextra: 1\nspec:\n")
-                       + "  podSelector: {matchLabel: {a: b}}\n  ingres: []\n  ingress:\n"
-                       "  - from:\n    - ipBlock: {cidr: 10.0.0.0/8, expect: []}\n"
-                       "    port: [80]\n    ports:\n    - {port: 80, proto: TCP}\n")
-    warnings = {(d.path, d.line, d.message) for d in result.diagnostics
-                if d.severity is Severity.WARNING}
-    assert warnings == {
-        ("extra", 7, 'unknown field "extra"'),
-        ("spec.podSelector.matchLabel", 9, 'unknown field "spec.podSelector.matchLabel"'),
-        ("spec.ingres", 10, 'unknown field "spec.ingres"'),
-        ("spec.ingress[0].from[0].ipBlock.expect", 13,
-         'unknown field "spec.ingress[0].from[0].ipBlock.expect"'),
-        ("spec.ingress[0].port", 14, 'unknown field "spec.ingress[0].port"'),
-        ("spec.ingress[0].ports[0].proto", 16, 'unknown field "spec.ingress[0].ports[0].proto"'),
+UNKNOWN_AT_EVERY_DEPTH = (POLICY_HEADER.replace("spec:\n", "status: {}\nextra: 1\nspec:\n")
+                          + "  podSelector: {matchLabel: {a: b}}\n  ingres: []\n  ingress:\n"
+                          "  - from:\n    - ipBlock: {cidr: 10.0.0.0/8, expect: []}\n"
+                          "    port: [80]\n    ports:\n    - {port: 80, proto: TCP}\n")
+UNKNOWN_FOUND = {
+    ("extra", 7, 'unknown field "extra"'),
+    ("spec.podSelector.matchLabel", 9,
+     'unknown field "matchLabel": did you mean "matchLabels"?'),
+    ("spec.ingres", 10, 'unknown field "ingres": did you mean "ingress"?'),
+    ("spec.ingress[0].from[0].ipBlock.expect", 13,
+     'unknown field "expect": did you mean "except"?'),
+    ("spec.ingress[0].port", 14, 'unknown field "port": did you mean "ports"?'),
+    ("spec.ingress[0].ports[0].proto", 16, 'unknown field "proto"'),
+}
+
+
+def test_unknown_fields_are_errors_at_every_depth() -> None:
+    result = load_text(UNKNOWN_AT_EVERY_DEPTH)
+    assert {(d.path, d.line, d.message) for d in result.diagnostics
+            if d.severity is Severity.ERROR} == UNKNOWN_FOUND
+    assert not result.cluster.policies  # as the API server, which rejects the object
+
+
+def test_field_validation_warn_makes_them_warnings_and_ignore_silences_them() -> None:
+    warn = load_cluster(["-"], stdin_text=UNKNOWN_AT_EVERY_DEPTH,
+                        field_validation=FieldValidation.WARN)
+    assert {(d.path, d.line, d.message) for d in warn.diagnostics
+            if d.severity is Severity.WARNING} == UNKNOWN_FOUND
+    assert len(warn.cluster.policies) == 1  # warnings do not drop the object
+    ignore = load_cluster(["-"], stdin_text=UNKNOWN_AT_EVERY_DEPTH,
+                          field_validation=FieldValidation.IGNORE)
+    assert not ignore.diagnostics and len(ignore.cluster.policies) == 1
+
+
+def test_a_field_at_the_wrong_depth_or_in_the_wrong_direction_gets_a_hint() -> None:
+    errors = errors_of(POLICY_HEADER + "  podSelector: {}\n  egress:\n  - from: []\n"
+                       "ingress: []\n")
+    assert {(d.path, d.message) for d in errors} == {
+        ("spec.egress[0].from", 'unknown field "from": an egress rule names its peers in "to"'),
+        ("ingress", 'unknown field "ingress": did you mean "spec.ingress" (indented one level '
+                    "deeper)?"),
     }
-    assert len(result.cluster.policies) == 1  # warnings do not drop the object
 
 
 def test_standard_object_meta_fields_are_known() -> None:
@@ -512,7 +538,7 @@ def test_standard_object_meta_fields_are_known() -> None:
     result = load_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + meta
                        + "spec: {podSelector: {}}\n")
     d = only(list(result.diagnostics))
-    assert (d.severity, d.path, d.line) == (Severity.WARNING, "metadata.colour", 19)
+    assert (d.severity, d.path, d.line) == (Severity.ERROR, "metadata.colour", 19)
 
 
 def test_annotations_are_kept_sorted_with_string_values() -> None:

@@ -22,8 +22,9 @@ from functools import lru_cache
 from typing import Any
 
 from podwall.errors import Diagnostic, Severity
-from podwall.manifests import kinds, syntax
+from podwall.manifests import fields, kinds, syntax
 from podwall.manifests.documents import Document, type_name
+from podwall.manifests.fields import FieldValidation
 from podwall.manifests.located import Located, LocatedList
 from podwall.model import (
     WORKLOAD_KINDS,
@@ -59,20 +60,17 @@ _INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 _PORT_RANGE = "must be between 1 and 65535, inclusive"
 _ANNOTATIONS_LIMIT = 256 * 1024
 
-OBJECT_META_FIELDS = frozenset({
-    "name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
-    "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-    "ownerReferences", "finalizers", "managedFields", "selfLink"})
-_POLICY_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
-_POLICY_SPEC = frozenset({"podSelector", "ingress", "egress", "policyTypes"})
-_INGRESS_RULE = frozenset({"from", "ports"})
-_EGRESS_RULE = frozenset({"to", "ports"})
-_PEER = frozenset({"podSelector", "namespaceSelector", "ipBlock"})
-_IPBLOCK = frozenset({"cidr", "except"})
-_POLICY_PORT = frozenset({"protocol", "port", "endPort"})
-_SELECTOR = frozenset({"matchLabels", "matchExpressions"})
-_REQUIREMENT = frozenset({"key", "operator", "values"})
-_CONTAINER_PORT = frozenset({"name", "containerPort", "protocol", "hostPort", "hostIP"})
+OBJECT_META_FIELDS = fields.OBJECT_META
+_POLICY_TOP = fields.POLICY
+_POLICY_SPEC = fields.POLICY_SPEC
+_INGRESS_RULE = fields.INGRESS_RULE
+_EGRESS_RULE = fields.EGRESS_RULE
+_PEER = fields.PEER
+_IPBLOCK = fields.IP_BLOCK
+_POLICY_PORT = fields.POLICY_PORT
+_SELECTOR = fields.SELECTOR
+_REQUIREMENT = fields.REQUIREMENT
+_CONTAINER_PORT = fields.CONTAINER_PORT
 
 _API_VERSIONS = {
     "Namespace": "v1", "Pod": "v1", "ReplicationController": "v1",
@@ -151,10 +149,12 @@ class Converted:
 class _Ctx:
     """Reporting context of one document: where it is, what object it is, how many errors."""
 
-    __slots__ = ("data", "doc", "errors", "obj", "out", "seen")
+    __slots__ = ("data", "doc", "errors", "obj", "out", "seen", "validation")
 
-    def __init__(self, doc: Document, out: list[Diagnostic]) -> None:
+    def __init__(self, doc: Document, out: list[Diagnostic],
+                 validation: FieldValidation = FieldValidation.STRICT) -> None:
         self.doc = doc
+        self.validation = validation
         self.data = doc.data
         self.out = out
         self.obj: str | None = None
@@ -225,13 +225,17 @@ class _Ctx:
         self.error(path, f'Invalid value: "{type_name(value)}": expected string for {what} '
                          f"{syntax.go_quote(key)}", at)
 
-    def unknown_fields(self, mapping: dict[str, Any], allowed: frozenset[str], path: Path) -> None:
-        if mapping.keys() <= allowed:
+    def unknown_fields(self, mapping: dict[str, Any], allowed: frozenset[str], path: Path,
+                       inner: tuple[str, frozenset[str]] | None = None) -> None:
+        """Fields the schema does not have: errors, warnings or nothing, as --field-validation
+        says (see fields.py). `inner` is a child mapping whose fields a too shallow one names."""
+        if mapping.keys() <= allowed or self.validation is FieldValidation.IGNORE:
             return
+        severity = (Severity.ERROR if self.validation is FieldValidation.STRICT
+                    else Severity.WARNING)
         for key in mapping:
             if key not in allowed:
-                child = (path, key)
-                self.warn(child, f'unknown field "{render_path(child)}"')
+                self.report(severity, (path, key), fields.unknown(key, allowed, inner))
 
     # -- typed reads: None means absent (or null); a wrong type is reported and reads as None ---
 
@@ -492,7 +496,7 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
     data = ctx.data
     name, namespace, meta = _metadata(ctx, "NetworkPolicy", True, default_namespace,
                                       syntax.dns1123_subdomain)
-    ctx.unknown_fields(data, _POLICY_TOP, None)
+    ctx.unknown_fields(data, _POLICY_TOP, None, ("spec", _POLICY_SPEC))
     _labels(ctx, meta.get("labels"), _META_LABELS)
     annotations = _annotations(ctx, meta)
     raw_spec = data.get("spec")
@@ -726,6 +730,8 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
         ctx.invalid(_META_NAME, name, "must be no more than 52 characters")
     labels = _labels(ctx, meta.get("labels"), _META_LABELS)
     _annotations(ctx, meta)
+    ctx.unknown_fields(data, fields.OBJECT, None,
+                       ("spec", fields.POD_SPEC if kind == "Pod" else fields.WORKLOAD_SPEC[kind]))
     ip: IPAddress | None = None
     if kind == "Pod":
         ports = _pod_ports(ctx, data.get("spec"), _SPEC)
@@ -743,11 +749,13 @@ def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort,
     """The pod template of a workload: its labels and its containers' ports."""
     before = ctx.errors
     spec = ctx.mapping(ctx.data.get("spec"), _SPEC) or _EMPTY
+    levels = [(spec, fields.WORKLOAD_SPEC[kind], _SPEC)]
     if kind == "CronJob":
         job_path = (_SPEC, "jobTemplate")
         job = ctx.mapping(spec.get("jobTemplate"), job_path) or _EMPTY
         job_spec_path = (job_path, "spec")
         job_spec = ctx.mapping(job.get("spec"), job_spec_path) or _EMPTY
+        levels += [(job, fields.POD_TEMPLATE, job_path), (job_spec, fields.JOB_SPEC, job_spec_path)]
         template_path = (job_spec_path, "template")
         raw = job_spec.get("template")
     else:
@@ -755,14 +763,18 @@ def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort,
         raw = spec.get("template")
     if ctx.errors != before:  # a wrong type on the way there, already reported
         return None, None
+    for mapping, allowed, level_path in levels:
+        ctx.unknown_fields(mapping, allowed, level_path)
     if raw is None:
         ctx.required(template_path)
         return None, None
     template = ctx.mapping(raw, template_path)
     if template is None:
         return None, None
+    ctx.unknown_fields(template, fields.POD_TEMPLATE, template_path)
     meta_path = (template_path, "metadata")
     meta = ctx.mapping(template.get("metadata"), meta_path) or _EMPTY
+    ctx.unknown_fields(meta, fields.OBJECT_META, meta_path)
     labels = _labels(ctx, meta.get("labels"), (meta_path, "labels"))
     ports = _pod_ports(ctx, template.get("spec"), (template_path, "spec"))
     return labels, ports
@@ -778,6 +790,7 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
     if not spec:
         return () if spec is not None or value is None else None
     before = ctx.errors
+    ctx.unknown_fields(spec, fields.POD_SPEC, path)
     ports: list[ContainerPort] = []
     names: dict[str, Path] = {}
     definitions: dict[tuple[Any, ...], Path] = {}
@@ -788,6 +801,7 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
             container = _EMPTY if item is None else ctx.mapping(item, container_path)
             if not container:
                 continue
+            ctx.unknown_fields(container, fields.CONTAINER, container_path)
             raw_ports = container.get("ports")
             if raw_ports is None:
                 continue
@@ -914,6 +928,7 @@ def _pod_ip(ctx: _Ctx, value: Any) -> IPAddress | None:
     status = ctx.mapping(value, _STATUS)
     if not status:
         return None
+    ctx.unknown_fields(status, fields.POD_STATUS, _STATUS)
     text = ctx.string(status.get("podIP"), _POD_IP)
     if not text:
         return None
@@ -928,6 +943,12 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     name, _, meta = _metadata(ctx, "Namespace", False, "", syntax.dns1123_label)
     labels = _labels(ctx, meta.get("labels"), _META_LABELS)
     _annotations(ctx, meta)
+    data = ctx.data
+    ctx.unknown_fields(data, fields.OBJECT, None, ("spec", fields.NAMESPACE_SPEC))
+    for key, allowed in (("spec", fields.NAMESPACE_SPEC), ("status", fields.NAMESPACE_STATUS)):
+        part = ctx.mapping(data.get(key), (None, key))
+        if part:
+            ctx.unknown_fields(part, allowed, (None, key))
     if ctx.errors or name is None or labels is None:
         return None
     return Namespace.make(name, dict(labels), source=_source(ctx))
@@ -1006,6 +1027,8 @@ def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
     ports: list[ContainerPort] = []
     pod_names: set[str] = set()
     definitions: set[tuple[int, Protocol]] = set()
+    if not spec.keys() <= fields.POD_SPEC:
+        return None
     for key in ("containers", "initContainers"):
         containers = spec.get(key)
         if containers is None:
@@ -1015,7 +1038,8 @@ def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
         for container in containers:
             if container is None:
                 continue
-            if type(container) is not dict and type(container) is not Located:
+            if ((type(container) is not dict and type(container) is not Located)
+                    or not container.keys() <= fields.CONTAINER):
                 return None
             raw_ports = container.get("ports")
             if raw_ports is None:
@@ -1051,7 +1075,7 @@ def _fast_pod_ip(status: Any) -> IPAddress | None:
     """status.podIP of a valid status (None when there is none); _NotPlain otherwise."""
     if status is None:
         return None
-    if type(status) is not dict and type(status) is not Located:
+    if (type(status) is not dict and type(status) is not Located) or not status.keys() <= fields.POD_STATUS:
         raise _NotPlain
     text = status.get("podIP")
     if text is None or text == "":
@@ -1067,6 +1091,8 @@ def _fast_pod_ip(status: Any) -> IPAddress | None:
 def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
                    default_namespace: str) -> Endpoint | None:
     """A valid, plain Pod or workload, or None (the reporting path then reads it)."""
+    if not data.keys() <= fields.OBJECT:
+        return None
     meta: Any = data.get("metadata")
     named = _fast_meta(meta, True, default_namespace, syntax.is_dns1123_subdomain)
     if named is None:
@@ -1083,22 +1109,27 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
         ip = _fast_pod_ip(data.get("status"))
     else:
         spec = data.get("spec")
-        if type(spec) is not dict and type(spec) is not Located:
+        if ((type(spec) is not dict and type(spec) is not Located)
+                or not spec.keys() <= fields.WORKLOAD_SPEC[kind]):
             return None
         if kind == "CronJob":
             job = spec.get("jobTemplate")
-            if type(job) is not dict and type(job) is not Located:
+            if ((type(job) is not dict and type(job) is not Located)
+                    or not job.keys() <= fields.POD_TEMPLATE):
                 return None
             spec = job.get("spec")
-            if type(spec) is not dict and type(spec) is not Located:
+            if ((type(spec) is not dict and type(spec) is not Located)
+                    or not spec.keys() <= fields.JOB_SPEC):
                 return None
         template = spec.get("template")
-        if type(template) is not dict and type(template) is not Located:
+        if ((type(template) is not dict and type(template) is not Located)
+                or not template.keys() <= fields.POD_TEMPLATE):
             return None
         template_meta = template.get("metadata")
         if template_meta is None:
             labels = _NO_LABELS
-        elif type(template_meta) is not dict and type(template_meta) is not Located:
+        elif ((type(template_meta) is not dict and type(template_meta) is not Located)
+              or not template_meta.keys() <= fields.OBJECT_META):
             return None
         else:
             labels = _fast_labels(template_meta.get("labels"))
@@ -1137,8 +1168,10 @@ _KIND: Path = (None, "kind")
 _API_VERSION: Path = (None, "apiVersion")
 
 
-def convert(documents: list[Document], default_namespace: str = "default") -> Converted:
+def convert(documents: list[Document], default_namespace: str = "default",
+            validation: FieldValidation = FieldValidation.STRICT) -> Converted:
     """Turn documents into model objects; invalid objects are dropped and reported.
+    `validation` says what an unknown field is (see fields.py).
 
     Duplicates are not resolved here (chunks may be converted in parallel): see `deduplicate`.
     """
@@ -1152,7 +1185,7 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
         if quick is not None:
             endpoints.append(quick)
             continue
-        ctx = _Ctx(doc, result.diagnostics)
+        ctx = _Ctx(doc, result.diagnostics, validation)
         try:
             obj = _convert_one(ctx, default_namespace)
         except RecursionError:

@@ -24,7 +24,7 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from podwall.errors import Diagnostic, InputError
 from podwall.manifests.convert import Converted, convert, deduplicate
@@ -38,6 +38,7 @@ from podwall.manifests.documents import (
     split_documents,
     split_json_items,
 )
+from podwall.manifests.fields import FieldValidation
 from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.model import (
     DEFAULT_POD_CIDR,
@@ -97,27 +98,34 @@ class _Done:
 _Source = tuple[str, str]  # (name as reported, text)
 
 
-def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
+class _Settings(NamedTuple):
+    """How documents become objects: convert()'s arguments after the documents."""
+
+    namespace: str
+    validation: FieldValidation
+
+
+def _work(unit: _Unit, sources: list[_Source], settings: _Settings) -> _Done:
     if unit.json:
         name, text = sources[unit.source]
         assert unit.end is not None
         read = ReadResult()
         ended = read_json_part(name, text, unit.start, unit.end, read)
-        converted = convert(read.documents, namespace)
+        converted = convert(read.documents, *settings)
         if ended is None:
             return _Done(len(read.documents), converted)
         json_end, duplicates = ended
         if _needs_lines(converted):
             again = ReadResult()
             if read_json_located(name, text, again, unit.start, json_end, items=True):
-                converted = convert(again.documents, namespace)
+                converted = convert(again.documents, *settings)
         return _Done(len(read.documents), converted, json_end, duplicates)
     if unit.end is not None:
         name, text = sources[unit.source]
-        return _read_one(name, text[unit.start:unit.end], namespace, unit.line_offset,
+        return _read_one(name, text[unit.start:unit.end], settings, unit.line_offset,
                          unit.first_index)
     last = unit.source if unit.last_source is None else unit.last_source
-    done = [_read_one(name, text, namespace) for name, text in sources[unit.source:last + 1]]
+    done = [_read_one(name, text, settings) for name, text in sources[unit.source:last + 1]]
     if len(done) == 1:
         return done[0]
     merged = Converted()
@@ -129,7 +137,7 @@ def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
     return _Done(sum(d.documents for d in done), merged)
 
 
-def _read_one(name: str, text: str, namespace: str, line_offset: int = 0,
+def _read_one(name: str, text: str, settings: _Settings, line_offset: int = 0,
               first_index: int = 0) -> _Done:
     """One file (or a slice of one) read and converted on its own: whatever happens in it, the
     files beside it still load. A JSON file whose objects have something to report is read again
@@ -137,11 +145,11 @@ def _read_one(name: str, text: str, namespace: str, line_offset: int = 0,
     read = ReadResult()
     try:
         read_source(name, text, read, line_offset, first_index)
-        converted = convert(read.documents, namespace)
+        converted = convert(read.documents, *settings)
         if _is_json(name, text) and _needs_lines(converted):
             again = ReadResult()
             if read_json_located(name, text, again):
-                converted = convert(again.documents, namespace)
+                converted = convert(again.documents, *settings)
     except RecursionError:
         return _Done(0, Converted(diagnostics=[Diagnostic("nests too deeply to read", file=name)]))
     except Exception as exc:  # pragma: no cover - a bug: this file says so, the others load
@@ -166,11 +174,13 @@ def _workers() -> int:
 
 def load_cluster(paths: list[str], *, namespace: str = "default",
                  pod_cidr: str = DEFAULT_POD_CIDR, stdin_text: str | None = None,
-                 jobs: int | None = None) -> LoadResult:
+                 jobs: int | None = None,
+                 field_validation: FieldValidation = FieldValidation.STRICT) -> LoadResult:
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
     `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
+    `field_validation` says what an unknown field is (see fields.py): an error by default.
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -178,13 +188,13 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, namespace, pod_cidr, stdin_text, jobs)
+        return _load(paths, _Settings(namespace, field_validation), pod_cidr, stdin_text, jobs)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | None,
+def _load(paths: list[str], settings: _Settings, pod_cidr: str, stdin_text: str | None,
           jobs: int | None) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
@@ -200,9 +210,9 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
     workers = jobs if jobs is not None else _workers()
     size = sum(len(text) for _, text in sources)
     if workers > 1 and size >= PARALLEL_MIN_BYTES and _can_fork():
-        parts = _load_parallel(sources, namespace, workers)
+        parts = _load_parallel(sources, settings, workers)
     else:
-        parts = [_work(_Unit(0, last_source=len(sources) - 1), sources, namespace)] if sources else []
+        parts = [_work(_Unit(0, last_source=len(sources) - 1), sources, settings)] if sources else []
 
     merged = deduplicate([p.converted for p in parts])
     diagnostics = [*read_problems.diagnostics, *merged.diagnostics]
@@ -266,9 +276,9 @@ def _plan(sources: list[_Source]) -> tuple[list[_Unit], dict[int, tuple[JsonSpli
     return units, json_files
 
 
-def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list[_Done]:
+def _load_parallel(sources: list[_Source], settings: _Settings, workers: int) -> list[_Done]:
     units, json_files = _plan(sources)
-    results = _run(units, sources, namespace, workers)
+    results = _run(units, sources, settings, workers)
     # A JSON file read in parts counts only if every part ended where the next began and the
     # root is a plain List without duplicate keys; otherwise it is read whole, here.
     for index, (split, members) in json_files.items():
@@ -278,7 +288,7 @@ def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list
         last = done[-1].json_end
         if (any(d.json_end is None or d.json_duplicates for d in done) or last is None
                 or not json_root_is_list(sources[index][1], split, last)):
-            whole = _work(_Unit(index), sources, namespace)
+            whole = _work(_Unit(index), sources, settings)
             results[members[0]] = whole
             for i in members[1:]:
                 results[i] = _Done(0, Converted())
@@ -286,21 +296,21 @@ def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list
 
 
 _SOURCES: list[_Source] = []  # a worker's copy of the sources (inherited when it is forked)
-_NAMESPACE = "default"
+_SETTINGS = _Settings("default", FieldValidation.STRICT)
 
 
-def _adopt(sources: list[_Source], namespace: str) -> None:
+def _adopt(sources: list[_Source], settings: _Settings) -> None:
     """Worker initializer: forked workers receive the sources without any pickling."""
-    global _SOURCES, _NAMESPACE
-    _SOURCES, _NAMESPACE = sources, namespace
+    global _SOURCES, _SETTINGS
+    _SOURCES, _SETTINGS = sources, settings
     gc.disable()  # as in the parent: nothing read here forms cycles
 
 
 def _work_remote(unit: _Unit) -> bytes:
-    return _dumps(_work(unit, _SOURCES, _NAMESPACE))
+    return _dumps(_work(unit, _SOURCES, _SETTINGS))
 
 
-def _run(units: list[_Unit], sources: list[_Source], namespace: str,
+def _run(units: list[_Unit], sources: list[_Source], settings: _Settings,
          workers: int) -> list[_Done]:
     """Every unit's result, in order: pool workers take units from the front (a few queued
     each), this process takes them from the back.
@@ -319,7 +329,7 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
     broken: str | None = None
     try:
         with ProcessPoolExecutor(max_workers=helpers, mp_context=context, initializer=_adopt,
-                                 initargs=(sources, namespace)) as pool:
+                                 initargs=(sources, settings)) as pool:
             pending: dict[Future[bytes], int] = {}
             while lo < hi or pending:
                 while lo < hi and len(pending) < 2 * helpers:
@@ -327,7 +337,7 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
                     lo += 1
                 if lo < hi:
                     hi -= 1
-                    results[hi] = _work(units[hi], sources, namespace)
+                    results[hi] = _work(units[hi], sources, settings)
                 else:
                     wait(pending, return_when=FIRST_COMPLETED)
                 for future in [f for f in pending if f.done()]:
