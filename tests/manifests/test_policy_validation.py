@@ -22,10 +22,6 @@ LONG = "x" * 64
 
 CASES = {
     # -- spec.podSelector -------------------------------------------------------------------------
-    "podSelector absent": (
-        "  ingress: []\n", "spec.podSelector", 6, "Required value"),
-    "podSelector null": (
-        "  podSelector: null\n", "spec.podSelector", 7, "Required value"),
     "podSelector of the wrong type": (
         "  podSelector: []\n", "spec.podSelector", 7, 'Invalid value: "array": expected object'),
     # -- label selectors: matchLabels ---------------------------------------------------------------
@@ -499,6 +495,23 @@ UNKNOWN_FOUND = {
     ("spec.ingress[0].port", 14, 'unknown field "port": did you mean "ports"?'),
     ("spec.ingress[0].ports[0].proto", 16, 'unknown field "proto"'),
 }
+
+
+@pytest.mark.parametrize("spec", ["  ingress: []\n", "  podSelector: null\n", "  podSelector:\n",
+                                  "  podSelector: {}\n"])
+def test_an_absent_or_null_pod_selector_is_the_empty_one_as_the_api_server_stores_it(
+        spec: str) -> None:
+    result = load_text(POLICY_HEADER + spec)
+    assert not result.diagnostics
+    (policy,) = result.cluster.policies
+    assert policy.pod_selector == LabelSelector()
+
+
+def test_an_absent_spec_is_a_policy_selecting_every_pod_for_ingress() -> None:
+    result = load_text(POLICY_HEADER.replace("spec:\n", ""))
+    assert not result.diagnostics
+    (policy,) = result.cluster.policies
+    assert policy.pod_selector == LabelSelector() and policy.policy_types == {Direction.INGRESS}
 
 
 def test_unknown_fields_are_errors_at_every_depth() -> None:

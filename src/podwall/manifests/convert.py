@@ -505,11 +505,10 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
         return None
     ctx.unknown_fields(spec, _POLICY_SPEC, _SPEC)
     raw_selector = spec.get("podSelector")
-    pod_selector = None
-    if raw_selector is None:
-        ctx.required(_SPEC_PODSELECTOR)
-    else:
-        pod_selector = _selector(ctx, raw_selector, _SPEC_PODSELECTOR)
+    # Absent or null is the decoder's zero value, the empty selector (every pod of the
+    # namespace): the API server accepts it and stores `podSelector: {}`.
+    pod_selector = _ANY if raw_selector is None else _selector(ctx, raw_selector,
+                                                                 _SPEC_PODSELECTOR)
     ingress = _rules(ctx, spec.get("ingress"), _SPEC_INGRESS, "from", _INGRESS_RULE)
     egress = _rules(ctx, spec.get("egress"), _SPEC_EGRESS, "to", _EGRESS_RULE)
     types = _policy_types(ctx, spec.get("policyTypes"))
@@ -1260,7 +1259,9 @@ def _label_of(kind: str, data: dict[str, Any]) -> str:
 
 
 def deduplicate(parts: list[Converted]) -> Converted:
-    """Merge converted chunks in input order; of objects with the same name the first wins.
+    """Merge converted chunks in input order; of objects with the same name the last one wins,
+    as `kubectl apply -f DIR` leaves the cluster (each apply overwrites the one before), with a
+    warning at it that names the one it replaces.
 
     Two endpoints with the same namespace/name collide even when their kinds differ: both would
     be `ns/name` to every query. (Labels and messages are made only for a duplicate: this runs
@@ -1274,32 +1275,35 @@ def deduplicate(parts: list[Converted]) -> Converted:
     for part in parts:
         diagnostics.extend(part.diagnostics)
         for ns in part.namespaces:
-            earlier_ns = namespaces.setdefault(ns.name, ns)
-            if earlier_ns is ns:
-                merged.namespaces.append(ns)
-            else:
+            earlier_ns = namespaces.get(ns.name)
+            if earlier_ns is not None:
                 diagnostics.append(_duplicate(f"Namespace {earlier_ns.name}", earlier_ns.source,
                                               f"Namespace {ns.name}", ns.source))
+            namespaces[ns.name] = ns
         for ep in part.endpoints:
-            earlier_ep = endpoints.setdefault((ep.namespace, ep.name), ep)
-            if earlier_ep is ep:
-                merged.endpoints.append(ep)
-            else:
+            key = (ep.namespace, ep.name)
+            earlier_ep = endpoints.get(key)
+            if earlier_ep is not None:
                 diagnostics.append(_duplicate(f"{earlier_ep.kind} {earlier_ep.key}",
                                               earlier_ep.source, f"{ep.kind} {ep.key}", ep.source))
+            endpoints[key] = ep
         for pol in part.policies:
-            earlier_pol = policies.setdefault((pol.namespace, pol.name), pol)
-            if earlier_pol is pol:
-                merged.policies.append(pol)
-            else:
+            key = (pol.namespace, pol.name)
+            earlier_pol = policies.get(key)
+            if earlier_pol is not None:
                 diagnostics.append(_duplicate(f"NetworkPolicy {earlier_pol.key}", earlier_pol.source,
                                               f"NetworkPolicy {pol.key}", pol.source))
+            policies[key] = pol
+    merged.namespaces = list(namespaces.values())
+    merged.endpoints = list(endpoints.values())
+    merged.policies = list(policies.values())
     return merged
 
 
 def _duplicate(earlier: str, earlier_source: Source | None, label: str,
                source: Source | None) -> Diagnostic:
     where = f"{earlier} at {earlier_source}" if earlier_source is not None else earlier
-    return Diagnostic(f"duplicate object: {where} has the same name; the first one is used",
+    return Diagnostic(f"duplicate object: {where} has the same name; this one, the last, is "
+                      "used (as kubectl apply -f leaves it)",
                       Severity.WARNING, file=source.file if source else None,
                       line=source.line if source else None, obj=label, path="metadata.name")
