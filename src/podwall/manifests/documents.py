@@ -285,11 +285,19 @@ def split_documents(text: str, pieces: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def looks_like_json(name: str, text: str) -> bool:
+    """Whether to read text as JSON first: when it starts with `{` (after whitespace), as
+    kubectl's decoder decides (k8s.io/apimachinery's YAMLOrJSONDecoder), whatever its name (so
+    `kubectl get -o json | podwall matrix -` takes the JSON path), and a `.json` file starting
+    with `[`. Text that then is not JSON (a YAML flow mapping, `{kind: Pod, ...}`) is read as
+    YAML, unless its name says it is JSON."""
+    stripped = text.lstrip(" \t\n\r")
+    return stripped.startswith("{") or (name.endswith(".json") and stripped.startswith("["))
+
+
 def _read_text(name: str, text: str, result: ReadResult, line_offset: int = 0,
                first_index: int = 0) -> None:
-    stripped = text.lstrip()
-    if name.endswith(".json") and stripped.startswith(("{", "[")):
-        _read_json(name, text, result)
+    if line_offset == 0 and looks_like_json(name, text) and _read_json(name, text, result):
         return
     docs: list[Document] = []
     try:
@@ -425,31 +433,44 @@ def _probing_decoder() -> tuple[json.JSONDecoder, list[bool]]:
     return jsonread.decoder(probe), found
 
 
-def _read_json(name: str, text: str, result: ReadResult) -> None:
+def _read_json(name: str, text: str, result: ReadResult) -> bool:
     """Plain json decoding (C) with a duplicate-key probe; a file with duplicate keys is read
-    again with lines (jsonread.locate) so they can be reported where they are."""
+    again with lines (jsonread.locate) so they can be reported where they are. The text may hold
+    several values one after another, a JSON stream, as kubectl reads it.
+
+    False (nothing read) when the first value is not JSON and the name does not say it is: the
+    caller then reads the text as YAML."""
     decoder, found = _probing_decoder()
+    values: list[tuple[Any, int]] = []  # each value, and where it starts
     try:
-        data = decoder.decode(text)
+        at = _ws(text, 0)
+        while at < len(text):
+            value, end = decoder.raw_decode(text, at)
+            values.append((value, at))
+            at = _ws(text, end)
         if found[0]:
             located = jsonread.locate(text)
-            if located is not None:
-                (data,) = located
+            if located is not None and len(located) == len(values):
+                values = [(v, start) for v, (_, start) in zip(located, values, strict=True)]
     except json.JSONDecodeError as exc:
+        if not values and not name.endswith(".json"):
+            return False
         result.diagnostics.append(Diagnostic(
             f"JSON syntax error: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
-        return
     except jsonread.NumberError as exc:
         result.diagnostics.append(Diagnostic(
             f"JSON error: {exc}", file=name, line=jsonread.line_of_number(text, exc.text)))
-        return
+        return True
     except RecursionError:
         result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
-        return
-    line = data.line if isinstance(data, Located) else None
-    if line is None and isinstance(data, dict) and not str(data.get("kind")).endswith("List"):
-        line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1  # one object: where it starts
-    _expand(Document(name, 0, data, line), result)
+        return True
+    for index, (data, start) in enumerate(values):
+        line = data.line if isinstance(data, Located) else None
+        if (line is None and isinstance(data, dict)
+                and not str(data.get("kind")).endswith("List")):
+            line = text.count("\n", 0, start) + 1  # one object: where it starts
+        _expand(Document(name, index, data, line), result)
+    return True
 
 
 def read_json_located(name: str, text: str, result: ReadResult, start: int = 0,
@@ -460,9 +481,9 @@ def read_json_located(name: str, text: str, result: ReadResult, start: int = 0,
     values = jsonread.locate(text[start:end], items=items, first_line=first_line)
     if values is None:
         return False
-    for value in values:
+    for index, value in enumerate(values):
         line = value.line if isinstance(value, Located) else None
-        _expand(Document(name, 0, value, line), result)
+        _expand(Document(name, 0 if items else index, value, line), result)
     return True
 
 

@@ -32,6 +32,7 @@ from podwall.manifests.documents import (
     JsonSplit,
     ReadResult,
     json_root_is_list,
+    looks_like_json,
     read_json_located,
     read_json_part,
     read_source,
@@ -232,7 +233,7 @@ def _can_fork() -> bool:
 
 
 def _is_json(name: str, text: str) -> bool:
-    return name.endswith(".json") and text.lstrip().startswith(("{", "["))
+    return looks_like_json(name, text)
 
 
 # -- the parallel load -----------------------------------------------------------------------------
