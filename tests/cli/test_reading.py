@@ -3,6 +3,8 @@ reads manifests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -35,3 +37,12 @@ def test_validate_true_is_strict_and_a_bad_value_is_a_usage_error() -> None:
     assert run("validate", "-", "--validate=true", input=TYPO)[0] == 1
     code, _out, err = run("validate", "-", "--field-validation=lenient", input=TYPO)
     assert code == 2 and "lenient" in err
+
+
+def test_a_helm_chart_error_says_how_to_pipe_it_into_this_very_command(tmp_path: Path) -> None:
+    (tmp_path / "Chart.yaml").write_text("name: web\nversion: 0.1.0\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "x.yaml").write_text("{{ if .Values.x }}\n")
+    code, _out, err = run("matrix", str(tmp_path))
+    assert code == 1 and err.count("\n") == 2, err  # the one error and the summary
+    assert f"helm template RELEASE {tmp_path} | podwall matrix -" in err

@@ -221,11 +221,14 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
 
     namespace = namespace or "default"
     context = click.get_current_context(silent=True)
-    validation = (context.meta.get(_FIELD_VALIDATION_KEY, FieldValidation.STRICT)
-                  if context is not None else FieldValidation.STRICT)
+    validation = FieldValidation.STRICT
+    command = "podwall validate"
+    if context is not None:
+        validation = context.meta.get(_FIELD_VALIDATION_KEY, validation)
+        command = " ".join(["podwall", *context.command_path.split()[1:]])
     with Spinner("reading and validating manifests"):
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr,
-                            field_validation=validation)
+                            field_validation=validation, command=command)
 
 
 class Spinner:

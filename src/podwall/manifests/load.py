@@ -176,12 +176,14 @@ def _workers() -> int:
 def load_cluster(paths: list[str], *, namespace: str = "default",
                  pod_cidr: str = DEFAULT_POD_CIDR, stdin_text: str | None = None,
                  jobs: int | None = None,
-                 field_validation: FieldValidation = FieldValidation.STRICT) -> LoadResult:
+                 field_validation: FieldValidation = FieldValidation.STRICT,
+                 command: str = "podwall validate") -> LoadResult:
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
     `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
     `field_validation` says what an unknown field is (see fields.py): an error by default.
+    `command` is how messages that suggest a pipe into podwall spell the command.
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -189,17 +191,18 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, _Settings(namespace, field_validation), pod_cidr, stdin_text, jobs)
+        return _load(paths, _Settings(namespace, field_validation), pod_cidr, stdin_text, jobs,
+                     command)
     finally:
         if collecting:
             gc.enable()
 
 
 def _load(paths: list[str], settings: _Settings, pod_cidr: str, stdin_text: str | None,
-          jobs: int | None) -> LoadResult:
+          jobs: int | None, command: str) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
-    for name in list_inputs(paths, read_problems.diagnostics):
+    for name in list_inputs(paths, read_problems.diagnostics, command):
         if name == "-":
             text = stdin_text if stdin_text is not None else read_stdin(read_problems.diagnostics)
             name = STDIN_NAME
