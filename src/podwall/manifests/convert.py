@@ -185,7 +185,7 @@ class _Ctx:
     def report(self, severity: Severity, path: Path, message: str, at: Path = None) -> None:
         """Record one problem; `at` is a deeper path for the line when `path` is a whole map
         (the API server reports label problems at `metadata.labels`, we point at the key)."""
-        text = render_path(path)
+        text = self.path_text(path)
         if self.seen is None:
             self.seen = set()
         key = (severity, text, message)
@@ -197,6 +197,14 @@ class _Ctx:
         line = self.line_of(at if at is not None else path)
         self.out.append(Diagnostic(message, severity, file=self.doc.file, line=line,
                                    obj=self.obj, path=text or None))
+
+    def path_text(self, path: Path) -> str:
+        """The path as shown: inside a List, from the List (`items[3].spec.podSelector`)."""
+        text = render_path(path)
+        prefix = self.doc.prefix
+        if prefix:
+            return f"{prefix}.{text}" if text else prefix
+        return text
 
     def error(self, path: Path, message: str, at: Path = None) -> None:
         self.report(Severity.ERROR, path, message, at)
@@ -274,7 +282,7 @@ class _Ctx:
                 self.out.append(Diagnostic(
                     f'duplicate key "{key}": the last value is used', Severity.WARNING,
                     file=self.doc.file, line=line or None, obj=self.obj,
-                    path=render_path((path, key))))
+                    path=self.path_text((path, key))))
             for key, value in node.items():
                 if isinstance(value, dict | list):
                     self.duplicates(value, (path, key))

@@ -14,13 +14,16 @@ millions of objects again and again would only cost time).
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dataclasses
 import gc
 import io
+import json
 import operator
 import os
 import pickle
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +33,10 @@ from podwall.errors import Diagnostic, InputError
 from podwall.manifests.convert import Converted, convert, deduplicate
 from podwall.manifests.documents import (
     JsonSplit,
+    ListContext,
     ReadResult,
     json_root_is_list,
+    list_context,
     looks_like_json,
     read_json_located,
     read_json_part,
@@ -85,6 +90,7 @@ class _Unit:
     first_index: int = 0
     json: bool = False
     last_source: int | None = None
+    of_list: ListContext | None = None  # a JSON piece: the List it is items of (as guessed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,7 @@ class _Done:
     json_end: int | None = None  # a JSON piece: where it ended (None: it did not end as cut)
     json_duplicates: bool = False
     failed: bool = False  # lost with a worker that died: reported, not to be read again
+    json_items: int = 0  # a JSON piece: how many items it held
 
 
 _Source = tuple[str, str]  # (name as reported, text)
@@ -111,16 +118,17 @@ def _work(unit: _Unit, sources: list[_Source], settings: _Settings) -> _Done:
         name, text = sources[unit.source]
         assert unit.end is not None
         read = ReadResult()
-        ended = read_json_part(name, text, unit.start, unit.end, read)
+        ended = read_json_part(name, text, unit.start, unit.end, read, unit.of_list)
         converted = convert(read.documents, *settings)
         if ended is None:
             return _Done(len(read.documents), converted)
-        json_end, duplicates = ended
+        json_end, duplicates, items = ended
         if _needs_lines(converted):
             again = ReadResult()
-            if read_json_located(name, text, again, unit.start, json_end, items=True):
+            if read_json_located(name, text, again, unit.start, json_end, items=True,
+                                 of_list=unit.of_list):
                 converted = convert(again.documents, *settings)
-        return _Done(len(read.documents), converted, json_end, duplicates)
+        return _Done(len(read.documents), converted, json_end, duplicates, json_items=items)
     if unit.end is not None:
         name, text = sources[unit.source]
         return _read_one(name, text[unit.start:unit.end], settings, unit.line_offset,
@@ -271,7 +279,9 @@ def _plan(sources: list[_Source]) -> tuple[list[_Unit], dict[int, tuple[JsonSpli
                 units.append(_Unit(index))
                 continue
             first = len(units)
-            units.extend(_Unit(index, start, end, json=True) for start, end in split.parts)
+            of_list = _guess_list(text, split)
+            units.extend(_Unit(index, start, end, json=True, of_list=of_list)
+                         for start, end in split.parts)
             json_files[index] = (split, list(range(first, len(units))))
             continue
         for line, start, end, document in split_documents(text, pieces):
@@ -290,13 +300,50 @@ def _load_parallel(sources: list[_Source], settings: _Settings, workers: int) ->
         if any(d.failed for d in done):
             continue  # reported; reading it whole here could only fail the same way
         last = done[-1].json_end
+        guessed = units[members[0]].of_list
         if (any(d.json_end is None or d.json_duplicates for d in done) or last is None
-                or not json_root_is_list(sources[index][1], split, last)):
+                or not json_root_is_list(sources[index][1], split, last, guessed)):
             whole = _work(_Unit(index), sources, settings)
             results[members[0]] = whole
             for i in members[1:]:
                 results[i] = _Done(0, Converted())
+            continue
+        offset = 0
+        for part in done:
+            if offset:
+                _move_items(part.converted, offset)
+            offset += part.json_items
     return results
+
+
+_KIND_MEMBER = re.compile(r'"(kind|apiVersion)"[ \t\n\r]*:[ \t\n\r]*"((?:[^"\\]|\\.)*)"')
+_TAIL = 4096  # where a List's members after its items are looked for
+
+
+def _guess_list(text: str, split: JsonSplit) -> ListContext:
+    """The List's kind and apiVersion, which its items may take (see documents._expand_items):
+    from its members before `items` or, as `kubectl get -o json` writes them (sorted: items
+    before kind), from the last ones in its text. Only a guess: json_root_is_list holds it to
+    the root as read, and the file is read whole when it was wrong."""
+    members = dict(split.head)
+    for key, value in reversed(_KIND_MEMBER.findall(text[-_TAIL:])):  # the root's come last
+        with contextlib.suppress(ValueError):
+            members.setdefault(key, json.loads(f'"{value}"'))
+    return list_context(members.items())
+
+
+_ITEM_PATH = re.compile(r"items\[([0-9]+)\]")
+
+
+def _move_items(converted: Converted, offset: int) -> None:
+    """A part's diagnostics count its items from 0 (`items[0]`): move them after the parts
+    before it."""
+    def moved(match: re.Match[str]) -> str:
+        return f"items[{int(match.group(1)) + offset}]"
+
+    converted.diagnostics[:] = [
+        dataclasses.replace(d, path=_ITEM_PATH.sub(moved, d.path, count=1))
+        if d.path and d.path.startswith("items[") else d for d in converted.diagnostics]
 
 
 _SOURCES: list[_Source] = []  # a worker's copy of the sources (inherited when it is forked)
