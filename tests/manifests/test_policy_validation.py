@@ -566,3 +566,50 @@ def test_annotations_are_kept_sorted_with_string_values() -> None:
 def test_label_values_that_are_null_or_timestamps_read_as_text_like_kubectl_sends_them() -> None:
     policy = policy_of("  podSelector:\n    matchLabels: {empty: null, day: 2024-01-05}\n")
     assert policy.pod_selector.match_labels == (("day", "2024-01-05"), ("empty", ""))
+
+
+# -- IPv4-mapped IPv6 CIDRs, as Go's ParseCIDRSloppy and IPNet.Contains read them ----------------
+
+def _block(cidr: str, excepts: str = "") -> tuple[IPBlock | None, list[str], list[str]]:
+    tail = f", except: [{excepts}]" if excepts else ""
+    result = load_text(POLICY_HEADER + "  podSelector: {}\n  ingress:\n  - from:\n"
+                       f"    - ipBlock: {{cidr: '{cidr}'{tail}}}\n")
+    errors = [d.message for d in result.diagnostics if d.severity is Severity.ERROR]
+    warnings = [d.message for d in result.diagnostics if d.severity is Severity.WARNING]
+    if not result.cluster.policies:
+        return None, errors, warnings
+    (peer,) = result.cluster.policies[0].ingress[0].peers
+    return peer.ip_block, errors, warnings
+
+
+def test_an_ipv4_mapped_cidr_of_at_least_96_bits_is_the_ipv4_network_go_matches() -> None:
+    block, errors, warnings = _block("::ffff:10.0.0.0/104")
+    assert block is not None and not errors
+    assert block.cidr == ipaddress.IPv4Network("10.0.0.0/8")
+    assert block.contains(ipaddress.IPv4Address("10.1.2.3"))
+    assert not block.contains(ipaddress.IPv4Address("11.0.0.1"))
+    assert warnings == ['non-standard CIDR value "::ffff:10.0.0.0/104" will be considered invalid '
+                        'in a future Kubernetes release: use "10.0.0.0/8"']
+    block, _, warnings = _block("::ffff:10.1.2.3/120")
+    assert block is not None and block.cidr == ipaddress.IPv4Network("10.1.2.0/24")
+    assert warnings[0] == ('CIDR value "::ffff:10.1.2.3/120" is ambiguous in this context (should '
+                           'be "10.1.2.0/24" or "10.1.2.3/128"?)')
+    assert len(warnings) == 2  # and non-standard, as the API server says both
+
+
+def test_below_96_bits_the_mapping_is_masked_away_and_no_ipv4_address_matches() -> None:
+    block, errors, _ = _block("::ffff:10.0.0.0/95")
+    assert block is not None and not errors
+    assert block.cidr == ipaddress.IPv6Network("::fffe:0:0/95")
+    assert not block.contains(ipaddress.IPv4Address("10.0.0.1"))
+
+
+def test_except_compares_mask_lengths_as_written() -> None:
+    # 10.0.0.0/8 except ::ffff:10.1.0.0/112: contained, and 8 < 112: valid, except 10.1.0.0/16
+    block, errors, _ = _block("10.0.0.0/8", "'::ffff:10.1.0.0/112'")
+    assert not errors and block is not None
+    assert block.excepts == (ipaddress.IPv4Network("10.1.0.0/16"),)
+    # ::ffff:10.0.0.0/104 except 10.1.0.0/16: 104 >= 16, so not a strict subset to the API server
+    block, errors, _ = _block("::ffff:10.0.0.0/104", "10.1.0.0/16")
+    assert block is None
+    assert errors == ['Invalid value: "10.1.0.0/16": must be a strict subset of `cidr`']

@@ -637,8 +637,8 @@ def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
     if cidr is None:
         ctx.invalid(cidr_path, text, _INVALID_CIDR)
         return None
-    if cidr.warning:
-        ctx.warn(cidr_path, cidr.warning)
+    for warning in cidr.warnings:
+        ctx.warn(cidr_path, warning)
     network = cidr.network
     excepts: list[IPNetwork] = []
     for i, ex_text in enumerate(except_texts):
@@ -649,11 +649,12 @@ def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
         if ex is None:
             ctx.invalid(ex_path, ex_text, _INVALID_CIDR)
             continue
-        if ex.warning:
-            ctx.warn(ex_path, ex.warning)
+        for warning in ex.warnings:
+            ctx.warn(ex_path, warning)
         sub = ex.network
+        # ValidateIPBlock: Contains(except's address), and the masks' lengths as written
         if (sub.version != network.version or sub.network_address not in network
-                or sub.prefixlen <= network.prefixlen):
+                or ex.mask_bits <= cidr.mask_bits):
             ctx.invalid(ex_path, ex_text, "must be a strict subset of `cidr`")
             continue
         excepts.append(sub)
