@@ -167,7 +167,7 @@ def _key(node: Any) -> str:
             return str(node.value)
         if tag == _PLAIN:
             return scalars.plain_key(node.value)
-        return scalars.key_text(scalars.tagged(tag, node.value))
+        return scalars.tagged_key(tag, node.value)
     except scalars.ScalarError as exc:
         raise yaml.constructor.ConstructorError(
             None, None, str(exc), node.start_mark) from None
