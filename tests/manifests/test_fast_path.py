@@ -77,6 +77,14 @@ EDITS: list[tuple[tuple[Any, ...], list[Any]]] = [
     (("status",), [None, {}, [], "x"]),
     (("status", "podIP"), [None, "", "10.0.0.300", "fd00::1", "::ffff:10.0.0.1", "010.0.0.1",
                            5, "10.1.2.3", datetime.date(2020, 1, 1)]),
+    # fields: known ones podwall does not read, unknown ones at every level it reads
+    (("spec", "volumes"), [[{"name": "v", "emptyDir": {"sizeLimt": 1}}]]),
+    (("spec", "nodeNme"), ["n"]),
+    (("spec", "containers", "*", "imag"), ["nginx"]),
+    (("spec", "containers", "*", "env"), [[{"name": "A", "vaule": "b"}]]),
+    (("status", "podIp"), ["10.0.0.1"]),
+    (("status", "phase"), ["Running"]),
+    (("extra",), [1]),
     (("apiVersion",), ["v1", "apps/v1", "v2", None]),
     (("kind",), ["Pod", "Deployment", "Service", None, ["Pod"], 3]),
 ]

@@ -123,7 +123,8 @@ def test_list_kinds_are_flattened() -> None:
     assert [e.key for e in result.cluster.endpoints] == ["a/q"]
     assert result.documents == 3
     d = only(list(result.diagnostics))  # items keep their own lines
-    assert (d.obj, d.path, d.line) == ("Pod a/p", "spec.containers[0].ports[0].containerPort", 11)
+    assert (d.obj, d.path, d.line) == ("Pod a/p", "items[1].items[0].spec.containers[0].ports[0]"
+                                                  ".containerPort", 11)
 
 
 def test_list_items_that_are_not_a_list() -> None:

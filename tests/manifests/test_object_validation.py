@@ -140,13 +140,19 @@ def test_a_duplicate_port_definition_is_the_api_servers_warning() -> None:
     assert d.message == "duplicate port definition with spec.containers[0].ports[0]"
 
 
-def test_unknown_container_port_fields_warn_and_the_rest_of_a_pod_spec_is_not_checked() -> None:
+def test_unknown_container_fields_are_errors_and_the_subtrees_podwall_ignores_are_not_checked(
+        ) -> None:
     result = load_text(POD + CONTAINER + "    - {containerPort: 80, hostIP: 0.0.0.0, hostPort: 8080,"
-                       " targetPort: 9}\n    image: nginx\n    whatever: {x: 1}\n  hostNetwork: true\n")
-    d = only(list(result.diagnostics))
-    assert (d.severity, d.path, d.line) == (Severity.WARNING,
-                                            "spec.containers[0].ports[0].targetPort", 10)
-    assert d.message == 'unknown field "spec.containers[0].ports[0].targetPort"'
+                       " targetPort: 9}\n    image: nginx\n    whatever: {x: 1}\n"
+                       "    env: [{name: A, vaule: b}]\n  hostNetwork: true\n"
+                       "  volumes: [{name: v, emptyDir: {sizeLimt: 1}}]\n")
+    found = {(d.severity, d.path, d.line, d.message) for d in result.diagnostics}
+    assert found == {
+        (Severity.ERROR, "spec.containers[0].ports[0].targetPort", 10,
+         'unknown field "targetPort"'),
+        (Severity.ERROR, "spec.containers[0].whatever", 12, 'unknown field "whatever"'),
+    }
+    assert not result.cluster.endpoints
 
 
 def test_pod_ports_and_ip() -> None:
@@ -186,16 +192,37 @@ def test_a_known_kind_of_an_old_api_version_is_skipped_with_a_warning() -> None:
     assert not result.cluster.endpoints
 
 
-def test_the_same_name_twice_is_a_warning_and_the_first_one_wins() -> None:
+def test_the_same_name_twice_is_a_warning_and_the_last_one_wins_as_kubectl_apply_leaves_it(
+        ) -> None:
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: x, labels: {v: '%s'}}\n"
     deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {}}\n"
-    result = load_text(pod % "1" + "---\n" + pod % "2" + "---\n" + deployment)
+    result = load_text(pod % "1" + "---\n" + pod % "2" + "---\n" + pod % "3")
     (ep,) = result.cluster.endpoints
-    assert ep.kind == "Pod" and ep.labels["v"] == "1"
+    assert ep.kind == "Pod" and ep.labels["v"] == "3"
     duplicates = [d for d in result.diagnostics if "duplicate object" in d.message]
     assert [(d.severity, d.line, d.obj) for d in duplicates] == [
-        (Severity.WARNING, 5, "Pod default/x"), (Severity.WARNING, 9, "Deployment default/x")]
-    assert "Pod default/x at <stdin>:1 has the same name" in duplicates[0].message
+        (Severity.WARNING, 5, "Pod default/x"), (Severity.WARNING, 9, "Pod default/x")]
+    assert duplicates[0].message == ("duplicate object: Pod default/x at <stdin>:1 has the same "
+                                     "name; this one, the last, is used (as kubectl apply -f "
+                                     "leaves it)")
+    assert "Pod default/x at <stdin>:5 has the same name" in duplicates[1].message
+    # a workload and a pod of one name would both be default/x to every query: the last one too
+    result = load_text(pod % "1" + "---\n" + deployment)
+    (ep,) = result.cluster.endpoints
+    assert ep.kind == "Deployment"
+    (d,) = result.diagnostics
+    assert d.obj == "Deployment default/x" and "Pod default/x at <stdin>:1" in d.message
+
+
+def test_a_duplicate_policy_or_namespace_keeps_the_last_and_its_place() -> None:
+    policy = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+              "metadata: {name: p, namespace: a}\nspec: {podSelector: {matchLabels: {v: '%s'}}}\n"
+              "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {v: '%s'}}\n")
+    result = load_text(policy % (1, 1) + "---\n" + policy % (2, 2))
+    (pol,) = result.cluster.policies
+    assert dict(pol.pod_selector.match_labels) == {"v": "2"}
+    assert result.cluster.namespaces["a"].labels["v"] == "2"
+    assert len([d for d in result.diagnostics if "duplicate object" in d.message]) == 2
 
 
 def test_the_same_policy_name_in_two_namespaces_is_fine() -> None:

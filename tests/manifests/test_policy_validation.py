@@ -14,6 +14,7 @@ import pytest
 
 from podwall.errors import Severity
 from podwall.manifests import load_cluster
+from podwall.manifests.fields import FieldValidation
 from podwall.model import Direction, IPBlock, LabelSelector, Operator, Peer, PolicyPort, Protocol
 from tests.manifests.helpers import POLICY_HEADER, errors_of, load_text, only, warnings_of
 
@@ -21,10 +22,6 @@ LONG = "x" * 64
 
 CASES = {
     # -- spec.podSelector -------------------------------------------------------------------------
-    "podSelector absent": (
-        "  ingress: []\n", "spec.podSelector", 6, "Required value"),
-    "podSelector null": (
-        "  podSelector: null\n", "spec.podSelector", 7, "Required value"),
     "podSelector of the wrong type": (
         "  podSelector: []\n", "spec.podSelector", 7, 'Invalid value: "array": expected object'),
     # -- label selectors: matchLabels ---------------------------------------------------------------
@@ -484,23 +481,65 @@ def test_duplicate_policy_types_are_a_warning_and_the_policy_loads() -> None:
     assert result.cluster.policies[0].policy_types == {Direction.EGRESS}
 
 
-def test_unknown_fields_are_warnings_at_every_depth() -> None:
-    result = load_text(POLICY_HEADER.replace("spec:\n", "status: {}\nextra: 1\nspec:\n")
-                       + "  podSelector: {matchLabel: {a: b}}\n  ingres: []\n  ingress:\n"
-                       "  - from:\n    - ipBlock: {cidr: 10.0.0.0/8, expect: []}\n"
-                       "    port: [80]\n    ports:\n    - {port: 80, proto: TCP}\n")
-    warnings = {(d.path, d.line, d.message) for d in result.diagnostics
-                if d.severity is Severity.WARNING}
-    assert warnings == {
-        ("extra", 7, 'unknown field "extra"'),
-        ("spec.podSelector.matchLabel", 9, 'unknown field "spec.podSelector.matchLabel"'),
-        ("spec.ingres", 10, 'unknown field "spec.ingres"'),
-        ("spec.ingress[0].from[0].ipBlock.expect", 13,
-         'unknown field "spec.ingress[0].from[0].ipBlock.expect"'),
-        ("spec.ingress[0].port", 14, 'unknown field "spec.ingress[0].port"'),
-        ("spec.ingress[0].ports[0].proto", 16, 'unknown field "spec.ingress[0].ports[0].proto"'),
+UNKNOWN_AT_EVERY_DEPTH = (POLICY_HEADER.replace("spec:\n", "status: {}\nextra: 1\nspec:\n")
+                          + "  podSelector: {matchLabel: {a: b}}\n  ingres: []\n  ingress:\n"
+                          "  - from:\n    - ipBlock: {cidr: 10.0.0.0/8, expect: []}\n"
+                          "    port: [80]\n    ports:\n    - {port: 80, proto: TCP}\n")
+UNKNOWN_FOUND = {
+    ("extra", 7, 'unknown field "extra"'),
+    ("spec.podSelector.matchLabel", 9,
+     'unknown field "matchLabel": did you mean "matchLabels"?'),
+    ("spec.ingres", 10, 'unknown field "ingres": did you mean "ingress"?'),
+    ("spec.ingress[0].from[0].ipBlock.expect", 13,
+     'unknown field "expect": did you mean "except"?'),
+    ("spec.ingress[0].port", 14, 'unknown field "port": did you mean "ports"?'),
+    ("spec.ingress[0].ports[0].proto", 16, 'unknown field "proto"'),
+}
+
+
+@pytest.mark.parametrize("spec", ["  ingress: []\n", "  podSelector: null\n", "  podSelector:\n",
+                                  "  podSelector: {}\n"])
+def test_an_absent_or_null_pod_selector_is_the_empty_one_as_the_api_server_stores_it(
+        spec: str) -> None:
+    result = load_text(POLICY_HEADER + spec)
+    assert not result.diagnostics
+    (policy,) = result.cluster.policies
+    assert policy.pod_selector == LabelSelector()
+
+
+def test_an_absent_spec_is_a_policy_selecting_every_pod_for_ingress() -> None:
+    result = load_text(POLICY_HEADER.replace("spec:\n", ""))
+    assert not result.diagnostics
+    (policy,) = result.cluster.policies
+    assert policy.pod_selector == LabelSelector() and policy.policy_types == {Direction.INGRESS}
+
+
+def test_unknown_fields_are_errors_at_every_depth() -> None:
+    result = load_text(UNKNOWN_AT_EVERY_DEPTH)
+    assert {(d.path, d.line, d.message) for d in result.diagnostics
+            if d.severity is Severity.ERROR} == UNKNOWN_FOUND
+    assert not result.cluster.policies  # as the API server, which rejects the object
+
+
+def test_field_validation_warn_makes_them_warnings_and_ignore_silences_them() -> None:
+    warn = load_cluster(["-"], stdin_text=UNKNOWN_AT_EVERY_DEPTH,
+                        field_validation=FieldValidation.WARN)
+    assert {(d.path, d.line, d.message) for d in warn.diagnostics
+            if d.severity is Severity.WARNING} == UNKNOWN_FOUND
+    assert len(warn.cluster.policies) == 1  # warnings do not drop the object
+    ignore = load_cluster(["-"], stdin_text=UNKNOWN_AT_EVERY_DEPTH,
+                          field_validation=FieldValidation.IGNORE)
+    assert not ignore.diagnostics and len(ignore.cluster.policies) == 1
+
+
+def test_a_field_at_the_wrong_depth_or_in_the_wrong_direction_gets_a_hint() -> None:
+    errors = errors_of(POLICY_HEADER + "  podSelector: {}\n  egress:\n  - from: []\n"
+                       "ingress: []\n")
+    assert {(d.path, d.message) for d in errors} == {
+        ("spec.egress[0].from", 'unknown field "from": an egress rule names its peers in "to"'),
+        ("ingress", 'unknown field "ingress": did you mean "spec.ingress" (indented one level '
+                    "deeper)?"),
     }
-    assert len(result.cluster.policies) == 1  # warnings do not drop the object
 
 
 def test_standard_object_meta_fields_are_known() -> None:
@@ -512,7 +551,7 @@ def test_standard_object_meta_fields_are_known() -> None:
     result = load_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + meta
                        + "spec: {podSelector: {}}\n")
     d = only(list(result.diagnostics))
-    assert (d.severity, d.path, d.line) == (Severity.WARNING, "metadata.colour", 19)
+    assert (d.severity, d.path, d.line) == (Severity.ERROR, "metadata.colour", 19)
 
 
 def test_annotations_are_kept_sorted_with_string_values() -> None:
@@ -527,3 +566,50 @@ def test_annotations_are_kept_sorted_with_string_values() -> None:
 def test_label_values_that_are_null_or_timestamps_read_as_text_like_kubectl_sends_them() -> None:
     policy = policy_of("  podSelector:\n    matchLabels: {empty: null, day: 2024-01-05}\n")
     assert policy.pod_selector.match_labels == (("day", "2024-01-05"), ("empty", ""))
+
+
+# -- IPv4-mapped IPv6 CIDRs, as Go's ParseCIDRSloppy and IPNet.Contains read them ----------------
+
+def _block(cidr: str, excepts: str = "") -> tuple[IPBlock | None, list[str], list[str]]:
+    tail = f", except: [{excepts}]" if excepts else ""
+    result = load_text(POLICY_HEADER + "  podSelector: {}\n  ingress:\n  - from:\n"
+                       f"    - ipBlock: {{cidr: '{cidr}'{tail}}}\n")
+    errors = [d.message for d in result.diagnostics if d.severity is Severity.ERROR]
+    warnings = [d.message for d in result.diagnostics if d.severity is Severity.WARNING]
+    if not result.cluster.policies:
+        return None, errors, warnings
+    (peer,) = result.cluster.policies[0].ingress[0].peers
+    return peer.ip_block, errors, warnings
+
+
+def test_an_ipv4_mapped_cidr_of_at_least_96_bits_is_the_ipv4_network_go_matches() -> None:
+    block, errors, warnings = _block("::ffff:10.0.0.0/104")
+    assert block is not None and not errors
+    assert block.cidr == ipaddress.IPv4Network("10.0.0.0/8")
+    assert block.contains(ipaddress.IPv4Address("10.1.2.3"))
+    assert not block.contains(ipaddress.IPv4Address("11.0.0.1"))
+    assert warnings == ['non-standard CIDR value "::ffff:10.0.0.0/104" will be considered invalid '
+                        'in a future Kubernetes release: use "10.0.0.0/8"']
+    block, _, warnings = _block("::ffff:10.1.2.3/120")
+    assert block is not None and block.cidr == ipaddress.IPv4Network("10.1.2.0/24")
+    assert warnings[0] == ('CIDR value "::ffff:10.1.2.3/120" is ambiguous in this context (should '
+                           'be "10.1.2.0/24" or "10.1.2.3/128"?)')
+    assert len(warnings) == 2  # and non-standard, as the API server says both
+
+
+def test_below_96_bits_the_mapping_is_masked_away_and_no_ipv4_address_matches() -> None:
+    block, errors, _ = _block("::ffff:10.0.0.0/95")
+    assert block is not None and not errors
+    assert block.cidr == ipaddress.IPv6Network("::fffe:0:0/95")
+    assert not block.contains(ipaddress.IPv4Address("10.0.0.1"))
+
+
+def test_except_compares_mask_lengths_as_written() -> None:
+    # 10.0.0.0/8 except ::ffff:10.1.0.0/112: contained, and 8 < 112: valid, except 10.1.0.0/16
+    block, errors, _ = _block("10.0.0.0/8", "'::ffff:10.1.0.0/112'")
+    assert not errors and block is not None
+    assert block.excepts == (ipaddress.IPv4Network("10.1.0.0/16"),)
+    # ::ffff:10.0.0.0/104 except 10.1.0.0/16: 104 >= 16, so not a strict subset to the API server
+    block, errors, _ = _block("::ffff:10.0.0.0/104", "10.1.0.0/16")
+    assert block is None
+    assert errors == ['Invalid value: "10.1.0.0/16": must be a strict subset of `cidr`']

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from podwall.manifests import blockyaml, scalars
 from podwall.manifests import documents as docs
@@ -93,6 +94,27 @@ def test_keys_are_written_as_kubectl_writes_them() -> None:
     assert list(data) == ["true", "1", "1000", "31", ".inf", "1:20"]
 
 
+# key as written -> the JSON key kubectl writes (sigs.k8s.io/yaml: floats as float32 %g)
+KEYS = {"on": "true", "yes": "true", "n": "false", "~x": "~x", "1e3": "1000", "1e20": "1e+20",
+        "685230.15": "685230.1", "-0.0": "-0", "0.0001": "0.0001", "1e-5": "1e-05",
+        "1.5e6": "1.5e+06", "+9223372036854775808": "9.223372e+18", "1e39": ".inf",
+        "!!float 685230.15": "685230.1", "!!float 2": "2", "0o17": "15", "-0x1F": "-31"}
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+def test_each_key_is_what_kubectl_writes(key: str) -> None:
+    (data,) = docs._load_all(f"{key}: 1\n")
+    assert list(data) == [KEYS[key]]
+    if not key.startswith("!"):
+        (block,) = blockyaml.read_stream(f"{key}: 1\n", docs._read_declined) or [None]
+        assert list(block) == [KEYS[key]]
+
+
+def test_a_key_beyond_int64_is_kubectls_error() -> None:
+    (error,) = errors_of("9223372036854775808: 1\n")
+    assert "unsupported map key of type: uint64" in error.message and error.line == 1
+
+
 def test_a_sexagesimal_port_is_a_named_port_as_kubectl_reads_it() -> None:
     text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n"
             "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 1:20\n")
@@ -147,6 +169,64 @@ def test_agrees_with_kubectl(tmp_path: Path) -> None:
     for value, words in REFUSED.items():
         sent, err = _kubectl(_configmap(value), tmp_path)
         assert sent is None and words in err, (value, err)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def spellings() -> list[str]:
+    """A few hundred ways to write a scalar: every word goyaml.v2 gives a meaning, numbers in
+    every base with signs, underscores, exponents and overflow, sexagesimals, dates, and text
+    that only looks like any of these."""
+    words = _words("y Y yes Yes YES yEs n N no No NO nO true True TRUE tRue false False FALSE on On ON "
+             "oN off Off OFF ofF ~ null Null NULL nUll .inf .Inf .INF +.inf -.inf .nan .NaN .NAN "
+             ".iNf .nAn -.Nan")
+    numbers = _words("0 1 7 007 08 09 010 0o17 0O17 0o8 0x1F 0X1F 0x1f 0xg 0b101 0B101 0b2 1_000 1__0 1_ "
+               "0x_1F 0b_1 0o_7 0_7 1.5 1. 1.e3 1e3 1E3 1e+3 1e-3 1.5e3 .5 .5e3 1_0.5 "
+               "685.230_15e+03 685_230.15 6.8523015e+5 0.0 00.5 1e 1e400 .5e400 "
+               "9223372036854775807 9223372036854775808 18446744073709551615 18446744073709551616 "
+               "99999999999999999999999 1:20 1:20:30 190:20:30.15 1:20.5 0x 0o 0b 1e21 1e20 "
+               "123456789012345678901 9007199254740993 0.1 3.14159 1_2.5 12abc 0x1.8p1 1.2.3 0. "
+               "00")
+    others = ["2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10",
+              "2001-12-14T21:59:43Z", "2001-1-1", "1-1-1", "2001-13-45", "2001-02-29",
+              "2000-02-29", "20011214", "=", "<<", "-a", "a", "abc", "yes please", "on-call",
+              "true!", "_", "_1", "-_1", "+", ".", "..", "._", "e3", "E3", "0e", "0e0", "-0e-0",
+              "0x0", "-0x0", "0b0", "0o0", "+0o0", "1 2", "1\t2"]
+    out = [*words, *(sign + n for n in numbers for sign in ("", "+", "-")), *others]
+    return list(dict.fromkeys(out))
+
+
+def _ours(text: str) -> Any:
+    try:
+        (data,) = docs._load_all(text)
+    except yaml.YAMLError:
+        return None
+    return json.loads(json.dumps(data["data2"]))
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed: the oracle test is "
+                    "SKIPPED (apt-get install kubernetes-client to run it)")
+def test_hundreds_of_values_and_keys_agree_with_kubectl(tmp_path: Path) -> None:
+    """Every spelling as a value and as a key, typed as kubectl types it: those both accept in
+    one file each, those podwall refuses one by one (kubectl must refuse them too)."""
+    head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata2:\n"
+    all_spellings = spellings()
+    assert len(all_spellings) > 250
+    for form in ("  k{i}: {s}\n", "  k{i}: {{{s}: 1}}\n"):
+        accepted = [s for s in all_spellings
+                    if _ours(head + form.format(i=0, s=s)) is not None]
+        text = head + "".join(form.format(i=i, s=s) for i, s in enumerate(accepted))
+        sent, err = _kubectl(text, tmp_path)
+        assert sent is not None, err
+        ours = _ours(text)
+        for i, s in enumerate(accepted):
+            assert ours[f"k{i}"] == sent["data2"][f"k{i}"], (form, s)
+        for s in all_spellings:
+            if s not in accepted:
+                refused, err = _kubectl(head + form.format(i=0, s=s), tmp_path)
+                assert refused is None, (form, s, refused)
 
 
 JSON_NUMBERS = ["80", "80.0", "1e3", "1.5", "-0", "9007199254740993", "9223372036854775807",

@@ -32,6 +32,7 @@ def input_options(func: F) -> F:
     from podwall.cli.live import cluster_options
 
     func = cluster_options(func)
+    func = field_validation_option(func)
     func = click.option("-v", "--verbose", is_flag=True,
                         help="Also report skipped objects and other notes.")(func)
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
@@ -44,6 +45,30 @@ def input_options(func: F) -> F:
     func = click.argument("paths", nargs=-1, required=False,
                           type=click.Path(allow_dash=True))(func)
     return func
+
+
+FIELD_VALIDATION = click.Choice(["strict", "warn", "ignore", "true", "false"],
+                                case_sensitive=False)
+_FIELD_VALIDATION_KEY = "podwall.field_validation"
+
+
+def field_validation_option(func: F) -> F:
+    """`--field-validation` (also spelled as kubectl spells it, `--validate`), for every verb that
+    reads manifests; load() applies it."""
+    return click.option("--field-validation", "--validate", type=FIELD_VALIDATION,
+                        default="strict", show_default=True, expose_value=False,
+                        is_eager=True, callback=_remember_field_validation,
+                        help="An unknown field in an object podwall reads (spec.ingres) is an "
+                             "error (strict), a warning (warn), or ignored, as kubectl's "
+                             "--validate (which this also accepts, with true/false).")(func)
+
+
+def _remember_field_validation(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    """Kept in the context, so every verb's load() applies it without passing it along."""
+    from podwall.manifests.fields import FieldValidation
+
+    word = {"true": "strict", "false": "ignore"}.get(value.lower(), value.lower())
+    ctx.meta[_FIELD_VALIDATION_KEY] = FieldValidation(word)
 
 
 def fail(message: str, code: int = EXIT_CANNOT) -> NoReturn:
@@ -206,9 +231,18 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
         from podwall.cli.live import load_live
 
         return load_live(pod_cidr)
+    from podwall.manifests.fields import FieldValidation
+
     namespace = namespace or "default"
+    context = click.get_current_context(silent=True)
+    validation = FieldValidation.STRICT
+    command = "podwall validate"
+    if context is not None:
+        validation = context.meta.get(_FIELD_VALIDATION_KEY, validation)
+        command = " ".join(["podwall", *context.command_path.split()[1:]])
     with Spinner("reading and validating manifests"):
-        return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr)
+        return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr,
+                            field_validation=validation, command=command)
 
 
 class Spinner:

@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 import click
 
-from podwall.cli.common import EXIT_NO, PORT, binary_stdout, handles_errors, load, output_option
+from podwall.cli.common import (
+    EXIT_NO,
+    PORT,
+    binary_stdout,
+    field_validation_option,
+    handles_errors,
+    load,
+    output_option,
+)
 from podwall.cli.lab_monitor import COMMANDS as MONITOR_COMMANDS
 from podwall.cli.lab_monitor import logging_options
 from podwall.cli.options import namespace_callback
@@ -24,6 +32,7 @@ NAME = click.option("--name", default="default", show_default=True, metavar="NAM
 def _manifest_options(defaults: bool, required: bool = True) -> Callable[[F], F]:
     """PATH... and the options that turn manifests into a cluster (as every verb has them)."""
     def wrap(func: F) -> F:
+        func = field_validation_option(func)
         func = click.option("-v", "--verbose", is_flag=True,
                             help="Also report skipped objects and other notes.")(func)
         func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR if defaults else None,

@@ -18,6 +18,7 @@ from podwall.errors import Diagnostic, InputError, Severity
 from podwall.manifests import LoadResult
 from podwall.manifests.convert import convert, deduplicate
 from podwall.manifests.documents import Document
+from podwall.manifests.fields import FieldValidation
 from podwall.model import DEFAULT_POD_CIDR, build_cluster
 
 __all__ = [
@@ -41,7 +42,8 @@ def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR) -> LoadResul
     objects (`to_list`) would load — only the Source differs."""
     name = read.target.source_name
     documents = [Document(name, index, obj) for index, obj in enumerate(read.objects)]
-    merged = deduplicate([convert(documents, "default")])
+    # The server validated every object; a field podwall's schema lacks is a newer release's.
+    merged = deduplicate([convert(documents, "default", FieldValidation.IGNORE)])
     diagnostics = [*merged.diagnostics]
     for kind in read.unserved:
         diagnostics.append(Diagnostic(

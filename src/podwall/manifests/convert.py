@@ -22,8 +22,9 @@ from functools import lru_cache
 from typing import Any
 
 from podwall.errors import Diagnostic, Severity
-from podwall.manifests import syntax
+from podwall.manifests import fields, kinds, syntax
 from podwall.manifests.documents import Document, type_name
+from podwall.manifests.fields import FieldValidation
 from podwall.manifests.located import Located, LocatedList
 from podwall.model import (
     ENFORCEMENT_ANNOTATION,
@@ -62,20 +63,17 @@ _INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 _PORT_RANGE = "must be between 1 and 65535, inclusive"
 _ANNOTATIONS_LIMIT = 256 * 1024
 
-OBJECT_META_FIELDS = frozenset({
-    "name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
-    "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-    "ownerReferences", "finalizers", "managedFields", "selfLink"})
-_POLICY_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
-_POLICY_SPEC = frozenset({"podSelector", "ingress", "egress", "policyTypes"})
-_INGRESS_RULE = frozenset({"from", "ports"})
-_EGRESS_RULE = frozenset({"to", "ports"})
-_PEER = frozenset({"podSelector", "namespaceSelector", "ipBlock"})
-_IPBLOCK = frozenset({"cidr", "except"})
-_POLICY_PORT = frozenset({"protocol", "port", "endPort"})
-_SELECTOR = frozenset({"matchLabels", "matchExpressions"})
-_REQUIREMENT = frozenset({"key", "operator", "values"})
-_CONTAINER_PORT = frozenset({"name", "containerPort", "protocol", "hostPort", "hostIP"})
+OBJECT_META_FIELDS = fields.OBJECT_META
+_POLICY_TOP = fields.POLICY
+_POLICY_SPEC = fields.POLICY_SPEC
+_INGRESS_RULE = fields.INGRESS_RULE
+_EGRESS_RULE = fields.EGRESS_RULE
+_PEER = fields.PEER
+_IPBLOCK = fields.IP_BLOCK
+_POLICY_PORT = fields.POLICY_PORT
+_SELECTOR = fields.SELECTOR
+_REQUIREMENT = fields.REQUIREMENT
+_CONTAINER_PORT = fields.CONTAINER_PORT
 
 _API_VERSIONS = {
     "Namespace": "v1", "Pod": "v1", "ReplicationController": "v1",
@@ -155,10 +153,12 @@ class Converted:
 class _Ctx:
     """Reporting context of one document: where it is, what object it is, how many errors."""
 
-    __slots__ = ("data", "doc", "errors", "obj", "out", "seen")
+    __slots__ = ("data", "doc", "errors", "obj", "out", "seen", "validation")
 
-    def __init__(self, doc: Document, out: list[Diagnostic]) -> None:
+    def __init__(self, doc: Document, out: list[Diagnostic],
+                 validation: FieldValidation = FieldValidation.STRICT) -> None:
         self.doc = doc
+        self.validation = validation
         self.data = doc.data
         self.out = out
         self.obj: str | None = None
@@ -192,7 +192,7 @@ class _Ctx:
         (the API server reports label problems at `metadata.labels`, we point at the key).
         `text` spells the path when render_path cannot (a map key with dots and slashes)."""
         if text is None:
-            text = render_path(path)
+            text = self.path_text(path)
         if self.seen is None:
             self.seen = set()
         key = (severity, text, message)
@@ -204,6 +204,14 @@ class _Ctx:
         line = self.line_of(at if at is not None else path)
         self.out.append(Diagnostic(message, severity, file=self.doc.file, line=line,
                                    obj=self.obj, path=text or None))
+
+    def path_text(self, path: Path) -> str:
+        """The path as shown: inside a List, from the List (`items[3].spec.podSelector`)."""
+        text = render_path(path)
+        prefix = self.doc.prefix
+        if prefix:
+            return f"{prefix}.{text}" if text else prefix
+        return text
 
     def error(self, path: Path, message: str, at: Path = None) -> None:
         self.report(Severity.ERROR, path, message, at)
@@ -232,13 +240,17 @@ class _Ctx:
         self.error(path, f'Invalid value: "{type_name(value)}": expected string for {what} '
                          f"{syntax.go_quote(key)}", at)
 
-    def unknown_fields(self, mapping: dict[str, Any], allowed: frozenset[str], path: Path) -> None:
-        if mapping.keys() <= allowed:
+    def unknown_fields(self, mapping: dict[str, Any], allowed: frozenset[str], path: Path,
+                       inner: tuple[str, frozenset[str]] | None = None) -> None:
+        """Fields the schema does not have: errors, warnings or nothing, as --field-validation
+        says (see fields.py). `inner` is a child mapping whose fields a too shallow one names."""
+        if mapping.keys() <= allowed or self.validation is FieldValidation.IGNORE:
             return
+        severity = (Severity.ERROR if self.validation is FieldValidation.STRICT
+                    else Severity.WARNING)
         for key in mapping:
             if key not in allowed:
-                child = (path, key)
-                self.warn(child, f'unknown field "{render_path(child)}"')
+                self.report(severity, (path, key), fields.unknown(key, allowed, inner))
 
     # -- typed reads: None means absent (or null); a wrong type is reported and reads as None ---
 
@@ -277,7 +289,7 @@ class _Ctx:
                 self.out.append(Diagnostic(
                     f'duplicate key "{key}": the last value is used', Severity.WARNING,
                     file=self.doc.file, line=line or None, obj=self.obj,
-                    path=render_path((path, key))))
+                    path=self.path_text((path, key))))
             for key, value in node.items():
                 if isinstance(value, dict | list):
                     self.duplicates(value, (path, key))
@@ -499,7 +511,7 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
     data = ctx.data
     name, namespace, meta = _metadata(ctx, "NetworkPolicy", True, default_namespace,
                                       syntax.dns1123_subdomain)
-    ctx.unknown_fields(data, _POLICY_TOP, None)
+    ctx.unknown_fields(data, _POLICY_TOP, None, ("spec", _POLICY_SPEC))
     _labels(ctx, meta.get("labels"), _META_LABELS)
     annotations = _annotations(ctx, meta)
     enforcement = _enforcement(ctx, annotations)
@@ -509,11 +521,10 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
         return None
     ctx.unknown_fields(spec, _POLICY_SPEC, _SPEC)
     raw_selector = spec.get("podSelector")
-    pod_selector = None
-    if raw_selector is None:
-        ctx.required(_SPEC_PODSELECTOR)
-    else:
-        pod_selector = _selector(ctx, raw_selector, _SPEC_PODSELECTOR)
+    # Absent or null is the decoder's zero value, the empty selector (every pod of the
+    # namespace): the API server accepts it and stores `podSelector: {}`.
+    pod_selector = _ANY if raw_selector is None else _selector(ctx, raw_selector,
+                                                                 _SPEC_PODSELECTOR)
     ingress = _rules(ctx, spec.get("ingress"), _SPEC_INGRESS, "from", _INGRESS_RULE)
     egress = _rules(ctx, spec.get("egress"), _SPEC_EGRESS, "to", _EGRESS_RULE)
     types = _policy_types(ctx, spec.get("policyTypes"))
@@ -659,8 +670,8 @@ def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
     if cidr is None:
         ctx.invalid(cidr_path, text, _INVALID_CIDR)
         return None
-    if cidr.warning:
-        ctx.warn(cidr_path, cidr.warning)
+    for warning in cidr.warnings:
+        ctx.warn(cidr_path, warning)
     network = cidr.network
     excepts: list[IPNetwork] = []
     for i, ex_text in enumerate(except_texts):
@@ -671,11 +682,12 @@ def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
         if ex is None:
             ctx.invalid(ex_path, ex_text, _INVALID_CIDR)
             continue
-        if ex.warning:
-            ctx.warn(ex_path, ex.warning)
+        for warning in ex.warnings:
+            ctx.warn(ex_path, warning)
         sub = ex.network
+        # ValidateIPBlock: Contains(except's address), and the masks' lengths as written
         if (sub.version != network.version or sub.network_address not in network
-                or sub.prefixlen <= network.prefixlen):
+                or ex.mask_bits <= cidr.mask_bits):
             ctx.invalid(ex_path, ex_text, "must be a strict subset of `cidr`")
             continue
         excepts.append(sub)
@@ -759,6 +771,8 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
         ctx.invalid(_META_NAME, name, "must be no more than 52 characters")
     labels = _labels(ctx, meta.get("labels"), _META_LABELS)
     _annotations(ctx, meta)
+    ctx.unknown_fields(data, fields.OBJECT, None,
+                       ("spec", fields.POD_SPEC if kind == "Pod" else fields.WORKLOAD_SPEC[kind]))
     ip: IPAddress | None = None
     if kind == "Pod":
         ports = _pod_ports(ctx, data.get("spec"), _SPEC)
@@ -776,11 +790,13 @@ def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort,
     """The pod template of a workload: its labels and its containers' ports."""
     before = ctx.errors
     spec = ctx.mapping(ctx.data.get("spec"), _SPEC) or _EMPTY
+    levels = [(spec, fields.WORKLOAD_SPEC[kind], _SPEC)]
     if kind == "CronJob":
         job_path = (_SPEC, "jobTemplate")
         job = ctx.mapping(spec.get("jobTemplate"), job_path) or _EMPTY
         job_spec_path = (job_path, "spec")
         job_spec = ctx.mapping(job.get("spec"), job_spec_path) or _EMPTY
+        levels += [(job, fields.POD_TEMPLATE, job_path), (job_spec, fields.JOB_SPEC, job_spec_path)]
         template_path = (job_spec_path, "template")
         raw = job_spec.get("template")
     else:
@@ -788,14 +804,18 @@ def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort,
         raw = spec.get("template")
     if ctx.errors != before:  # a wrong type on the way there, already reported
         return None, None
+    for mapping, allowed, level_path in levels:
+        ctx.unknown_fields(mapping, allowed, level_path)
     if raw is None:
         ctx.required(template_path)
         return None, None
     template = ctx.mapping(raw, template_path)
     if template is None:
         return None, None
+    ctx.unknown_fields(template, fields.POD_TEMPLATE, template_path)
     meta_path = (template_path, "metadata")
     meta = ctx.mapping(template.get("metadata"), meta_path) or _EMPTY
+    ctx.unknown_fields(meta, fields.OBJECT_META, meta_path)
     labels = _labels(ctx, meta.get("labels"), (meta_path, "labels"))
     ports = _pod_ports(ctx, template.get("spec"), (template_path, "spec"))
     return labels, ports
@@ -811,6 +831,7 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
     if not spec:
         return () if spec is not None or value is None else None
     before = ctx.errors
+    ctx.unknown_fields(spec, fields.POD_SPEC, path)
     ports: list[ContainerPort] = []
     names: dict[str, Path] = {}
     definitions: dict[tuple[Any, ...], Path] = {}
@@ -821,6 +842,7 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
             container = _EMPTY if item is None else ctx.mapping(item, container_path)
             if not container:
                 continue
+            ctx.unknown_fields(container, fields.CONTAINER, container_path)
             raw_ports = container.get("ports")
             if raw_ports is None:
                 continue
@@ -947,6 +969,7 @@ def _pod_ip(ctx: _Ctx, value: Any) -> IPAddress | None:
     status = ctx.mapping(value, _STATUS)
     if not status:
         return None
+    ctx.unknown_fields(status, fields.POD_STATUS, _STATUS)
     text = ctx.string(status.get("podIP"), _POD_IP)
     if not text:
         return None
@@ -961,6 +984,12 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     name, _, meta = _metadata(ctx, "Namespace", False, "", syntax.dns1123_label)
     labels = _labels(ctx, meta.get("labels"), _META_LABELS)
     _annotations(ctx, meta)
+    data = ctx.data
+    ctx.unknown_fields(data, fields.OBJECT, None, ("spec", fields.NAMESPACE_SPEC))
+    for key, allowed in (("spec", fields.NAMESPACE_SPEC), ("status", fields.NAMESPACE_STATUS)):
+        part = ctx.mapping(data.get(key), (None, key))
+        if part:
+            ctx.unknown_fields(part, allowed, (None, key))
     if ctx.errors or name is None or labels is None:
         return None
     return Namespace.make(name, dict(labels), source=_source(ctx))
@@ -1039,6 +1068,8 @@ def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
     ports: list[ContainerPort] = []
     pod_names: set[str] = set()
     definitions: set[tuple[int, Protocol]] = set()
+    if not spec.keys() <= fields.POD_SPEC:
+        return None
     for key in ("containers", "initContainers"):
         containers = spec.get(key)
         if containers is None:
@@ -1048,7 +1079,8 @@ def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
         for container in containers:
             if container is None:
                 continue
-            if type(container) is not dict and type(container) is not Located:
+            if ((type(container) is not dict and type(container) is not Located)
+                    or not container.keys() <= fields.CONTAINER):
                 return None
             raw_ports = container.get("ports")
             if raw_ports is None:
@@ -1084,7 +1116,7 @@ def _fast_pod_ip(status: Any) -> IPAddress | None:
     """status.podIP of a valid status (None when there is none); _NotPlain otherwise."""
     if status is None:
         return None
-    if type(status) is not dict and type(status) is not Located:
+    if (type(status) is not dict and type(status) is not Located) or not status.keys() <= fields.POD_STATUS:
         raise _NotPlain
     text = status.get("podIP")
     if text is None or text == "":
@@ -1100,6 +1132,8 @@ def _fast_pod_ip(status: Any) -> IPAddress | None:
 def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
                    default_namespace: str) -> Endpoint | None:
     """A valid, plain Pod or workload, or None (the reporting path then reads it)."""
+    if not data.keys() <= fields.OBJECT:
+        return None
     meta: Any = data.get("metadata")
     named = _fast_meta(meta, True, default_namespace, syntax.is_dns1123_subdomain)
     if named is None:
@@ -1116,22 +1150,27 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
         ip = _fast_pod_ip(data.get("status"))
     else:
         spec = data.get("spec")
-        if type(spec) is not dict and type(spec) is not Located:
+        if ((type(spec) is not dict and type(spec) is not Located)
+                or not spec.keys() <= fields.WORKLOAD_SPEC[kind]):
             return None
         if kind == "CronJob":
             job = spec.get("jobTemplate")
-            if type(job) is not dict and type(job) is not Located:
+            if ((type(job) is not dict and type(job) is not Located)
+                    or not job.keys() <= fields.POD_TEMPLATE):
                 return None
             spec = job.get("spec")
-            if type(spec) is not dict and type(spec) is not Located:
+            if ((type(spec) is not dict and type(spec) is not Located)
+                    or not spec.keys() <= fields.JOB_SPEC):
                 return None
         template = spec.get("template")
-        if type(template) is not dict and type(template) is not Located:
+        if ((type(template) is not dict and type(template) is not Located)
+                or not template.keys() <= fields.POD_TEMPLATE):
             return None
         template_meta = template.get("metadata")
         if template_meta is None:
             labels = _NO_LABELS
-        elif type(template_meta) is not dict and type(template_meta) is not Located:
+        elif ((type(template_meta) is not dict and type(template_meta) is not Located)
+              or not template_meta.keys() <= fields.OBJECT_META):
             return None
         else:
             labels = _fast_labels(template_meta.get("labels"))
@@ -1170,8 +1209,10 @@ _KIND: Path = (None, "kind")
 _API_VERSION: Path = (None, "apiVersion")
 
 
-def convert(documents: list[Document], default_namespace: str = "default") -> Converted:
+def convert(documents: list[Document], default_namespace: str = "default",
+            validation: FieldValidation = FieldValidation.STRICT) -> Converted:
     """Turn documents into model objects; invalid objects are dropped and reported.
+    `validation` says what an unknown field is (see fields.py).
 
     Duplicates are not resolved here (chunks may be converted in parallel): see `deduplicate`.
     """
@@ -1185,7 +1226,7 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
         if quick is not None:
             endpoints.append(quick)
             continue
-        ctx = _Ctx(doc, result.diagnostics)
+        ctx = _Ctx(doc, result.diagnostics, validation)
         try:
             obj = _convert_one(ctx, default_namespace)
         except RecursionError:
@@ -1220,8 +1261,12 @@ def _convert_one(ctx: _Ctx, default_namespace: str,
     obj: Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | None = None
     if kind and api_version:
         expected = _API_VERSIONS.get(kind)
+        no_match = kinds.no_match(kind, api_version)
         if kind in CLUSTER_POLICY_KINDS:
             obj = _cluster_policy(ctx, kind, api_version, data)
+        elif no_match is not None:
+            ctx.obj = _label_of(kind, data)
+            ctx.error(_KIND, no_match)
         elif expected is None:
             ctx.obj = _label_of(kind, data)
             ctx.report(Severity.INFO, None, f"skipped: kind {kind} is not used by podwall")
@@ -1281,7 +1326,9 @@ def _label_of(kind: str, data: dict[str, Any]) -> str:
 
 
 def deduplicate(parts: list[Converted]) -> Converted:
-    """Merge converted chunks in input order; of objects with the same name the first wins.
+    """Merge converted chunks in input order; of objects with the same name the last one wins,
+    as `kubectl apply -f DIR` leaves the cluster (each apply overwrites the one before), with a
+    warning at it that names the one it replaces.
 
     Two endpoints with the same namespace/name collide even when their kinds differ: both would
     be `ns/name` to every query. (Labels and messages are made only for a duplicate: this runs
@@ -1296,39 +1343,42 @@ def deduplicate(parts: list[Converted]) -> Converted:
     for part in parts:
         diagnostics.extend(part.diagnostics)
         for cnp in part.cluster_policies:
-            earlier_cnp = cluster_policies.setdefault((cnp.kind, cnp.name), cnp)
-            if earlier_cnp is cnp:
-                merged.cluster_policies.append(cnp)
-            else:
+            earlier_cnp = cluster_policies.get((cnp.kind, cnp.name))
+            if earlier_cnp is not None:
                 diagnostics.append(_duplicate(f"{cnp.kind} {cnp.name}", earlier_cnp.source,
                                               f"{cnp.kind} {cnp.name}", cnp.source))
+            cluster_policies[(cnp.kind, cnp.name)] = cnp
         for ns in part.namespaces:
-            earlier_ns = namespaces.setdefault(ns.name, ns)
-            if earlier_ns is ns:
-                merged.namespaces.append(ns)
-            else:
+            earlier_ns = namespaces.get(ns.name)
+            if earlier_ns is not None:
                 diagnostics.append(_duplicate(f"Namespace {earlier_ns.name}", earlier_ns.source,
                                               f"Namespace {ns.name}", ns.source))
+            namespaces[ns.name] = ns
         for ep in part.endpoints:
-            earlier_ep = endpoints.setdefault((ep.namespace, ep.name), ep)
-            if earlier_ep is ep:
-                merged.endpoints.append(ep)
-            else:
+            key = (ep.namespace, ep.name)
+            earlier_ep = endpoints.get(key)
+            if earlier_ep is not None:
                 diagnostics.append(_duplicate(f"{earlier_ep.kind} {earlier_ep.key}",
                                               earlier_ep.source, f"{ep.kind} {ep.key}", ep.source))
+            endpoints[key] = ep
         for pol in part.policies:
-            earlier_pol = policies.setdefault((pol.namespace, pol.name), pol)
-            if earlier_pol is pol:
-                merged.policies.append(pol)
-            else:
+            key = (pol.namespace, pol.name)
+            earlier_pol = policies.get(key)
+            if earlier_pol is not None:
                 diagnostics.append(_duplicate(f"NetworkPolicy {earlier_pol.key}", earlier_pol.source,
                                               f"NetworkPolicy {pol.key}", pol.source))
+            policies[key] = pol
+    merged.namespaces = list(namespaces.values())
+    merged.endpoints = list(endpoints.values())
+    merged.policies = list(policies.values())
+    merged.cluster_policies = list(cluster_policies.values())
     return merged
 
 
 def _duplicate(earlier: str, earlier_source: Source | None, label: str,
                source: Source | None) -> Diagnostic:
     where = f"{earlier} at {earlier_source}" if earlier_source is not None else earlier
-    return Diagnostic(f"duplicate object: {where} has the same name; the first one is used",
+    return Diagnostic(f"duplicate object: {where} has the same name; this one, the last, is "
+                      "used (as kubectl apply -f leaves it)",
                       Severity.WARNING, file=source.file if source else None,
                       line=source.line if source else None, obj=label, path="metadata.name")

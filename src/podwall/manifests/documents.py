@@ -167,7 +167,7 @@ def _key(node: Any) -> str:
             return str(node.value)
         if tag == _PLAIN:
             return scalars.plain_key(node.value)
-        return scalars.key_text(scalars.tagged(tag, node.value))
+        return scalars.tagged_key(tag, node.value)
     except scalars.ScalarError as exc:
         raise yaml.constructor.ConstructorError(
             None, None, str(exc), node.start_mark) from None
@@ -216,6 +216,7 @@ class Document:
     index: int
     data: Any
     line: int | None = None
+    prefix: str = ""  # where in the Lists that held it the object is: "items[3]"
 
 
 @dataclass(slots=True)
@@ -285,11 +286,19 @@ def split_documents(text: str, pieces: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def looks_like_json(name: str, text: str) -> bool:
+    """Whether to read text as JSON first: when it starts with `{` (after whitespace), as
+    kubectl's decoder decides (k8s.io/apimachinery's YAMLOrJSONDecoder), whatever its name (so
+    `kubectl get -o json | podwall matrix -` takes the JSON path), and a `.json` file starting
+    with `[`. Text that then is not JSON (a YAML flow mapping, `{kind: Pod, ...}`) is read as
+    YAML, unless its name says it is JSON."""
+    stripped = text.lstrip(" \t\n\r")
+    return stripped.startswith("{") or (name.endswith(".json") and stripped.startswith("["))
+
+
 def _read_text(name: str, text: str, result: ReadResult, line_offset: int = 0,
                first_index: int = 0) -> None:
-    stripped = text.lstrip()
-    if name.endswith(".json") and stripped.startswith(("{", "[")):
-        _read_json(name, text, result)
+    if line_offset == 0 and looks_like_json(name, text) and _read_json(name, text, result):
         return
     docs: list[Document] = []
     try:
@@ -425,44 +434,61 @@ def _probing_decoder() -> tuple[json.JSONDecoder, list[bool]]:
     return jsonread.decoder(probe), found
 
 
-def _read_json(name: str, text: str, result: ReadResult) -> None:
+def _read_json(name: str, text: str, result: ReadResult) -> bool:
     """Plain json decoding (C) with a duplicate-key probe; a file with duplicate keys is read
-    again with lines (jsonread.locate) so they can be reported where they are."""
+    again with lines (jsonread.locate) so they can be reported where they are. The text may hold
+    several values one after another, a JSON stream, as kubectl reads it.
+
+    False (nothing read) when the first value is not JSON and the name does not say it is: the
+    caller then reads the text as YAML."""
     decoder, found = _probing_decoder()
+    values: list[tuple[Any, int]] = []  # each value, and where it starts
     try:
-        data = decoder.decode(text)
+        at = _ws(text, 0)
+        while at < len(text):
+            value, end = decoder.raw_decode(text, at)
+            values.append((value, at))
+            at = _ws(text, end)
         if found[0]:
             located = jsonread.locate(text)
-            if located is not None:
-                (data,) = located
+            if located is not None and len(located) == len(values):
+                values = [(v, start) for v, (_, start) in zip(located, values, strict=True)]
     except json.JSONDecodeError as exc:
+        if not values and not name.endswith(".json"):
+            return False
         result.diagnostics.append(Diagnostic(
             f"JSON syntax error: {exc.msg}", file=name, line=exc.lineno, column=exc.colno))
-        return
     except jsonread.NumberError as exc:
         result.diagnostics.append(Diagnostic(
             f"JSON error: {exc}", file=name, line=jsonread.line_of_number(text, exc.text)))
-        return
+        return True
     except RecursionError:
         result.diagnostics.append(Diagnostic("JSON document nests too deeply", file=name))
-        return
-    line = data.line if isinstance(data, Located) else None
-    if line is None and isinstance(data, dict) and not str(data.get("kind")).endswith("List"):
-        line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1  # one object: where it starts
-    _expand(Document(name, 0, data, line), result)
+        return True
+    for index, (data, start) in enumerate(values):
+        line = data.line if isinstance(data, Located) else None
+        if (line is None and isinstance(data, dict)
+                and not str(data.get("kind")).endswith("List")):
+            line = text.count("\n", 0, start) + 1  # one object: where it starts
+        _expand(Document(name, index, data, line), result)
+    return True
 
 
 def read_json_located(name: str, text: str, result: ReadResult, start: int = 0,
-                      end: int | None = None, items: bool = False) -> bool:
-    """A JSON file (or a part of a List's items) read again with the line of every field, for
-    its diagnostics; False (nothing added) when that fails."""
+                      end: int | None = None, items: bool = False,
+                      of_list: ListContext | None = None) -> bool:
+    """A JSON file (or a part of a List's items, `of_list`) read again with the line of every
+    field, for its diagnostics; False (nothing added) when that fails."""
     first_line = text.count("\n", 0, start) + 1
     values = jsonread.locate(text[start:end], items=items, first_line=first_line)
     if values is None:
         return False
-    for value in values:
+    if items:
+        _expand_items(Document(name, 0, None), values, of_list or ListContext(), result)
+        return True
+    for index, value in enumerate(values):
         line = value.line if isinstance(value, Located) else None
-        _expand(Document(name, 0, value, line), result)
+        _expand(Document(name, index, value, line), result)
     return True
 
 
@@ -543,11 +569,13 @@ def split_json_items(text: str, pieces: int) -> JsonSplit | None:
     return JsonSplit(head, list(itertools.pairwise(cuts)))
 
 
-def read_json_part(name: str, text: str, start: int, end: int,
-                   result: ReadResult) -> tuple[int, bool] | None:
-    """Read the items on text[start:end] (the last part: up to the array's `]`) into documents.
-    Returns (where the part ended: `end`, or the position of `]` for the last part; whether a
-    duplicate key was seen), or None when the part is not exactly whole items.
+def read_json_part(name: str, text: str, start: int, end: int, result: ReadResult,
+                   of_list: ListContext | None = None) -> tuple[int, bool, int] | None:
+    """Read the items on text[start:end] (the last part: up to the array's `]`) of the List
+    `of_list` into documents. Returns (where the part ended: `end`, or the position of `]` for
+    the last part; whether a duplicate key was seen; how many items it held), or None when the
+    part is not exactly whole items. Item paths count from the part's first item (`items[0]`):
+    the caller, who knows the parts before, moves them.
 
     A part is decoded in one call, as an array of its own: one call shares the decoder's key
     memo across the part's items (item by item, every item would get fresh key strings)."""
@@ -563,14 +591,15 @@ def read_json_part(name: str, text: str, start: int, end: int,
             items = decoder.decode("[" + body[:-1] + "]")
     except (ValueError, RecursionError):
         return None
-    for item in items:
-        _expand(Document(name, 0, item, None), result)
-    return end, found[0]
+    _expand_items(Document(name, 0, None), items, of_list or ListContext(), result)
+    return end, found[0], len(items)
 
 
-def json_root_is_list(text: str, split: JsonSplit, items_end: int) -> bool:
+def json_root_is_list(text: str, split: JsonSplit, items_end: int,
+                      read_as: ListContext | None = None) -> bool:
     """Whether the root object, with the members after its items, is a plain `*List` whose items
-    are the parts just read: valid to the end, no duplicate key, nothing but whitespace after."""
+    are the parts just read (as items of `read_as`, when given): valid to the end, no duplicate
+    key, nothing but whitespace after."""
     decoder, found = _probing_decoder()
     pairs = [*split.head, ("items", _ITEMS)]
     try:
@@ -593,7 +622,23 @@ def json_root_is_list(text: str, split: JsonSplit, items_end: int) -> bool:
     root = dict(pairs)
     kind = root.get("kind")
     return (len(root) == len(pairs) and not found[0] and root["items"] is _ITEMS
-            and isinstance(kind, str) and kind.endswith("List"))
+            and isinstance(kind, str) and kind.endswith("List")
+            and (read_as is None or list_context(pairs) == read_as))
+
+
+@dataclass(frozen=True, slots=True)
+class ListContext:
+    """What items of a List take from it: the List's kind and apiVersion."""
+
+    kind: str = "List"
+    api_version: Any = None
+
+
+def list_context(head: Iterable[tuple[str, Any]]) -> ListContext:
+    """The context of a List from its members (those read so far)."""
+    root = dict(head)
+    kind = root.get("kind")
+    return ListContext(kind if isinstance(kind, str) else "List", root.get("apiVersion"))
 
 
 def _expand(doc: Document, result: ReadResult) -> None:
@@ -609,15 +654,44 @@ def _expand(doc: Document, result: ReadResult) -> None:
         if not isinstance(items, list):
             result.diagnostics.append(Diagnostic(
                 f"Invalid value: items must be a list, not {type_name(items)}",
-                file=doc.file, line=doc.line, obj=kind, path="items"))
+                file=doc.file, line=doc.line, obj=kind, path=_item_path(doc.prefix, "items")))
             return
-        for item in items:
-            line = item.line if isinstance(item, Located) else doc.line
-            if isinstance(item, Located) and getattr(data, "nested_duplicates", False):
-                item.nested_duplicates = True
-            _expand(Document(doc.file, doc.index, item, line), result)
+        context = ListContext(kind, data.get("apiVersion"))
+        _expand_items(doc, items, context, result, getattr(data, "nested_duplicates", False))
         return
     result.documents.append(doc)
+
+
+def _expand_items(doc: Document, items: list[Any], context: ListContext, result: ReadResult,
+                  nested_duplicates: bool = False) -> None:
+    """The items of a List, each a document at `items[i]`.
+
+    Items of a typed List (`PodList`, `NetworkPolicyList`, as the API returns them) carry no kind
+    or apiVersion: an item without either takes them from the List (`PodList` -> `Pod`), as
+    kubectl's decoder (apimachinery's UnstructuredList) fills them in. A plain `List` has no item
+    kind to give."""
+    item_kind = context.kind[:-4]
+    api_version = context.api_version if isinstance(context.api_version, str) else ""
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            if (item_kind and _text(item.get("kind")) == ""
+                    and _text(item.get("apiVersion")) == ""):
+                item["kind"] = item_kind
+                item["apiVersion"] = api_version
+            if nested_duplicates and isinstance(item, Located):
+                item.nested_duplicates = True
+        line = item.line if isinstance(item, Located) else doc.line
+        _expand(Document(doc.file, doc.index, item, line, _item_path(doc.prefix, f"items[{i}]")),
+                result)
+
+
+def _item_path(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix else path
+
+
+def _text(value: Any) -> str:
+    """A string field as apimachinery's unstructured getters read it ("" if not a string)."""
+    return value if isinstance(value, str) else ""
 
 
 def type_name(value: object) -> str:

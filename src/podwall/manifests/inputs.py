@@ -24,11 +24,20 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
 
 
-def list_inputs(paths: list[str], problems: list[Diagnostic] | None = None) -> list[str]:
+# What marks a directory as a source to render rather than manifests to read.
+HELM_CHART = "Chart.yaml"
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def list_inputs(paths: list[str], problems: list[Diagnostic] | None = None,
+                command: str = "podwall validate") -> list[str]:
     """Expand directories (recursively, sorted, hidden entries skipped) into manifest files.
 
     A path that does not exist raises InputError: nothing sensible can be said without it.
     Anything else that goes wrong is added to `problems` (when given) and the walk goes on.
+    A Helm chart or a kustomize directory (passed, or met while walking) is one error that says
+    how to render it and pipe it into `command`; nothing in it is read (its templates and patches
+    are not manifests: they would be a pile of parse errors, or half-objects read as whole ones).
     """
     found: list[Diagnostic] = [] if problems is None else problems
     out: list[str] = []
@@ -44,19 +53,68 @@ def list_inputs(paths: list[str], problems: list[Diagnostic] | None = None) -> l
             found.append(Diagnostic(f"cannot read: {exc.strerror}", file=raw))
             continue
         if stat.S_ISDIR(mode):
-            out.extend(_walk(raw, found))
-        else:
-            out.append(raw)  # a file, or a stream: /dev/stdin, a process substitution's pipe
+            out.extend(_walk(raw, found, command))
+            continue
+        source = _renderable_file(raw)
+        if source is not None:
+            found.append(_render_first(*source, command))
+            continue
+        out.append(raw)  # a file, or a stream: /dev/stdin, a process substitution's pipe
     return out
 
 
-def _walk(root: str, problems: list[Diagnostic]) -> list[str]:
+def _renderable(directory: str, names: list[str] | set[str]) -> str | None:
+    """'chart' or 'kustomization' when the directory is one (by the file that marks it)."""
+    if HELM_CHART in names:
+        return "chart"
+    if any(k in names for k in KUSTOMIZATIONS):
+        return "kustomization"
+    return None
+
+
+def _renderable_file(path: str) -> tuple[str, str, str | None] | None:
+    """(kind, directory, file) when a file passed by name belongs to a chart or kustomization:
+    the marker file itself, or a file in a chart's templates/."""
+    name = os.path.basename(path)
+    directory = os.path.dirname(path) or "."
+    if name == HELM_CHART:
+        return "chart", directory, None
+    if name in KUSTOMIZATIONS:
+        return "kustomization", directory, None
+    parts = Path(path).parts
+    if "templates" in parts[:-1]:
+        at = len(parts) - 1 - parts[::-1].index("templates")
+        chart = Path(*parts[:at])
+        if (chart / HELM_CHART).is_file():
+            return "chart", str(chart), path
+    return None
+
+
+def _render_first(kind: str, directory: str, file: str | None, command: str) -> Diagnostic:
+    import shlex
+
+    quoted = shlex.quote(directory)
+    if kind == "chart":
+        what, render = "a Helm chart", f"helm template RELEASE {quoted}"
+    else:
+        what, render = "a kustomization", f"kubectl kustomize {quoted}"
+    where = f"part of {what} ({directory})" if file is not None else what
+    return Diagnostic(f"{where}: podwall reads rendered manifests; render it first: "
+                      f"{render} | {command} -", file=file or directory)
+
+
+def _walk(root: str, problems: list[Diagnostic], command: str) -> list[str]:
     def unreadable(exc: OSError) -> None:
         problems.append(Diagnostic(f"cannot read directory: {exc.strerror}",
                                    file=exc.filename if exc.filename is not None else root))
 
     files: list[Path] = []
     for directory, subdirectories, names in os.walk(root, onerror=unreadable):
+        kind = _renderable(directory, names)
+        if kind is not None:
+            problems.append(_render_first(kind, directory, None, command))
+            subdirectories[:] = []
+            continue
         subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
         for name in names:
             if name.startswith(".") or not name.lower().endswith(MANIFEST_SUFFIXES):

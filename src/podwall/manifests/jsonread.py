@@ -149,10 +149,11 @@ class _Locator:
 
 def locate(text: str, start: int = 0, end: int | None = None, items: bool = False,
            first_line: int = 1) -> list[Any] | None:
-    """The JSON value on text[start:end] (`items`: the comma-separated values there, as a part
-    of a List's items is) as Located/LocatedList with lines counted from `first_line` at the
-    start of `text`; None when it cannot be read so (it was read without lines already, so this
-    only gives up on lines, never on content)."""
+    """The JSON values on text[start:end] (one, or a stream of them one after another as kubectl
+    reads them; `items`: the comma-separated values there, as a part of a List's items is) as
+    Located/LocatedList with lines counted from `first_line` at the start of `text`; None when
+    they cannot be read so (they were read without lines already, so this only gives up on
+    lines, never on content)."""
     end = len(text) if end is None else end
     reader = _Locator(text[:end], first_line)
     out: list[Any] = []
@@ -163,7 +164,7 @@ def locate(text: str, start: int = 0, end: int | None = None, items: bool = Fals
             out.append(value)
             at = reader.ws(at)
             if not items:
-                break
+                continue  # the next value of a stream
             if text[at:at + 1] == ",":
                 at = reader.ws(at + 1)
             elif at < end:

@@ -14,30 +14,37 @@ millions of objects again and again would only cost time).
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dataclasses
 import gc
 import io
+import json
 import operator
 import os
 import pickle
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from podwall.errors import Diagnostic, InputError
 from podwall.manifests.convert import Converted, convert, deduplicate
 from podwall.manifests.documents import (
     JsonSplit,
+    ListContext,
     ReadResult,
     json_root_is_list,
+    list_context,
+    looks_like_json,
     read_json_located,
     read_json_part,
     read_source,
     split_documents,
     split_json_items,
 )
+from podwall.manifests.fields import FieldValidation
 from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.model import (
     DEFAULT_POD_CIDR,
@@ -83,6 +90,7 @@ class _Unit:
     first_index: int = 0
     json: bool = False
     last_source: int | None = None
+    of_list: ListContext | None = None  # a JSON piece: the List it is items of (as guessed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,32 +100,41 @@ class _Done:
     json_end: int | None = None  # a JSON piece: where it ended (None: it did not end as cut)
     json_duplicates: bool = False
     failed: bool = False  # lost with a worker that died: reported, not to be read again
+    json_items: int = 0  # a JSON piece: how many items it held
 
 
 _Source = tuple[str, str]  # (name as reported, text)
 
 
-def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
+class _Settings(NamedTuple):
+    """How documents become objects: convert()'s arguments after the documents."""
+
+    namespace: str
+    validation: FieldValidation
+
+
+def _work(unit: _Unit, sources: list[_Source], settings: _Settings) -> _Done:
     if unit.json:
         name, text = sources[unit.source]
         assert unit.end is not None
         read = ReadResult()
-        ended = read_json_part(name, text, unit.start, unit.end, read)
-        converted = convert(read.documents, namespace)
+        ended = read_json_part(name, text, unit.start, unit.end, read, unit.of_list)
+        converted = convert(read.documents, *settings)
         if ended is None:
             return _Done(len(read.documents), converted)
-        json_end, duplicates = ended
+        json_end, duplicates, items = ended
         if _needs_lines(converted):
             again = ReadResult()
-            if read_json_located(name, text, again, unit.start, json_end, items=True):
-                converted = convert(again.documents, namespace)
-        return _Done(len(read.documents), converted, json_end, duplicates)
+            if read_json_located(name, text, again, unit.start, json_end, items=True,
+                                 of_list=unit.of_list):
+                converted = convert(again.documents, *settings)
+        return _Done(len(read.documents), converted, json_end, duplicates, json_items=items)
     if unit.end is not None:
         name, text = sources[unit.source]
-        return _read_one(name, text[unit.start:unit.end], namespace, unit.line_offset,
+        return _read_one(name, text[unit.start:unit.end], settings, unit.line_offset,
                          unit.first_index)
     last = unit.source if unit.last_source is None else unit.last_source
-    done = [_read_one(name, text, namespace) for name, text in sources[unit.source:last + 1]]
+    done = [_read_one(name, text, settings) for name, text in sources[unit.source:last + 1]]
     if len(done) == 1:
         return done[0]
     merged = Converted()
@@ -130,7 +147,7 @@ def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
     return _Done(sum(d.documents for d in done), merged)
 
 
-def _read_one(name: str, text: str, namespace: str, line_offset: int = 0,
+def _read_one(name: str, text: str, settings: _Settings, line_offset: int = 0,
               first_index: int = 0) -> _Done:
     """One file (or a slice of one) read and converted on its own: whatever happens in it, the
     files beside it still load. A JSON file whose objects have something to report is read again
@@ -138,11 +155,11 @@ def _read_one(name: str, text: str, namespace: str, line_offset: int = 0,
     read = ReadResult()
     try:
         read_source(name, text, read, line_offset, first_index)
-        converted = convert(read.documents, namespace)
+        converted = convert(read.documents, *settings)
         if _is_json(name, text) and _needs_lines(converted):
             again = ReadResult()
             if read_json_located(name, text, again):
-                converted = convert(again.documents, namespace)
+                converted = convert(again.documents, *settings)
     except RecursionError:
         return _Done(0, Converted(diagnostics=[Diagnostic("nests too deeply to read", file=name)]))
     except Exception as exc:  # pragma: no cover - a bug: this file says so, the others load
@@ -167,11 +184,15 @@ def _workers() -> int:
 
 def load_cluster(paths: list[str], *, namespace: str = "default",
                  pod_cidr: str = DEFAULT_POD_CIDR, stdin_text: str | None = None,
-                 jobs: int | None = None) -> LoadResult:
+                 jobs: int | None = None,
+                 field_validation: FieldValidation = FieldValidation.STRICT,
+                 command: str = "podwall validate") -> LoadResult:
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
     `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
+    `field_validation` says what an unknown field is (see fields.py): an error by default.
+    `command` is how messages that suggest a pipe into podwall spell the command.
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -179,17 +200,18 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, namespace, pod_cidr, stdin_text, jobs)
+        return _load(paths, _Settings(namespace, field_validation), pod_cidr, stdin_text, jobs,
+                     command)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | None,
-          jobs: int | None) -> LoadResult:
+def _load(paths: list[str], settings: _Settings, pod_cidr: str, stdin_text: str | None,
+          jobs: int | None, command: str) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
-    for name in list_inputs(paths, read_problems.diagnostics):
+    for name in list_inputs(paths, read_problems.diagnostics, command):
         if name == "-":
             text = stdin_text if stdin_text is not None else read_stdin(read_problems.diagnostics)
             name = STDIN_NAME
@@ -201,9 +223,9 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
     workers = jobs if jobs is not None else _workers()
     size = sum(len(text) for _, text in sources)
     if workers > 1 and size >= PARALLEL_MIN_BYTES and _can_fork():
-        parts = _load_parallel(sources, namespace, workers)
+        parts = _load_parallel(sources, settings, workers)
     else:
-        parts = [_work(_Unit(0, last_source=len(sources) - 1), sources, namespace)] if sources else []
+        parts = [_work(_Unit(0, last_source=len(sources) - 1), sources, settings)] if sources else []
 
     merged = deduplicate([p.converted for p in parts])
     diagnostics = [*read_problems.diagnostics, *merged.diagnostics]
@@ -224,7 +246,7 @@ def _can_fork() -> bool:
 
 
 def _is_json(name: str, text: str) -> bool:
-    return name.endswith(".json") and text.lstrip().startswith(("{", "["))
+    return looks_like_json(name, text)
 
 
 # -- the parallel load -----------------------------------------------------------------------------
@@ -259,7 +281,9 @@ def _plan(sources: list[_Source]) -> tuple[list[_Unit], dict[int, tuple[JsonSpli
                 units.append(_Unit(index))
                 continue
             first = len(units)
-            units.extend(_Unit(index, start, end, json=True) for start, end in split.parts)
+            of_list = _guess_list(text, split)
+            units.extend(_Unit(index, start, end, json=True, of_list=of_list)
+                         for start, end in split.parts)
             json_files[index] = (split, list(range(first, len(units))))
             continue
         for line, start, end, document in split_documents(text, pieces):
@@ -268,9 +292,9 @@ def _plan(sources: list[_Source]) -> tuple[list[_Unit], dict[int, tuple[JsonSpli
     return units, json_files
 
 
-def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list[_Done]:
+def _load_parallel(sources: list[_Source], settings: _Settings, workers: int) -> list[_Done]:
     units, json_files = _plan(sources)
-    results = _run(units, sources, namespace, workers)
+    results = _run(units, sources, settings, workers)
     # A JSON file read in parts counts only if every part ended where the next began and the
     # root is a plain List without duplicate keys; otherwise it is read whole, here.
     for index, (split, members) in json_files.items():
@@ -278,31 +302,68 @@ def _load_parallel(sources: list[_Source], namespace: str, workers: int) -> list
         if any(d.failed for d in done):
             continue  # reported; reading it whole here could only fail the same way
         last = done[-1].json_end
+        guessed = units[members[0]].of_list
         if (any(d.json_end is None or d.json_duplicates for d in done) or last is None
-                or not json_root_is_list(sources[index][1], split, last)):
-            whole = _work(_Unit(index), sources, namespace)
+                or not json_root_is_list(sources[index][1], split, last, guessed)):
+            whole = _work(_Unit(index), sources, settings)
             results[members[0]] = whole
             for i in members[1:]:
                 results[i] = _Done(0, Converted())
+            continue
+        offset = 0
+        for part in done:
+            if offset:
+                _move_items(part.converted, offset)
+            offset += part.json_items
     return results
 
 
+_KIND_MEMBER = re.compile(r'"(kind|apiVersion)"[ \t\n\r]*:[ \t\n\r]*"((?:[^"\\]|\\.)*)"')
+_TAIL = 4096  # where a List's members after its items are looked for
+
+
+def _guess_list(text: str, split: JsonSplit) -> ListContext:
+    """The List's kind and apiVersion, which its items may take (see documents._expand_items):
+    from its members before `items` or, as `kubectl get -o json` writes them (sorted: items
+    before kind), from the last ones in its text. Only a guess: json_root_is_list holds it to
+    the root as read, and the file is read whole when it was wrong."""
+    members = dict(split.head)
+    for key, value in reversed(_KIND_MEMBER.findall(text[-_TAIL:])):  # the root's come last
+        with contextlib.suppress(ValueError):
+            members.setdefault(key, json.loads(f'"{value}"'))
+    return list_context(members.items())
+
+
+_ITEM_PATH = re.compile(r"items\[([0-9]+)\]")
+
+
+def _move_items(converted: Converted, offset: int) -> None:
+    """A part's diagnostics count its items from 0 (`items[0]`): move them after the parts
+    before it."""
+    def moved(match: re.Match[str]) -> str:
+        return f"items[{int(match.group(1)) + offset}]"
+
+    converted.diagnostics[:] = [
+        dataclasses.replace(d, path=_ITEM_PATH.sub(moved, d.path, count=1))
+        if d.path and d.path.startswith("items[") else d for d in converted.diagnostics]
+
+
 _SOURCES: list[_Source] = []  # a worker's copy of the sources (inherited when it is forked)
-_NAMESPACE = "default"
+_SETTINGS = _Settings("default", FieldValidation.STRICT)
 
 
-def _adopt(sources: list[_Source], namespace: str) -> None:
+def _adopt(sources: list[_Source], settings: _Settings) -> None:
     """Worker initializer: forked workers receive the sources without any pickling."""
-    global _SOURCES, _NAMESPACE
-    _SOURCES, _NAMESPACE = sources, namespace
+    global _SOURCES, _SETTINGS
+    _SOURCES, _SETTINGS = sources, settings
     gc.disable()  # as in the parent: nothing read here forms cycles
 
 
 def _work_remote(unit: _Unit) -> bytes:
-    return _dumps(_work(unit, _SOURCES, _NAMESPACE))
+    return _dumps(_work(unit, _SOURCES, _SETTINGS))
 
 
-def _run(units: list[_Unit], sources: list[_Source], namespace: str,
+def _run(units: list[_Unit], sources: list[_Source], settings: _Settings,
          workers: int) -> list[_Done]:
     """Every unit's result, in order: pool workers take units from the front (a few queued
     each), this process takes them from the back.
@@ -321,7 +382,7 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
     broken: str | None = None
     try:
         with ProcessPoolExecutor(max_workers=helpers, mp_context=context, initializer=_adopt,
-                                 initargs=(sources, namespace)) as pool:
+                                 initargs=(sources, settings)) as pool:
             pending: dict[Future[bytes], int] = {}
             while lo < hi or pending:
                 while lo < hi and len(pending) < 2 * helpers:
@@ -329,7 +390,7 @@ def _run(units: list[_Unit], sources: list[_Source], namespace: str,
                     lo += 1
                 if lo < hi:
                     hi -= 1
-                    results[hi] = _work(units[hi], sources, namespace)
+                    results[hi] = _work(units[hi], sources, settings)
                 else:
                     wait(pending, return_when=FIRST_COMPLETED)
                 for future in [f for f in pending if f.done()]:

@@ -169,12 +169,55 @@ def might_be_typed(text: str) -> bool:
 
 
 def plain_key(text: str) -> str:
-    """An untagged plain mapping key as JSON text (`true` is "true", `1.0` is "1", `.inf` is
-    ".inf", as sigs.k8s.io/yaml writes keys)."""
+    """An untagged plain mapping key as JSON text, as sigs.k8s.io/yaml writes keys: `true` is
+    "true", an integer its decimal digits, a float as Go's FormatFloat(f, 'g', -1, 32) writes it
+    (`1.0` is "1", `1e20` is "1e+20", `685230.15` is "685230.1": float32 precision), `.inf` is
+    ".inf"; an integer beyond int64 (goyaml's uint64) is an error, as kubectl's ("unsupported
+    map key of type: uint64")."""
     tag, value = _resolve(text)
-    if tag == FLOAT_TAG and (math.isinf(value) or math.isnan(value)):
-        return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
-    return key_text(_sendable(tag, value))
+    if tag == FLOAT_TAG:
+        return go_float32_key(value)
+    if tag == INT_TAG and go_parse_int(text.replace("_", "")) is None:
+        raise ScalarError(f"unsupported map key of type: uint64, key: {text}")
+    return key_text(value)
+
+
+def tagged_key(tag: str, text: str) -> str:
+    """A mapping key with an explicit tag, as sigs.k8s.io/yaml writes it (see plain_key)."""
+    value = tagged(tag, text)
+    if tag == FLOAT_TAG and isinstance(value, int | float):
+        return go_float32_key(float(value))
+    return key_text(value)
+
+
+def go_float32_key(value: float) -> str:
+    """strconv.FormatFloat(value, 'g', -1, 32), with goyaml's words for infinities and NaN:
+    the shortest digits that read back as the same float32, in %e form when the exponent is
+    below -4 or at least 6 (Go's rule for the shortest precision)."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        single = np.float32(value)
+    if np.isnan(single):
+        return ".nan"
+    if np.isinf(single):
+        return ".inf" if single > 0 else "-.inf"
+    mantissa, _, exponent_text = np.format_float_scientific(single, unique=True).partition("e")
+    negative = mantissa.startswith("-")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    sign = "-" if negative else ""
+    if digits == "0":
+        return sign + "0"
+    if exponent < -4 or exponent >= 6:
+        fraction = f".{digits[1:]}" if len(digits) > 1 else ""
+        return f"{sign}{digits[0]}{fraction}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    point = exponent + 1  # digits before the decimal point
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
 def _short(tag: str) -> str:

@@ -215,8 +215,16 @@ def parse_ip(text: str) -> IPAddress | None:
 
 @dataclass(frozen=True, slots=True)
 class CIDR:
-    network: IPNetwork
-    warning: str | None  # GetWarningsForCIDR's complaint, without the field path
+    network: IPNetwork  # the addresses it matches, as Go's IPNet.Contains matches them
+    warnings: tuple[str, ...]  # GetWarningsForCIDR's complaints, without the field path
+    mask_bits: int  # the mask's length as written (Go's Mask.Size()): 104 in ::ffff:a.b.c.d/104
+
+
+def _go_ip_text(address: IPAddress) -> str:
+    """Go's IP.String(): an IPv4-mapped IPv6 address is written as the IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 @lru_cache(maxsize=16384)
@@ -224,7 +232,17 @@ def parse_cidr(text: str) -> CIDR | None:
     """A CIDR as the API server reads NetworkPolicy ipBlocks (ParseCIDRSloppy); None if invalid.
 
     Host bits may be set (they are ignored), IPv4 octets and the prefix length may have leading
-    zeros: all accepted, with the warning the API server sends back.
+    zeros: all accepted, with the warnings the API server sends back (GetWarningsForCIDR).
+
+    An IPv4-mapped IPv6 CIDR is what Go makes of it (k8s.io/utils' forked net.ParseCIDR, and
+    net.IPNet): `::ffff:10.0.0.0/104` parses to a 16-byte address and a 16-byte /104 mask; the
+    masked address is still IPv4-mapped when the prefix is at least 96, and then IPNet.Contains
+    (networkNumberAndMask) compares it as the 4-byte address 10.0.0.0 under the mask's last 4
+    bytes, /8: it matches exactly the IPv4 addresses of 10.0.0.0/8 (and IPNet.String() says
+    "10.0.0.0/8", the form the API server's warning tells to use). Below /96 the mask clears
+    the ffff, the network is an IPv6 one (`::ffff:10.0.0.0/95` is ::fffe:0:0/95) and matches
+    no IPv4 address. The mask keeps its written length, 104, for the `except` rule, which
+    compares mask lengths as written (ValidateIPBlock: Mask.Size()).
     """
     address_text, slash, prefix_text = text.partition("/")
     if not slash:
@@ -241,17 +259,21 @@ def parse_cidr(text: str) -> CIDR | None:
         network = ipaddress.IPv4Network((int(address), prefix), strict=False)
     else:
         network = ipaddress.IPv6Network((int(address), prefix), strict=False)
-    warning = None
-    if network.network_address != address:
-        warning = (f"CIDR value {go_quote(text)} is ambiguous in this context (should be "
-                   f'"{network}" or "{address}/{address.max_prefixlen}"?)')
-    elif odd or (len(prefix_text) > 1 and prefix_text[0] == "0"):
-        warning = (f"non-standard CIDR value {go_quote(text)} will be considered invalid in a "
-                   f'future Kubernetes release: use "{network}"')
-    elif address.version == 6 and f"{address}/{prefix}" != text:
-        warning = (f"IPv6 CIDR value {go_quote(text)} should be in RFC 5952 canonical format "
-                   f'("{address}/{prefix}")')
-    return CIDR(network, warning)
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None:  # prefix >= 96: an IPv4 network, as Go matches it
+            network = ipaddress.IPv4Network((int(mapped), prefix - 96))
+    warnings: list[str] = []
+    host_bits = (1 << (address.max_prefixlen - prefix)) - 1
+    if int(address) & host_bits:
+        warnings.append(f"CIDR value {go_quote(text)} is ambiguous in this context (should be "
+                        f'"{network}" or "{_go_ip_text(address)}/{address.max_prefixlen}"?)')
+    if odd or (len(prefix_text) > 1 and prefix_text[0] == "0"):
+        warnings.append(f"non-standard CIDR value {go_quote(text)} will be considered invalid "
+                        f'in a future Kubernetes release: use "{network}"')
+    if not warnings and address.version == 6 and f"{address}/{prefix}" != text:
+        warnings.append(f"IPv6 CIDR value {go_quote(text)} should be in RFC 5952 canonical "
+                        f'format ("{address}/{prefix}")')
+    return CIDR(network, tuple(warnings), prefix)
 
 
 def go_quote(text: str) -> str:
