@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -43,6 +43,7 @@ from podwall.model import (
     Protocol,
     Requirement,
     Rule,
+    Service,
     Source,
     default_policy_types,
 )
@@ -78,7 +79,7 @@ _API_VERSIONS = {
     "Namespace": "v1", "Pod": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
     "ReplicaSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1",
-    "NetworkPolicy": "networking.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1", "Service": "v1",
 }
 
 _EMPTY: dict[str, Any] = {}  # read-only stand-in for an absent or null mapping
@@ -146,6 +147,7 @@ class Converted:
     endpoints: list[Endpoint] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
 
 
 class _Ctx:
@@ -736,7 +738,8 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
         labels, ports = _template(ctx, kind)
     if ctx.errors or name is None or labels is None or ports is None:
         return None
-    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source(ctx))
+    return _with_snapshot(Endpoint(namespace, name, labels, ports, ip, kind, source=_source(ctx)),
+                          data, meta)
 
 
 def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
@@ -933,6 +936,34 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     return Namespace.make(name, dict(labels), source=_source(ctx))
 
 
+def _with_snapshot(endpoint: Endpoint, data: dict[str, Any], meta: Any) -> Endpoint:
+    """The endpoint with what a live object says about it (model.snapshot decides with it):
+    owners, a Pod's phase, a controller's replicas and whether it has a status. Read leniently
+    and identically by both paths: these fields are the server's, not the user's, and a
+    value of an unexpected shape only means the rule cannot use it."""
+    owners: tuple[tuple[str, str], ...] = ()
+    refs = meta.get("ownerReferences") if isinstance(meta, dict) else None
+    if isinstance(refs, list) and refs:
+        owners = tuple((ref["kind"], ref["name"]) for ref in refs
+                       if isinstance(ref, dict) and isinstance(ref.get("kind"), str)
+                       and isinstance(ref.get("name"), str))
+    status = data.get("status")
+    has_status = isinstance(status, dict) and bool(status)
+    if endpoint.kind == "Pod":
+        if not owners and not has_status:
+            return endpoint
+        phase = status.get("phase") if has_status else None  # type: ignore[union-attr]
+        return replace(endpoint, owners=owners,
+                       phase=(phase if isinstance(phase, str) else "") if has_status else None)
+    spec = data.get("spec")
+    replicas = spec.get("replicas") if isinstance(spec, dict) else None
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        replicas = None
+    if not owners and not has_status and replicas is None:
+        return endpoint
+    return replace(endpoint, owners=owners, replicas=replicas, live=has_status)
+
+
 # -- the common, valid object, quickly -------------------------------------------------------------
 # Nearly every object in a real input is valid and plain. The functions below read such an object
 # without building field paths, a reporting context or a single message, and give up (None) at
@@ -1105,7 +1136,8 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
         ports = _fast_ports(template.get("spec"))
     if labels is None or ports is None:
         return None
-    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source_of(doc))
+    return _with_snapshot(Endpoint(namespace, name, labels, ports, ip, kind,
+                                   source=_source_of(doc)), data, meta)
 
 
 def _fast(doc: Document, default_namespace: str) -> Endpoint | None:
@@ -1168,12 +1200,15 @@ def convert(documents: list[Document], default_namespace: str = "default") -> Co
             result.endpoints.append(obj)
         elif isinstance(obj, NetworkPolicy):
             result.policies.append(obj)
+        elif isinstance(obj, Service):
+            result.services.append(obj)
         else:
             result.namespaces.append(obj)
     return result
 
 
-def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | NetworkPolicy | None:
+def _convert_one(ctx: _Ctx, default_namespace: str
+                 ) -> Namespace | Endpoint | NetworkPolicy | Service | None:
     data = ctx.data
     if not isinstance(data, dict):
         ctx.error(None, f'Invalid value: "{type_name(data)}": expected object (a Kubernetes '
@@ -1181,7 +1216,7 @@ def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | Ne
         return None
     kind = _kind_field(ctx, data.get("kind"), _KIND, "kind")
     api_version = _kind_field(ctx, data.get("apiVersion"), _API_VERSION, "apiVersion")
-    obj: Namespace | Endpoint | NetworkPolicy | None = None
+    obj: Namespace | Endpoint | NetworkPolicy | Service | None = None
     if kind and api_version:
         expected = _API_VERSIONS.get(kind)
         if expected is None:
@@ -1199,6 +1234,10 @@ def _convert_one(ctx: _Ctx, default_namespace: str) -> Namespace | Endpoint | Ne
             obj = _policy(ctx, default_namespace)
         elif kind == "Namespace":
             obj = _namespace(ctx)
+        elif kind == "Service":
+            from podwall.manifests.services import read_service
+
+            obj = read_service(ctx, default_namespace)
         elif kind == "Pod" or kind in WORKLOAD_KINDS:
             obj = _endpoint(ctx, kind, default_namespace)
     if isinstance(data, Located) and data.nested_duplicates:
@@ -1234,6 +1273,7 @@ def deduplicate(parts: list[Converted]) -> Converted:
     namespaces: dict[str, Namespace] = {}
     endpoints: dict[tuple[str, str], Endpoint] = {}
     policies: dict[tuple[str, str], NetworkPolicy] = {}
+    services: dict[tuple[str, str], Service] = {}
     for part in parts:
         diagnostics.extend(part.diagnostics)
         for ns in part.namespaces:
@@ -1257,6 +1297,13 @@ def deduplicate(parts: list[Converted]) -> Converted:
             else:
                 diagnostics.append(_duplicate(f"NetworkPolicy {earlier_pol.key}", earlier_pol.source,
                                               f"NetworkPolicy {pol.key}", pol.source))
+        for svc in part.services:
+            earlier_svc = services.setdefault((svc.namespace, svc.name), svc)
+            if earlier_svc is svc:
+                merged.services.append(svc)
+            else:
+                diagnostics.append(_duplicate(f"Service {earlier_svc.key}", earlier_svc.source,
+                                              f"Service {svc.key}", svc.source))
     return merged
 
 

@@ -41,6 +41,7 @@ from podwall.manifests.documents import (
 from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.model import (
     DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
     Cluster,
     ContainerPort,
     Endpoint,
@@ -52,6 +53,8 @@ from podwall.model import (
     PolicyPort,
     Requirement,
     Rule,
+    Service,
+    ServicePort,
     Source,
     build_cluster,
 )
@@ -125,6 +128,7 @@ def _work(unit: _Unit, sources: list[_Source], namespace: str) -> _Done:
         merged.namespaces += part.converted.namespaces
         merged.endpoints += part.converted.endpoints
         merged.policies += part.converted.policies
+        merged.services += part.converted.services
         merged.diagnostics += part.converted.diagnostics
     return _Done(sum(d.documents for d in done), merged)
 
@@ -166,11 +170,13 @@ def _workers() -> int:
 
 def load_cluster(paths: list[str], *, namespace: str = "default",
                  pod_cidr: str = DEFAULT_POD_CIDR, stdin_text: str | None = None,
-                 jobs: int | None = None) -> LoadResult:
+                 jobs: int | None = None, service_cidr: str = DEFAULT_SERVICE_CIDR,
+                 implied: bool = False) -> LoadResult:
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
     `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
+    `implied` adds the kube-dns every cluster has when the input has none (model.implied).
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -178,14 +184,14 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, namespace, pod_cidr, stdin_text, jobs)
+        return _load(paths, namespace, pod_cidr, stdin_text, jobs, service_cidr, implied)
     finally:
         if collecting:
             gc.enable()
 
 
 def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | None,
-          jobs: int | None) -> LoadResult:
+          jobs: int | None, service_cidr: str, implied: bool) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
     for name in list_inputs(paths, read_problems.diagnostics):
@@ -208,7 +214,9 @@ def _load(paths: list[str], namespace: str, pod_cidr: str, stdin_text: str | Non
     diagnostics = [*read_problems.diagnostics, *merged.diagnostics]
     try:
         cluster = build_cluster(merged.namespaces, merged.endpoints, merged.policies,
-                                pod_cidr=pod_cidr, diagnostics=diagnostics)
+                                pod_cidr=pod_cidr, diagnostics=diagnostics,
+                                services=merged.services, service_cidr=service_cidr,
+                                implied=implied)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     diagnostics.sort(key=lambda x: (x.file or "", x.line or 0))
@@ -357,7 +365,8 @@ def _field_reducer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 _REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     cls: _field_reducer(cls)
     for cls in (Endpoint, Namespace, NetworkPolicy, Rule, Peer, IPBlock, LabelSelector,
-                Requirement, PolicyPort, ContainerPort, Source, Diagnostic, Converted, _Done)
+                Requirement, PolicyPort, ContainerPort, Source, Diagnostic, Converted, _Done,
+                Service, ServicePort)
 }
 
 
