@@ -52,7 +52,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
-    result = load_with_progress(paths, namespace, pod_cidr)
+    result = load_with_progress(paths, namespace, pod_cidr, imply=False)
     view = View(namespace=None if all_namespaces else namespace)
     diagnostics = [d for d in result.diagnostics
                    if d.obj is None or view.shows_object(d.obj, result.cluster)]
@@ -80,9 +80,12 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
 @click.command()
 @input_options
 @click.option("--from", "src", required=True, metavar="EP",
-              help="Source: ns/name of a pod or workload, or an IP address.")
+              help="Source: ns/name of a pod or workload (in a snapshot, a controller's name "
+                   "stands for its pods), or an IP address.")
 @click.option("--to", "dst", required=True, metavar="EP",
-              help="Destination: ns/name of a pod or workload, or an IP address.")
+              help="Destination: ns/name of a pod or workload, svc/NS/NAME (or svc/NAME with "
+                   "-n) for the pods behind a Service on its targetPort, or an IP address "
+                   "(a pod's, a Service's cluster IP, or a host outside).")
 @click.option("--port", "port", type=PORT_OR_NAME, required=True,
               help="TCP/80, udp/53, 80 (= TCP/80), or a container-port name (http, udp/dns), "
                    "resolved on the destination as a policy's named port is.")
@@ -95,10 +98,14 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     """Can SRC open a connection to DST on PORT, and which policy rule says so?
 
     Allowed iff egress at the source and ingress at the destination both allow it.
+    Policies act after a Service's DNAT: --to svc/NS/NAME (or its cluster IP) is answered for
+    each pod behind it on the port's targetPort, and is allowed only when every pod is.
 
     \b
     Examples:
       podwall check k8s/ --from prod/web --to prod/db --port TCP/5432
+      podwall check k8s/ --from prod/web --to svc/kube-system/kube-dns --port UDP/53
+      podwall check k8s/ --from prod/web --to 10.96.0.10 --port UDP/53
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
       podwall check k8s/ --from prod/web --to prod/api --port http
     """
@@ -107,6 +114,10 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
 
     result = load(paths, namespace, pod_cidr, verbose)
     engine = Engine(result.cluster)
+    source, target = engine.resolve_group(src, namespace), engine.resolve_group(dst, namespace)
+    if source.grouped or target.grouped:
+        _check_group(engine, source, target, port, expect, output)
+        return
     named: NamedPortQuery | None = None
     if isinstance(port, NamedPortQuery):
         named, port = port, _resolve_named(engine, dst, port)
@@ -122,6 +133,57 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
         click.echo("\n".join(verdict_lines(verdict)))
+    if expect is not None and (expect == "allow") != verdict.allowed:
+        if output == "text":
+            click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
+                       err=True)
+        sys.exit(EXIT_NO)
+
+
+def _check_group(engine: Any, source: Any, target: Any, port: PortQuery | NamedPortQuery,
+                 expect: str | None, output: str) -> None:
+    """`check` where a side is a Service or a snapshot's controller: one verdict per pod."""
+    from podwall.analysis.wording import group_verdict_lines
+    from podwall.errors import QueryError
+
+    if isinstance(port, NamedPortQuery):
+        raise QueryError(f"--port {port}: give a number when a side is a Service or a "
+                         f"controller ({target.via or source.via}); a name resolves on one pod")
+    verdict = engine.check_group(source, target, port)
+    if output == "json":
+        deciding = verdict.deciding
+        payload: dict[str, Any] = {"from": source.name, "to": target.name, "port": str(port),
+                                   "allowed": verdict.allowed,
+                                   "someAllowed": verdict.some_allowed}
+        if deciding is not None:
+            payload.update({k: v for k, v in deciding.to_json().items()
+                            if k in ("sameEndpoint", "egress", "ingress")})
+        for key, side in (("fromPods", source), ("toPods", target)):
+            if side.grouped:
+                payload[key] = [t.key for t in side.targets]
+        if source.controller is not None:
+            payload["fromController"] = {"kind": source.controller.kind,
+                                         "name": source.controller.key}
+        if target.controller is not None:
+            payload["toController"] = {"kind": target.controller.kind,
+                                       "name": target.controller.key}
+        if target.service is not None:
+            svc = target.service
+            payload["service"] = {
+                "name": svc.key, "clusterIP": None if svc.cluster_ip is None else str(svc.cluster_ip),
+                "clusterIPAssigned": svc.cluster_ip_assigned, "headless": svc.headless,
+                "implied": svc.implied,
+                "port": str(verdict.service_port) if verdict.service_port else str(port),
+                "targetPort": (None if verdict.service_port is None
+                               else verdict.service_port.target_port),
+                "pods": [t.key for t in target.targets],
+                "unserved": [{"pod": u.pod, "reason": u.reason} for u in verdict.unserved]}
+        payload["verdicts"] = [v.to_json() for v in verdict.verdicts]
+        if expect:
+            payload["expected"] = expect
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo("\n".join(group_verdict_lines(verdict)))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
             click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
