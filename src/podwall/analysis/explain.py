@@ -184,6 +184,7 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
         ep = explainer.endpoints[i]
         head = json.dumps({
             "endpoint": ep.key, "kind": ep.kind, "ip": str(ep.ip) if ep.ip else None,
+            **({"implied": True} if ep.implied else {}),
             "labels": dict(ep.labels.items_sorted),
             "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
         })[:-1].encode()
@@ -300,7 +301,8 @@ def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
     candidates: dict[int, tuple[int, int]] = {}
     for i, v, block, k in explainer.walk():
         ep = explainer.endpoints[i]
-        text = [f"\n{ep.key}  ({ep.kind}, {ep.ip}, {ep.labels or 'no labels'})",
+        kind = f"{ep.kind}, implied" if ep.implied else ep.kind
+        text = [f"\n{ep.key}  ({kind}, {ep.ip}, {ep.labels or 'no labels'})",
                 *_isolation_lines(explainer.isolated[v])]
         out.write(("\n".join(text) + "\n").encode())
         if v not in candidates:

@@ -285,6 +285,9 @@ class MatrixView:
             targets = [Anonymous(name) for name in matrix.endpoints]
         self.matrix = matrix
         self.view = view
+        # components every cluster has that the input did not carry: labelled so
+        self.implied = frozenset(i for i, t in enumerate(targets)
+                                 if isinstance(t, Endpoint) and t.implied)
         self.classes = vc = view_classes(view, targets, matrix.class_of)
         x, f, t = vc.subject, vc.source, vc.destination
         # a row has some shown pair: it is a subject and some destination is in view, or some

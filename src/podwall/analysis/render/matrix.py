@@ -38,7 +38,8 @@ def write_table(mv: MatrixView, out: BinaryIO) -> None:
         _write_summary(mv, out)
         return
     matrix = mv.matrix
-    names = matrix.endpoints
+    names = [f"{name} (implied)" if i in mv.implied else name
+             for i, name in enumerate(matrix.endpoints)]
     shown = mv.in_view.tolist()
     number = {i: k + 1 for k, i in enumerate(shown)}
     n = len(shown)

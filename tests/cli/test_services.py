@@ -1,0 +1,149 @@
+"""`check` through Services and a snapshot's controllers; implied kube-dns; --no-implied."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = str(ROOT / "tests" / "fixtures" / "snapshot" / "get-all.json")
+
+APP = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 8080, name: http}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: dns-only, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{port: 53, protocol: UDP}]
+"""
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> str:
+    (tmp_path / "app.yaml").write_text(APP)
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("to", ["svc/kube-system/kube-dns", "service/kube-system/kube-dns",
+                                "10.96.0.10"])
+def test_dns_through_the_implied_kube_dns_is_allowed(app: str, to: str) -> None:
+    code, out, err = run("check", app, "--from", "shop/web", "--to", to, "--port", "UDP/53",
+                         "--expect", "allow")
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert lines[0] == ("svc/kube-system/kube-dns (implied; 10.96.0.10) UDP/53 → 1 pod on "
+                        "UDP/53: kube-system/coredns (implied)")
+    assert lines[1] == "ALLOWED shop/web -> kube-system/coredns (implied) UDP/53"
+    assert "allowed by shop/dns-only egress[0]" in lines[2]
+
+
+def test_without_implied_components_there_is_no_kube_dns(app: str) -> None:
+    code, _, err = run("check", app, "--no-implied", "--from", "shop/web", "--to",
+                       "svc/kube-system/kube-dns", "--port", "UDP/53")
+    assert code == 2 and "no Service 'kube-system/kube-dns'" in err
+    # the address is then a host outside the cluster, and the DNS policy does not admit it
+    code, out, _ = run("check", app, "--no-implied", "--from", "shop/web", "--to", "10.96.0.10",
+                       "--port", "UDP/53")
+    assert code == 0 and out.startswith("DENIED  shop/web -> 10.96.0.10 UDP/53")
+
+
+def test_the_service_cidr_moves_kube_dns(app: str) -> None:
+    code, out, err = run("check", app, "--service-cidr", "10.0.0.0/16", "--from", "shop/web",
+                         "--to", "10.0.0.10", "--port", "UDP/53")
+    assert code == 0 and "(implied; 10.0.0.10)" in out, err
+    code, _, err = run("check", app, "--service-cidr", "nope", "--from", "shop/web", "--to",
+                       "10.0.0.10", "--port", "UDP/53")
+    assert code == 2 and "is not a CIDR" in err
+
+
+def test_a_port_the_service_does_not_expose_is_an_error(app: str) -> None:
+    code, _, err = run("check", app, "--from", "shop/web", "--to", "svc/kube-system/kube-dns",
+                       "--port", "UDP/54")
+    assert code == 2 and "does not expose UDP/54 (its ports: UDP/53, TCP/53)" in err
+
+
+def test_json_keeps_the_keys_and_adds_the_service(app: str) -> None:
+    code, out, _ = run("check", app, "--from", "shop/web", "--to", "svc/kube-system/kube-dns",
+                       "--port", "UDP/53", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"from", "to", "port", "allowed", "sameEndpoint", "egress", "ingress"} <= data.keys()
+    assert data["allowed"] is True and data["to"] == "svc/kube-system/kube-dns"
+    assert data["service"]["clusterIP"] == "10.96.0.10" and data["service"]["implied"] is True
+    assert data["service"]["targetPort"] == 53 and data["toPods"] == ["kube-system/coredns"]
+    assert [v["to"] for v in data["verdicts"]] == ["kube-system/coredns"]
+
+
+def test_a_plain_check_is_unchanged(app: str) -> None:
+    code, out, _ = run("check", app, "--from", "shop/web", "--to", "shop/web", "--port", "80",
+                       "-o", "json")
+    assert code == 0 and "service" not in json.loads(out) and "verdicts" not in json.loads(out)
+
+
+def test_a_snapshot_controller_resolves_and_alike_verdicts_collapse() -> None:
+    code, out, _ = run("check", SNAPSHOT, "--from", "shop/web", "--to", "svc/shop/api",
+                       "--port", "80", "--expect", "allow")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == ("shop/web (Deployment) → 2 pods: shop/web-7d9f8b6c5d-q9m4z, "
+                        "shop/web-7d9f8b6c5d-x7k2p")
+    assert lines[1].startswith("svc/shop/api (10.96.44.7) TCP/80 → 2 pods on TCP/http: ")
+    # 2 x 2 pairs, all alike: one verdict
+    assert sum(1 for line in lines if line.startswith(("ALLOWED", "DENIED"))) == 1
+    assert lines[2].endswith("TCP/9090")
+    code, out, _ = run("check", SNAPSHOT, "--from", "shop/api", "--to", "shop/web", "--port",
+                       "8080", "--expect", "allow")
+    assert code == 1 and "DENIED" in out
+
+
+def test_lint_calls_no_kube_dns_selector_a_typo(app: str) -> None:
+    for extra in ((), ("--no-implied",)):
+        code, out, _ = run("lint", app, *extra)
+        assert "typo" not in out and "PW001" not in out, out
+    # a real typo is still one
+    typo = Path(app) / "app.yaml"
+    typo.write_text(APP.replace("k8s-app: kube-dns", "k8s-app: kube-dsn"))
+    code, out, _ = run("lint", app)
+    assert code == 1 and "PW004" in out and "typo" in out and "PW001" in out
+
+
+def test_implied_components_are_marked_in_matrix_and_explain(app: str) -> None:
+    code, out, _ = run("matrix", app, "--port", "UDP/53")
+    assert code == 0 and "kube-system/coredns (implied)" in out
+    code, out, _ = run("explain", app)
+    assert "kube-system/coredns  (Deployment, implied," in out
+    code, out, _ = run("explain", app, "-o", "json")
+    coredns = [e for e in json.loads(out)["endpoints"] if e["endpoint"] == "kube-system/coredns"]
+    assert coredns[0]["implied"] is True
+    code, out, _ = run("matrix", app, "--port", "UDP/53", "--no-implied")
+    assert "coredns" not in out
+    # the DNS policy now reads as allowed to the implied CoreDNS
+    code, out, _ = run("matrix", app, "--port", "UDP/53", "-o", "json")
+    model = json.loads(out)
+    web, dns = model["endpoints"].index("shop/web"), model["endpoints"].index("kube-system/coredns")
+    assert model["allowed"]["UDP/53"][web][dns] is True
+
+
+def test_validate_counts_only_the_input(app: str) -> None:
+    code, out, _ = run("validate", app)
+    assert code == 0 and "1 namespace, 1 endpoint, 1 policy" in out  # no implied kube-dns
