@@ -147,3 +147,31 @@ def test_implied_components_are_marked_in_matrix_and_explain(app: str) -> None:
 def test_validate_counts_only_the_input(app: str) -> None:
     code, out, _ = run("validate", app)
     assert code == 0 and "1 namespace, 1 endpoint, 1 policy" in out  # no implied kube-dns
+
+
+def test_matrix_services_are_destinations_after_dnat() -> None:
+    code, out, _ = run("matrix", SNAPSHOT, "--services", "--port", "UDP/53", "--port", "TCP/80")
+    assert code == 0
+    section = out[out.index("Services, after DNAT"):].splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in section if line.startswith("  shop/")}
+    # web may reach every api pod on its named targetPort; an api pod only itself (some)
+    assert rows["shop/web-7d9f8b6c5d-q9m4z"] == ["✓", "✓"]
+    assert rows["shop/api-5f7c9d6b4-a1b2c"] == ["✓", "▒"]
+    assert "  2 svc/shop/api TCP/80 (10.96.44.7) → 2 pods on TCP/http" in section
+    code, out, _ = run("matrix", SNAPSHOT, "--services", "--port", "TCP/80", "-o", "json")
+    model = json.loads(out)
+    api = only_one([s for s in model["services"] if s["service"] == "shop/api"])
+    web = model["endpoints"].index("shop/web-7d9f8b6c5d-q9m4z")
+    a1 = model["endpoints"].index("shop/api-5f7c9d6b4-a1b2c")
+    assert api["allowed"][web] and not api["allowed"][a1] and api["someAllowed"][a1]
+    assert api["podPorts"] == ["TCP/9090", "TCP/9090"]
+    # without --services nothing changes
+    code, out, _ = run("matrix", SNAPSHOT, "--port", "TCP/80", "-o", "json")
+    assert "services" not in json.loads(out)
+    code, _, err = run("matrix", SNAPSHOT, "--services", "-o", "csv")
+    assert code == 2 and "only with -o table or -o json" in err
+
+
+def only_one(items: list[dict[str, object]]) -> dict[str, object]:
+    assert len(items) == 1
+    return items[0]

@@ -219,18 +219,24 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
                    "http (not allowed where it has none).")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
+@click.option("--services", "services", is_flag=True,
+              help="Also show each Service port as a destination, after its DNAT: allowed "
+                   "when the source may reach every pod behind it on its targetPort (table "
+                   "and json).")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
-           output: str) -> None:
+           services: bool, output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
     the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
     -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
-    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. A named port
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. --services adds
+    each Service port as a destination after its DNAT (allowed: to every pod behind it on its
+    targetPort; -o json adds "services": [{"service", "port", "allowed": [...], ...}]). A named port
     (--port http) is one column resolved at each destination (its own number; not allowed where
     it has none); -o json then adds "resolved": {"TCP/http": ["TCP/8080", null, ...]}.
 
@@ -241,22 +247,41 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
       podwall matrix k8s/ --port http -o csv
+      podwall matrix k8s/ --services --port TCP/80 --port UDP/53
     """
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
     from podwall.engine import Engine, ExternalHost
+    from podwall.errors import QueryError
 
+    if services and output in ("csv", "md"):
+        raise QueryError("--services: only with -o table or -o json")
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
-    m = Engine(result.cluster).matrix(chosen_ports(result.cluster, ports), externals=externals)
+    engine = Engine(result.cluster)
+    chosen = chosen_ports(result.cluster, ports)
+    m = engine.matrix(chosen, externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     import ipaddress
 
     hosts = [ExternalHost(ipaddress.ip_address(name))
              for name in m.endpoints[len(result.cluster.endpoints):]]
-    write_matrix(m, output, binary_stdout(),
-                 MatrixView(m, (*result.cluster.endpoints, *hosts), view))
+    mv = MatrixView(m, (*result.cluster.endpoints, *hosts), view)
+    if not services:
+        write_matrix(m, output, binary_stdout(), mv)
+        return
+    from podwall.analysis.render.services import services_json, write_service_table
+    from podwall.engine import service_columns
+
+    columns = service_columns(engine, chosen)
+    if output == "json":
+        write_matrix(m, output, binary_stdout(), mv, services_json(columns, mv))
+        return
+    out = binary_stdout()
+    write_matrix(m, output, out, mv)
+    write_service_table(columns, mv, out)
+    out.flush()
 
 
 @click.command()

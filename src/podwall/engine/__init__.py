@@ -11,7 +11,15 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 
 from podwall.engine.evaluate import Evaluator, port_matches
-from podwall.engine.groups import GroupVerdict, Resolved, Unserved, check_group, resolve_group
+from podwall.engine.groups import (
+    GroupVerdict,
+    Resolved,
+    ServiceColumn,
+    Unserved,
+    check_group,
+    resolve_group,
+    service_columns,
+)
 from podwall.engine.matrix import DenseVerdicts, Matrix, MatrixComputer, PortVerdicts
 from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
@@ -92,10 +100,12 @@ __all__ = [
     "PortVerdicts",
     "Resolved",
     "RuleRef",
+    "ServiceColumn",
     "Target",
     "Unserved",
     "Verdict",
     "default_ports",
     "port_matches",
     "selector_matches",
+    "service_columns",
 ]

@@ -11,13 +11,18 @@ the same for several pods are collapsed by the renderers, never here.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from podwall.engine.evaluate import Evaluator
 from podwall.engine.targets import ExternalHost, Target, resolve_target
 from podwall.engine.verdict import Verdict
 from podwall.errors import QueryError
-from podwall.model import Cluster, Endpoint, PortQuery, Service, ServicePort
+from podwall.model import Cluster, Endpoint, Port, PortQuery, Service, ServicePort
 
 SERVICE_PREFIXES = ("svc/", "service/", "services/")
 
@@ -166,3 +171,69 @@ def _target_port(service_port: ServicePort, target: Target) -> PortQuery | None:
         if cp.name == spec and cp.protocol is service_port.protocol:
             return PortQuery(cp.protocol, cp.port)
     return None
+
+
+@dataclass(frozen=True)
+class ServiceColumn:
+    """A Service on one of its ports as a matrix destination, after the DNAT.
+
+    `pods` are the indexes (into the cluster's endpoints) of the pods behind it that serve the
+    port, `targets` the port each of them is reached on, `unserved` those without the named
+    targetPort. `every[i]` is True iff endpoint i may reach every pod in `pods` (and there is
+    one, and none is unserved): the Service works for i whichever pod kube-proxy picks;
+    `some[i]` iff it may reach at least one (the Service works for i sometimes)."""
+
+    service: Service
+    port: ServicePort
+    pods: tuple[int, ...]
+    targets: tuple[PortQuery, ...]
+    unserved: tuple[int, ...]
+    every: npt.NDArray[np.bool_]
+    some: npt.NDArray[np.bool_]
+
+    @property
+    def name(self) -> str:
+        return f"{self.service} {self.port}"
+
+
+def service_columns(engine: Any, ports: Sequence[Port] | None = None) -> list[ServiceColumn]:
+    """Every Service port (those in `ports` when given; names never match) as a column over
+    every endpoint of `engine.cluster` as a source. One extra class-level matrix holds every
+    target port needed, so the cost is that of `matrix` on a few more ports."""
+    cluster: Cluster = engine.cluster
+    index = {ep.key: i for i, ep in enumerate(cluster.endpoints)}
+    wanted = None if ports is None else {p for p in ports if isinstance(p, PortQuery)}
+    plans: list[tuple[Service, ServicePort, list[tuple[int, PortQuery]], list[int]]] = []
+    needed: set[PortQuery] = set()
+    for svc in cluster.services:
+        backends = cluster.backends(svc)
+        for sp in svc.ports:
+            if wanted is not None and PortQuery(sp.protocol, sp.port) not in wanted:
+                continue
+            served: list[tuple[int, PortQuery]] = []
+            unserved: list[int] = []
+            for pod in backends:
+                at = _target_port(sp, pod)
+                if at is None:
+                    unserved.append(index[pod.key])
+                else:
+                    served.append((index[pod.key], at))
+                    needed.add(at)
+            plans.append((svc, sp, served, unserved))
+    n = len(cluster.endpoints)
+    matrix = engine.matrix(sorted(needed)) if needed else None
+    columns: list[ServiceColumn] = []
+    for svc, sp, served, unserved in plans:
+        every = np.ones(n, dtype=np.bool_) if served and not unserved else np.zeros(n, np.bool_)
+        some = np.zeros(n, dtype=np.bool_)
+        for row, at in served:
+            assert matrix is not None
+            column = matrix.verdicts[at].block(matrix.class_of[:n].astype(np.int64),
+                                               matrix.class_of[[row]].astype(np.int64))[:, 0]
+            column = column.copy()
+            column[row] = True  # a pod may always reach itself
+            every &= column
+            some |= column
+        columns.append(ServiceColumn(svc, sp, tuple(p for p, _ in served),
+                                     tuple(t for _, t in served), tuple(unserved), every, some))
+    return columns
