@@ -175,3 +175,20 @@ def test_matrix_services_are_destinations_after_dnat() -> None:
 def only_one(items: list[dict[str, object]]) -> dict[str, object]:
     assert len(items) == 1
     return items[0]
+
+
+def test_report_services_section(tmp_path: Path) -> None:
+    code, out, _ = run("report", SNAPSHOT, "--services", "-o", "json", "--out", "-")
+    assert code == 0
+    services = {(s["service"], s["port"]): s for s in json.loads(out)["services"]}
+    api = services[("shop/api", "TCP/80")]
+    assert api["allowedFrom"] == ["shop/web-7d9f8b6c5d-q9m4z", "shop/web-7d9f8b6c5d-x7k2p"]
+    assert api["someAllowedFrom"] == ["shop/api-5f7c9d6b4-a1b2c", "shop/api-5f7c9d6b4-pend1"]
+    assert services[("default/kubernetes", "TCP/443")]["pods"] == []
+    code, out, _ = run("report", SNAPSHOT, "-o", "json", "--out", "-")
+    assert "services" not in json.loads(out)
+    page = tmp_path / "r.html"
+    code, _, _ = run("report", SNAPSHOT, "--services", "--out", str(page))
+    html = page.read_text()
+    assert code == 0 and 'id="services"' in html and 'href="#services"' in html
+    assert "svc/shop/api TCP/80 (10.96.44.7) → 2 pods on TCP/http" in html

@@ -132,10 +132,13 @@ REPORT_FORMATS = ("html", "json")
                    "(http) is resolved at each destination: the number its containers call "
                    "http (not allowed where it has none).")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
+@click.option("--services", "services", is_flag=True,
+              help="Add a Services section: per Service port, who may reach every pod behind "
+                   "it after the DNAT, and who only some.")
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, output: str, out: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
-           title: str | None) -> None:
+           title: str | None, services: bool) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It opens on the connectivity picture, fitted to the window: the whole cluster when it is
@@ -150,6 +153,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall report examples/three-tier/ --out shop.html
       kubectl get netpol,pods,ns -A -o yaml | podwall report - --out cluster.html
       podwall report k8s/ -o json | jq .overview.arrows
+      podwall report k8s/ --services --out shop.html
     """
     from podwall.analysis.report import build_report, lint_function, lint_rows
     from podwall.analysis.wording import plural
@@ -172,7 +176,8 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
                 if lint is not None else None)
     page_title = title or "podwall report: " + " ".join(paths)
     built = build_report(Engine(view.restrict(result.cluster)),
-                         ports=chosen_ports(result.cluster, ports), title=page_title, lint=findings)
+                         ports=chosen_ports(result.cluster, ports), title=page_title, lint=findings,
+                         services=services)
     if output == "json":
         _write(target, json.dumps(built.to_json(), indent=2) + "\n")
         return
