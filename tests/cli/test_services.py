@@ -192,3 +192,17 @@ def test_report_services_section(tmp_path: Path) -> None:
     html = page.read_text()
     assert code == 0 and 'id="services"' in html and 'href="#services"' in html
     assert "svc/shop/api TCP/80 (10.96.44.7) → 2 pods on TCP/http" in html
+
+
+def test_focus_on_a_snapshot_controller_shows_its_pods() -> None:
+    code, out, _ = run("explain", SNAPSHOT, "--focus", "shop/web", "-o", "json")
+    assert code == 0
+    assert [e["endpoint"] for e in json.loads(out)["endpoints"]] == [
+        "shop/web-7d9f8b6c5d-q9m4z", "shop/web-7d9f8b6c5d-x7k2p"]
+    code, out, _ = run("matrix", SNAPSHOT, "--focus", "shop/web-7d9f8b6c5d", "--port", "TCP/9090")
+    rows = [line.split()[1] for line in out.splitlines() if line.startswith("  ") and "✓" in line]
+    assert rows == ["shop/web-7d9f8b6c5d-q9m4z", "shop/web-7d9f8b6c5d-x7k2p"]
+    code, _, err = run("matrix", SNAPSHOT, "--focus", "shop/migrate")
+    assert code == 2 and "shop/migrate (Job) has no running pod" in err
+    code, _, err = run("matrix", SNAPSHOT, "--focus", "shop/nope")
+    assert code == 2 and "no endpoint 'shop/nope'" in err

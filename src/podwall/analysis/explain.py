@@ -89,6 +89,7 @@ class Explainer:
     def __init__(self, engine: Engine, view: View | None = None) -> None:
         view = view if view is not None else View()
         cluster = engine.cluster
+        view = view.resolved(cluster)
         view.check(cluster.endpoints)
         self.engine = engine
         self.view = view
@@ -109,7 +110,7 @@ class Explainer:
     def _shows_policy(self, pe: PolicyExplanation) -> bool:
         if self.view.namespace is not None and pe.policy.namespace != self.view.namespace:
             return False
-        return self.view.focus is None or self.view.focus in pe.selects
+        return self.view.focus is None or any(k in pe.selects for k in self.view.focus_keys)
 
     @property
     def summarised(self) -> bool:

@@ -217,9 +217,12 @@ class SelectorParam(click.ParamType):  # type: ignore[type-arg]
 SELECTOR = SelectorParam()
 
 
-def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool) -> Any:
-    """Load and validate; on any error print every diagnostic and exit 1."""
-    result = load_with_progress(paths, namespace, pod_cidr)
+def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+         imply: bool = True) -> Any:
+    """Load and validate; on any error print every diagnostic and exit 1. `imply` False: no
+    implied components whatever the flags say (the lab and the data plane run what the input
+    holds)."""
+    result = load_with_progress(paths, namespace, pod_cidr, imply)
     print_diagnostics(result.diagnostics, verbose=verbose)
     if has_errors(result.diagnostics):
         click.echo(f"podwall: invalid input: {summary(result.diagnostics, result.documents)}",

@@ -85,7 +85,7 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 
     require_root()
     the_lab = Lab(name)
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     state = the_lab.up(cluster, list(externals), list(paths),
                        settings={"namespace": namespace, "pod_cidr": pod_cidr})
     pods, hosts = len(state["pods"]), len(state["externals"])
@@ -129,7 +129,7 @@ def apply(paths: tuple[str, ...], namespace: str | None, pod_cidr: str | None, v
     settings = the_lab.settings()
     namespace = check_namespace(namespace or settings.get("namespace", "default"))
     pod_cidr = pod_cidr or settings.get("pod_cidr", DEFAULT_POD_CIDR)
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     done = the_lab.apply(cluster, list(paths),
                          settings={"namespace": namespace, "pod_cidr": pod_cidr})
     if output == "json":
@@ -325,7 +325,7 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     from podwall.engine import Engine
     from podwall.errors import QueryError
 
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     wanted = [p.strip() for p in node_pods.split(",") if p.strip()] if node_pods else None
     if wanted is not None:
         unknown = [key for key in wanted if cluster.endpoint(key) is None]

@@ -78,12 +78,15 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if by_namespace and view.focus is not None:
         raise click.UsageError("--namespaces and --focus draw different pictures: pick one")
     result = load(paths, namespace, pod_cidr, verbose)
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     shown = Engine(view.restrict(result.cluster))
     if by_namespace:
         _write(out, _namespaces_picture(shown, chosen_ports(result.cluster, ports), output))
         return
-    picture = build_graph(shown, chosen_ports(result.cluster, ports), focus=view.focus)
+    # a controller's pods: drawn around the first one's box (pods of one template share it)
+    focus = min(view.focus_keys) if view.focus is not None else None
+    picture = build_graph(shown, chosen_ports(result.cluster, ports), focus=focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     if output == "json":
@@ -170,6 +173,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     target = out if out is not None else ("report.html" if output == "html" else "-")
     result = load(paths, namespace, pod_cidr, verbose)
     lint = lint_function()
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     findings = (tuple(row for row in lint_rows(_call_lint(lint, result))
                       if view.shows_object(row.object, result.cluster))

@@ -257,6 +257,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     if services and output in ("csv", "md"):
         raise QueryError("--services: only with -o table or -o json")
     result = load(paths, namespace, pod_cidr, verbose)
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     engine = Engine(result.cluster)
     chosen = chosen_ports(result.cluster, ports)

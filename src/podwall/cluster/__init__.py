@@ -101,6 +101,8 @@ def applied(live: LoadResult, new: LoadResult) -> LoadResult:
                       if not ns.implied or name not in namespaces)
     endpoints = {ep.key: ep for ep in base.endpoints}
     for ep in top.endpoints:
+        if ep.implied:  # NEW's stand-in for the kube-dns the cluster has (or base implied)
+            continue
         old = endpoints.get(ep.key)
         if ep.ip_assigned:
             ep = replace(ep, ip=old.ip, ip_assigned=old.ip_assigned) if old is not None \
@@ -111,7 +113,7 @@ def applied(live: LoadResult, new: LoadResult) -> LoadResult:
     policies = {p.key: p for p in base.policies}
     policies.update((p.key, p) for p in top.policies)
     services = {s.key: s for s in base.services}
-    services.update((s.key, s) for s in top.services if not s.implied or s.key not in services)
+    services.update((s.key, s) for s in top.services if not s.implied)
     diagnostics = list(new.diagnostics)
     try:
         cluster = build_cluster(namespaces.values(), endpoints.values(), policies.values(),
