@@ -151,6 +151,10 @@ def test_diff_cluster_shows_what_applying_would_change(live: FakeApiServer,
     assert code == 0, err
     code, _, err = run("diff", "--cluster")
     assert code == 2 and "diff --cluster takes PATH..." in err
+    # a file without kube-dns: its implied stand-in is not added beside the cluster's own
+    code, out, err = run("diff", "--cluster", str(change), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["endpointsAdded"] == 0
 
 
 def test_progress_on_a_terminal(live: FakeApiServer, monkeypatch: pytest.MonkeyPatch) -> None:
