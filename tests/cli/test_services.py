@@ -206,3 +206,20 @@ def test_focus_on_a_snapshot_controller_shows_its_pods() -> None:
     assert code == 2 and "shop/migrate (Job) has no running pod" in err
     code, _, err = run("matrix", SNAPSHOT, "--focus", "shop/nope")
     assert code == 2 and "no endpoint 'shop/nope'" in err
+
+
+def test_explain_focus_on_a_service() -> None:
+    code, out, _ = run("explain", SNAPSHOT, "--focus", "svc/shop/api")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "svc/shop/api TCP/80 (10.96.44.7) → 2 pods on TCP/http"
+    assert lines[1] == "  every pod, from: shop/web-7d9f8b6c5d-q9m4z, shop/web-7d9f8b6c5d-x7k2p"
+    code, out, _ = run("explain", SNAPSHOT, "--focus", "svc/shop/api", "-o", "json")
+    data = json.loads(out)
+    assert [s["port"] for s in data["service"]] == ["TCP/80"]
+    assert [e["endpoint"] for e in data["endpoints"]] == ["shop/api-5f7c9d6b4-a1b2c",
+                                                         "shop/api-5f7c9d6b4-pend1"]
+    code, _, err = run("explain", SNAPSHOT, "--focus", "svc/shop/nope")
+    assert code == 2 and "no Service 'shop/nope'" in err
+    code, _, err = run("explain", SNAPSHOT, "--focus", "svc/default/kubernetes")
+    assert code == 2 and "selects no pod" in err

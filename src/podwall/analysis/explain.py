@@ -173,8 +173,9 @@ class Explainer:
 # -- JSON ---------------------------------------------------------------------------------------
 
 
-def write_json(explainer: Explainer, out: BinaryIO) -> None:
-    """`{"policies": [...], "endpoints": [...]}`, every endpoint complete, streamed per class."""
+def write_json(explainer: Explainer, out: BinaryIO, extra: bytes = b"") -> None:
+    """`{"policies": [...], "endpoints": [...]}`, every endpoint complete, streamed per class;
+    `extra`: more members, encoded with their leading comma (`--focus svc/...`)."""
     out.write(b'{"policies": [')
     for k, pe in enumerate(explainer.policies):
         out.write((",\n" if k else "\n").encode() + json.dumps(pe.to_json()).encode())
@@ -199,7 +200,7 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
                           + b": [" + body + b"]")
             out.write(b"}")
         out.write(b"}")
-    out.write(b"\n]}\n")
+    out.write(b"\n]" + extra + b"}\n")
 
 
 class _Names:

@@ -143,6 +143,17 @@ class View:
         pods are), the view focused on those pods; otherwise itself."""
         if self.focus is None or any(c.endpoint(self.focus) is not None for c in clusters):
             return self
+        from podwall.engine.groups import service_name
+
+        service = service_name(self.focus, self.namespace)
+        if service is not None:
+            found = [s for c in clusters if (s := c.service(service)) is not None]
+            if not found:
+                raise QueryError(f"--focus: no Service {service!r} in the input")
+            keys = sorted({ep.key for c in clusters for s in found for ep in c.backends(s)})
+            if not keys:
+                raise QueryError(f"--focus: {self.focus} selects no pod in the input")
+            return replace(self, members=tuple(keys))
         keys = sorted({ep.key for c in clusters for ep in c.members(self.focus)})
         controller = next((c.controller(self.focus) for c in clusters
                            if c.controller(self.focus) is not None), None)

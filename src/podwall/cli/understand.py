@@ -306,15 +306,34 @@ def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbos
       podwall explain examples/three-tier/
       podwall explain k8s/ -n prod
       podwall explain k8s/ --focus prod/db
+      podwall explain k8s/ --focus svc/prod/db      # the Service's ports and the pods behind it
       podwall explain k8s/ --to app=db --from '!trusted'
       podwall explain k8s/ -o json | jq '.endpoints[] | select(.endpoint=="prod/db")'
     """
     from podwall.analysis.explain import Explainer, write_json, write_text
     from podwall.engine import Engine
+    from podwall.engine.groups import service_name
 
     result = load(paths, namespace, pod_cidr, verbose)
-    explainer = Explainer(Engine(result.cluster), view)
-    (write_json if output == "json" else write_text)(explainer, binary_stdout())
+    engine = Engine(result.cluster)
+    explainer = Explainer(engine, view)
+    service = service_name(view.focus, namespace) if view.focus is not None else None
+    if service is None:
+        (write_json if output == "json" else write_text)(explainer, binary_stdout())
+        return
+    from podwall.analysis.services import service_summaries
+
+    summaries = [s for s in service_summaries(engine) if s.service == service]
+    out = binary_stdout()
+    if output == "json":
+        write_json(explainer, out, b', "service": ' + json.dumps(
+            [s.to_json() for s in summaries]).encode())
+        return
+    for s in summaries:
+        out.write(f"{s.heading}\n  every pod, from: {s.every_words}\n"
+                  f"  only some, from: {s.some_words}\n".encode())
+    out.write(b"\n")
+    write_text(explainer, out)
 
 
 COMMANDS = [validate, check, matrix, explain]
