@@ -142,6 +142,9 @@ def test_implied_components_are_marked_in_matrix_and_explain(app: str) -> None:
     model = json.loads(out)
     web, dns = model["endpoints"].index("shop/web"), model["endpoints"].index("kube-system/coredns")
     assert model["allowed"]["UDP/53"][web][dns] is True
+    assert model["implied"] == ["kube-system/coredns"]
+    code, out, _ = run("matrix", app, "--port", "UDP/53", "-o", "json", "--no-implied")
+    assert "implied" not in json.loads(out)
 
 
 def test_validate_counts_only_the_input(app: str) -> None:
@@ -223,3 +226,12 @@ def test_explain_focus_on_a_service() -> None:
     assert code == 2 and "no Service 'shop/nope'" in err
     code, _, err = run("explain", SNAPSHOT, "--focus", "svc/default/kubernetes")
     assert code == 2 and "selects no pod" in err
+
+
+def test_a_service_named_in_the_namespace_of_n() -> None:
+    code, out, _ = run("check", SNAPSHOT, "-n", "shop", "--from", "shop/web", "--to", "svc/api",
+                       "--port", "80")
+    assert code == 0 and out.startswith("shop/web (Deployment)")
+    assert "svc/shop/api (10.96.44.7) TCP/80" in out
+    code, _, err = run("check", SNAPSHOT, "--from", "shop/web", "--to", "svc/api", "--port", "80")
+    assert code == 2 and "no Service 'default/api'" in err

@@ -234,7 +234,8 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
     -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
-    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. --services adds
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]; "implied" lists
+    the endpoints podwall implied (kube-dns), when any are shown. --services adds
     each Service port as a destination after its DNAT (allowed: to every pod behind it on its
     targetPort; -o json adds "services": [{"service", "port", "allowed": [...], ...}]). A named port
     (--port http) is one column resolved at each destination (its own number; not allowed where
@@ -269,15 +270,19 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     hosts = [ExternalHost(ipaddress.ip_address(name))
              for name in m.endpoints[len(result.cluster.endpoints):]]
     mv = MatrixView(m, (*result.cluster.endpoints, *hosts), view)
+    # -o json names the implied components among its endpoints (`"implied": [...]`)
+    shown = mv.in_view.tolist() if view.active else range(len(m.endpoints))
+    implied = [m.endpoints[i] for i in shown if i in mv.implied]
+    extra = (b',"implied":' + json.dumps(implied).encode()) if implied else b""
     if not services:
-        write_matrix(m, output, binary_stdout(), mv)
+        write_matrix(m, output, binary_stdout(), mv, extra)
         return
     from podwall.analysis.render.services import services_json, write_service_table
     from podwall.engine import service_columns
 
     columns = service_columns(engine, chosen)
     if output == "json":
-        write_matrix(m, output, binary_stdout(), mv, services_json(columns, mv))
+        write_matrix(m, output, binary_stdout(), mv, extra + services_json(columns, mv))
         return
     out = binary_stdout()
     write_matrix(m, output, out, mv)
