@@ -235,3 +235,12 @@ def test_a_service_named_in_the_namespace_of_n() -> None:
     assert "svc/shop/api (10.96.44.7) TCP/80" in out
     code, _, err = run("check", SNAPSHOT, "--from", "shop/web", "--to", "svc/api", "--port", "80")
     assert code == 2 and "no Service 'default/api'" in err
+
+
+def test_a_plain_check_of_the_implied_coredns_says_so(app: str) -> None:
+    code, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
+                       "--port", "UDP/53")
+    assert out.splitlines()[0] == "ALLOWED shop/web -> kube-system/coredns (implied) UDP/53"
+    code, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
+                       "--port", "UDP/53", "-o", "json")
+    assert json.loads(out)["implied"] == ["kube-system/coredns"]

@@ -109,7 +109,7 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
       podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import named_port_words, verdict_lines
+    from podwall.analysis.wording import implied_words, named_port_words, verdict_lines
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
@@ -122,17 +122,24 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if isinstance(port, NamedPortQuery):
         named, port = port, _resolve_named(engine, dst, port)
     verdict = engine.check(src, dst, port)
+    implied = [t.key for t in (*source.targets, *target.targets)
+               if getattr(t, "implied", False)]
     if output == "json":
         payload = verdict.to_json()
         if named is not None:
             payload["namedPort"] = {"name": str(named), "resolved": str(port)}
+        if implied:
+            payload["implied"] = implied
         if expect:
             payload["expected"] = expect
         click.echo(json.dumps(payload, indent=2))
     else:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
-        click.echo("\n".join(verdict_lines(verdict)))
+        lines = verdict_lines(verdict)
+        for key in implied:  # `-> kube-system/coredns (implied) UDP/53`
+            lines[0] = lines[0].replace(f" {key} ", f" {implied_words(key, True)} ", 1)
+        click.echo("\n".join(lines))
     if expect is not None and (expect == "allow") != verdict.allowed:
         if output == "text":
             click.echo(f"expected {expect}, got {'allow' if verdict.allowed else 'deny'}",
