@@ -240,7 +240,8 @@ def test_a_service_named_in_the_namespace_of_n() -> None:
 def test_a_plain_check_of_the_implied_coredns_says_so(app: str) -> None:
     code, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
                        "--port", "UDP/53")
+    assert code == 0
     assert out.splitlines()[0] == "ALLOWED shop/web -> kube-system/coredns (implied) UDP/53"
-    code, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
+    _, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
                        "--port", "UDP/53", "-o", "json")
     assert json.loads(out)["implied"] == ["kube-system/coredns"]
