@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -738,8 +738,9 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
         labels, ports = _template(ctx, kind)
     if ctx.errors or name is None or labels is None or ports is None:
         return None
-    return _with_snapshot(Endpoint(namespace, name, labels, ports, ip, kind, source=_source(ctx)),
-                          data, meta)
+    owners, phase, replicas, live = _live_fields(kind, data, meta)
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source(ctx), owners, phase,
+                    replicas, live)
 
 
 def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
@@ -936,32 +937,35 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     return Namespace.make(name, dict(labels), source=_source(ctx))
 
 
-def _with_snapshot(endpoint: Endpoint, data: dict[str, Any], meta: Any) -> Endpoint:
-    """The endpoint with what a live object says about it (model.snapshot decides with it):
-    owners, a Pod's phase, a controller's replicas and whether it has a status. Read leniently
-    and identically by both paths: these fields are the server's, not the user's, and a
-    value of an unexpected shape only means the rule cannot use it."""
-    owners: tuple[tuple[str, str], ...] = ()
+_NOT_LIVE: tuple[tuple[tuple[str, str], ...], str | None, int | None, bool] = ((), None, None, False)
+
+
+def _live_fields(kind: str, data: dict[str, Any], meta: Any
+                 ) -> tuple[tuple[tuple[str, str], ...], str | None, int | None, bool]:
+    """What a live object says about itself (model.snapshot decides with it): its owners, a
+    Pod's phase ("" with a status but no phase, None without a status), a controller's
+    replicas and whether it has a status. Read leniently and identically by both paths: these
+    fields are the server's, not the user's, and a value of an unexpected shape only means the
+    rule cannot use it."""
     refs = meta.get("ownerReferences") if isinstance(meta, dict) else None
+    status = data.get("status")
+    if not refs and not status and kind == "Pod":
+        return _NOT_LIVE
+    owners: tuple[tuple[str, str], ...] = ()
     if isinstance(refs, list) and refs:
         owners = tuple((ref["kind"], ref["name"]) for ref in refs
                        if isinstance(ref, dict) and isinstance(ref.get("kind"), str)
                        and isinstance(ref.get("name"), str))
-    status = data.get("status")
     has_status = isinstance(status, dict) and bool(status)
-    if endpoint.kind == "Pod":
-        if not owners and not has_status:
-            return endpoint
+    if kind == "Pod":
         phase = status.get("phase") if has_status else None  # type: ignore[union-attr]
-        return replace(endpoint, owners=owners,
-                       phase=(phase if isinstance(phase, str) else "") if has_status else None)
+        return owners, (phase if isinstance(phase, str) else "") if has_status else None, \
+            None, False
     spec = data.get("spec")
     replicas = spec.get("replicas") if isinstance(spec, dict) else None
     if not isinstance(replicas, int) or isinstance(replicas, bool):
         replicas = None
-    if not owners and not has_status and replicas is None:
-        return endpoint
-    return replace(endpoint, owners=owners, replicas=replicas, live=has_status)
+    return owners, None, replicas, has_status
 
 
 # -- the common, valid object, quickly -------------------------------------------------------------
@@ -1136,8 +1140,9 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
         ports = _fast_ports(template.get("spec"))
     if labels is None or ports is None:
         return None
-    return _with_snapshot(Endpoint(namespace, name, labels, ports, ip, kind,
-                                   source=_source_of(doc)), data, meta)
+    owners, phase, replicas, live = _live_fields(kind, data, meta)
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source_of(doc), owners,
+                    phase, replicas, live)
 
 
 def _fast(doc: Document, default_namespace: str) -> Endpoint | None:
