@@ -591,8 +591,11 @@ def group_verdict_lines(verdict: GroupVerdict) -> list[str]:
                         if first.ingress.applies else first.ingress)
         head, *rest = verdict_lines(shown)
         lines.append(head)
-        lines.extend(line.replace(f" {shown.dst}", f" {dst_plain}").replace(
-            f" {shown.src}", f" {src_plain}") for line in rest)
+        for line in rest:
+            for subject in (src_plain, dst_plain):
+                if ", " in subject:  # several pods: "a, b are not isolated"
+                    line = line.replace(f"({subject} is not", f"({subject} are not")
+            lines.append(line)
     lines.extend(unserved_words(u.pod, u.reason) for u in verdict.unserved)
     if not verdict.verdicts and not verdict.unserved:
         lines.append(f"DENIED  nothing answers at {verdict.dst.name} {verdict.port}: no pod "
