@@ -245,3 +245,10 @@ def test_a_plain_check_of_the_implied_coredns_says_so(app: str) -> None:
     _, out, _ = run("check", app, "--from", "shop/web", "--to", "kube-system/coredns",
                        "--port", "UDP/53", "-o", "json")
     assert json.loads(out)["implied"] == ["kube-system/coredns"]
+
+
+def test_validate_counts_services() -> None:
+    code, out, _ = run("validate", SNAPSHOT)
+    assert code == 0 and out.endswith("6 endpoints, 4 policies, 3 Services\n")
+    code, out, _ = run("validate", SNAPSHOT, "-o", "json")
+    assert json.loads(out)["services"] == 3  # kubernetes, kube-dns, api; not the ExternalName

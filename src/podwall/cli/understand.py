@@ -64,6 +64,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
             "namespaces": len(result.cluster.namespaces),
             "endpoints": len(result.cluster.endpoints),
             "policies": len(result.cluster.policies),
+            "services": len(result.cluster.services),
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
@@ -73,7 +74,9 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
         click.echo(f"{verdict}: {summary(result.diagnostics, result.documents)}; "
                    f"{plural(len(c.namespaces), 'namespace')}, "
                    f"{plural(len(c.endpoints), 'endpoint')}, "
-                   f"{plural(len(c.policies), 'policy')}", err=verdict == "invalid")
+                   f"{plural(len(c.policies), 'policy')}"
+                   + (f", {plural(len(c.services), 'Service')}" if c.services else ""),
+                   err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
