@@ -65,7 +65,7 @@ def test_validate_accepts_the_annotation_and_counts_audited_policies() -> None:
 
 
 def test_matrix_shows_the_enforced_view_and_names_the_audited_policies() -> None:
-    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json")
+    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json", "--no-implied")
     assert code == 0
     data = json.loads(out)
     assert data["allowed"]["TCP/80"] == [[True, True], [False, True]]  # db, web
@@ -73,7 +73,7 @@ def test_matrix_shows_the_enforced_view_and_names_the_audited_policies() -> None
 
 
 def test_matrix_audit_shows_the_audit_view_and_says_it_differs() -> None:
-    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json", "--audit")
+    code, out, err = run("matrix", AUDIT, "--port", "80", "-o", "json", "--audit", "--no-implied")
     assert code == 0
     assert json.loads(out)["allowed"]["TCP/80"] == [[True, False], [True, True]]
     assert "audit view: 2 audited policies enforced too; the enforced view differs" in err

@@ -127,7 +127,7 @@ def two_https(root: Path, port_of_b: int = 8080) -> Path:
 
 def test_matrix_resolves_a_name_at_each_destination(tmp_path: Path) -> None:
     path = str(two_https(tmp_path))
-    code, out, err = run("matrix", path, "--port", "http", "-o", "json")
+    code, out, err = run("matrix", path, "--no-implied", "--port", "http", "-o", "json")
     assert code == 0, err
     model = json.loads(out)
     assert model["endpoints"] == ["x/a", "x/b", "x/client"]
@@ -135,14 +135,14 @@ def test_matrix_resolves_a_name_at_each_destination(tmp_path: Path) -> None:
     # client -> a: a's http is TCP/80, admitted; client -> b: b's http is TCP/8080, not admitted
     assert model["allowed"]["TCP/http"][2] == [True, False, True]
     assert model["resolved"] == {"TCP/http": ["TCP/80", "TCP/8080", None]}
-    code, out, _ = run("matrix", path, "--port", "http", "-o", "json", "--from", "app=srv",
+    code, out, _ = run("matrix", path, "--no-implied", "--port", "http", "-o", "json", "--from", "app=srv",
                        "--to", "app=srv")
     model = json.loads(out)  # a view keeps what the name is at the endpoints it keeps
     assert model["endpoints"] == ["x/a", "x/b"]
     assert model["resolved"] == {"TCP/http": ["TCP/80", "TCP/8080"]}
-    code, out, _ = run("matrix", path, "--port", "http", "-o", "csv")
+    code, out, _ = run("matrix", path, "--no-implied", "--port", "http", "-o", "csv")
     assert "TCP/http,x/client,x/a,true" in out and "TCP/http,x/client,x/b,false" in out
-    code, out, _ = run("matrix", path, "--port", "http")
+    code, out, _ = run("matrix", path, "--no-implied", "--port", "http")
     assert out.startswith("TCP/http: ")
 
 
@@ -167,14 +167,15 @@ def test_graph_draws_only_the_destination_whose_name_is_admitted(tmp_path: Path)
 
 def test_diff_resolves_the_name_on_each_side(tmp_path: Path) -> None:
     old, new = two_https(tmp_path / "old"), two_https(tmp_path / "new", port_of_b=80)
-    code, out, err = run("diff", str(old), str(new), "--port", "http", "-o", "json")
+    code, out, err = run("diff", str(old), str(new), "--no-implied", "--port", "http", "-o", "json")
     assert code == 0, err
     model = json.loads(out)
     assert model["ports"] == ["TCP/http"]
     added = [(c["from"], c["to"]) for c in model["changes"] if c["change"] == "added"]
     assert added == [("x/*", "x/b")], model["changes"]  # b's http is TCP/80 in NEW only
     # by number nothing changed: TCP/80 was admitted to b before, TCP/8080 never
-    code, out, _ = run("diff", str(old), str(new), "--port", "80", "--port", "8080", "-o", "json")
+    code, out, _ = run("diff", str(old), str(new), "--no-implied", "--port", "80", "--port",
+                       "8080", "-o", "json")
     assert json.loads(out)["changes"] == []
 
 
@@ -184,11 +185,11 @@ def test_diff_says_when_the_destination_drops_the_name(tmp_path: Path) -> None:
     text = (new / "all.yaml").read_text()
     at = text.index("name: b,")
     (new / "all.yaml").write_text(text[:at] + text[at:].replace("name: http", "name: web", 1))
-    code, out, err = run("diff", str(old), str(new), "--port", "http")
+    code, out, err = run("diff", str(old), str(new), "--no-implied", "--port", "http")
     assert code == 0, err
     assert out.splitlines()[0] == ("- x/* -> x/b TCP/http  (no longer admitted; the destination "
                                    "has no container port named TCP/http in NEW)")
-    code, out, _ = run("diff", str(new), str(old), "--port", "http")
+    code, out, _ = run("diff", str(new), str(old), "--no-implied", "--port", "http")
     assert out.splitlines()[0] == ("+ x/* -> x/b TCP/http  (allowed by x/only-80 ingress[0]; "
                                    "the destination has no container port named TCP/http in OLD)")
 

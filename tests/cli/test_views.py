@@ -47,7 +47,8 @@ def test_namespace_still_names_objects_without_one() -> None:
     assert code == 0
     assert [e["endpoint"] for e in json.loads(out)["endpoints"]] == ["team/lone"]
     code, out, _ = run("explain", "-", "-o", "json", input=pod)
-    assert [e["endpoint"] for e in json.loads(out)["endpoints"]] == ["default/lone"]
+    assert [e["endpoint"] for e in json.loads(out)["endpoints"]] == ["default/lone",
+                                                                     "kube-system/coredns"]
 
 
 def test_focus_from_to_on_matrix_and_explain() -> None:

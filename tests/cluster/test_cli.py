@@ -145,12 +145,16 @@ def test_diff_cluster_shows_what_applying_would_change(live: FakeApiServer,
     code, out, err = run("diff", "--cluster", str(change), "--port", "TCP/5432",
                          "--fail-on", "removed")
     assert code == 1, err
-    assert "- shop/web* -> shop/db* TCP/5432  (no longer admitted: shop/web-to-db changed)" in out
+    assert "- shop/* -> shop/db-0 TCP/5432  (no longer admitted: shop/web-to-db changed)" in out
     assert "0 endpoints added, 0 endpoints removed" in out  # the live pods are all still there
     code, out, err = run("diff", "--cluster", str(ROOT / "examples" / "three-tier"))
     assert code == 0, err
     code, _, err = run("diff", "--cluster")
     assert code == 2 and "diff --cluster takes PATH..." in err
+    # a file without kube-dns: its implied stand-in is not added beside the cluster's own
+    code, out, err = run("diff", "--cluster", str(change), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["endpointsAdded"] == 0
 
 
 def test_progress_on_a_terminal(live: FakeApiServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,16 +40,23 @@ def test_recorded_cluster_reads_as_its_file_does(
             for d in from_file.diagnostics]
     assert {ep.source.file for ep in live.cluster.endpoints if ep.source} == {"cluster:kind-test"}
     # The shape of a kind cluster: CoreDNS in kube-system, a Deployment with its ReplicaSet and
-    # pods, a StatefulSet's pod; their real pod IPs.
+    # pods, a StatefulSet's pod; their real pod IPs. Each app once: the running pods are the
+    # endpoints, the controllers above them resolve to them.
     keys = {ep.key for ep in live.cluster.endpoints}
-    assert {"kube-system/coredns", "kube-system/coredns-6f6b679f8f-7xq2m", "shop/web",
-            "shop/web-7d9f8b6c5d", "shop/web-7d9f8b6c5d-x7k2p", "shop/db-0"} <= keys
+    assert {"kube-system/coredns-6f6b679f8f-7xq2m", "shop/web-7d9f8b6c5d-x7k2p",
+            "shop/db-0"} <= keys
+    assert not {"kube-system/coredns", "shop/web", "shop/web-7d9f8b6c5d", "shop/db"} & keys
+    assert [ep.key for ep in live.cluster.members("shop/web")] == [
+        "shop/web-7d9f8b6c5d-q9m4z", "shop/web-7d9f8b6c5d-x7k2p"]
     assert str(live.cluster.endpoint("shop/db-0").ip) == "10.244.0.9"  # type: ignore[union-attr]
     engine = Engine(live.cluster)
     assert engine.check("shop/web-7d9f8b6c5d-x7k2p", "shop/db-0", PortQuery.parse("TCP/5432")).allowed
     assert engine.check("shop/web-7d9f8b6c5d-x7k2p", "kube-system/coredns-6f6b679f8f-7xq2m",
                         PortQuery.parse("UDP/53")).allowed
-    assert not engine.check("shop/db-0", "shop/web", PortQuery.parse("TCP/8080")).allowed
+    to_web = engine.check_group("shop/db-0", "shop/web", PortQuery.parse("TCP/8080"))
+    assert len(to_web.verdicts) == 2 and not to_web.some_allowed
+    dns = engine.check_group("shop/web", "svc/kube-system/kube-dns", PortQuery.parse("UDP/53"))
+    assert len(dns.verdicts) == 4 and dns.allowed  # 2 web pods x 2 CoreDNS pods
 
 
 def test_list_items_are_stamped_with_their_kind(recorded: dict[str, Any],

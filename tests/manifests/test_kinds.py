@@ -46,7 +46,7 @@ def test_no_hint_when_nothing_is_near() -> None:
 
 
 @pytest.mark.parametrize(("kind", "api_version"), [
-    ("ConfigMap", "v1"), ("Secret", "v1"), ("Service", "v1"), ("Ingress", "networking.k8s.io/v1"),
+    ("ConfigMap", "v1"), ("Secret", "v1"), ("Ingress", "networking.k8s.io/v1"),
     ("CustomResourceDefinition", "apiextensions.k8s.io/v1"),
     ("Certificate", "cert-manager.io/v1"), ("Whatever", "example.com/v1"),
     ("PodSecurityPolicy", "policy/v1beta1"),  # not served any more, but not a typo: skipped

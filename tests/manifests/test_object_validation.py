@@ -179,10 +179,10 @@ def test_a_namespace_keeps_its_labels_and_gets_its_name_label() -> None:
 
 
 def test_other_kinds_are_skipped_with_info() -> None:
-    result = load_text("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+    result = load_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n")
     d = only(list(result.diagnostics))
     assert d.severity is Severity.INFO
-    assert d.message == "skipped: kind Service is not used by podwall"
+    assert d.message == "skipped: kind ConfigMap is not used by podwall"
 
 
 def test_a_known_kind_of_an_old_api_version_is_skipped_with_a_warning() -> None:

@@ -171,7 +171,7 @@ def diff_clusters(old: Cluster, new: Cluster,
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
         key=sort_key))
-    view = view if view is not None else View()
+    view = (view if view is not None else View()).resolved(new, old)
     view.check((*old.endpoints, *new.endpoints))
     return _Differ(old, new, chosen, view).run(detail_limit)
 
@@ -270,8 +270,8 @@ class _Differ:
         new_cls = self.new.computer.classes.class_of[new_pos]
         combined = old_cls * max(self.new.computer.classes.size, 1) + new_cls
         if self.view.focus is not None:  # the focus endpoint is a joint class of its own
-            combined = combined * 2 + np.array([k == self.view.focus for k in common],
-                                               dtype=np.int64)
+            focus = self.view.focus_keys
+            combined = combined * 2 + np.array([k in focus for k in common], dtype=np.int64)
         _, first, joint_of = np.unique(combined, return_index=True, return_inverse=True)
         joint_of = joint_of.astype(np.int64)
         order = np.argsort(joint_of, kind="stable")

@@ -91,6 +91,7 @@ class Explainer:
     def __init__(self, engine: Engine, view: View | None = None) -> None:
         view = view if view is not None else View()
         cluster = engine.cluster
+        view = view.resolved(cluster)
         view.check(cluster.endpoints)
         self.engine = engine
         self.view = view
@@ -115,7 +116,7 @@ class Explainer:
     def _shows_policy(self, pe: PolicyExplanation) -> bool:
         if self.view.namespace is not None and pe.policy.namespace != self.view.namespace:
             return False
-        return self.view.focus is None or self.view.focus in pe.selects
+        return self.view.focus is None or any(k in pe.selects for k in self.view.focus_keys)
 
     @property
     def summarised(self) -> bool:
@@ -179,8 +180,9 @@ class Explainer:
 # -- JSON ---------------------------------------------------------------------------------------
 
 
-def write_json(explainer: Explainer, out: BinaryIO) -> None:
-    """`{"policies": [...], "endpoints": [...]}`, every endpoint complete, streamed per class."""
+def write_json(explainer: Explainer, out: BinaryIO, extra: bytes = b"") -> None:
+    """`{"policies": [...], "endpoints": [...]}`, every endpoint complete, streamed per class;
+    `extra`: more members, encoded with their leading comma (`--focus svc/...`)."""
     out.write(b'{"policies": [')
     for k, pe in enumerate(explainer.policies):
         out.write((",\n" if k else "\n").encode() + json.dumps(pe.to_json()).encode())
@@ -195,6 +197,7 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
         ep = explainer.endpoints[i]
         head = json.dumps({
             "endpoint": ep.key, "kind": ep.kind, "ip": str(ep.ip) if ep.ip else None,
+            **({"implied": True} if ep.implied else {}),
             "labels": dict(ep.labels.items_sorted),
             "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
         })[:-1].encode()
@@ -211,7 +214,7 @@ def write_json(explainer: Explainer, out: BinaryIO) -> None:
             parts.append(b"]}")
         parts.append(b"}")
         out.writelines(parts)
-    out.write(b"\n]}\n")
+    out.write(b"\n]" + extra + b"}\n")
 
 
 _Cached = tuple[Picked, tuple[memoryview]]  # a list, and all of it less the last separator
@@ -341,7 +344,8 @@ def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
     candidates: dict[int, tuple[int, int]] = {}
     for i, v, block, k in explainer.walk():
         ep = explainer.endpoints[i]
-        text = [f"\n{ep.key}  ({ep.kind}, {ep.ip}, {ep.labels or 'no labels'})",
+        kind = f"{ep.kind}, implied" if ep.implied else ep.kind
+        text = [f"\n{ep.key}  ({kind}, {ep.ip}, {ep.labels or 'no labels'})",
                 *_isolation_lines(explainer.isolated[v],
                                   bool(explainer.engine.cluster.cluster_policies))]
         if explainer.engine.cluster.cluster_policies:

@@ -129,6 +129,40 @@ class View:
     sources: LabelSelector | None = None  # --from SEL
     destinations: LabelSelector | None = None  # --to SEL
     full: bool = False  # --full: never summarise
+    members: tuple[str, ...] = ()  # the pods a focus on a snapshot's controller stands for
+
+    @property
+    def focus_keys(self) -> frozenset[str]:
+        """The endpoints the focus names: itself, or a controller's running pods."""
+        if self.focus is None:
+            return frozenset()
+        return frozenset(self.members) if self.members else frozenset((self.focus,))
+
+    def resolved(self, *clusters: Cluster) -> View:
+        """With a focus that names a controller of a snapshot (not an endpoint: its running
+        pods are), the view focused on those pods; otherwise itself."""
+        if self.focus is None or any(c.endpoint(self.focus) is not None for c in clusters):
+            return self
+        from podwall.engine.groups import service_name
+
+        service = service_name(self.focus, self.namespace)
+        if service is not None:
+            found = [s for c in clusters if (s := c.service(service)) is not None]
+            if not found:
+                raise QueryError(f"--focus: no Service {service!r} in the input")
+            keys = sorted({ep.key for c in clusters for s in found for ep in c.backends(s)})
+            if not keys:
+                raise QueryError(f"--focus: {self.focus} selects no pod in the input")
+            return replace(self, members=tuple(keys))
+        keys = sorted({ep.key for c in clusters for ep in c.members(self.focus)})
+        controller = next((c.controller(self.focus) for c in clusters
+                           if c.controller(self.focus) is not None), None)
+        if controller is None:
+            return self
+        if not keys:
+            raise QueryError(f"--focus: {self.focus} ({controller.kind}) has no running pod in "
+                             "the input")
+        return replace(self, members=tuple(keys))
 
     @property
     def active(self) -> bool:
@@ -150,7 +184,7 @@ class View:
 
     def check(self, endpoints: Sequence[Endpoint]) -> None:
         """A focus must name an endpoint of the input (QueryError, with nearby names)."""
-        if self.focus is None:
+        if self.focus is None or self.members:
             return
         if not any(ep.key == self.focus for ep in endpoints):
             ns = self.focus.split("/", 1)[0]
@@ -166,8 +200,9 @@ class View:
         if self.namespace is None and self.sources is None and self.destinations is None:
             return cluster
         rest = View(self.namespace, None, self.sources, self.destinations)
+        focus = self.focus_keys
         kept = tuple(ep for ep in cluster.endpoints
-                     if ep.key == self.focus or rest.shows_endpoint(ep))
+                     if ep.key in focus or rest.shows_endpoint(ep))
         return replace(cluster, endpoints=kept)
 
     def shows_object(self, obj: str, cluster: Cluster) -> bool:
@@ -192,7 +227,7 @@ class View:
 
     # -- per endpoint ------------------------------------------------------------------------
     def is_subject(self, target: Named) -> bool:
-        if self.focus is not None and target.key != self.focus:
+        if self.focus is not None and target.key not in self.focus_keys:
             return False
         if self.namespace is not None:
             return isinstance(target, Endpoint) and target.namespace == self.namespace
@@ -248,8 +283,9 @@ def view_classes(view: View, targets: Sequence[Named],
     """Split matrix classes by the view (only the focus endpoint can leave its class)."""
     key = class_of.astype(np.int64) * 2
     if view.focus is not None:
+        focus = view.focus_keys
         for i, t in enumerate(targets):
-            if t.key == view.focus:
+            if t.key in focus:
                 key[i] += 1
     _, rep, of, size = np.unique(key, return_index=True, return_inverse=True,
                                  return_counts=True)
@@ -285,6 +321,9 @@ class MatrixView:
             targets = [Anonymous(name) for name in matrix.endpoints]
         self.matrix = matrix
         self.view = view
+        # components every cluster has that the input did not carry: labelled so
+        self.implied = frozenset(i for i, t in enumerate(targets)
+                                 if isinstance(t, Endpoint) and t.implied)
         self.classes = vc = view_classes(view, targets, matrix.class_of)
         x, f, t = vc.subject, vc.source, vc.destination
         # a row has some shown pair: it is a subject and some destination is in view, or some

@@ -342,6 +342,8 @@ def class_stem(members: Sequence[Endpoint]) -> str:
     """
     if len(members) == 1:
         name = members[0].name
+        if members[0].implied:
+            return wording.implied_words(name, True)
         bare = _POD_SUFFIX.sub("", name)
         stem = _RS_HASH.sub("", bare) if bare != name else name
         return stem if stem != bare else name

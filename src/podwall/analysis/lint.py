@@ -27,7 +27,9 @@ from podwall.model import (
     Cluster,
     Direction,
     Endpoint,
+    Labels,
     LabelSelector,
+    Namespace,
     NetworkPolicy,
     Peer,
     PolicyPort,
@@ -37,6 +39,7 @@ from podwall.model import (
     Source,
 )
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
+from podwall.model.implied import KUBE_DNS_LABEL, KUBE_SYSTEM
 
 IGNORE_ANNOTATION = "podwall.io/lint-ignore"
 SEVERITIES = ("error", "warning", "info")
@@ -248,6 +251,23 @@ def _ns_only_and_pod_only(a: Peer, b: Peer) -> tuple[LabelSelector, LabelSelecto
 
 # -- the checks -----------------------------------------------------------------------------
 
+_KUBE_SYSTEM = Namespace.make(KUBE_SYSTEM)
+_KUBE_DNS = Labels(dict([KUBE_DNS_LABEL]))
+
+
+def _names_kube_dns(policy: NetworkPolicy, peer: Peer) -> bool:
+    """A peer that selects kube-system (and, with a pod selector, CoreDNS's k8s-app=kube-dns):
+    every cluster has them, so selecting nothing here means the input does not carry them (and
+    --no-implied kept podwall from implying them), never a typo."""
+    if peer.namespace_selector is None:
+        if policy.namespace != KUBE_SYSTEM:
+            return False
+    elif peer.namespace_selector.is_empty or not selector_matches(peer.namespace_selector,
+                                                                  _KUBE_SYSTEM.labels):
+        return False
+    return peer.pod_selector is None or (not peer.pod_selector.is_empty
+                                         and selector_matches(peer.pod_selector, _KUBE_DNS))
+
 
 class _Linter:
     """Checks judge the audit view (audited policies as if enforced: their mistakes are found
@@ -352,7 +372,8 @@ class _Linter:
             if blocked:
                 groups[policies].extend(self.cluster.endpoints[i].key for i in members
                                         if self.cluster.endpoints[i].key not in dns_keys)
-        target = ", ".join(d.key for d in dns_pods[:3]) if dns_pods else "anywhere"
+        target = (", ".join(wording.implied_words(d.key, d.implied) for d in dns_pods[:3])
+                  if dns_pods else "anywhere")
         if len(dns_pods) > 3:
             target += f" and {len(dns_pods) - 3} more"
         for policies, endpoints in groups.items():
@@ -414,6 +435,8 @@ class _Linter:
             if peer.ip_block is not None or self.and_peer_misses(policy, peer):
                 continue
             where = wording.lint_rule_where(direction.word, i, j)
+            if _names_kube_dns(policy, peer):
+                continue  # in every cluster, implied unless --no-implied: not a typo
             if (peer.namespace_selector is not None and not peer.namespace_selector.is_empty
                     and not self.namespaces_matching(peer.namespace_selector)):
                 yield self.finding("PW004", policy, wording.lint_selects_nothing_words(

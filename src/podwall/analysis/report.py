@@ -45,6 +45,7 @@ from podwall.analysis.graph import (
     port_sides,
 )
 from podwall.analysis.overview import Overview, build_overview, namespace_picture
+from podwall.analysis.services import ServiceSummary, service_summaries
 from podwall.engine import Engine, Matrix, RuleRef
 from podwall.engine.classes import BoolArray, EndpointClasses
 from podwall.engine.named import numbers_of
@@ -92,6 +93,7 @@ class Report:
     overview: Overview | None = None
     namespace_pictures: tuple[ConnectivityGraph, ...] = ()  # per namespace, overview order
     audit_view: bool = False  # drawn with audited policies enforced (report --audit)
+    services: tuple[ServiceSummary, ...] | None = None  # --services: Services after DNAT
 
     @property
     def draws_whole(self) -> bool:
@@ -115,13 +117,16 @@ class Report:
                  "line": f.line, "message": f.message, "fix": f.fix} for f in self.lint],
             "policies": [pe.to_json() for pe in self.policies],
             "data": self.data,
+            **({"services": [s.to_json() for s in self.services]}
+               if self.services is not None else {}),
         }
 
 
 def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
                  title: str = "podwall report",
-                 lint: Sequence[LintRow] | None = None) -> Report:
-    """Compute everything the page shows. `lint=None` means lint is unavailable."""
+                 lint: Sequence[LintRow] | None = None, services: bool = False) -> Report:
+    """Compute everything the page shows. `lint=None` means lint is unavailable; `services`
+    adds each Service port as a destination after its DNAT."""
     matrix = engine.matrix(ports)
     groups = boxes(engine, matrix, class_layout(engine, matrix))
     graph = build_graph(engine, matrix=matrix, groups=groups)
@@ -145,6 +150,7 @@ def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
     pictures = tuple(namespace_picture(graph, k) for k in range(len(graph.namespaces)))
     return Report(title, graph, data, policies, sort_lint(lint) if lint is not None else None,
                   counts, policy_classes, overview, pictures,
+                  services=service_summaries(engine, ports) if services else None,
                   audit_view=not engine.cluster.audited and any(
                       p.audited for p in engine.cluster.policies))
 

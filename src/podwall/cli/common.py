@@ -17,7 +17,13 @@ import click
 
 from podwall.cli.options import namespace_callback
 from podwall.errors import Diagnostic, PodwallError, Severity, has_errors, printable
-from podwall.model import DEFAULT_POD_CIDR, NamedPortQuery, PortQuery, parse_port_or_name
+from podwall.model import (
+    DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
+    NamedPortQuery,
+    PortQuery,
+    parse_port_or_name,
+)
 
 EXIT_OK, EXIT_NO, EXIT_CANNOT = 0, 1, 2
 
@@ -33,6 +39,15 @@ def input_options(func: F) -> F:
 
     func = cluster_options(func)
     func = field_validation_option(func)
+    func = click.option("--no-implied", "no_implied", is_flag=True, expose_value=False,
+                        callback=_remember_input, is_eager=True,
+                        help="Do not imply the kube-dns every cluster runs (CoreDNS pods "
+                             "k8s-app=kube-dns in kube-system, Service kube-dns at the service "
+                             "CIDR's .10) when the input has none.")(func)
+    func = click.option("--service-cidr", "service_cidr", default=None, metavar="CIDR",
+                        expose_value=False, callback=_remember_input, is_eager=True,
+                        help="Where Services without a clusterIP get theirs, and kube-dns its "
+                             f".10 (default: {DEFAULT_SERVICE_CIDR}).")(func)
     func = click.option("-v", "--verbose", is_flag=True,
                         help="Also report skipped objects and other notes.")(func)
     func = click.option("--pod-cidr", default=DEFAULT_POD_CIDR, show_default=True,
@@ -69,6 +84,33 @@ def _remember_field_validation(ctx: click.Context, param: click.Parameter, value
 
     word = {"true": "strict", "false": "ignore"}.get(value.lower(), value.lower())
     ctx.meta[_FIELD_VALIDATION_KEY] = FieldValidation(word)
+_INPUT_META = "podwall.input"
+
+
+def _remember_input(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """--service-cidr and --no-implied go to the context's meta (as --kubeconfig does), so that
+    every verb's `load` reads them without one more parameter in every signature."""
+    if param.name == "service_cidr" and value is not None:
+        import ipaddress
+
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not a CIDR (e.g. 10.96.0.0/12)", ctx,
+                                     param) from None
+        if network.num_addresses < 16:
+            raise click.BadParameter(f"{value!r} is too small for Services (at least a /28)",
+                                     ctx, param)
+        ctx.meta.setdefault(_INPUT_META, {})["service_cidr"] = str(network)
+    elif param.name == "no_implied" and value:
+        ctx.meta.setdefault(_INPUT_META, {})["implied"] = False
+
+
+def input_settings() -> tuple[str, bool]:
+    """(service CIDR, imply kube-dns) as given on the command line."""
+    ctx = click.get_current_context(silent=True)
+    given: dict[str, Any] = ctx.meta.get(_INPUT_META, {}) if ctx is not None else {}
+    return given.get("service_cidr", DEFAULT_SERVICE_CIDR), given.get("implied", True)
 
 
 def fail(message: str, code: int = EXIT_CANNOT) -> NoReturn:
@@ -212,9 +254,12 @@ class SelectorParam(click.ParamType):  # type: ignore[type-arg]
 SELECTOR = SelectorParam()
 
 
-def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool) -> Any:
-    """Load and validate; on any error print every diagnostic and exit 1."""
-    result = load_with_progress(paths, namespace, pod_cidr)
+def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
+         imply: bool = True) -> Any:
+    """Load and validate; on any error print every diagnostic and exit 1. `imply` False: no
+    implied components whatever the flags say (the lab and the data plane run what the input
+    holds)."""
+    result = load_with_progress(paths, namespace, pod_cidr, imply)
     print_diagnostics(result.diagnostics, verbose=verbose)
     if has_errors(result.diagnostics):
         click.echo(f"podwall: invalid input: {summary(result.diagnostics, result.documents)}",
@@ -223,14 +268,18 @@ def load(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     return result
 
 
-def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: str) -> Any:
-    """Load; on a terminal, show a spinner while it takes (large clusters take seconds)."""
+def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: str,
+                       imply: bool = True) -> Any:
+    """Load; on a terminal, show a spinner while it takes (large clusters take seconds).
+    `imply` False: never imply components (validate judges the input as it is)."""
     from podwall.manifests import load_cluster
 
+    service_cidr, implied = input_settings()
+    implied = implied and imply
     if not paths:
         from podwall.cli.live import load_live
 
-        return load_live(pod_cidr)
+        return load_live(pod_cidr, service_cidr=service_cidr, implied=implied)
     from podwall.manifests.fields import FieldValidation
 
     namespace = namespace or "default"
@@ -242,7 +291,8 @@ def load_with_progress(paths: tuple[str, ...], namespace: str | None, pod_cidr: 
         command = " ".join(["podwall", *context.command_path.split()[1:]])
     with Spinner("reading and validating manifests"):
         return load_cluster(list(paths), namespace=namespace, pod_cidr=pod_cidr,
-                            field_validation=validation, command=command)
+                            field_validation=validation, command=command,
+                            service_cidr=service_cidr, implied=implied)
 
 
 class Spinner:

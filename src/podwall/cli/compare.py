@@ -247,6 +247,7 @@ def lint(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
 
     config = _read_config(config_path)
     result = load(paths, namespace, pod_cidr, verbose)
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     findings = [f for f in run_lint(result.cluster, config)
                 if view.shows_object(f.object, result.cluster)]

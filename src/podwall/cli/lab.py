@@ -111,8 +111,8 @@ def up(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: bool, nam
 
     require_root()
     the_lab = Lab(name)
-    if paths:
-        cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    if paths:  # the lab adds its own cluster DNS (cluster_dns), never the model's implied one
+        cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     else:
         from podwall.model import build_cluster
 
@@ -185,7 +185,7 @@ def apply(paths: tuple[str, ...], files: tuple[str, ...], namespace: str | None,
     settings = the_lab.settings()
     namespace = check_namespace(namespace or settings.get("namespace", "default"))
     pod_cidr = pod_cidr or settings.get("pod_cidr", DEFAULT_POD_CIDR)
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     done = the_lab.apply(cluster, list(paths),
                          settings={"namespace": namespace, "pod_cidr": pod_cidr})
     if output == "json":
@@ -414,7 +414,7 @@ def compile_(paths: tuple[str, ...], namespace: str, pod_cidr: str, verbose: boo
     from podwall.engine import Engine
     from podwall.errors import QueryError
 
-    cluster = load(paths, namespace, pod_cidr, verbose).cluster
+    cluster = load(paths, namespace, pod_cidr, verbose, imply=False).cluster
     wanted = [p.strip() for p in node_pods.split(",") if p.strip()] if node_pods else None
     if wanted is not None:
         unknown = [key for key in wanted if cluster.endpoint(key) is None]

@@ -327,7 +327,7 @@ def apply_files(name: str, files: tuple[str, ...], output: str, verbose: bool,
     require_root()
     settings = Lab(name).settings()
     loaded = load(files, namespace or settings.get("namespace", "default"),
-                  settings.get("pod_cidr", "10.244.0.0/16"), verbose).cluster
+                  settings.get("pod_cidr", "10.244.0.0/16"), verbose, imply=False).cluster
     done: list[Any] = []
 
     def mutate(cluster: Any) -> Any:

@@ -60,14 +60,16 @@ def read_live() -> Any:
         line.clear()
 
 
-def load_live(pod_cidr: str) -> Any:
+def load_live(pod_cidr: str, *, service_cidr: str | None = None, implied: bool = False) -> Any:
     """The live cluster as a LoadResult, as files would give it."""
     from podwall.cli.common import Spinner
     from podwall.cluster import to_cluster
+    from podwall.model import DEFAULT_SERVICE_CIDR
 
     read = read_live()
     with Spinner("validating what was read"):
-        return to_cluster(read, pod_cidr=pod_cidr)
+        return to_cluster(read, pod_cidr=pod_cidr, service_cidr=service_cidr or DEFAULT_SERVICE_CIDR,
+                          implied=implied)
 
 
 class _ProgressLine:

@@ -83,6 +83,7 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if by_namespace and view.focus is not None:
         raise click.UsageError("--namespaces and --focus draw different pictures: pick one")
     result = load(paths, namespace, pod_cidr, verbose)
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     shown = Engine(view.restrict(view_of(result.cluster, audit)))
     print_audit_note(audit_note(result.cluster, audit, chosen_ports(result.cluster, ports)
@@ -90,7 +91,9 @@ def graph(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     if by_namespace:
         _write(out, _namespaces_picture(shown, chosen_ports(result.cluster, ports), output))
         return
-    picture = build_graph(shown, chosen_ports(result.cluster, ports), focus=view.focus)
+    # a controller's pods: drawn around the first one's box (pods of one template share it)
+    focus = min(view.focus_keys) if view.focus is not None else None
+    picture = build_graph(shown, chosen_ports(result.cluster, ports), focus=focus)
     if not picture.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
     if output == "json":
@@ -140,10 +143,13 @@ REPORT_FORMATS = ("html", "json")
                    "http (not allowed where it has none).")
 @click.option("--title", help="Title of the page. Default: podwall report: PATH...")
 @audit_option
+@click.option("--services", "services", is_flag=True,
+              help="Add a Services section: per Service port, who may reach every pod behind "
+                   "it after the DNAT, and who only some.")
 @handles_errors
 def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, output: str, out: str | None, ports: tuple[PortQuery | NamedPortQuery, ...],
-           title: str | None, audit: bool) -> None:
+           title: str | None, audit: bool, services: bool) -> None:
     """Write ONE self-contained HTML page to review policies offline.
 
     It opens on the connectivity picture, fitted to the window: the whole cluster when it is
@@ -159,6 +165,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       kubectl get netpol,pods,ns -A -o yaml | podwall report - --out cluster.html
       podwall report k8s/ -o json | jq .overview.arrows
       podwall report k8s/ --audit --out audit.html   # podwall.io/enforcement: audit enforced
+      podwall report k8s/ --services --out shop.html
     """
     from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.report import build_report, lint_function, lint_rows
@@ -176,6 +183,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     target = out if out is not None else ("report.html" if output == "html" else "-")
     result = load(paths, namespace, pod_cidr, verbose)
     lint = lint_function()
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     findings = (tuple(row for row in lint_rows(_call_lint(lint, result))
                       if view.shows_object(row.object, result.cluster))
@@ -185,7 +193,7 @@ def report(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
         page_title += " " + audit_title_words()
     chosen = chosen_ports(result.cluster, ports)
     built = build_report(Engine(view.restrict(view_of(result.cluster, audit))),
-                         ports=chosen, title=page_title, lint=findings)
+                         ports=chosen, title=page_title, lint=findings, services=services)
     print_audit_note(audit_note(result.cluster, audit,
                                 chosen or default_ports(view_of(result.cluster, audit))))
     if output == "json":

@@ -54,7 +54,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
     from podwall.cli.common import load_with_progress, print_diagnostics
     from podwall.errors import has_errors
 
-    result = load_with_progress(paths, namespace, pod_cidr)
+    result = load_with_progress(paths, namespace, pod_cidr, imply=False)
     view = View(namespace=None if all_namespaces else namespace)
     diagnostics = [d for d in result.diagnostics
                    if d.obj is None or view.shows_object(d.obj, result.cluster)]
@@ -68,6 +68,7 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
             "policies": len(result.cluster.all_policies),
             "audited": len(result.cluster.audited),
             "clusterPolicies": len(result.cluster.cluster_policies),
+            "services": len(result.cluster.services),
             "diagnostics": [d.to_json() for d in shown],
         }, indent=2))
     else:
@@ -80,16 +81,21 @@ def validate(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbo
                    f"{plural(len(c.all_policies), 'policy')}"
                    + (f" ({len(c.audited)} audited)" if c.audited else "")
                    + (f", {plural(len(c.cluster_policies), 'cluster policy', 'cluster policies')}"
-                      if c.cluster_policies else ""), err=verdict == "invalid")
+                      if c.cluster_policies else "")
+                   + (f", {plural(len(c.services), 'Service')}" if c.services else ""),
+                   err=verdict == "invalid")
     sys.exit(EXIT_NO if has_errors(result.diagnostics) else 0)
 
 
 @click.command()
 @input_options
 @click.option("--from", "src", required=True, metavar="EP",
-              help="Source: ns/name of a pod or workload, or an IP address.")
+              help="Source: ns/name of a pod or workload (in a snapshot, a controller's name "
+                   "stands for its pods), or an IP address.")
 @click.option("--to", "dst", required=True, metavar="EP",
-              help="Destination: ns/name of a pod or workload, or an IP address.")
+              help="Destination: ns/name of a pod or workload, svc/NS/NAME (or svc/NAME with "
+                   "-n) for the pods behind a Service on its targetPort, or an IP address "
+                   "(a pod's, a Service's cluster IP, or a host outside).")
 @click.option("--port", "port", type=PORT_OR_NAME, required=True,
               help="TCP/80, udp/53, 80 (= TCP/80), or a container-port name (http, udp/dns), "
                    "resolved on the destination as a policy's named port is.")
@@ -106,18 +112,31 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     the verdict (or take part in it), an AUDIT line gives the verdict with them enforced;
     -o json adds "auditChange" (none, denies, allows), "auditedPolicies" and "audit". --expect
     judges the enforced verdict.
+    Policies act after a Service's DNAT: --to svc/NS/NAME (or its cluster IP) is answered for
+    each pod behind it on the port's targetPort, and is allowed only when every pod is.
 
     \b
     Examples:
       podwall check k8s/ --from prod/web --to prod/db --port TCP/5432
+      podwall check k8s/ --from prod/web --to svc/kube-system/kube-dns --port UDP/53
+      podwall check k8s/ --from prod/web --to 10.96.0.10 --port UDP/53
       podwall check k8s/ --from prod/api --to 10.0.0.5 --port 443 --expect deny
       podwall check k8s/ --from prod/web --to prod/api --port http
     """
-    from podwall.analysis.wording import audit_verdict_lines, named_port_words, verdict_lines
+    from podwall.analysis.wording import (
+        audit_verdict_lines,
+        implied_words,
+        named_port_words,
+        verdict_lines,
+    )
     from podwall.engine import Engine
 
     result = load(paths, namespace, pod_cidr, verbose)
     engine = Engine(result.cluster)
+    source, target = engine.resolve_group(src, namespace), engine.resolve_group(dst, namespace)
+    if source.grouped or target.grouped:
+        _check_group(engine, source, target, port, expect, output)
+        return
     named: NamedPortQuery | None = None
     if isinstance(port, NamedPortQuery):
         named, port = port, _resolve_named(engine, dst, port)
@@ -127,26 +146,85 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         from podwall.analysis.audit import audit_check
 
         audited = audit_check(engine, Engine(result.cluster.audit_view()), src, dst, port)
+    implied = [t.key for t in (*source.targets, *target.targets)
+               if getattr(t, "implied", False)]
     if output == "json":
         payload = verdict.to_json()
         if audited is not None:
             payload.update(audited.to_json())
         if named is not None:
             payload["namedPort"] = {"name": str(named), "resolved": str(port)}
+        if implied:
+            payload["implied"] = implied
         if expect:
             payload["expected"] = expect
         click.echo(json.dumps(payload, indent=2))
     else:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
-        click.echo("\n".join(verdict_lines(verdict)))
+        lines = verdict_lines(verdict)
+        for key in implied:  # `-> kube-system/coredns (implied) UDP/53`
+            lines[0] = lines[0].replace(f" {key} ", f" {implied_words(key, True)} ", 1)
+        click.echo("\n".join(lines))
         if audited is not None and (audited.change != "none" or audited.involved):
             click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
                                                      audited.involved)))
-    if expect is not None and ((expect == "allow") != verdict.allowed or not verdict.decided):
+    _expected(expect, verdict.allowed, verdict.decided, output)
+
+
+def _check_group(engine: Any, source: Any, target: Any, port: PortQuery | NamedPortQuery,
+                 expect: str | None, output: str) -> None:
+    """`check` where a side is a Service or a snapshot's controller: one verdict per pod."""
+    from podwall.analysis.wording import group_verdict_lines
+    from podwall.errors import QueryError
+
+    if isinstance(port, NamedPortQuery):
+        raise QueryError(f"--port {port}: give a number when a side is a Service or a "
+                         f"controller ({target.via or source.via}); a name resolves on one pod")
+    verdict = engine.check_group(source, target, port)
+    if output == "json":
+        deciding = verdict.deciding
+        payload: dict[str, Any] = {"from": source.name, "to": target.name, "port": str(port),
+                                   "allowed": verdict.allowed,
+                                   "someAllowed": verdict.some_allowed}
+        if deciding is not None:
+            payload.update({k: v for k, v in deciding.to_json().items()
+                            if k in ("sameEndpoint", "egress", "ingress")})
+        for key, side in (("fromPods", source), ("toPods", target)):
+            if side.grouped:
+                payload[key] = [t.key for t in side.targets]
+        if source.controller is not None:
+            payload["fromController"] = {"kind": source.controller.kind,
+                                         "name": source.controller.key}
+        if target.controller is not None:
+            payload["toController"] = {"kind": target.controller.kind,
+                                       "name": target.controller.key}
+        if target.service is not None:
+            svc = target.service
+            payload["service"] = {
+                "name": svc.key, "clusterIP": None if svc.cluster_ip is None else str(svc.cluster_ip),
+                "clusterIPAssigned": svc.cluster_ip_assigned, "headless": svc.headless,
+                "implied": svc.implied,
+                "port": str(verdict.service_port) if verdict.service_port else str(port),
+                "targetPort": (None if verdict.service_port is None
+                               else verdict.service_port.target_port),
+                "pods": [t.key for t in target.targets],
+                "unserved": [{"pod": u.pod, "reason": u.reason} for u in verdict.unserved]}
+        payload["verdicts"] = [v.to_json() for v in verdict.verdicts]
+        if expect:
+            payload["expected"] = expect
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo("\n".join(group_verdict_lines(verdict)))
+    _expected(expect, verdict.allowed, verdict.decided, output)
+
+
+def _expected(expect: str | None, allowed: bool, decided: bool, output: str) -> None:
+    """--expect: exit 1 when the verdict is not the one expected (or cannot be decided)."""
+    if expect is not None and ((expect == "allow") != allowed or not decided):
         if output == "text":
-            got = ("a verdict that cannot be decided offline" if not verdict.decided
-                   else "allow" if verdict.allowed else "deny")
+            got = ("a verdict that cannot be decided offline" if not decided
+                   else "allow" if allowed else "deny")
             click.echo(f"expected {expect}, got {got}", err=True)
         sys.exit(EXIT_NO)
 
@@ -180,18 +258,25 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
 @audit_option
+@click.option("--services", "services", is_flag=True,
+              help="Also show each Service port as a destination, after its DNAT: allowed "
+                   "when the source may reach every pod behind it on its targetPort (table "
+                   "and json).")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
-           audit: bool, output: str) -> None:
+           audit: bool, services: bool, output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
     the table shows namespace x namespace (none, some or all pairs allowed) unless --full;
     -n, --focus, --from and --to narrow what is shown (never what is evaluated).
     -o json is {"endpoints": [...], "ports": [...], "allowed": {"TCP/80": [[...]]}},
-    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]. A named port
+    allowed[port][i][j] being the verdict for endpoints[i] -> endpoints[j]; "implied" lists
+    the endpoints podwall implied (kube-dns), when any are shown. --services adds
+    each Service port as a destination after its DNAT (allowed: to every pod behind it on its
+    targetPort; -o json adds "services": [{"service", "port", "allowed": [...], ...}]). A named port
     (--port http) is one column resolved at each destination (its own number; not allowed where
     it has none); -o json then adds "resolved": {"TCP/http": ["TCP/8080", null, ...]}.
 
@@ -203,16 +288,22 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
       podwall matrix k8s/ --port http -o csv
       podwall matrix k8s/ --audit          # as if podwall.io/enforcement: audit were enforced
+      podwall matrix k8s/ --services --port TCP/80 --port UDP/53
     """
     from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
     from podwall.engine import Engine, ExternalHost
+    from podwall.errors import QueryError
 
+    if services and output in ("csv", "md"):
+        raise QueryError("--services: only with -o table or -o json")
     result = load(paths, namespace, pod_cidr, verbose)
+    view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
     engine = Engine(view_of(result.cluster, audit))
-    m = engine.matrix(chosen_ports(result.cluster, ports), externals=externals)
+    chosen = chosen_ports(result.cluster, ports)
+    m = engine.matrix(chosen, externals=externals)
     import ipaddress
 
     hosts = [ExternalHost(ipaddress.ip_address(name))
@@ -220,8 +311,25 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     print_audit_note(audit_note(result.cluster, audit, m.ports, hosts))
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
-    write_matrix(m, output, binary_stdout(),
-                 MatrixView(m, (*result.cluster.endpoints, *hosts), view))
+    mv = MatrixView(m, (*result.cluster.endpoints, *hosts), view)
+    # -o json names the implied components among its endpoints (`"implied": [...]`)
+    shown = mv.in_view.tolist() if view.active else range(len(m.endpoints))
+    implied = [m.endpoints[i] for i in shown if i in mv.implied]
+    extra = (b',"implied":' + json.dumps(implied).encode()) if implied else b""
+    if not services:
+        write_matrix(m, output, binary_stdout(), mv, extra)
+        return
+    from podwall.analysis.render.services import services_json, write_service_table
+    from podwall.engine import service_columns
+
+    columns = service_columns(engine, chosen)
+    if output == "json":
+        write_matrix(m, output, binary_stdout(), mv, extra + services_json(columns, mv))
+        return
+    out = binary_stdout()
+    write_matrix(m, output, out, mv)
+    write_service_table(columns, mv, out)
+    out.flush()
 
 
 @click.command()
@@ -248,6 +356,7 @@ def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbos
       podwall explain examples/three-tier/
       podwall explain k8s/ -n prod
       podwall explain k8s/ --focus prod/db
+      podwall explain k8s/ --focus svc/prod/db      # the Service's ports and the pods behind it
       podwall explain k8s/ --to app=db --from '!trusted'
       podwall explain k8s/ -o json | jq '.endpoints[] | select(.endpoint=="prod/db")'
       podwall explain k8s/ --audit --focus prod/db
@@ -255,11 +364,29 @@ def explain(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbos
     from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.explain import Explainer, write_json, write_text
     from podwall.engine import Engine
+    from podwall.engine.groups import service_name
 
     result = load(paths, namespace, pod_cidr, verbose)
-    explainer = Explainer(Engine(view_of(result.cluster, audit)), view)
+    engine = Engine(view_of(result.cluster, audit))
+    explainer = Explainer(engine, view)
     print_audit_note(audit_note(result.cluster, audit, explainer.matrix.ports))
-    (write_json if output == "json" else write_text)(explainer, binary_stdout())
+    service = service_name(view.focus, namespace) if view.focus is not None else None
+    if service is None:
+        (write_json if output == "json" else write_text)(explainer, binary_stdout())
+        return
+    from podwall.analysis.services import service_summaries
+
+    summaries = [s for s in service_summaries(engine) if s.service == service]
+    out = binary_stdout()
+    if output == "json":
+        write_json(explainer, out, b', "service": ' + json.dumps(
+            [s.to_json() for s in summaries]).encode())
+        return
+    for s in summaries:
+        out.write(f"{s.heading}\n  every pod, from: {s.every_words}\n"
+                  f"  only some, from: {s.some_words}\n".encode())
+    out.write(b"\n")
+    write_text(explainer, out)
 
 
 COMMANDS = [validate, check, matrix, explain]

@@ -19,7 +19,7 @@ from podwall.manifests import LoadResult
 from podwall.manifests.convert import convert, deduplicate
 from podwall.manifests.documents import Document
 from podwall.manifests.fields import FieldValidation
-from podwall.model import DEFAULT_POD_CIDR, build_cluster
+from podwall.model import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, build_cluster
 
 __all__ = [
     "KINDS",
@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 
-def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR) -> LoadResult:
+def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR,
+               service_cidr: str = DEFAULT_SERVICE_CIDR, implied: bool = False) -> LoadResult:
     """The model of what was read, with every diagnostic, exactly as a file holding the same
     objects (`to_list`) would load — only the Source differs."""
     name = read.target.source_name
@@ -51,7 +52,9 @@ def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR) -> LoadResul
             Severity.INFO, file=name))
     try:
         cluster = build_cluster(merged.namespaces, merged.endpoints, merged.policies,
-                                pod_cidr=pod_cidr, diagnostics=diagnostics)
+                                pod_cidr=pod_cidr, diagnostics=diagnostics,
+                                services=merged.services, service_cidr=service_cidr,
+                                implied=implied)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     diagnostics.sort(key=lambda d: (d.file or "", d.line or 0))
@@ -60,10 +63,11 @@ def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR) -> LoadResul
 
 def load_live(kubeconfig: str | None = None, context: str | None = None, *,
               pod_cidr: str = DEFAULT_POD_CIDR,
-              progress: Callable[[Progress], None] | None = None) -> LoadResult:
+              progress: Callable[[Progress], None] | None = None,
+              service_cidr: str = DEFAULT_SERVICE_CIDR, implied: bool = False) -> LoadResult:
     """Resolve the target as kubectl would, read it, and convert it."""
     return to_cluster(read_cluster(resolve(kubeconfig, context), progress=progress),
-                      pod_cidr=pod_cidr)
+                      pod_cidr=pod_cidr, service_cidr=service_cidr, implied=implied)
 
 
 def to_list(read: LiveRead) -> dict[str, Any]:
@@ -99,17 +103,24 @@ def applied(live: LoadResult, new: LoadResult) -> LoadResult:
                       if not ns.implied or name not in namespaces)
     endpoints = {ep.key: ep for ep in base.endpoints}
     for ep in top.endpoints:
+        if ep.implied:  # NEW's stand-in for the kube-dns the cluster has (or base implied)
+            continue
         old = endpoints.get(ep.key)
         if ep.ip_assigned:
             ep = replace(ep, ip=old.ip, ip_assigned=old.ip_assigned) if old is not None \
                 else replace(ep, ip=None, ip_assigned=False)
         endpoints[ep.key] = ep
+    for ctl in (*base.controllers, *top.controllers):  # they decide again which are endpoints
+        endpoints.setdefault(f"{ctl.kind}:{ctl.key}", ctl)
     policies = {p.key: p for p in base.all_policies}  # audited ones too: they are applied
     policies.update((p.key, p) for p in top.all_policies)
+    services = {s.key: s for s in base.services}
+    services.update((s.key, s) for s in top.services if not s.implied)
     diagnostics = list(new.diagnostics)
     try:
         cluster = build_cluster(namespaces.values(), endpoints.values(), policies.values(),
-                                pod_cidr=base.pod_cidr, diagnostics=diagnostics)
+                                pod_cidr=base.pod_cidr, diagnostics=diagnostics,
+                                services=services.values(), service_cidr=base.service_cidr)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     return LoadResult(cluster, tuple(diagnostics), new.documents)

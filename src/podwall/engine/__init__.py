@@ -11,6 +11,15 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 
 from podwall.engine.evaluate import Evaluator, port_matches
+from podwall.engine.groups import (
+    GroupVerdict,
+    Resolved,
+    ServiceColumn,
+    Unserved,
+    check_group,
+    resolve_group,
+    service_columns,
+)
 from podwall.engine.matrix import DenseVerdicts, Matrix, MatrixComputer, PortVerdicts
 from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
@@ -32,6 +41,18 @@ class Engine:
 
     def resolve(self, text: str) -> Target:
         return resolve_target(self.cluster, text)
+
+    def resolve_group(self, text: str, namespace: str | None = None) -> Resolved:
+        """What a name stands for, Services (`svc/ns/name`, a cluster IP) and a snapshot's
+        controllers included (see engine.groups)."""
+        return resolve_group(self.cluster, text, namespace)
+
+    def check_group(self, src: Resolved | str, dst: Resolved | str,
+                    port: PortQuery) -> GroupVerdict:
+        """`check` for names that may stand for several pods: one verdict per pair."""
+        source = self.resolve_group(src) if isinstance(src, str) else src
+        target = self.resolve_group(dst) if isinstance(dst, str) else dst
+        return check_group(self.evaluator, source, target, port)
 
     def selecting(self, endpoint: Endpoint, direction: Direction) -> tuple[NetworkPolicy, ...]:
         return self.evaluator.selecting(endpoint, direction)
@@ -68,9 +89,12 @@ class Engine:
 
 def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
     """Every port that a container or a policy names (both ends of an endPort range or a
-    cluster policy's port range)."""
+    cluster policy's port range). An implied component's ports are not the input's: they do
+    not widen the default."""
     found: set[PortQuery] = set()
     for ep in cluster.endpoints:
+        if ep.implied:
+            continue
         for cp in ep.ports:
             found.add(PortQuery(cp.protocol, cp.port))
     for policy in cluster.policies:
@@ -94,12 +118,17 @@ __all__ = [
     "DirectionVerdict",
     "Engine",
     "ExternalHost",
+    "GroupVerdict",
     "Matrix",
     "PortVerdicts",
+    "Resolved",
     "RuleRef",
+    "ServiceColumn",
     "Target",
+    "Unserved",
     "Verdict",
     "default_ports",
     "port_matches",
     "selector_matches",
+    "service_columns",
 ]

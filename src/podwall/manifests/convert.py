@@ -46,6 +46,7 @@ from podwall.model import (
     Protocol,
     Requirement,
     Rule,
+    Service,
     Source,
     default_policy_types,
 )
@@ -79,7 +80,7 @@ _API_VERSIONS = {
     "Namespace": "v1", "Pod": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
     "ReplicaSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1",
-    "NetworkPolicy": "networking.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1", "Service": "v1",
 }
 
 _EMPTY: dict[str, Any] = {}  # read-only stand-in for an absent or null mapping
@@ -148,6 +149,7 @@ class Converted:
     policies: list[NetworkPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     cluster_policies: list[ClusterNetworkPolicy] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
 
 
 class _Ctx:
@@ -783,7 +785,9 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
         labels, ports = _template(ctx, kind)
     if ctx.errors or name is None or labels is None or ports is None:
         return None
-    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source(ctx))
+    owners, phase, replicas, live = _live_fields(kind, data, meta)
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source(ctx), owners, phase,
+                    replicas, live)
 
 
 def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
@@ -995,6 +999,37 @@ def _namespace(ctx: _Ctx) -> Namespace | None:
     return Namespace.make(name, dict(labels), source=_source(ctx))
 
 
+_NOT_LIVE: tuple[tuple[tuple[str, str], ...], str | None, int | None, bool] = ((), None, None, False)
+
+
+def _live_fields(kind: str, data: dict[str, Any], meta: Any
+                 ) -> tuple[tuple[tuple[str, str], ...], str | None, int | None, bool]:
+    """What a live object says about itself (model.snapshot decides with it): its owners, a
+    Pod's phase ("" with a status but no phase, None without a status), a controller's
+    replicas and whether it has a status. Read leniently and identically by both paths: these
+    fields are the server's, not the user's, and a value of an unexpected shape only means the
+    rule cannot use it."""
+    refs = meta.get("ownerReferences") if isinstance(meta, dict) else None
+    status = data.get("status")
+    if not refs and not status and kind == "Pod":
+        return _NOT_LIVE
+    owners: tuple[tuple[str, str], ...] = ()
+    if isinstance(refs, list) and refs:
+        owners = tuple((ref["kind"], ref["name"]) for ref in refs
+                       if isinstance(ref, dict) and isinstance(ref.get("kind"), str)
+                       and isinstance(ref.get("name"), str))
+    has_status = isinstance(status, dict) and bool(status)
+    if kind == "Pod":
+        phase = status.get("phase") if has_status else None  # type: ignore[union-attr]
+        return owners, (phase if isinstance(phase, str) else "") if has_status else None, \
+            None, False
+    spec = data.get("spec")
+    replicas = spec.get("replicas") if isinstance(spec, dict) else None
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        replicas = None
+    return owners, None, replicas, has_status
+
+
 # -- the common, valid object, quickly -------------------------------------------------------------
 # Nearly every object in a real input is valid and plain. The functions below read such an object
 # without building field paths, a reporting context or a single message, and give up (None) at
@@ -1177,7 +1212,9 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
         ports = _fast_ports(template.get("spec"))
     if labels is None or ports is None:
         return None
-    return Endpoint(namespace, name, labels, ports, ip, kind, source=_source_of(doc))
+    owners, phase, replicas, live = _live_fields(kind, data, meta)
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source_of(doc), owners,
+                    phase, replicas, live)
 
 
 def _fast(doc: Document, default_namespace: str) -> Endpoint | None:
@@ -1244,13 +1281,15 @@ def convert(documents: list[Document], default_namespace: str = "default",
             result.cluster_policies.append(obj)
         elif isinstance(obj, NetworkPolicy):
             result.policies.append(obj)
+        elif isinstance(obj, Service):
+            result.services.append(obj)
         else:
             result.namespaces.append(obj)
     return result
 
 
 def _convert_one(ctx: _Ctx, default_namespace: str,
-                 ) -> Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | None:
+                 ) -> Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | Service | None:
     data = ctx.data
     if not isinstance(data, dict):
         ctx.error(None, f'Invalid value: "{type_name(data)}": expected object (a Kubernetes '
@@ -1258,7 +1297,7 @@ def _convert_one(ctx: _Ctx, default_namespace: str,
         return None
     kind = _kind_field(ctx, data.get("kind"), _KIND, "kind")
     api_version = _kind_field(ctx, data.get("apiVersion"), _API_VERSION, "apiVersion")
-    obj: Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | None = None
+    obj: Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | Service | None = None
     if kind and api_version:
         expected = _API_VERSIONS.get(kind)
         no_match = kinds.no_match(kind, api_version)
@@ -1282,6 +1321,10 @@ def _convert_one(ctx: _Ctx, default_namespace: str,
             obj = _policy(ctx, default_namespace)
         elif kind == "Namespace":
             obj = _namespace(ctx)
+        elif kind == "Service":
+            from podwall.manifests.services import read_service
+
+            obj = read_service(ctx, default_namespace)
         elif kind == "Pod" or kind in WORKLOAD_KINDS:
             obj = _endpoint(ctx, kind, default_namespace)
     if isinstance(data, Located) and data.nested_duplicates:
@@ -1340,6 +1383,7 @@ def deduplicate(parts: list[Converted]) -> Converted:
     endpoints: dict[tuple[str, str], Endpoint] = {}
     policies: dict[tuple[str, str], NetworkPolicy] = {}
     cluster_policies: dict[tuple[str, str], ClusterNetworkPolicy] = {}
+    services: dict[tuple[str, str], Service] = {}
     for part in parts:
         diagnostics.extend(part.diagnostics)
         for cnp in part.cluster_policies:
@@ -1368,10 +1412,18 @@ def deduplicate(parts: list[Converted]) -> Converted:
                 diagnostics.append(_duplicate(f"NetworkPolicy {earlier_pol.key}", earlier_pol.source,
                                               f"NetworkPolicy {pol.key}", pol.source))
             policies[key] = pol
+        for svc in part.services:
+            skey = (svc.namespace, svc.name)
+            earlier_svc = services.get(skey)
+            if earlier_svc is not None:
+                diagnostics.append(_duplicate(f"Service {earlier_svc.key}", earlier_svc.source,
+                                              f"Service {svc.key}", svc.source))
+            services[skey] = svc
     merged.namespaces = list(namespaces.values())
     merged.endpoints = list(endpoints.values())
     merged.policies = list(policies.values())
     merged.cluster_policies = list(cluster_policies.values())
+    merged.services = list(services.values())
     return merged
 
 

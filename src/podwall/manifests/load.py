@@ -48,6 +48,7 @@ from podwall.manifests.fields import FieldValidation
 from podwall.manifests.inputs import STDIN_NAME, list_inputs, read_stdin, read_text_file
 from podwall.model import (
     DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
     Cluster,
     ContainerPort,
     Endpoint,
@@ -59,6 +60,8 @@ from podwall.model import (
     PolicyPort,
     Requirement,
     Rule,
+    Service,
+    ServicePort,
     Source,
     build_cluster,
 )
@@ -143,6 +146,7 @@ def _work(unit: _Unit, sources: list[_Source], settings: _Settings) -> _Done:
         merged.endpoints += part.converted.endpoints
         merged.policies += part.converted.policies
         merged.cluster_policies += part.converted.cluster_policies
+        merged.services += part.converted.services
         merged.diagnostics += part.converted.diagnostics
     return _Done(sum(d.documents for d in done), merged)
 
@@ -186,13 +190,15 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
                  pod_cidr: str = DEFAULT_POD_CIDR, stdin_text: str | None = None,
                  jobs: int | None = None,
                  field_validation: FieldValidation = FieldValidation.STRICT,
-                 command: str = "podwall validate") -> LoadResult:
+                 command: str = "podwall validate", service_cidr: str = DEFAULT_SERVICE_CIDR,
+                 implied: bool = False) -> LoadResult:
     """Read, validate and assemble. Raises InputError only when the input cannot be used at all
     (a missing path, an unusable --pod-cidr); every problem inside the input is a diagnostic.
 
     `jobs` caps the processes for large inputs (default: the usable cores, at most 8).
     `field_validation` says what an unknown field is (see fields.py): an error by default.
     `command` is how messages that suggest a pipe into podwall spell the command.
+    `implied` adds the kube-dns every cluster has when the input has none (model.implied).
     """
     # Loading allocates millions of objects and frees none of them in cycles: the cyclic
     # collector would only walk them again and again (it more than doubles the time of a 100k-pod
@@ -201,14 +207,14 @@ def load_cluster(paths: list[str], *, namespace: str = "default",
     gc.disable()
     try:
         return _load(paths, _Settings(namespace, field_validation), pod_cidr, stdin_text, jobs,
-                     command)
+                     command, service_cidr, implied)
     finally:
         if collecting:
             gc.enable()
 
 
 def _load(paths: list[str], settings: _Settings, pod_cidr: str, stdin_text: str | None,
-          jobs: int | None, command: str) -> LoadResult:
+          jobs: int | None, command: str, service_cidr: str, implied: bool) -> LoadResult:
     read_problems = ReadResult()
     sources: list[_Source] = []
     for name in list_inputs(paths, read_problems.diagnostics, command):
@@ -232,7 +238,9 @@ def _load(paths: list[str], settings: _Settings, pod_cidr: str, stdin_text: str 
     try:
         cluster = build_cluster(merged.namespaces, merged.endpoints, merged.policies,
                                 pod_cidr=pod_cidr, diagnostics=diagnostics,
-                                cluster_policies=merged.cluster_policies)
+                                cluster_policies=merged.cluster_policies,
+                                services=merged.services, service_cidr=service_cidr,
+                                implied=implied)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     diagnostics.sort(key=lambda x: (x.file or "", x.line or 0))
@@ -420,7 +428,8 @@ def _field_reducer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 _REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     cls: _field_reducer(cls)
     for cls in (Endpoint, Namespace, NetworkPolicy, Rule, Peer, IPBlock, LabelSelector,
-                Requirement, PolicyPort, ContainerPort, Source, Diagnostic, Converted, _Done)
+                Requirement, PolicyPort, ContainerPort, Source, Diagnostic, Converted, _Done,
+                Service, ServicePort)
 }
 
 

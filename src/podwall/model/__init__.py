@@ -1,6 +1,6 @@
 """Typed, immutable objects of the cluster: what the manifests say, after validation."""
 
-from podwall.model.cluster import DEFAULT_POD_CIDR, Cluster, build_cluster
+from podwall.model.cluster import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Cluster, build_cluster
 from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
 from podwall.model.policy import (
     ENFORCEMENT_ANNOTATION,
@@ -35,6 +35,7 @@ from podwall.model.workloads import (
 
 __all__ = [
     "DEFAULT_POD_CIDR",
+    "DEFAULT_SERVICE_CIDR",
     "ENFORCEMENT_ANNOTATION",
     "NAMESPACE_NAME_LABEL",
     "WORKLOAD_KINDS",

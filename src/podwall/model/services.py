@@ -39,7 +39,9 @@ class Service:
     the pods' own IPs, so there is nothing to DNAT. `selector` None means the Service has no
     selector (endpoints are managed by hand) and no pods are known behind it; an empty selector
     `{}` is read as the API server stores it (no selector). `implied` marks components every
-    cluster has that the input did not carry (kube-dns).
+    cluster has that the input did not carry (kube-dns). `cluster_ip_missing`: the input gave
+    no address (and did not say `None`): build_cluster assigns one from the service CIDR and
+    sets `cluster_ip_assigned`.
     """
 
     namespace: str
@@ -50,6 +52,7 @@ class Service:
     cluster_ip_assigned: bool = field(default=False, compare=False)
     implied: bool = field(default=False, compare=False)
     source: Source | None = field(default=None, compare=False)
+    cluster_ip_missing: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -61,3 +64,7 @@ class Service:
 
     def __str__(self) -> str:
         return f"svc/{self.key}"
+
+    def port(self, protocol: Protocol, number: int) -> ServicePort | None:
+        """The service port a connection to `cluster_ip:number` over `protocol` uses."""
+        return next((p for p in self.ports if p.protocol is protocol and p.port == number), None)

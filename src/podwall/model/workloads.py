@@ -44,6 +44,13 @@ class Endpoint:
     """Something that sends and receives traffic inside the cluster: a Pod or a workload's pods.
 
     `ip` is the pod IP (from `status.podIP`, or assigned deterministically when absent).
+
+    What a snapshot of a live cluster says about the object, used to decide whether it is an
+    endpoint at all (see model.snapshot) and never compared: `owners` are the `(kind, name)` of
+    its `metadata.ownerReferences`; `phase` is a Pod's `status.phase` ("" when it has a status
+    without one, None when it has no status: a manifest); `replicas` a controller's
+    `spec.replicas` when given; `live` that a controller carries a `status` (it was read from a
+    cluster). `implied` marks a component every cluster has that the input did not carry.
     """
 
     namespace: str
@@ -54,6 +61,11 @@ class Endpoint:
     kind: str = "Pod"
     ip_assigned: bool = field(default=False, compare=False)
     source: Source | None = field(default=None, compare=False)
+    owners: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    phase: str | None = field(default=None, compare=False)
+    replicas: int | None = field(default=None, compare=False)
+    live: bool = field(default=False, compare=False)
+    implied: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:

@@ -61,13 +61,16 @@ def report_html(report: Report, views: Views) -> str:
         "</head><body>",
         f'<header><h1>{_e(report.title)}</h1><p class="summary">{_e(summary)}</p>',
         '<nav><a href="#graph">Connectivity</a><a href="#matrix">Matrix</a>'
-        '<a href="#lint">Lint</a><a href="#policies">Policies</a></nav></header>',
+        '<a href="#lint">Lint</a>'
+        + ('<a href="#services">Services</a>' if report.services is not None else "")
+        + '<a href="#policies">Policies</a></nav></header>',
         "<main>",
         '<noscript><p class="unavailable">The picture, the details and the matrix need '
         "JavaScript; lint findings and policies below are plain text.</p></noscript>",
         _graph_section(report, views),
         _matrix_section(),
         _lint_section(report.lint),
+        _services_section(report),
         _policies_section(report),
         "</main>",
         _templates(views),
@@ -132,6 +135,21 @@ def _matrix_section() -> str:
         "</div>"
         '<div id="matrix-summary"></div><div id="matrix-detail"></div>'
         "</section>")
+
+
+def _services_section(report: Report) -> str:
+    """`report --services`: per Service port, who may reach every pod behind it, who some."""
+    if report.services is None:
+        return ""
+    head = ('<section id="services"><h2>Services</h2><p>After the DNAT: a source may use a '
+            "Service port when it may reach every pod behind it on the targetPort; "
+            "&ldquo;only some&rdquo; means the Service fails it some of the time.</p>")
+    if not report.services:
+        return head + "<p>No Services in the input.</p></section>"
+    rows = [f"<tr><td>{_e(s.heading)}</td><td>{_e(s.every_words)}</td>"
+            f"<td>{_e(s.some_words)}</td></tr>" for s in report.services]
+    return (head + '<table class="lint"><tr><th>Service port</th><th>every pod, from</th>'
+            "<th>only some, from</th></tr>" + "".join(rows) + "</table></section>")
 
 
 def _lint_section(lint: tuple[LintRow, ...] | None) -> str:

@@ -38,7 +38,8 @@ def write_table(mv: MatrixView, out: BinaryIO) -> None:
         _write_summary(mv, out)
         return
     matrix = mv.matrix
-    names = matrix.endpoints
+    names = [f"{name} (implied)" if i in mv.implied else name
+             for i, name in enumerate(matrix.endpoints)]
     shown = mv.in_view.tolist()
     number = {i: k + 1 for k, i in enumerate(shown)}
     n = len(shown)
@@ -174,7 +175,7 @@ _TRUE_WORD = np.frombuffer(b"true,\0\0\0", dtype=np.uint64)[0]
 _TOKEN_LENGTHS = np.array([6, 5], dtype=np.int64)
 
 
-def write_json(matrix: Matrix, out: BinaryIO) -> None:
+def write_json(matrix: Matrix, out: BinaryIO, extra: bytes = b"") -> None:
     """The -o json contract, streamed: the same bytes as `json.dumps(matrix.to_json(),
     separators=(",", ":"))` and a newline, without ever holding n x n Python booleans.
 
@@ -224,6 +225,7 @@ def write_json(matrix: Matrix, out: BinaryIO) -> None:
     out.write(b"}")
     if matrix.resolved:  # what a named port is at each endpoint (null: no such port there)
         out.write(b',"resolved":' + json.dumps(matrix.resolved_json(), separators=compact).encode())
+    out.write(extra)  # more members, pre-encoded with their leading comma (matrix --services)
     out.write(b"}\n")
 
 
@@ -331,7 +333,7 @@ WRITERS: dict[str, Callable[[MatrixView, BinaryIO], None]] = {
 
 
 def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
-                 view: MatrixView | None = None) -> None:
+                 view: MatrixView | None = None, extra: bytes = b"") -> None:
     """Render `matrix` as `output` onto a byte stream; every format is streamed.
 
     With a view, JSON keeps its contract over the endpoints in view (the square matrix among
@@ -344,7 +346,7 @@ def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
             matrix = Matrix(tuple(matrix.endpoints[i] for i in keep.tolist()), matrix.ports,
                             matrix.class_of[keep], matrix.verdicts,
                             {q: numbers[keep] for q, numbers in matrix.resolved.items()})
-        write_json(matrix, out)
+        write_json(matrix, out, extra)
     else:
         WRITERS[output](mv, out)
     out.flush()
