@@ -24,12 +24,13 @@ import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.diff_outside import OutsideChange, outside_changes, pod_ip_note
 from podwall.analysis.filters import View
 from podwall.engine import Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
@@ -38,9 +39,11 @@ from podwall.model import (
     Cluster,
     Direction,
     Endpoint,
+    IPAddress,
     NamedPortQuery,
     NetworkPolicy,
     Port,
+    PortQuery,
 )
 from podwall.model import (
     port_key as sort_key,
@@ -106,10 +109,20 @@ class Diff:
     joint_classes: int = field(default=0, compare=False)
     namespaces: tuple[NamespaceChange, ...] = ()
     detailed: bool = True  # False: `changes` was not computed (a summary was enough)
+    outside: tuple[OutsideChange, ...] = ()  # with addresses outside the cluster
 
     @property
     def empty(self) -> bool:
-        return not self.endpoints and not self.changes and not self.added and not self.removed
+        return (not self.endpoints and not self.changes and not self.added and not self.removed
+                and not self.outside)
+
+    @property
+    def outside_added(self) -> int:
+        return sum(1 for c in self.outside if c.change == ADDED)
+
+    @property
+    def outside_removed(self) -> int:
+        return sum(1 for c in self.outside if c.change == REMOVED)
 
     @property
     def endpoints_added(self) -> int:
@@ -121,8 +134,8 @@ class Diff:
 
     def has(self, which: str) -> bool:
         """`added`, `removed` or `any`: whether such changes exist (for `--fail-on`)."""
-        gained = self.added > 0 or self.endpoints_added > 0
-        lost = self.removed > 0 or self.endpoints_removed > 0
+        gained = self.added > 0 or self.endpoints_added > 0 or self.outside_added > 0
+        lost = self.removed > 0 or self.endpoints_removed > 0 or self.outside_removed > 0
         return {"added": gained, "removed": lost}.get(which, gained or lost)
 
     def to_json(self) -> dict[str, Any]:
@@ -130,9 +143,12 @@ class Diff:
             "ports": [str(p) for p in self.ports],
             "summary": {"connectionsAdded": self.added, "connectionsRemoved": self.removed,
                         "endpointsAdded": self.endpoints_added,
-                        "endpointsRemoved": self.endpoints_removed},
+                        "endpointsRemoved": self.endpoints_removed,
+                        "outsideAdded": self.outside_added,
+                        "outsideRemoved": self.outside_removed},
             "endpoints": [e.to_json() for e in self.endpoints],
             "changes": [c.to_json() for c in self.changes],
+            "outside": [c.to_json() for c in self.outside],
             "namespaces": [n.to_json() for n in self.namespaces],
         }
 
@@ -159,7 +175,8 @@ class NamespaceChange:
 
 def diff_clusters(old: Cluster, new: Cluster,
                   ports: Sequence[Port] | None = None, view: View | None = None,
-                  detail_limit: int | None = None) -> Diff:
+                  detail_limit: int | None = None,
+                  externals: Sequence[IPAddress] = ()) -> Diff:
     """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
     on `ports` (default: every port either input names), within `view` (what is shown; an
     endpoint both inputs have is judged by its labels in NEW).
@@ -167,13 +184,19 @@ def diff_clusters(old: Cluster, new: Cluster,
     `detail_limit`: when more (source class, destination class) pairs change than this, lines
     and their reasons are not computed (`detailed` is False): the per-namespace summary is
     exact and cheap, the reasons of a million changes are neither.
+
+    Changes with the outside (`Diff.outside`, `podwall.analysis.diff_outside`) are judged on
+    every port range unless `ports` are given (their numbers; a port name has no number
+    outside), and on every outside address unless `externals` narrow them.
     """
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
         key=sort_key))
     view = view if view is not None else View()
     view.check((*old.endpoints, *new.endpoints))
-    return _Differ(old, new, chosen, view).run(detail_limit)
+    result = _Differ(old, new, chosen, view).run(detail_limit)
+    numbers = [p for p in chosen if isinstance(p, PortQuery)] if ports else None
+    return replace(result, outside=outside_changes(old, new, view, numbers, externals))
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------
@@ -581,10 +604,11 @@ class _Reasons:
         # a named port the destination has no container port for (in OLD: it was added, in NEW:
         # it was removed) says so, not what the sides say about a port that is not there
         lacks = np.where(added, self.lacking(old, jd, port_ix), self.lacking(new, jd, port_ix))
+        notes, note_of = self.ip_notes(js, jd, added, content, admitted)
         reason_of = _intern([added.astype(np.int64), eg_new.astype(np.int64),
                              in_new.astype(np.int64), p_eo, p_io, p_en, p_in,
                              content["eo"], content["io"], content["en"], content["in"],
-                             lacks.astype(np.int64) * (port_ix + 1)])
+                             lacks.astype(np.int64) * (port_ix + 1), note_of])
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies)
         reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
@@ -597,17 +621,47 @@ class _Reasons:
                     admitted[content["en"][t]], admitted[content["in"][t]])
                 if lacks[t]:
                     text = wording.diff_named_port_words(text, port, "OLD")
-                reasons.append((text, refs))
+                reasons.append((text + notes[note_of[t]], refs))
             elif lacks[t]:
                 reasons.append((wording.diff_named_port_words("no longer admitted", port, "NEW"),
                                 ()))
             else:
-                reasons.append(words.removed(
+                text, refs = words.removed(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
                     new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
                     bool(eg_new[t]), bool(in_new[t]),
-                    admitted[content["eo"][t]], admitted[content["io"][t]]))
+                    admitted[content["eo"][t]], admitted[content["io"][t]])
+                reasons.append((text + notes[note_of[t]], refs))
         return reasons, reason_of
+
+    def ip_notes(self, js: IntArray, jd: IntArray, added: BoolArray,
+                 content: dict[str, IntArray], admitted: list[tuple[RuleRef, ...]]
+                 ) -> tuple[list[str], IntArray]:
+        """Per triple, the id of a note (0: none) saying that a rule behind it admits a pod only
+        by its IP in an ipBlock: such a line is about a pod's address, never a rule for pods
+        (`podwall.analysis.diff_outside.pod_ip_note`). Constant over joint classes: a class
+        key holds its members' ipBlock memberships."""
+        d = self.d
+        notes = [""]
+        if not len(js):
+            return notes, np.zeros(0, dtype=np.int64)
+        keys = _intern([added.astype(np.int64), content["en"], content["in"], content["eo"],
+                        content["io"], js, jd])
+        _, firsts = np.unique(keys, return_index=True)
+        values = np.zeros(len(firsts), dtype=np.int64)
+        for k, t in enumerate(firsts.tolist()):
+            side, eg, ing = (d.new, "en", "in") if added[t] else (d.old, "eo", "io")
+            refs = (*admitted[content[eg][t]], *admitted[content[ing][t]])
+            if not refs:
+                continue
+            src, dst = d.pair(side, int(js[t]), int(jd[t]))
+            note = pod_ip_note(side.engine.evaluator, side.policies, refs, src, dst)
+            if note:
+                values[k] = len(notes)
+                notes.append(note)
+        _, inverse = np.unique(keys, return_inverse=True)
+        result: IntArray = values[inverse.reshape(-1)]
+        return notes, result
 
     def lacking(self, side: _Input, jd: IntArray, port_ix: IntArray) -> BoolArray:
         """Per triple: is its port a name that the destination has no container port for, in

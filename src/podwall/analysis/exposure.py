@@ -31,6 +31,7 @@ from podwall.engine.outside import (
     AddressSet,
     Outside,
     PortRange,
+    merged_ranges,
     partition,
     port_partition,
     ports_words,
@@ -75,7 +76,7 @@ class Opening:
             "addresses": str(self.addresses),
             "cidrs": [str(n) for n in self.addresses.cidrs()],
             "blocks": [f"b{b + 1}" for b in self.blocks],
-            "ports": [str(p) for p in self.ports],
+            "ports": [str(p) for p in merged_ranges(self.ports)],
             "isolated": self.isolated,
             "rules": [r.to_json() for r in self.rules],
         }

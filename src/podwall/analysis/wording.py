@@ -319,6 +319,37 @@ def diff_summary_words(added: int, removed: int, endpoints_added: int,
             f"{n(endpoints_added, 'endpoint')} added, {n(endpoints_removed, 'endpoint')} removed")
 
 
+def diff_outside_reason_words(change: str, direction: str, rules: Sequence[str],
+                              isolated: bool, other: Sequence[str] | None) -> str:
+    """Why an opening to or from the outside appears or goes. `rules`/`isolated` are of the
+    side that has it (NEW when added, OLD when removed); `other` the policies isolating the
+    endpoint in the other input (None: the endpoint is only in this one)."""
+    side = "NEW" if change == "added" else "OLD"
+    have = f"allowed by {', '.join(rules)}" if isolated else f"not isolated for {direction}"
+    if change == "added":
+        text = have if isolated else f"{have} in NEW"
+        return f"{text}; new endpoint" if other is None else text
+    if other is None:
+        return f"endpoint removed; was {have}"
+    now = (f"isolated by {', '.join(other)} in NEW, no rule admits it" if other
+           else f"{direction} not isolated in NEW")
+    return f"no longer admitted: {now} (was {have} in {side})"
+
+
+def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: bool) -> str:
+    """A pod admitted by a rule only because its IP lies in the rule's ipBlock."""
+    text = (f"{endpoint} only by its IP {address}, in ipBlock {block} of {rule} (whether an "
+            "ipBlock matches pod IPs differs between CNIs")
+    if assigned:
+        text += f"; {address} was assigned by podwall: the pod has no status.podIP"
+    return text + ")"
+
+
+def diff_outside_summary_words(added: int, removed: int) -> str:
+    return (f"{plural(added, 'line')} of connections with the outside added, "
+            f"{removed} removed")
+
+
 DIFF_NO_CHANGES = "no connectivity changes"
 DIFF_MD_TITLE = "podwall diff"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import os
 import subprocess
 import sys
@@ -104,13 +105,16 @@ def _empty_result() -> Any:
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port either input names. A name (http) is "
                    "resolved at each destination, in OLD and in NEW on its own containers.")
+@click.option("--external", "externals", multiple=True, metavar="IP",
+              help="Repeatable. Judge connections with the outside for this address only "
+                   "(default: every outside address, as blocks of CIDRs).")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @output_option("text", "json", "md", default="text")
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
          view: View, rev: str | None, live: bool, ports: tuple[PortQuery | NamedPortQuery, ...],
-         fail_on: str | None,
+         externals: tuple[str, ...], fail_on: str | None,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -120,8 +124,11 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     Lines: `+` a connection that NEW allows and OLD did not, `-` one that NEW no longer
     allows, each with the rules behind it. Ends are collapsed when
     exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
-    Endpoints only one side has are summarised first. Beyond 200 lines, text shows connections
-    per namespace pair (--full: every line); -n, --focus, --from, --to narrow what is shown.
+    Endpoints only one side has are summarised first. Connections with addresses outside the
+    cluster name the addresses (`+ 0.0.0.0/0 except 10.0.0.0/8 -> prod/db TCP/5432`): a widened
+    ipBlock is an added connection (--fail-on added fails on it); --external IP asks about one
+    address. Beyond 200 lines, text shows connections per namespace pair (--full: every line);
+    -n, --focus, --from, --to narrow what is shown.
 
     \b
     Examples:
@@ -129,6 +136,7 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
       podwall diff --git origin/main k8s/ -o md --fail-on removed
       podwall diff old/ new/ -n prod --to app=db
       podwall diff --cluster --context prod k8s/ --fail-on removed
+      podwall diff old/ new/ --external 203.0.113.9 --fail-on added
     """
     from podwall.analysis.diff import diff_clusters
     from podwall.analysis.render.diff import DETAIL_LIMIT, diff_json, diff_md, diff_text
@@ -154,8 +162,16 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
     both = _Both(old.cluster.endpoints + new.cluster.endpoints)
+    addresses = []
+    for text in externals:
+        try:
+            addresses.append(ipaddress.ip_address(text.strip()))
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not an IP address",
+                                     param_hint="--external") from None
     result = diff_clusters(old.cluster, new.cluster, chosen_ports(both, ports), view,
-                           detail_limit=None if output == "json" or view.full else DETAIL_LIMIT)
+                           detail_limit=None if output == "json" or view.full else DETAIL_LIMIT,
+                           externals=addresses)
     if output == "text":
         text = diff_text(result, view.full, view.flags())
     else:

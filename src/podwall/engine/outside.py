@@ -332,14 +332,20 @@ def port_partition(clusters: Sequence[Cluster] | Cluster) -> tuple[PortRange, ..
     return tuple(out)
 
 
-def ports_words(ranges: Iterable[PortRange]) -> str:
-    """`TCP/80, TCP/8000-8080, UDP/*`; adjacent ranges merged; `every port` for all of them."""
+def merged_ranges(ranges: Iterable[PortRange]) -> list[PortRange]:
+    """Sorted, with adjacent and overlapping ranges of a protocol joined."""
     merged: list[PortRange] = []
     for r in sorted(ranges):
         if merged and merged[-1].protocol is r.protocol and merged[-1].last + 1 >= r.first:
             merged[-1] = PortRange(r.protocol, merged[-1].first, max(r.last, merged[-1].last))
         else:
             merged.append(r)
+    return merged
+
+
+def ports_words(ranges: Iterable[PortRange]) -> str:
+    """`TCP/80, TCP/8000-8080, UDP/*`; adjacent ranges merged; `every port` for all of them."""
+    merged = merged_ranges(ranges)
     if len(merged) == len(Protocol) and all(str(r).endswith("/*") for r in merged):
         return "every port"
     return ", ".join(str(r) for r in merged)

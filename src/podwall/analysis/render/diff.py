@@ -26,12 +26,17 @@ def _lines(diff: Diff) -> list[str]:
     lines = [wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by, e.count)
              for e in diff.endpoints]
     lines.extend(change_line(c) for c in diff.changes)
+    lines.extend(c.line() for c in diff.outside)
     return lines
 
 
 def _summary(diff: Diff) -> str:
-    return wording.diff_summary_words(diff.added, diff.removed, diff.endpoints_added,
+    text = wording.diff_summary_words(diff.added, diff.removed, diff.endpoints_added,
                                       diff.endpoints_removed)
+    if diff.outside:
+        text += "; " + wording.diff_outside_summary_words(diff.outside_added,
+                                                          diff.outside_removed)
+    return text
 
 
 def namespace_line(change: NamespaceChange) -> str:
@@ -60,6 +65,7 @@ def _summary_lines(diff: Diff, flags: str) -> list[str]:
                                                        key=lambda kv: (kv[0][0] == ADDED, kv[0][1])))
     else:
         lines.extend(_lines(Diff(diff.ports, diff.endpoints, ())))
+    lines.extend(c.line() for c in diff.outside)
     lines.append(wording.diff_namespaces_heading_words(
         len(diff.changes) if diff.detailed else None, LINE_LIMIT))
     lines.extend(namespace_line(n) for n in diff.namespaces)
