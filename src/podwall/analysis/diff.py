@@ -19,22 +19,32 @@ Everything is computed on endpoint classes, never on endpoint pairs:
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.diff_endpoints import (
+    ADDED,
+    REMOVED,
+    ConnectionChange,
+    EndpointChange,
+    EndpointReach,
+    _common_prefix,
+    _label,
+    _order,
+    _sides,
+)
 from podwall.analysis.diff_outside import OutsideChange, outside_changes, pod_ip_note
 from podwall.analysis.filters import View
 from podwall.engine import Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
-from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
+from podwall.engine.matrix import MatrixComputer
 from podwall.model import (
     Cluster,
     Direction,
@@ -49,54 +59,7 @@ from podwall.model import (
     port_key as sort_key,
 )
 
-ADDED, REMOVED = "added", "removed"
 _BLOCK_CELLS = 1 << 22  # class pairs compared at once (bounds memory: a few bytes per cell)
-_BRACE_LIMIT = 6  # up to this many names are listed as `ns/{a,b,c}` rather than line by line
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionChange:
-    """Connections from `src` to `dst` on `ports` that appear (`added`) or disappear.
-
-    `src`/`dst` name endpoints: `ns/name`, `ns/*` (every endpoint of the namespace that both
-    inputs have), `ns/prefix*` (exactly the endpoints whose names start so) or `ns/{a,b}`.
-    A pod never counts as connecting to itself. `count` is endpoint pairs times ports.
-    """
-
-    change: str
-    src: str
-    dst: str
-    ports: tuple[Port, ...]
-    reason: str
-    rules: tuple[RuleRef, ...] = ()
-    count: int = 1
-
-    @property
-    def sign(self) -> str:
-        return "+" if self.change == ADDED else "-"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"change": self.change, "from": self.src, "to": self.dst,
-                "ports": [str(p) for p in self.ports], "reason": self.reason,
-                "rules": [r.to_json() for r in self.rules], "connections": self.count}
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointChange:
-    """Endpoints only one input has (`count` of them, named like a `ConnectionChange` end).
-
-    `reaches`/`reached_by` are per endpoint, over that input's endpoints and the examined ports.
-    """
-
-    change: str
-    endpoint: str
-    reaches: int
-    reached_by: int
-    count: int = 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {"change": self.change, "endpoint": self.endpoint, "endpoints": self.count,
-                "reaches": self.reaches, "reachedBy": self.reached_by}
 
 
 @dataclass(frozen=True)
@@ -200,29 +163,6 @@ def diff_clusters(old: Cluster, new: Cluster,
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------
-
-
-def _bits(table: RowTable, columns: IntArray) -> BoolArray:
-    """Bits `columns` of every row of a bit-packed table: shape (rows, len(columns))."""
-    byte = table.packed[:, columns >> 3]
-    shift = (7 - (columns & 7)).astype(np.uint8)
-    result: BoolArray = ((byte >> shift) & 1).astype(np.bool_)
-    return result
-
-
-def _sides(verdicts: PortVerdicts, srcs: IntArray,
-           dsts: IntArray) -> tuple[BoolArray, BoolArray]:
-    """(egress at the source allows, ingress at the destination allows), each (srcs, dsts).
-
-    Unpacks only the rows of the shorter list, and gathers single bits for the other one.
-    """
-    if len(srcs) <= len(dsts):
-        egress = verdicts.egress.rows_for(srcs)[:, dsts]
-        ingress = _bits(verdicts.ingress, srcs)[verdicts.ingress.of[dsts]].T
-    else:
-        egress = _bits(verdicts.egress, dsts)[verdicts.egress.of[srcs]]
-        ingress = verdicts.ingress.rows_for(dsts)[:, srcs].T
-    return egress, ingress
 
 
 def _intern(columns: Sequence[IntArray]) -> IntArray:
@@ -335,7 +275,7 @@ class _Differ:
     def run(self, detail_limit: int | None = None) -> Diff:
         joints = len(self.members)
         triples: list[tuple[IntArray, ...]] = []
-        endpoint_reach = _EndpointReach(self)
+        endpoint_reach = EndpointReach(self)
         for pi, port in enumerate(self.ports):
             before_v, after_v = self.old.computer.verdicts(port), self.new.computer.verdicts(port)
             endpoint_reach.add(before_v, after_v)
@@ -426,7 +366,7 @@ class _Differ:
             for item in self.describe(sources, other):
                 by_src[(sg, item.label, port_key, r)].append((d, item))
         out: list[ConnectionChange] = []
-        for (sg, _label, port_key, r), entries in by_src.items():
+        for (sg, _src_label, port_key, r), entries in by_src.items():
             src_item = entries[0][1]
             dsts = [d for d, _ in entries]
             sources_for = {d: item.joints for d, item in entries}
@@ -500,38 +440,6 @@ class _Differ:
     def prefix(self, joint: int) -> str:
         names = self.names(joint)
         return _common_prefix((names[0], names[-1]))
-
-
-def _order(label: str) -> tuple[str, str]:
-    """Sort `ns/name` labels by namespace, then name (`a/x` before `a-b/x`)."""
-    ns, _, rest = label.partition("/")
-    return ns, rest
-
-
-def _common_prefix(texts: Sequence[str]) -> str:
-    """The longest common prefix (of the lexicographically first and last is enough)."""
-    first, last = min(texts), max(texts)
-    n = 0
-    limit = min(len(first), len(last))
-    while n < limit and first[n] == last[n]:
-        n += 1
-    return first[:n]
-
-
-def _label(ns: str, count: int, prefix: str, names: Callable[[], Sequence[str]],
-           everyone: Sequence[str], extra: str | None, force: bool = False) -> str | None:
-    """`ns/name` for one; `ns/prefix*` when exactly these (and `extra`) among `everyone` (sorted)
-    start with `prefix`; `ns/{a,b}` when few (or forced); else None."""
-    if count == 1:
-        return f"{ns}/{names()[0]}"
-    if prefix:
-        lo = bisect.bisect_left(everyone, prefix)
-        hi = bisect.bisect_left(everyone, prefix + "\U0010ffff")
-        if hi - lo == count + (1 if extra is not None and extra.startswith(prefix) else 0):
-            return f"{ns}/{prefix}*"
-    if force or count <= _BRACE_LIMIT:
-        return f"{ns}/{{{','.join(names())}}}"
-    return None
 
 
 # -- reasons -----------------------------------------------------------------------------------
@@ -755,67 +663,4 @@ class _Words:
                     direction.word, end, [f"{p} ({self.origin(p)})" for p in after]))
         return wording.diff_removed_words(parts), tuple(rules)
 
-
-# -- endpoints only one input has -------------------------------------------------------------
-
-
-class _EndpointReach:
-    """Per class of the endpoints only one input has: how many endpoints it reaches and is
-    reached by (union over ports), from (classes x all classes) blocks, never C x C."""
-
-    def __init__(self, differ: _Differ) -> None:
-        self.d = differ
-        self.parts: list[tuple[str, _Input, list[str], IntArray, BoolArray, BoolArray]] = []
-        for change, side, other in ((REMOVED, differ.old, differ.new),
-                                    (ADDED, differ.new, differ.old)):
-            view = differ.view
-            only = [ep.key for ep in side.cluster.endpoints
-                    if ep.key not in other.index and view.shows_endpoint(ep)]
-            if not only:
-                continue
-            positions = np.fromiter((side.index[k] for k in only), np.int64, len(only))
-            classes = np.unique(side.computer.classes.class_of[positions]).astype(np.int64)
-            size = side.computer.classes.size
-            self.parts.append((change, side, only, classes,
-                               np.zeros((len(classes), size), dtype=np.bool_),
-                               np.zeros((size, len(classes)), dtype=np.bool_)))
-
-    def add(self, before: PortVerdicts, after: PortVerdicts) -> None:
-        for change, side, _, classes, reach, reached in self.parts:
-            verdicts = before if change == REMOVED else after
-            everyone = side.computer.classes.all_classes
-            eg, ing = _sides(verdicts, classes, everyone)
-            reach |= eg & ing
-            eg, ing = _sides(verdicts, everyone, classes)
-            reached |= eg & ing
-
-    def changes(self) -> tuple[EndpointChange, ...]:
-        out: list[EndpointChange] = []
-        for change, side, only, classes, reach, reached in self.parts:
-            class_of = side.computer.classes.class_of
-            n = len(side.cluster.endpoints)
-            weight = np.bincount(class_of[:n], minlength=side.computer.classes.size)
-            col = {int(c): k for k, c in enumerate(classes.tolist())}
-            everyone: dict[str, list[str]] = defaultdict(list)
-            for ep in side.cluster.endpoints:
-                everyone[ep.namespace].append(ep.name)
-            groups: dict[tuple[str, int], list[str]] = defaultdict(list)
-            for key in only:
-                ns, name = key.split("/", 1)
-                groups[(ns, int(class_of[side.index[key]]))].append(name)
-            for (ns, c), names in sorted(groups.items()):
-                k = col[c]
-                self_pair = int(reach[k, c])
-                reaches = int(reach[k].astype(np.int64) @ weight) - self_pair
-                reached_by = int(reached[:, k].astype(np.int64) @ weight) - self_pair
-                names.sort()
-                if len(names) >= 2 and len(names) == len(everyone[ns]):
-                    label = f"{ns}/*"
-                else:
-                    label = _label(ns, len(names), _common_prefix(names),
-                                   functools.partial(list, names), sorted(everyone[ns]), None,
-                                   force=True) or ""
-                out.append(EndpointChange(change, label, reaches, reached_by, len(names)))
-        out.sort(key=lambda e: (e.change != REMOVED, _order(e.endpoint)))
-        return tuple(out)
 

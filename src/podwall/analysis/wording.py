@@ -345,6 +345,19 @@ def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: b
     return text + ")"
 
 
+def diff_endpoint_connection_words(change: str, rules: Sequence[str],
+                                   unisolated: Sequence[str]) -> str:
+    """A connection of an endpoint only one input has: what allows it (allowed) there."""
+    parts = [f"allowed by {', '.join(rules)}"] if rules else []
+    parts.extend(f"{side} not isolated" for side in unisolated)
+    text = "; ".join(parts) if parts else "allowed"
+    return text if change == "added" else f"was {text}"
+
+
+DIFF_CONNECTIONS_NOT_LISTED = ("  (its connections are too many to list: podwall explain "
+                               "--focus NS/NAME on the input that has it)")
+
+
 def diff_outside_summary_words(added: int, removed: int) -> str:
     return (f"{plural(added, 'line')} of connections with the outside added, "
             f"{removed} removed")

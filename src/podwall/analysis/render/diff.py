@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 
 from podwall.analysis import wording
-from podwall.analysis.diff import ADDED, ConnectionChange, Diff, NamespaceChange
+from podwall.analysis.diff import Diff, NamespaceChange
+from podwall.analysis.diff_endpoints import ADDED, ConnectionChange
 
 # GitHub rejects comments over 65536 characters; leave room for the heading and the note.
 MD_BUDGET = 60_000
@@ -23,8 +24,13 @@ def change_line(change: ConnectionChange) -> str:
 
 
 def _lines(diff: Diff) -> list[str]:
-    lines = [wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by, e.count)
-             for e in diff.endpoints]
+    lines: list[str] = []
+    for e in diff.endpoints:
+        lines.append(wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by,
+                                                 e.count))
+        lines.extend(change_line(c) for c in e.connections)
+        if not e.listed:
+            lines.append(wording.DIFF_CONNECTIONS_NOT_LISTED)
     lines.extend(change_line(c) for c in diff.changes)
     lines.extend(c.line() for c in diff.outside)
     return lines
@@ -50,7 +56,8 @@ def summarised(diff: Diff, full: bool = False) -> bool:
     """Whether text shows namespace pairs rather than lines (too many lines, or not computed)."""
     if not diff.detailed:
         return True
-    return not full and len(diff.endpoints) + len(diff.changes) > LINE_LIMIT
+    listed = sum(len(e.connections) for e in diff.endpoints)
+    return not full and len(diff.endpoints) + listed + len(diff.changes) > LINE_LIMIT
 
 
 def _summary_lines(diff: Diff, flags: str) -> list[str]:
