@@ -112,6 +112,9 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         return lines
     lines.append("  " + direction_line(verdict.egress, verdict.dst))
     lines.append("  " + direction_line(verdict.ingress, verdict.src))
+    lines.extend("  " + assigned_address_words(a.endpoint, a.address, a.blocks,
+                                               [str(r) for r in a.rules])
+                 for a in verdict.assigned)
     return lines
 
 
@@ -599,9 +602,12 @@ def exposure_namespace_words(direction: Direction, namespace: str, endpoints: in
     return f"{who} may open to {addresses} on {ports}"
 
 
-def assigned_address_words(endpoint: str, address: str, blocks: Sequence[str]) -> str:
-    """`check`/`explain`: a verdict that an ipBlock decides on an address podwall invented."""
-    return (f"note: {endpoint} has no status.podIP; podwall assigned it {address} from "
-            f"--pod-cidr, and ipBlock {', '.join(blocks)} matches that address: whether an "
-            "ipBlock matches pod IPs differs between CNIs, and this address is invented, so "
-            "this verdict is not reliable for it")
+def assigned_address_words(endpoint: str, address: str, blocks: Sequence[str],
+                           rules: Sequence[str], subject: str = "this verdict rests") -> str:
+    """`check`/`explain`: a verdict that an ipBlock judges on an address podwall invented."""
+    where = f" ({', '.join(rules)})" if rules else ""
+    return (f"note: {endpoint} has no status.podIP: podwall assigned it {address} from "
+            f"--pod-cidr, and ipBlock {'; '.join(blocks)}{where} holds that address. Whether "
+            "an ipBlock matches pod IPs differs between CNIs, and the address is invented: "
+            f"{subject} on it (give the pod's real IP in status.podIP, or a "
+            "--pod-cidr the ipBlock does not cover)")
