@@ -124,6 +124,7 @@ class ExposureTable:
     def __init__(self, cluster: Cluster, outside: Outside | None = None,
                  ports: Sequence[PortRange] | None = None) -> None:
         self.cluster = cluster
+        self._index: dict[str, int] = {}
         self.outside = outside if outside is not None else partition(cluster)
         self.ports = tuple(ports) if ports is not None else port_partition(cluster)
         hosts = [ExternalHost(b.representative) for b in self.outside.blocks]
@@ -141,6 +142,12 @@ class ExposureTable:
                 v = computer.verdicts(port.representative)
                 self.ingress[k] = v.ingress.columns(host_cls)[v.ingress.of]
                 self.egress[k] = v.egress.columns(host_cls)[v.egress.of]
+
+    def class_of_key(self, key: str) -> int:
+        """The class (in this table) of endpoint `ns/name`."""
+        if not self._index:
+            self._index = {ep.key: i for i, ep in enumerate(self.cluster.endpoints)}
+        return int(self.class_of[self._index[key]])
 
     def side(self, direction: Direction) -> BoolArray:
         return self.ingress if direction is Direction.INGRESS else self.egress

@@ -43,11 +43,12 @@ from typing import Any
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.exposure import ExposureTable, port_ranges
 from podwall.engine import Engine, Matrix, PortVerdicts
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import RowTable
 from podwall.errors import PodwallError, QueryError
-from podwall.model import Direction, Endpoint, Port
+from podwall.model import Direction, Endpoint, Port, PortQuery
 
 #: Above this many classes a whole-cluster picture is refused (use --focus), and classes are no
 #: longer merged into connectivity groups: the class-level matrix per port grows with its square.
@@ -121,6 +122,11 @@ class GraphEdge:
     src: str
     dst: str
     ports: tuple[Port, ...] = field(compare=False)
+    addresses: str = ""  # an arrow to or from OUTSIDE: the outside addresses it stands for
+
+
+#: The id of the one node that stands for every address outside the cluster.
+OUTSIDE = "outside"
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,15 @@ class ConnectivityGraph:
 
     def port_words(self, ports: Iterable[Port]) -> str:
         return wording.port_set_words(ports, self.ports)
+
+    def edge_words(self, edge: GraphEdge) -> str:
+        """An arrow's label: its ports, after the outside addresses it stands for (if any)."""
+        ports = self.port_words(edge.ports)
+        return wording.outside_edge_words(edge.addresses, ports) if edge.addresses else ports
+
+    @property
+    def has_outside(self) -> bool:
+        return any(OUTSIDE in (e.src, e.dst) for e in self.edges)
 
     def namespace(self, namespace_id: str) -> GraphNamespace | None:
         for ns in self.namespaces:
@@ -187,7 +202,9 @@ class ConnectivityGraph:
                       for n in self.nodes.values()],
             "hubs": [{"id": h.id, "ports": ports(h.ports), "namespace": h.namespace}
                      for h in self.hubs.values()],
-            "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports)} for e in self.edges],
+            "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports),
+                       **({"addresses": e.addresses} if e.addresses else {})}
+                      for e in self.edges],
         }
 
 
@@ -237,6 +254,7 @@ class Boxes:
     labels: tuple[str, ...]
     open_in: BoolArray
     open_out: BoolArray
+    exposure: ExposureTable | None = None  # verdicts with the outside, per engine class
 
     @property
     def size(self) -> int:
@@ -272,6 +290,8 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
                        dtype=np.bool_)
     open_out = np.array([not engine.selecting(m[0], Direction.EGRESS) for m in layout.members],
                         dtype=np.bool_)
+    numbers = [p for p in matrix.ports if isinstance(p, PortQuery)]
+    exposure = ExposureTable(engine.cluster, ports=port_ranges(numbers)) if numbers else None
     if size <= MAX_CLASSES:
         digests = [hashlib.blake2b(digest_size=16) for _ in range(size)]
         for port in matrix.ports:
@@ -280,6 +300,11 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
             for i in range(size):
                 digests[i].update(rows[i].tobytes())
                 digests[i].update(cols[i].tobytes())
+        if exposure is not None:  # a box is one exposure to the outside too
+            for i in range(size):
+                c = exposure.class_of_key(layout.members[i][0].key)
+                digests[i].update(np.packbits(exposure.ingress[:, c, :]).tobytes())
+                digests[i].update(np.packbits(exposure.egress[:, c, :]).tobytes())
         keys = [(layout.namespace(i), bool(open_in[i]), bool(open_out[i]), digests[i].digest())
                 for i in range(size)]
     else:
@@ -297,7 +322,7 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
         np.array([layout.order[cs[0]] for cs in classes], dtype=np.int64),
         tuple(e[1] for e in entries),
         np.array([open_in[cs[0]] for cs in classes], dtype=np.bool_),
-        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_))
+        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_), exposure)
 
 
 def _namespace_labels(layout: ClassLayout) -> dict[str, set[tuple[str, str]]]:
@@ -498,10 +523,43 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
     hubs = {f"h{i}": GraphHub(f"h{i}", tuple(sorted(p)),
                               spans[next(iter(hub_ns[i]))][0] if len(hub_ns[i]) == 1 else None)
             for i, p in enumerate(hub_ports)}
-    edge_list = sorted(GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
-                       for (s, d), p in frozen.items())
+    edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
+                        for (s, d), p in frozen.items()]
+                       + outside_edges(engine, matrix.ports, groups, sorted(shown), node_ids))
     return ConnectivityGraph(tuple(matrix.ports), tuple(namespaces), nodes, tuple(edge_list),
                              hubs, focus=focus, omits_open_pairs=focus_box is None)
+
+
+def outside_edges(engine: Engine, ports: Sequence[Port], groups: Boxes, shown: Sequence[int],
+                  node_ids: Sequence[str]) -> list[GraphEdge]:
+    """Arrows between boxes and the OUTSIDE node, labelled with the outside addresses (never
+    drawn as if a pod were the source: `podwall.analysis.exposure`). Like unisolated pairs
+    (module, rule 1), a direction that no policy isolates draws no arrow: its marker says that
+    it allows everything, the outside included. Numbered ports only (a name has no number
+    outside the cluster). The classes of a box share their exposure (`boxes` keys on it)."""
+    numbers = [p for p in ports if isinstance(p, PortQuery)]
+    table = groups.exposure
+    if not numbers or table is None:
+        return []
+    out: list[GraphEdge] = []
+    for box in shown:
+        cls = table.class_of_key(groups.members(box)[0].key)
+        for direction, open_ in ((Direction.INGRESS, groups.open_in[box]),
+                                 (Direction.EGRESS, groups.open_out[box])):
+            if open_:
+                continue
+            cells = table.side(direction)[:, cls, :]
+            by_blocks: dict[tuple[int, ...], list[Port]] = defaultdict(list)
+            for k in range(cells.shape[0]):
+                blocks = tuple(np.flatnonzero(cells[k]).tolist())
+                if blocks:
+                    by_blocks[blocks].append(table.ports[k].representative)
+            for blocks, chosen in by_blocks.items():
+                words = str(table.outside.union(blocks))
+                src, dst = ((OUTSIDE, node_ids[box]) if direction is Direction.INGRESS
+                            else (node_ids[box], OUTSIDE))
+                out.append(GraphEdge(src, dst, tuple(sorted(chosen)), words))
+    return out
 
 
 def _focus_port(matrix: Matrix, port: Port, order: IntArray, node: int) -> BoolArray:

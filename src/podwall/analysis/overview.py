@@ -23,6 +23,7 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.graph import (
+    OUTSIDE,
     Boxes,
     ConnectivityGraph,
     GraphEdge,
@@ -210,8 +211,12 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     into: dict[str, list[str]] = defaultdict(list)
     out_of: dict[str, list[str]] = defaultdict(list)
     plain: list[tuple[str, str, tuple[Port, ...]]] = []
+    outside: list[GraphEdge] = []  # arrows to or from the outside stay as they are
     for e in graph.edges:
-        if e.dst in graph.hubs:
+        if OUTSIDE in (e.src, e.dst):
+            if e.src in mine.nodes or e.dst in mine.nodes:
+                outside.append(e)
+        elif e.dst in graph.hubs:
             into[e.dst].append(e.src)
         elif e.src in graph.hubs:
             out_of[e.src].append(e.dst)
@@ -257,7 +262,7 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     hubs = {f"h{i}": GraphHub(f"h{i}", tuple(sorted(p)),
                               mine.name if ends[f"h{i}"] <= {"n", "ns"} else None)
             for i, p in enumerate(hub_ports)}
-    edge_list = sorted(GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
-                       for (s, d), p in edges.items())
+    edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
+                        for (s, d), p in edges.items()] + outside)
     return ConnectivityGraph(graph.ports, (mine,), nodes, tuple(edge_list), hubs,
                              focus=None, omits_open_pairs=graph.omits_open_pairs)

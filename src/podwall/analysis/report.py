@@ -36,6 +36,7 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.explain import PolicyExplanation, explain_policies
+from podwall.analysis.exposure import Exposure, exposure
 from podwall.analysis.graph import (
     Boxes,
     ConnectivityGraph,
@@ -91,6 +92,7 @@ class Report:
     policy_classes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     overview: Overview | None = None
     namespace_pictures: tuple[ConnectivityGraph, ...] = ()  # per namespace, overview order
+    exposure: Exposure | None = None  # what each endpoint accepts from / opens to the outside
 
     @property
     def draws_whole(self) -> bool:
@@ -113,6 +115,7 @@ class Report:
                 {"id": f.id, "severity": f.severity, "object": f.object, "file": f.file,
                  "line": f.line, "message": f.message, "fix": f.fix} for f in self.lint],
             "policies": [pe.to_json() for pe in self.policies],
+            "exposure": None if self.exposure is None else self.exposure.to_json(),
             "data": self.data,
         }
 
@@ -141,7 +144,7 @@ def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
     overview = build_overview(matrix, groups)
     pictures = tuple(namespace_picture(graph, k) for k in range(len(graph.namespaces)))
     return Report(title, graph, data, policies, sort_lint(lint) if lint is not None else None,
-                  counts, policy_classes, overview, pictures)
+                  counts, policy_classes, overview, pictures, exposure(engine.cluster))
 
 
 def sort_lint(rows: Sequence[LintRow]) -> tuple[LintRow, ...]:

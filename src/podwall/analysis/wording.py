@@ -132,6 +132,13 @@ SIDE_PHRASES: dict[str, str] = {
 
 EVERY_PORT = "every port"
 
+OUTSIDE_NODE = "outside the cluster"
+
+
+def outside_edge_words(addresses: str, ports: str) -> str:
+    """An arrow to or from the outside: `0.0.0.0/0 except 10.0.0.0/8: TCP/443`."""
+    return f"{addresses}: {ports}"
+
 
 def port_set_words(ports: Iterable[Port], examined: Sequence[Port] = ()) -> str:
     """`TCP/53,80,8000-8080 · UDP/53`; `every port` when it is all of several examined ports."""
