@@ -110,3 +110,19 @@ def test_big_views_summarise_per_namespace(tmp_path: Path) -> None:
     assert "Drill down" in out
     _, out = run("exposure", str(tmp_path), "--full")
     assert "ns0/* every port" in out and "Drill down" not in out
+
+
+def test_matrix_outside_adds_one_host_per_block() -> None:
+    code, out = run("matrix", BACKUP, "--outside", "--port", "TCP/5432", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    outside = data["outside"]
+    assert outside["192.0.2.10"] == "192.0.2.10/32"
+    db, host = data["endpoints"].index("prod/db"), data["endpoints"].index("192.0.2.10")
+    assert data["allowed"]["TCP/5432"][db][host] is True  # the backup host
+    other = next(k for k, v in outside.items() if v.startswith("0.0.0.0/0"))
+    assert data["allowed"]["TCP/5432"][db][data["endpoints"].index(other)] is False
+    _, table = run("matrix", BACKUP, "--outside", "--port", "TCP/5432")
+    assert "192.0.2.10 stands for every address in 192.0.2.10/32" in table
+    _, plain = run("matrix", BACKUP, "--port", "TCP/5432", "-o", "json")
+    assert "outside" not in json.loads(plain)

@@ -135,6 +135,11 @@ EVERY_PORT = "every port"
 OUTSIDE_NODE = "outside the cluster"
 
 
+def matrix_outside_words(address: str, block: str) -> str:
+    """Under `matrix --outside`: what one representative address stands for."""
+    return f"{address} stands for every address in {block} (every policy treats them alike)"
+
+
 def outside_edge_words(addresses: str, ports: str) -> str:
     """An arrow to or from the outside: `0.0.0.0/0 except 10.0.0.0/8: TCP/443`."""
     return f"{addresses}: {ports}"

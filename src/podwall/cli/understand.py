@@ -157,11 +157,14 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
                    "http (not allowed where it has none).")
 @click.option("--external", "externals", multiple=True, metavar="IP",
               help="Repeatable. Add a host outside the cluster (source and destination).")
+@click.option("--outside", "outside", is_flag=True,
+              help="Add one host per block of the outside that every policy treats alike "
+                   "(see podwall exposure); the output says which addresses each stands for.")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
-           output: str) -> None:
+           outside: bool, output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
@@ -179,6 +182,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ --focus shop/web --full
       podwall matrix k8s/ --port TCP/80 --port UDP/53 --external 192.0.2.10 -o json
       podwall matrix k8s/ --port http -o csv
+      podwall matrix k8s/ --outside --to app=web
     """
     from podwall.analysis.filters import MatrixView
     from podwall.analysis.render.matrix import write_matrix
@@ -186,6 +190,13 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
 
     result = load(paths, namespace, pod_cidr, verbose)
     view.check(result.cluster.endpoints)
+    blocks: list[tuple[str, str]] = []
+    if outside:
+        from podwall.engine.outside import partition
+
+        blocks = [(str(b.representative), str(b.addresses))
+                  for b in partition(result.cluster).blocks]
+        externals = (*externals, *(address for address, _ in blocks))
     m = Engine(result.cluster).matrix(chosen_ports(result.cluster, ports), externals=externals)
     if not m.ports:
         click.echo("podwall: no ports to show: nothing names a port; pass --port", err=True)
@@ -194,7 +205,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     hosts = [ExternalHost(ipaddress.ip_address(name))
              for name in m.endpoints[len(result.cluster.endpoints):]]
     write_matrix(m, output, binary_stdout(),
-                 MatrixView(m, (*result.cluster.endpoints, *hosts), view))
+                 MatrixView(m, (*result.cluster.endpoints, *hosts), view), blocks)
 
 
 @click.command()
