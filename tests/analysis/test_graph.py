@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from collections import defaultdict
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -414,3 +415,37 @@ def examples_graphs() -> dict[str, ConnectivityGraph]:
     return {"three-tier": build_graph(Engine(three_tier())),
             "replicas": build_graph(Engine(replicas())),
             "replicas-focus": build_graph(Engine(replicas()), focus="a/web-7d9f8c6b5-x2k4b")}
+
+
+def test_a_pod_admitted_only_by_its_ip_is_an_arrow_apart() -> None:
+    """An internet-facing rule (ipBlock) is drawn from the outside node; a pod whose IP happens
+    to lie in it gets a marked arrow, never a plain one as if the rule were for pods."""
+    import ipaddress
+
+    from podwall.model import IPBlock
+
+    db = Endpoint("prod", "db", Labels({"app": "db"}), (ContainerPort(5432),),
+                  ipaddress.ip_address("10.244.1.10"))
+    api = Endpoint("prod", "api", Labels({"app": "api"}), ip=ipaddress.ip_address("10.244.1.11"))
+    dns = Endpoint("kube-system", "coredns", Labels({"k8s-app": "kube-dns"}),
+                   ip=ipaddress.ip_address("10.96.0.53"))
+    internet = IPBlock(ipaddress.ip_network("0.0.0.0/0"), (ipaddress.ip_network("10.244.0.0/16"),))
+    policy = NetworkPolicy("prod", "db", LabelSelector.of({"app": "db"}),
+                           frozenset({Direction.INGRESS}), ingress=(Rule(
+                               (Peer(ip_block=internet),
+                                Peer(pod_selector=LabelSelector.of({"app": "api"}))),
+                               (PolicyPort(TCP, 5432),)),))
+    graph = build_graph(Engine(build_cluster([], [db, api, dns], [policy])), [PortQuery(TCP, 5432)])
+    names = {n.id: n.name for n in graph.nodes.values()}
+    arrows = {(names.get(e.src, e.src), names.get(e.dst, e.dst), e.by_ip, e.addresses)
+              for e in graph.edges}
+    assert arrows == {("kube-system/coredns", "prod/db", True, ""),
+                      ("prod/api", "prod/db", False, ""),
+                      (OUTSIDE, "prod/db", False, "0.0.0.0/0 except 10.244.0.0/16")}
+    assert wording.BY_IP_LEGEND in graph.legend()
+    # without the pod IP in the block, no such arrow and no such legend line
+    moved = replace(dns, ip=ipaddress.ip_address("10.244.9.9"))
+    graph = build_graph(Engine(build_cluster([], [db, api, moved], [policy])),
+                        [PortQuery(TCP, 5432)])
+    assert not any(e.by_ip for e in graph.edges)
+    assert wording.BY_IP_LEGEND not in graph.legend()

@@ -37,7 +37,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -123,6 +123,7 @@ class GraphEdge:
     dst: str
     ports: tuple[Port, ...] = field(compare=False)
     addresses: str = ""  # an arrow to or from OUTSIDE: the outside addresses it stands for
+    by_ip: bool = False  # allowed only because pod IPs lie in an ipBlock (see `build_graph`)
 
 
 #: The id of the one node that stands for every address outside the cluster.
@@ -145,6 +146,8 @@ class ConnectivityGraph:
     def edge_words(self, edge: GraphEdge) -> str:
         """An arrow's label: its ports, after the outside addresses it stands for (if any)."""
         ports = self.port_words(edge.ports)
+        if edge.by_ip:
+            return wording.by_ip_edge_words(ports)
         return wording.outside_edge_words(edge.addresses, ports) if edge.addresses else ports
 
     @property
@@ -178,8 +181,13 @@ class ConnectivityGraph:
         return lines
 
     def legend(self) -> list[str]:
-        return wording.graph_legend(focus=self.focus, omitted=self.omits_open_pairs,
-                                    hubs=bool(self.hubs))
+        lines = wording.graph_legend(focus=self.focus, omitted=self.omits_open_pairs,
+                                     hubs=bool(self.hubs))
+        if self.has_outside:
+            lines.append(wording.OUTSIDE_LEGEND)
+        if any(e.by_ip for e in self.edges):
+            lines.append(wording.BY_IP_LEGEND)
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """The picture as data (`podwall graph -o json`; docs/graph.md describes the shape)."""
@@ -203,7 +211,8 @@ class ConnectivityGraph:
             "hubs": [{"id": h.id, "ports": ports(h.ports), "namespace": h.namespace}
                      for h in self.hubs.values()],
             "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports),
-                       **({"addresses": e.addresses} if e.addresses else {})}
+                       **({"addresses": e.addresses} if e.addresses else {}),
+                       **({"byPodIp": True} if e.by_ip else {})}
                       for e in self.edges],
         }
 
@@ -255,6 +264,8 @@ class Boxes:
     open_in: BoolArray
     open_out: BoolArray
     exposure: ExposureTable | None = None  # verdicts with the outside, per engine class
+    # the matrix as if no pod IP were in an ipBlock, and each layout index's class in it
+    plain: tuple[Matrix, IntArray] | None = None
 
     @property
     def size(self) -> int:
@@ -292,6 +303,7 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
                         dtype=np.bool_)
     numbers = [p for p in matrix.ports if isinstance(p, PortQuery)]
     exposure = ExposureTable(engine.cluster, ports=port_ranges(numbers)) if numbers else None
+    plain = _without_pod_ips(engine, matrix, layout)
     if size <= MAX_CLASSES:
         digests = [hashlib.blake2b(digest_size=16) for _ in range(size)]
         for port in matrix.ports:
@@ -300,6 +312,13 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
             for i in range(size):
                 digests[i].update(rows[i].tobytes())
                 digests[i].update(cols[i].tobytes())
+        if plain is not None:  # and one way of being reached: by selectors or by pod IP
+            for port in matrix.ports:
+                allowed = port_sides(plain[0], port, plain[1]).allowed
+                rows, cols = np.packbits(allowed, axis=1), np.packbits(allowed.T, axis=1)
+                for i in range(size):
+                    digests[i].update(rows[i].tobytes())
+                    digests[i].update(cols[i].tobytes())
         if exposure is not None:  # a box is one exposure to the outside too
             for i in range(size):
                 c = exposure.class_of_key(layout.members[i][0].key)
@@ -322,7 +341,7 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
         np.array([layout.order[cs[0]] for cs in classes], dtype=np.int64),
         tuple(e[1] for e in entries),
         np.array([open_in[cs[0]] for cs in classes], dtype=np.bool_),
-        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_), exposure)
+        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_), exposure, plain)
 
 
 def _namespace_labels(layout: ClassLayout) -> dict[str, set[tuple[str, str]]]:
@@ -465,13 +484,28 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
     omitted = groups.open_out[:, None] & groups.open_in[None, :]
 
     edges: dict[tuple[Ref, Ref], set[Port]] = defaultdict(set)
+    by_ip: dict[tuple[Ref, Ref], set[Port]] = defaultdict(set)
     internal: dict[int, set[Port]] = defaultdict(set)
+    plain = None
+    if groups.plain is not None:
+        first = np.array([cs[0] for cs in groups.classes], dtype=np.int64)
+        plain = (groups.plain[0], groups.plain[1][first])
     for port in matrix.ports:
         if focus_box is None:
             drawn = port_sides(matrix, port, groups.order).allowed & ~omitted
         else:
             drawn = _focus_port(matrix, port, groups.order, focus_box)
         drawn[single, single] = False  # one endpoint reaching itself: not worth an arrow
+        if plain is not None:
+            plain_matrix, plain_order = plain
+            if focus_box is None:
+                kept = port_sides(plain_matrix, port, plain_order).allowed
+            else:
+                kept = _focus_port(plain_matrix, port, plain_order, focus_box)
+            ip_only = drawn & ~kept
+            drawn &= kept
+            for edge in _compact(ip_only, spans, multi, defaultdict(set), port, cliques=False):
+                by_ip[edge].add(port)
         for edge in _compact(drawn, spans, multi, internal, port, cliques=focus_box is None):
             edges[edge].add(port)
     frozen = {k: frozenset(v) for k, v in edges.items()}
@@ -489,7 +523,7 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
 
     shown: set[int] = set(range(size)) if focus_box is None else {focus_box}
     if focus_box is not None:
-        for src, dst in frozen:
+        for src, dst in [*frozen, *by_ip]:
             for kind, i in (src, dst):
                 if kind == "n":
                     shown.add(i)
@@ -525,9 +559,31 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
             for i, p in enumerate(hub_ports)}
     edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
                         for (s, d), p in frozen.items()]
+                       + [GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)), by_ip=True)
+                          for (s, d), p in by_ip.items()]
                        + outside_edges(engine, matrix.ports, groups, sorted(shown), node_ids))
     return ConnectivityGraph(tuple(matrix.ports), tuple(namespaces), nodes, tuple(edge_list),
                              hubs, focus=focus, omits_open_pairs=focus_box is None)
+
+
+def _without_pod_ips(engine: Engine, matrix: Matrix, layout: ClassLayout
+                     ) -> tuple[Matrix, IntArray] | None:
+    """The matrix as if no pod's IP were in any ipBlock, and each box's class in it; None when
+    no pod's IP is in one (nothing to tell apart). An arrow allowed only in the real matrix is
+    allowed only because pod IPs lie in an ipBlock: a rule written for addresses, which network
+    plugins apply to pod traffic or not. Drawn apart (`by_ip`), never as a rule for pods."""
+    cluster = engine.cluster
+    blocks = [p.ip_block for pol in cluster.policies for r in (*pol.ingress, *pol.egress)
+              for p in r.peers if p.ip_block is not None]
+    if not blocks or len(matrix.endpoints) != len(cluster.endpoints) or not any(
+            ep.ip is not None and b.contains(ep.ip) for ep in cluster.endpoints for b in blocks):
+        return None
+    bare = replace(cluster, endpoints=tuple(replace(ep, ip=None) for ep in cluster.endpoints))
+    plain = Engine(bare).matrix(matrix.ports)
+    index = {ep.key: i for i, ep in enumerate(cluster.endpoints)}
+    order = np.array([plain.class_of[index[members[0].key]] for members in layout.members],
+                     dtype=np.int64)
+    return plain, order  # order: per layout index, its class in `plain`
 
 
 def outside_edges(engine: Engine, ports: Sequence[Port], groups: Boxes, shown: Sequence[int],

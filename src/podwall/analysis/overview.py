@@ -212,10 +212,13 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     out_of: dict[str, list[str]] = defaultdict(list)
     plain: list[tuple[str, str, tuple[Port, ...]]] = []
     outside: list[GraphEdge] = []  # arrows to or from the outside stay as they are
+    by_ip: list[tuple[str, str, tuple[Port, ...]]] = []  # drawn apart, never in hubs
     for e in graph.edges:
         if OUTSIDE in (e.src, e.dst):
             if e.src in mine.nodes or e.dst in mine.nodes:
                 outside.append(e)
+        elif e.by_ip:
+            by_ip.append((e.src, e.dst, e.ports))
         elif e.dst in graph.hubs:
             into[e.dst].append(e.src)
         elif e.src in graph.hubs:
@@ -240,6 +243,10 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
             continue
         merged[(ref(src, "x"), ref(dst, "y"))].update(ports)
     edges, hub_ports = hub_compact({k: frozenset(v) for k, v in merged.items()})
+    merged_ip: dict[tuple[tuple[str, int], tuple[str, int]], set[Port]] = defaultdict(set)
+    for src, dst, ports in by_ip:
+        if home(src) == me or home(dst) == me:
+            merged_ip[(ref(src, "x"), ref(dst, "y"))].update(ports)
 
     def ref_id(r: tuple[str, int]) -> str:
         kind, i = r
@@ -263,6 +270,8 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
                               mine.name if ends[f"h{i}"] <= {"n", "ns"} else None)
             for i, p in enumerate(hub_ports)}
     edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
-                        for (s, d), p in edges.items()] + outside)
+                        for (s, d), p in edges.items()]
+                       + [GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)), by_ip=True)
+                          for (s, d), p in merged_ip.items()] + outside)
     return ConnectivityGraph(graph.ports, (mine,), nodes, tuple(edge_list), hubs,
                              focus=None, omits_open_pairs=graph.omits_open_pairs)

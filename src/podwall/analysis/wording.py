@@ -135,6 +135,18 @@ EVERY_PORT = "every port"
 OUTSIDE_NODE = "outside the cluster"
 
 
+OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod CIDR that are no "
+                  "pod's IP: its arrows say which (podwall exposure lists them per endpoint).")
+BY_IP_LEGEND = ("An arrow 'by pod IP in an ipBlock' is allowed only because the pod's IP lies in "
+                "an ipBlock: a rule written for addresses, which network plugins apply to pod "
+                "traffic or not.")
+
+
+def by_ip_edge_words(ports: str) -> str:
+    """An arrow allowed only because the source's (or destination's) pod IP is in an ipBlock."""
+    return f"{ports} (by pod IP in an ipBlock)"
+
+
 def matrix_outside_words(address: str, block: str) -> str:
     """Under `matrix --outside`: what one representative address stands for."""
     return f"{address} stands for every address in {block} (every policy treats them alike)"

@@ -107,6 +107,9 @@ def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]
             attrs.append("arrowhead=none")
     elif edge.src in quiet or edge.dst in quiet:
         attrs += [f"tooltip={_quoted(graph.port_words(edge.ports))}", f'color="{NAMESPACE_EDGE}"']
+    elif edge.by_ip:
+        attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
+                  f'fontcolor="{OUTSIDE_LINE}"', 'style="dotted"']
     elif OUTSIDE in (edge.src, edge.dst):
         attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
                   f'fontcolor="{OUTSIDE_LINE}"', 'style="dashed"']

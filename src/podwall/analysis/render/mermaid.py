@@ -47,7 +47,7 @@ def graph_mermaid(graph: ConnectivityGraph) -> str:
     if graph.has_outside:
         out.append(f"  {OUTSIDE}{{{{{_label(wording.OUTSIDE_NODE, [])}}}}}")
     for edge in graph.edges:
-        if OUTSIDE in (edge.src, edge.dst):
+        if OUTSIDE in (edge.src, edge.dst) or edge.by_ip:
             out.append(f"  {edge.src} -. {_label(graph.edge_words(edge), [])} .-> {edge.dst}")
         elif edge.dst in graph.hubs:
             out.append(f"  {edge.src} --- {edge.dst}")
