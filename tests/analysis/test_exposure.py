@@ -105,8 +105,8 @@ def test_big_views_summarise_per_namespace(tmp_path: Path) -> None:
     (tmp_path / "pods.yaml").write_text("---\n".join(docs))
     code, out = run("exposure", str(tmp_path))
     assert code == 0
-    assert "ns0: 30 endpoints accept from 0.0.0.0/0 except 10.244.0.0/16; ::/0 on every port" \
-        in out
+    assert ("ns0: 30 endpoints accept connections from outside (in all: from 0.0.0.0/0 except "
+            "10.244.0.0/16; ::/0 on every port)") in out
     assert "Drill down" in out
     _, out = run("exposure", str(tmp_path), "--full")
     assert "ns0/* every port" in out and "Drill down" not in out

@@ -622,8 +622,8 @@ def exposure_namespace_words(direction: Direction, namespace: str, endpoints: in
     """A namespace's line in the summary of a big view."""
     who = f"{namespace}: {plural(endpoints, 'endpoint')}"
     if direction is Direction.INGRESS:
-        return f"{who} accept from {addresses} on {ports}"
-    return f"{who} may open to {addresses} on {ports}"
+        return f"{who} accept connections from outside (in all: from {addresses} on {ports})"
+    return f"{who} may open connections to outside (in all: to {addresses} on {ports})"
 
 
 def assigned_address_words(endpoint: str, address: str, blocks: Sequence[str],
