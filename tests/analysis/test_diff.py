@@ -68,7 +68,13 @@ def test_lines_reasons_and_collapse() -> None:
     _, out, _ = run("diff", OLD, NEW)
     lines = out.splitlines()
     assert lines[0].startswith("endpoint removed: staging/legacy")
-    assert lines[1].startswith("endpoint added: staging/batch")
+    added = next(i for i, line in enumerate(lines) if line.startswith("endpoint added: "))
+    assert lines[added].startswith("endpoint added: staging/batch")
+    # an added endpoint's connections are listed under it, with what allows them
+    assert lines[added + 1].startswith("+ prod/* -> staging/batch TCP/80,5432  (egress at the "
+                                       "source not isolated; ingress at the destination not")
+    assert "- staging/legacy -> prod/api TCP/80  (was allowed by prod/api-allow ingress[0]; " \
+        "egress at the source not isolated)" in lines
     assert ("+ staging/worker -> prod/db TCP/5432  (allowed by prod/db-allow ingress[0])"
             in lines)
     assert ("- staging/* -> prod/api TCP/80  (no longer admitted: prod/api-allow removed)"

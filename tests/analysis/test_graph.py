@@ -12,13 +12,14 @@ import re
 import shutil
 import subprocess
 from collections import defaultdict
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podwall.analysis import wording
-from podwall.analysis.graph import ConnectivityGraph, build_graph, class_stem
+from podwall.analysis.graph import OUTSIDE, ConnectivityGraph, build_graph, class_stem
 from podwall.analysis.render.dot import graph_dot
 from podwall.analysis.render.mermaid import graph_mermaid
 from podwall.analysis.render.svg import dot_to_svg, inline_svg
@@ -129,6 +130,8 @@ def expand(graph: ConnectivityGraph, cluster: Cluster) -> dict[PortQuery, set[tu
             pairs[port].update((s, d) for s in srcs for d in dsts if s != d)
 
     for edge in graph.edges:
+        if OUTSIDE in (edge.src, edge.dst):
+            continue  # not a pair of endpoints (test_outside_arrows_say_what_exposure_says)
         if edge.dst in graph.hubs:
             into[edge.dst] |= members[edge.src]
         elif edge.src in graph.hubs:
@@ -170,6 +173,38 @@ def test_picture_says_exactly_what_the_matrix_says(cluster: Cluster,
     drawn = expand(graph, cluster)
     for port in ports:
         assert drawn[port] == expected[port], port
+
+
+@settings(max_examples=100, deadline=None)
+@given(clusters(max_endpoints=8, max_policies=5),
+       st.lists(port_queries, min_size=1, max_size=3, unique=True))
+def test_outside_arrows_say_what_check_says(cluster: Cluster, ports: list[PortQuery]) -> None:
+    """Per box isolated in a direction, per port: one arrow with the outside, naming exactly
+    the blocks whose representative check allows (none when it allows none)."""
+    from podwall.engine import ExternalHost
+    from podwall.engine.outside import partition
+
+    engine = Engine(cluster)
+    graph = build_graph(engine, ports)
+    outside = partition(cluster)
+    drawn: dict[tuple[str, str, PortQuery], list[str]] = defaultdict(list)
+    for e in graph.edges:
+        if OUTSIDE in (e.src, e.dst):
+            direction = "in" if e.src == OUTSIDE else "out"
+            node = graph.nodes[e.dst if direction == "in" else e.src]
+            for member in node.members:
+                for port in e.ports:
+                    drawn[(direction, member, port)].append(e.addresses)
+    for node in graph.nodes.values():
+        for member in node.members:
+            for port in ports:
+                for direction, open_ in (("in", node.open_in), ("out", node.open_out)):
+                    allowed = [b.index for b in outside.blocks if (
+                        engine.check(ExternalHost(b.representative), member, port)
+                        if direction == "in" else
+                        engine.check(member, ExternalHost(b.representative), port)).allowed]
+                    expected = ([str(outside.union(allowed))] if allowed and not open_ else [])
+                    assert drawn[(direction, member, port)] == expected, (direction, member, port)
 
 
 @settings(max_examples=80, deadline=None)
@@ -214,7 +249,10 @@ def test_three_tier_is_four_boxes_and_four_arrows() -> None:
         ("shop/api", "shop/db", "TCP/5432"),
         (shop, "kube-system/coredns", "TCP/53 · UDP/53"),  # every shop endpoint resolves names
         ("kube-system/coredns", "shop/web", "TCP/80"),  # web admits anyone on http
+        (OUTSIDE, "shop/web", "TCP/80"),  # ... and the outside too, drawn from its own node
     }
+    (outside,) = [e for e in graph.edges if OUTSIDE in (e.src, e.dst)]
+    assert graph.edge_words(outside) == "0.0.0.0/0 except 10.244.0.0/16; ::/0: TCP/80"
     coredns = next(n for n in graph.nodes.values() if n.name == "kube-system/coredns")
     assert coredns.open_in and coredns.open_out
     assert graph.node_markers(coredns) == [wording.OPEN_IN, wording.OPEN_OUT]
@@ -377,3 +415,37 @@ def examples_graphs() -> dict[str, ConnectivityGraph]:
     return {"three-tier": build_graph(Engine(three_tier())),
             "replicas": build_graph(Engine(replicas())),
             "replicas-focus": build_graph(Engine(replicas()), focus="a/web-7d9f8c6b5-x2k4b")}
+
+
+def test_a_pod_admitted_only_by_its_ip_is_an_arrow_apart() -> None:
+    """An internet-facing rule (ipBlock) is drawn from the outside node; a pod whose IP happens
+    to lie in it gets a marked arrow, never a plain one as if the rule were for pods."""
+    import ipaddress
+
+    from podwall.model import IPBlock
+
+    db = Endpoint("prod", "db", Labels({"app": "db"}), (ContainerPort(5432),),
+                  ipaddress.ip_address("10.244.1.10"))
+    api = Endpoint("prod", "api", Labels({"app": "api"}), ip=ipaddress.ip_address("10.244.1.11"))
+    dns = Endpoint("kube-system", "coredns", Labels({"k8s-app": "kube-dns"}),
+                   ip=ipaddress.ip_address("10.96.0.53"))
+    internet = IPBlock(ipaddress.ip_network("0.0.0.0/0"), (ipaddress.ip_network("10.244.0.0/16"),))
+    policy = NetworkPolicy("prod", "db", LabelSelector.of({"app": "db"}),
+                           frozenset({Direction.INGRESS}), ingress=(Rule(
+                               (Peer(ip_block=internet),
+                                Peer(pod_selector=LabelSelector.of({"app": "api"}))),
+                               (PolicyPort(TCP, 5432),)),))
+    graph = build_graph(Engine(build_cluster([], [db, api, dns], [policy])), [PortQuery(TCP, 5432)])
+    names = {n.id: n.name for n in graph.nodes.values()}
+    arrows = {(names.get(e.src, e.src), names.get(e.dst, e.dst), e.by_ip, e.addresses)
+              for e in graph.edges}
+    assert arrows == {("kube-system/coredns", "prod/db", True, ""),
+                      ("prod/api", "prod/db", False, ""),
+                      (OUTSIDE, "prod/db", False, "0.0.0.0/0 except 10.244.0.0/16")}
+    assert wording.BY_IP_LEGEND in graph.legend()
+    # without the pod IP in the block, no such arrow and no such legend line
+    moved = replace(dns, ip=ipaddress.ip_address("10.244.9.9"))
+    graph = build_graph(Engine(build_cluster([], [db, api, moved], [policy])),
+                        [PortQuery(TCP, 5432)])
+    assert not any(e.by_ip for e in graph.edges)
+    assert wording.BY_IP_LEGEND not in graph.legend()

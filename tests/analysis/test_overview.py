@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from podwall.analysis.graph import ConnectivityGraph, boxes, build_graph, class_layout
+from podwall.analysis.graph import OUTSIDE, ConnectivityGraph, boxes, build_graph, class_layout
 from podwall.analysis.overview import build_overview, namespace_picture
 from podwall.engine import Engine
 from podwall.model import Cluster, Direction, PortQuery
@@ -74,13 +74,14 @@ def test_namespace_pictures_keep_every_arrow_of_the_whole_picture() -> None:
     whole = build_graph(engine)
     ns_of = {n.id: n.namespace for n in whole.nodes.values()}
     ns_of.update({ns.id: ns.name for ns in whole.namespaces})
+    ns_of[OUTSIDE] = OUTSIDE  # arrows with the outside stay as they are
     index = {ns.name: k for k, ns in enumerate(whole.namespaces)}
     full = _expanded(whole)
     for k, ns in enumerate(whole.namespaces):
         picture = namespace_picture(whole, k)
 
         def here(end: str, source: bool, name: str = ns.name) -> str:
-            if ns_of[end] == name:
+            if ns_of[end] in (name, OUTSIDE):
                 return end
             return f"{'x' if source else 'y'}{index[ns_of[end]]}"
 

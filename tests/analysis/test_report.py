@@ -315,3 +315,17 @@ def test_graph_at_1000_endpoints_is_aggregated() -> None:
         pairs_allowed += int(matrix.verdicts[port].dense().sum())
     assert len(graph.nodes) < len(cluster.endpoints) / 4
     assert len(graph.edges) < pairs_allowed / 4
+
+
+def test_outside_section_names_addresses_never_a_pod() -> None:
+    report = build_report(Engine(three_tier()))
+    html = _page(report)
+    assert '<section id="outside">' in html
+    assert "-&gt; shop/web TCP/80" in html  # `ADDRESSES -> shop/web TCP/80`, escaped
+    data = report.to_json()["exposure"]
+    (web,) = [o for o in data["ingress"] if o["endpoints"] == ["shop/web"]]
+    assert web["ports"] == ["TCP/80"] and web["addresses"].startswith("0.0.0.0/0 except")
+    # the picture draws the same rule from the outside node, with the addresses on the arrow
+    (arrow,) = [e for e in report.graph.edges if e.src == "outside"]
+    assert report.graph.nodes[arrow.dst].name == "shop/web"
+    assert arrow.addresses == web["addresses"]

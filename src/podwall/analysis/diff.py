@@ -19,81 +19,47 @@ Everything is computed on endpoint classes, never on endpoint pairs:
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.diff_endpoints import (
+    ADDED,
+    REMOVED,
+    ConnectionChange,
+    EndpointChange,
+    EndpointReach,
+    _common_prefix,
+    _label,
+    _order,
+    _sides,
+)
+from podwall.analysis.diff_outside import OutsideChange, outside_changes, pod_ip_note
 from podwall.analysis.filters import View
 from podwall.engine import DirectionVerdict, Engine, RuleRef, default_ports
 from podwall.engine.classes import BoolArray, IntArray
-from podwall.engine.matrix import MatrixComputer, PortVerdicts, RowTable
+from podwall.engine.matrix import MatrixComputer
 from podwall.model import (
     Cluster,
     Direction,
     Endpoint,
+    IPAddress,
     NamedPortQuery,
     NetworkPolicy,
     Port,
+    PortQuery,
 )
 from podwall.model import (
     port_key as sort_key,
 )
 
-ADDED, REMOVED = "added", "removed"
 _BLOCK_CELLS = 1 << 22  # class pairs compared at once (bounds memory: a few bytes per cell)
-_BRACE_LIMIT = 6  # up to this many names are listed as `ns/{a,b,c}` rather than line by line
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionChange:
-    """Connections from `src` to `dst` on `ports` that appear (`added`) or disappear.
-
-    `src`/`dst` name endpoints: `ns/name`, `ns/*` (every endpoint of the namespace that both
-    inputs have), `ns/prefix*` (exactly the endpoints whose names start so) or `ns/{a,b}`.
-    A pod never counts as connecting to itself. `count` is endpoint pairs times ports.
-    """
-
-    change: str
-    src: str
-    dst: str
-    ports: tuple[Port, ...]
-    reason: str
-    rules: tuple[RuleRef, ...] = ()
-    count: int = 1
-
-    @property
-    def sign(self) -> str:
-        return "+" if self.change == ADDED else "-"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"change": self.change, "from": self.src, "to": self.dst,
-                "ports": [str(p) for p in self.ports], "reason": self.reason,
-                "rules": [r.to_json() for r in self.rules], "connections": self.count}
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointChange:
-    """Endpoints only one input has (`count` of them, named like a `ConnectionChange` end).
-
-    `reaches`/`reached_by` are per endpoint, over that input's endpoints and the examined ports.
-    """
-
-    change: str
-    endpoint: str
-    reaches: int
-    reached_by: int
-    count: int = 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {"change": self.change, "endpoint": self.endpoint, "endpoints": self.count,
-                "reaches": self.reaches, "reachedBy": self.reached_by}
 
 
 @dataclass(frozen=True)
@@ -106,10 +72,20 @@ class Diff:
     joint_classes: int = field(default=0, compare=False)
     namespaces: tuple[NamespaceChange, ...] = ()
     detailed: bool = True  # False: `changes` was not computed (a summary was enough)
+    outside: tuple[OutsideChange, ...] = ()  # with addresses outside the cluster
 
     @property
     def empty(self) -> bool:
-        return not self.endpoints and not self.changes and not self.added and not self.removed
+        return (not self.endpoints and not self.changes and not self.added and not self.removed
+                and not self.outside)
+
+    @property
+    def outside_added(self) -> int:
+        return sum(1 for c in self.outside if c.change == ADDED)
+
+    @property
+    def outside_removed(self) -> int:
+        return sum(1 for c in self.outside if c.change == REMOVED)
 
     @property
     def endpoints_added(self) -> int:
@@ -121,8 +97,8 @@ class Diff:
 
     def has(self, which: str) -> bool:
         """`added`, `removed` or `any`: whether such changes exist (for `--fail-on`)."""
-        gained = self.added > 0 or self.endpoints_added > 0
-        lost = self.removed > 0 or self.endpoints_removed > 0
+        gained = self.added > 0 or self.endpoints_added > 0 or self.outside_added > 0
+        lost = self.removed > 0 or self.endpoints_removed > 0 or self.outside_removed > 0
         return {"added": gained, "removed": lost}.get(which, gained or lost)
 
     def to_json(self) -> dict[str, Any]:
@@ -130,9 +106,12 @@ class Diff:
             "ports": [str(p) for p in self.ports],
             "summary": {"connectionsAdded": self.added, "connectionsRemoved": self.removed,
                         "endpointsAdded": self.endpoints_added,
-                        "endpointsRemoved": self.endpoints_removed},
+                        "endpointsRemoved": self.endpoints_removed,
+                        "outsideAdded": self.outside_added,
+                        "outsideRemoved": self.outside_removed},
             "endpoints": [e.to_json() for e in self.endpoints],
             "changes": [c.to_json() for c in self.changes],
+            "outside": [c.to_json() for c in self.outside],
             "namespaces": [n.to_json() for n in self.namespaces],
         }
 
@@ -159,7 +138,8 @@ class NamespaceChange:
 
 def diff_clusters(old: Cluster, new: Cluster,
                   ports: Sequence[Port] | None = None, view: View | None = None,
-                  detail_limit: int | None = None) -> Diff:
+                  detail_limit: int | None = None,
+                  externals: Sequence[IPAddress] = ()) -> Diff:
     """Every connection that NEW allows and OLD did not (`added`), and the reverse (`removed`),
     on `ports` (default: every port either input names), within `view` (what is shown; an
     endpoint both inputs have is judged by its labels in NEW).
@@ -167,39 +147,22 @@ def diff_clusters(old: Cluster, new: Cluster,
     `detail_limit`: when more (source class, destination class) pairs change than this, lines
     and their reasons are not computed (`detailed` is False): the per-namespace summary is
     exact and cheap, the reasons of a million changes are neither.
+
+    Changes with the outside (`Diff.outside`, `podwall.analysis.diff_outside`) are judged on
+    every port range unless `ports` are given (their numbers; a port name has no number
+    outside), and on every outside address unless `externals` narrow them.
     """
     chosen = tuple(ports) if ports else tuple(sorted(
         set(default_ports(old)) | set(default_ports(new)),
         key=sort_key))
     view = (view if view is not None else View()).resolved(new, old)
     view.check((*old.endpoints, *new.endpoints))
-    return _Differ(old, new, chosen, view).run(detail_limit)
+    result = _Differ(old, new, chosen, view).run(detail_limit)
+    numbers = [p for p in chosen if isinstance(p, PortQuery)] if ports else None
+    return replace(result, outside=outside_changes(old, new, view, numbers, externals))
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------
-
-
-def _bits(table: RowTable, columns: IntArray) -> BoolArray:
-    """Bits `columns` of every row of a bit-packed table: shape (rows, len(columns))."""
-    byte = table.packed[:, columns >> 3]
-    shift = (7 - (columns & 7)).astype(np.uint8)
-    result: BoolArray = ((byte >> shift) & 1).astype(np.bool_)
-    return result
-
-
-def _sides(verdicts: PortVerdicts, srcs: IntArray,
-           dsts: IntArray) -> tuple[BoolArray, BoolArray]:
-    """(egress at the source allows, ingress at the destination allows), each (srcs, dsts).
-
-    Unpacks only the rows of the shorter list, and gathers single bits for the other one.
-    """
-    if len(srcs) <= len(dsts):
-        egress = verdicts.egress.rows_for(srcs)[:, dsts]
-        ingress = _bits(verdicts.ingress, srcs)[verdicts.ingress.of[dsts]].T
-    else:
-        egress = _bits(verdicts.egress, dsts)[verdicts.egress.of[srcs]]
-        ingress = verdicts.ingress.rows_for(dsts)[:, srcs].T
-    return egress, ingress
 
 
 def _intern(columns: Sequence[IntArray]) -> IntArray:
@@ -312,7 +275,7 @@ class _Differ:
     def run(self, detail_limit: int | None = None) -> Diff:
         joints = len(self.members)
         triples: list[tuple[IntArray, ...]] = []
-        endpoint_reach = _EndpointReach(self)
+        endpoint_reach = EndpointReach(self)
         for pi, port in enumerate(self.ports):
             before_v, after_v = self.old.computer.verdicts(port), self.new.computer.verdicts(port)
             endpoint_reach.add(before_v, after_v)
@@ -403,7 +366,7 @@ class _Differ:
             for item in self.describe(sources, other):
                 by_src[(sg, item.label, port_key, r)].append((d, item))
         out: list[ConnectionChange] = []
-        for (sg, _label, port_key, r), entries in by_src.items():
+        for (sg, _src_label, port_key, r), entries in by_src.items():
             src_item = entries[0][1]
             dsts = [d for d, _ in entries]
             sources_for = {d: item.joints for d, item in entries}
@@ -479,38 +442,6 @@ class _Differ:
         return _common_prefix((names[0], names[-1]))
 
 
-def _order(label: str) -> tuple[str, str]:
-    """Sort `ns/name` labels by namespace, then name (`a/x` before `a-b/x`)."""
-    ns, _, rest = label.partition("/")
-    return ns, rest
-
-
-def _common_prefix(texts: Sequence[str]) -> str:
-    """The longest common prefix (of the lexicographically first and last is enough)."""
-    first, last = min(texts), max(texts)
-    n = 0
-    limit = min(len(first), len(last))
-    while n < limit and first[n] == last[n]:
-        n += 1
-    return first[:n]
-
-
-def _label(ns: str, count: int, prefix: str, names: Callable[[], Sequence[str]],
-           everyone: Sequence[str], extra: str | None, force: bool = False) -> str | None:
-    """`ns/name` for one; `ns/prefix*` when exactly these (and `extra`) among `everyone` (sorted)
-    start with `prefix`; `ns/{a,b}` when few (or forced); else None."""
-    if count == 1:
-        return f"{ns}/{names()[0]}"
-    if prefix:
-        lo = bisect.bisect_left(everyone, prefix)
-        hi = bisect.bisect_left(everyone, prefix + "\U0010ffff")
-        if hi - lo == count + (1 if extra is not None and extra.startswith(prefix) else 0):
-            return f"{ns}/{prefix}*"
-    if force or count <= _BRACE_LIMIT:
-        return f"{ns}/{{{','.join(names())}}}"
-    return None
-
-
 # -- reasons -----------------------------------------------------------------------------------
 
 
@@ -583,10 +514,11 @@ class _Reasons:
         # a named port the destination has no container port for (in OLD: it was added, in NEW:
         # it was removed) says so, not what the sides say about a port that is not there
         lacks = np.where(added, self.lacking(old, jd, port_ix), self.lacking(new, jd, port_ix))
+        notes, note_of = self.ip_notes(js, jd, added, content, admitted)
         reason_of = _intern([added.astype(np.int64), eg_new.astype(np.int64),
                              in_new.astype(np.int64), p_eo, p_io, p_en, p_in,
                              content["eo"], content["io"], content["en"], content["in"],
-                             lacks.astype(np.int64) * (port_ix + 1)])
+                             lacks.astype(np.int64) * (port_ix + 1), note_of])
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies,
                        {p.key for p in d.old.cluster.audited}, {p.key for p in d.new.cluster.audited})
@@ -600,16 +532,17 @@ class _Reasons:
                     admitted[content["en"][t]], admitted[content["in"][t]])
                 if lacks[t]:
                     text = wording.diff_named_port_words(text, port, "OLD")
-                reasons.append((text, refs))
+                reasons.append((text + notes[note_of[t]], refs))
             elif lacks[t]:
                 reasons.append((wording.diff_named_port_words("no longer admitted", port, "NEW"),
                                 ()))
             else:
-                reasons.append(words.removed(
+                text, refs = words.removed(
                     old.isolators[egress][p_eo[t]], old.isolators[ingress][p_io[t]],
                     new.isolators[egress][p_en[t]], new.isolators[ingress][p_in[t]],
                     bool(eg_new[t]), bool(in_new[t]),
-                    admitted[content["eo"][t]], admitted[content["io"][t]]))
+                    admitted[content["eo"][t]], admitted[content["io"][t]])
+                reasons.append((text + notes[note_of[t]], refs))
         return reasons, reason_of
 
     def tiered(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray
@@ -652,6 +585,34 @@ class _Reasons:
                                                                 number, dst)),
                 ("destination", src.key, evaluator.direction_verdict(Direction.INGRESS, dst,
                                                                      src, number, dst))]
+    def ip_notes(self, js: IntArray, jd: IntArray, added: BoolArray,
+                 content: dict[str, IntArray], admitted: list[tuple[RuleRef, ...]]
+                 ) -> tuple[list[str], IntArray]:
+        """Per triple, the id of a note (0: none) saying that a rule behind it admits a pod only
+        by its IP in an ipBlock: such a line is about a pod's address, never a rule for pods
+        (`podwall.analysis.diff_outside.pod_ip_note`). Constant over joint classes: a class
+        key holds its members' ipBlock memberships."""
+        d = self.d
+        notes = [""]
+        if not len(js):
+            return notes, np.zeros(0, dtype=np.int64)
+        keys = _intern([added.astype(np.int64), content["en"], content["in"], content["eo"],
+                        content["io"], js, jd])
+        _, firsts = np.unique(keys, return_index=True)
+        values = np.zeros(len(firsts), dtype=np.int64)
+        for k, t in enumerate(firsts.tolist()):
+            side, eg, ing = (d.new, "en", "in") if added[t] else (d.old, "eo", "io")
+            refs = (*admitted[content[eg][t]], *admitted[content[ing][t]])
+            if not refs:
+                continue
+            src, dst = d.pair(side, int(js[t]), int(jd[t]))
+            note = pod_ip_note(side.engine.evaluator, side.policies, refs, src, dst)
+            if note:
+                values[k] = len(notes)
+                notes.append(note)
+        _, inverse = np.unique(keys, return_inverse=True)
+        result: IntArray = values[inverse.reshape(-1)]
+        return notes, result
 
     def lacking(self, side: _Input, jd: IntArray, port_ix: IntArray) -> BoolArray:
         """Per triple: is its port a name that the destination has no container port for, in
@@ -748,67 +709,4 @@ class _Words:
                     direction.word, end, [f"{p} ({self.origin(p)})" for p in after]))
         return wording.diff_removed_words(parts), tuple(rules)
 
-
-# -- endpoints only one input has -------------------------------------------------------------
-
-
-class _EndpointReach:
-    """Per class of the endpoints only one input has: how many endpoints it reaches and is
-    reached by (union over ports), from (classes x all classes) blocks, never C x C."""
-
-    def __init__(self, differ: _Differ) -> None:
-        self.d = differ
-        self.parts: list[tuple[str, _Input, list[str], IntArray, BoolArray, BoolArray]] = []
-        for change, side, other in ((REMOVED, differ.old, differ.new),
-                                    (ADDED, differ.new, differ.old)):
-            view = differ.view
-            only = [ep.key for ep in side.cluster.endpoints
-                    if ep.key not in other.index and view.shows_endpoint(ep)]
-            if not only:
-                continue
-            positions = np.fromiter((side.index[k] for k in only), np.int64, len(only))
-            classes = np.unique(side.computer.classes.class_of[positions]).astype(np.int64)
-            size = side.computer.classes.size
-            self.parts.append((change, side, only, classes,
-                               np.zeros((len(classes), size), dtype=np.bool_),
-                               np.zeros((size, len(classes)), dtype=np.bool_)))
-
-    def add(self, before: PortVerdicts, after: PortVerdicts) -> None:
-        for change, side, _, classes, reach, reached in self.parts:
-            verdicts = before if change == REMOVED else after
-            everyone = side.computer.classes.all_classes
-            eg, ing = _sides(verdicts, classes, everyone)
-            reach |= eg & ing
-            eg, ing = _sides(verdicts, everyone, classes)
-            reached |= eg & ing
-
-    def changes(self) -> tuple[EndpointChange, ...]:
-        out: list[EndpointChange] = []
-        for change, side, only, classes, reach, reached in self.parts:
-            class_of = side.computer.classes.class_of
-            n = len(side.cluster.endpoints)
-            weight = np.bincount(class_of[:n], minlength=side.computer.classes.size)
-            col = {int(c): k for k, c in enumerate(classes.tolist())}
-            everyone: dict[str, list[str]] = defaultdict(list)
-            for ep in side.cluster.endpoints:
-                everyone[ep.namespace].append(ep.name)
-            groups: dict[tuple[str, int], list[str]] = defaultdict(list)
-            for key in only:
-                ns, name = key.split("/", 1)
-                groups[(ns, int(class_of[side.index[key]]))].append(name)
-            for (ns, c), names in sorted(groups.items()):
-                k = col[c]
-                self_pair = int(reach[k, c])
-                reaches = int(reach[k].astype(np.int64) @ weight) - self_pair
-                reached_by = int(reached[:, k].astype(np.int64) @ weight) - self_pair
-                names.sort()
-                if len(names) >= 2 and len(names) == len(everyone[ns]):
-                    label = f"{ns}/*"
-                else:
-                    label = _label(ns, len(names), _common_prefix(names),
-                                   functools.partial(list, names), sorted(everyone[ns]), None,
-                                   force=True) or ""
-                out.append(EndpointChange(change, label, reaches, reached_by, len(names)))
-        out.sort(key=lambda e: (e.change != REMOVED, _order(e.endpoint)))
-        return tuple(out)
 

@@ -25,9 +25,9 @@ from podwall.analysis import wording
 from podwall.analysis.clusterexplain import applying, cluster_policy_lines
 from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView, View
 from podwall.analysis.render.tokens import Picked, Tokens
-from podwall.engine import Engine, default_ports, selector_matches
+from podwall.engine import Engine, RuleRef, default_ports, selector_matches
 from podwall.engine.classes import BoolArray, IntArray
-from podwall.model import Direction, Endpoint, NetworkPolicy
+from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy
 
 _BATCH = 256  # view classes whose rows are computed together (bounds memory: batch x classes)
 _ROW_CACHE = 2 * _BATCH * 40  # name lists kept: about one run of classes, every port and side
@@ -112,6 +112,7 @@ class Explainer:
         all_policies = explain_policies(
             Engine(cluster.audit_view()) if cluster.audited else engine)
         self.policies = tuple(pe for pe in all_policies if self._shows_policy(pe))
+        self.assigned = assigned_in_ipblocks(cluster)
 
     def _shows_policy(self, pe: PolicyExplanation) -> bool:
         if self.view.namespace is not None and pe.policy.namespace != self.view.namespace:
@@ -198,6 +199,9 @@ def write_json(explainer: Explainer, out: BinaryIO, extra: bytes = b"") -> None:
         head = json.dumps({
             "endpoint": ep.key, "kind": ep.kind, "ip": str(ep.ip) if ep.ip else None,
             **({"implied": True} if ep.implied else {}),
+            "ipAssigned": ep.ip_assigned,
+            "ipInIpBlocks": [{"ipBlock": b, "rule": r.to_json()}
+                             for b, r in explainer.assigned.get(ep.key, ())],
             "labels": dict(ep.labels.items_sorted),
             "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
         })[:-1].encode()
@@ -351,6 +355,11 @@ def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
         if explainer.engine.cluster.cluster_policies:
             text.append(wording.cluster_policies_apply_words(
                 applying(explainer.engine.cluster, ep)))
+        hits = explainer.assigned.get(ep.key)
+        if hits:
+            text.append("  " + wording.assigned_address_words(
+                ep.key, str(ep.ip), list(dict.fromkeys(b for b, _ in hits)),
+                [str(r) for _, r in hits], "what these rules say about it rests"))
         out.write(("\n".join(text) + "\n").encode())
         if v not in candidates:
             candidates[v] = explainer.candidates(v)
@@ -484,3 +493,34 @@ def explanation_json(explainer: Explainer) -> dict[str, Any]:
     write_json(explainer, buffer)
     data: dict[str, Any] = json.loads(buffer.getvalue())
     return data
+
+
+def assigned_in_ipblocks(cluster: Cluster) -> dict[str, list[tuple[str, RuleRef]]]:
+    """Per endpoint whose address podwall assigned (no status.podIP): the ipBlocks (and their
+    rules) whose cidr holds that address. Any verdict such a rule gives about the endpoint
+    rests on an invented address. IPv4 addresses are compared as integers, with numpy."""
+    assigned = [ep for ep in cluster.endpoints if ep.ip_assigned and ep.ip is not None]
+    out: dict[str, list[tuple[str, RuleRef]]] = {}
+    if not assigned:
+        return out
+    v4 = [ep for ep in assigned if ep.ip is not None and ep.ip.version == 4]
+    values = np.array([int(ep.ip) for ep in v4 if ep.ip is not None], dtype=np.int64)
+    for policy in cluster.policies:
+        for direction in Direction:
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer in rule.peers:
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    ref = RuleRef(policy.key, direction, index)
+                    lo = int(block.cidr.network_address)
+                    hi = lo + block.cidr.num_addresses
+                    if block.cidr.version == 4:
+                        hit = [v4[int(i)] for i in np.flatnonzero(
+                            (values >= lo) & (values < hi)).tolist()]
+                    else:
+                        hit = [ep for ep in assigned if ep.ip is not None
+                               and ep.ip.version == 6 and ep.ip in block.cidr]
+                    for ep in hit:
+                        out.setdefault(ep.key, []).append((str(block), ref))
+    return out

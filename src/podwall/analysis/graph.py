@@ -37,17 +37,18 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from podwall.analysis import wording
+from podwall.analysis.exposure import ExposureTable, port_ranges
 from podwall.engine import Engine, Matrix, PortVerdicts
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import RowTable
 from podwall.errors import PodwallError, QueryError
-from podwall.model import Direction, Endpoint, Port
+from podwall.model import Direction, Endpoint, Port, PortQuery
 
 #: Above this many classes a whole-cluster picture is refused (use --focus), and classes are no
 #: longer merged into connectivity groups: the class-level matrix per port grows with its square.
@@ -121,6 +122,12 @@ class GraphEdge:
     src: str
     dst: str
     ports: tuple[Port, ...] = field(compare=False)
+    addresses: str = ""  # an arrow to or from OUTSIDE: the outside addresses it stands for
+    by_ip: bool = False  # allowed only because pod IPs lie in an ipBlock (see `build_graph`)
+
+
+#: The id of the one node that stands for every address outside the cluster.
+OUTSIDE = "outside"
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,17 @@ class ConnectivityGraph:
 
     def port_words(self, ports: Iterable[Port]) -> str:
         return wording.port_set_words(ports, self.ports)
+
+    def edge_words(self, edge: GraphEdge) -> str:
+        """An arrow's label: its ports, after the outside addresses it stands for (if any)."""
+        ports = self.port_words(edge.ports)
+        if edge.by_ip:
+            return wording.by_ip_edge_words(ports)
+        return wording.outside_edge_words(edge.addresses, ports) if edge.addresses else ports
+
+    @property
+    def has_outside(self) -> bool:
+        return any(OUTSIDE in (e.src, e.dst) for e in self.edges)
 
     def namespace(self, namespace_id: str) -> GraphNamespace | None:
         for ns in self.namespaces:
@@ -163,8 +181,13 @@ class ConnectivityGraph:
         return lines
 
     def legend(self) -> list[str]:
-        return wording.graph_legend(focus=self.focus, omitted=self.omits_open_pairs,
-                                    hubs=bool(self.hubs))
+        lines = wording.graph_legend(focus=self.focus, omitted=self.omits_open_pairs,
+                                     hubs=bool(self.hubs))
+        if self.has_outside:
+            lines.append(wording.OUTSIDE_LEGEND)
+        if any(e.by_ip for e in self.edges):
+            lines.append(wording.BY_IP_LEGEND)
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """The picture as data (`podwall graph -o json`; docs/graph.md describes the shape)."""
@@ -187,7 +210,10 @@ class ConnectivityGraph:
                       for n in self.nodes.values()],
             "hubs": [{"id": h.id, "ports": ports(h.ports), "namespace": h.namespace}
                      for h in self.hubs.values()],
-            "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports)} for e in self.edges],
+            "edges": [{"from": e.src, "to": e.dst, "ports": ports(e.ports),
+                       **({"addresses": e.addresses} if e.addresses else {}),
+                       **({"byPodIp": True} if e.by_ip else {})}
+                      for e in self.edges],
         }
 
 
@@ -237,6 +263,9 @@ class Boxes:
     labels: tuple[str, ...]
     open_in: BoolArray
     open_out: BoolArray
+    exposure: ExposureTable | None = None  # verdicts with the outside, per engine class
+    # the matrix as if no pod IP were in an ipBlock, and each layout index's class in it
+    plain: tuple[Matrix, IntArray] | None = None
 
     @property
     def size(self) -> int:
@@ -272,6 +301,9 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
                        dtype=np.bool_)
     open_out = np.array([engine.open(m[0], Direction.EGRESS) for m in layout.members],
                         dtype=np.bool_)
+    numbers = [p for p in matrix.ports if isinstance(p, PortQuery)]
+    exposure = ExposureTable(engine.cluster, ports=port_ranges(numbers)) if numbers else None
+    plain = _without_pod_ips(engine, matrix, layout)
     if size <= MAX_CLASSES:
         digests = [hashlib.blake2b(digest_size=16) for _ in range(size)]
         for port in matrix.ports:
@@ -280,6 +312,18 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
             for i in range(size):
                 digests[i].update(rows[i].tobytes())
                 digests[i].update(cols[i].tobytes())
+        if plain is not None:  # and one way of being reached: by selectors or by pod IP
+            for port in matrix.ports:
+                allowed = port_sides(plain[0], port, plain[1]).allowed
+                rows, cols = np.packbits(allowed, axis=1), np.packbits(allowed.T, axis=1)
+                for i in range(size):
+                    digests[i].update(rows[i].tobytes())
+                    digests[i].update(cols[i].tobytes())
+        if exposure is not None:  # a box is one exposure to the outside too
+            for i in range(size):
+                c = exposure.class_of_key(layout.members[i][0].key)
+                digests[i].update(np.packbits(exposure.ingress[:, c, :]).tobytes())
+                digests[i].update(np.packbits(exposure.egress[:, c, :]).tobytes())
         keys = [(layout.namespace(i), bool(open_in[i]), bool(open_out[i]), digests[i].digest())
                 for i in range(size)]
     else:
@@ -297,7 +341,7 @@ def boxes(engine: Engine, matrix: Matrix, layout: ClassLayout | None = None) -> 
         np.array([layout.order[cs[0]] for cs in classes], dtype=np.int64),
         tuple(e[1] for e in entries),
         np.array([open_in[cs[0]] for cs in classes], dtype=np.bool_),
-        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_))
+        np.array([open_out[cs[0]] for cs in classes], dtype=np.bool_), exposure, plain)
 
 
 def _namespace_labels(layout: ClassLayout) -> dict[str, set[tuple[str, str]]]:
@@ -442,13 +486,28 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
     omitted = groups.open_out[:, None] & groups.open_in[None, :]
 
     edges: dict[tuple[Ref, Ref], set[Port]] = defaultdict(set)
+    by_ip: dict[tuple[Ref, Ref], set[Port]] = defaultdict(set)
     internal: dict[int, set[Port]] = defaultdict(set)
+    plain = None
+    if groups.plain is not None:
+        first = np.array([cs[0] for cs in groups.classes], dtype=np.int64)
+        plain = (groups.plain[0], groups.plain[1][first])
     for port in matrix.ports:
         if focus_box is None:
             drawn = port_sides(matrix, port, groups.order).allowed & ~omitted
         else:
             drawn = _focus_port(matrix, port, groups.order, focus_box)
         drawn[single, single] = False  # one endpoint reaching itself: not worth an arrow
+        if plain is not None:
+            plain_matrix, plain_order = plain
+            if focus_box is None:
+                kept = port_sides(plain_matrix, port, plain_order).allowed
+            else:
+                kept = _focus_port(plain_matrix, port, plain_order, focus_box)
+            ip_only = drawn & ~kept
+            drawn &= kept
+            for edge in _compact(ip_only, spans, multi, defaultdict(set), port, cliques=False):
+                by_ip[edge].add(port)
         for edge in _compact(drawn, spans, multi, internal, port, cliques=focus_box is None):
             edges[edge].add(port)
     frozen = {k: frozenset(v) for k, v in edges.items()}
@@ -466,7 +525,7 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
 
     shown: set[int] = set(range(size)) if focus_box is None else {focus_box}
     if focus_box is not None:
-        for src, dst in frozen:
+        for src, dst in [*frozen, *by_ip]:
             for kind, i in (src, dst):
                 if kind == "n":
                     shown.add(i)
@@ -500,10 +559,65 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
     hubs = {f"h{i}": GraphHub(f"h{i}", tuple(sorted(p)),
                               spans[next(iter(hub_ns[i]))][0] if len(hub_ns[i]) == 1 else None)
             for i, p in enumerate(hub_ports)}
-    edge_list = sorted(GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
-                       for (s, d), p in frozen.items())
+    edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
+                        for (s, d), p in frozen.items()]
+                       + [GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)), by_ip=True)
+                          for (s, d), p in by_ip.items()]
+                       + outside_edges(engine, matrix.ports, groups, sorted(shown), node_ids))
     return ConnectivityGraph(tuple(matrix.ports), tuple(namespaces), nodes, tuple(edge_list),
                              hubs, focus=focus, omits_open_pairs=focus_box is None)
+
+
+def _without_pod_ips(engine: Engine, matrix: Matrix, layout: ClassLayout
+                     ) -> tuple[Matrix, IntArray] | None:
+    """The matrix as if no pod's IP were in any ipBlock, and each box's class in it; None when
+    no pod's IP is in one (nothing to tell apart). An arrow allowed only in the real matrix is
+    allowed only because pod IPs lie in an ipBlock: a rule written for addresses, which network
+    plugins apply to pod traffic or not. Drawn apart (`by_ip`), never as a rule for pods."""
+    cluster = engine.cluster
+    blocks = [p.ip_block for pol in cluster.policies for r in (*pol.ingress, *pol.egress)
+              for p in r.peers if p.ip_block is not None]
+    if not blocks or len(matrix.endpoints) != len(cluster.endpoints) or not any(
+            ep.ip is not None and b.contains(ep.ip) for ep in cluster.endpoints for b in blocks):
+        return None
+    bare = replace(cluster, endpoints=tuple(replace(ep, ip=None) for ep in cluster.endpoints))
+    plain = Engine(bare).matrix(matrix.ports)
+    index = {ep.key: i for i, ep in enumerate(cluster.endpoints)}
+    order = np.array([plain.class_of[index[members[0].key]] for members in layout.members],
+                     dtype=np.int64)
+    return plain, order  # order: per layout index, its class in `plain`
+
+
+def outside_edges(engine: Engine, ports: Sequence[Port], groups: Boxes, shown: Sequence[int],
+                  node_ids: Sequence[str]) -> list[GraphEdge]:
+    """Arrows between boxes and the OUTSIDE node, labelled with the outside addresses (never
+    drawn as if a pod were the source: `podwall.analysis.exposure`). Like unisolated pairs
+    (module, rule 1), a direction that no policy isolates draws no arrow: its marker says that
+    it allows everything, the outside included. Numbered ports only (a name has no number
+    outside the cluster). The classes of a box share their exposure (`boxes` keys on it)."""
+    numbers = [p for p in ports if isinstance(p, PortQuery)]
+    table = groups.exposure
+    if not numbers or table is None:
+        return []
+    out: list[GraphEdge] = []
+    for box in shown:
+        cls = table.class_of_key(groups.members(box)[0].key)
+        for direction, open_ in ((Direction.INGRESS, groups.open_in[box]),
+                                 (Direction.EGRESS, groups.open_out[box])):
+            if open_:
+                continue
+            cells = table.side(direction)[:, cls, :]
+            by_blocks: dict[tuple[int, ...], list[Port]] = defaultdict(list)
+            for k in range(cells.shape[0]):
+                blocks = tuple(np.flatnonzero(cells[k]).tolist())
+                if blocks:
+                    by_blocks[blocks].append(table.ports[k].representative)
+            for blocks, chosen in by_blocks.items():
+                words = str(table.outside.union(blocks))
+                src, dst = ((OUTSIDE, node_ids[box]) if direction is Direction.INGRESS
+                            else (node_ids[box], OUTSIDE))
+                out.append(GraphEdge(src, dst, tuple(sorted(chosen)), words))
+    return out
 
 
 def _focus_port(matrix: Matrix, port: Port, order: IntArray, node: int) -> BoolArray:

@@ -23,6 +23,7 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.graph import (
+    OUTSIDE,
     Boxes,
     ConnectivityGraph,
     GraphEdge,
@@ -210,8 +211,15 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     into: dict[str, list[str]] = defaultdict(list)
     out_of: dict[str, list[str]] = defaultdict(list)
     plain: list[tuple[str, str, tuple[Port, ...]]] = []
+    outside: list[GraphEdge] = []  # arrows to or from the outside stay as they are
+    by_ip: list[tuple[str, str, tuple[Port, ...]]] = []  # drawn apart, never in hubs
     for e in graph.edges:
-        if e.dst in graph.hubs:
+        if OUTSIDE in (e.src, e.dst):
+            if e.src in mine.nodes or e.dst in mine.nodes:
+                outside.append(e)
+        elif e.by_ip:
+            by_ip.append((e.src, e.dst, e.ports))
+        elif e.dst in graph.hubs:
             into[e.dst].append(e.src)
         elif e.src in graph.hubs:
             out_of[e.src].append(e.dst)
@@ -235,6 +243,10 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
             continue
         merged[(ref(src, "x"), ref(dst, "y"))].update(ports)
     edges, hub_ports = hub_compact({k: frozenset(v) for k, v in merged.items()})
+    merged_ip: dict[tuple[tuple[str, int], tuple[str, int]], set[Port]] = defaultdict(set)
+    for src, dst, ports in by_ip:
+        if home(src) == me or home(dst) == me:
+            merged_ip[(ref(src, "x"), ref(dst, "y"))].update(ports)
 
     def ref_id(r: tuple[str, int]) -> str:
         kind, i = r
@@ -257,7 +269,9 @@ def namespace_picture(graph: ConnectivityGraph, index: int) -> ConnectivityGraph
     hubs = {f"h{i}": GraphHub(f"h{i}", tuple(sorted(p)),
                               mine.name if ends[f"h{i}"] <= {"n", "ns"} else None)
             for i, p in enumerate(hub_ports)}
-    edge_list = sorted(GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
-                       for (s, d), p in edges.items())
+    edge_list = sorted([GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)))
+                        for (s, d), p in edges.items()]
+                       + [GraphEdge(ref_id(s), ref_id(d), tuple(sorted(p)), by_ip=True)
+                          for (s, d), p in merged_ip.items()] + outside)
     return ConnectivityGraph(graph.ports, (mine,), nodes, tuple(edge_list), hubs,
                              focus=None, omits_open_pairs=graph.omits_open_pairs)

@@ -36,6 +36,7 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.explain import PolicyExplanation, explain_policies
+from podwall.analysis.exposure import Exposure, exposure
 from podwall.analysis.graph import (
     Boxes,
     ConnectivityGraph,
@@ -94,6 +95,7 @@ class Report:
     namespace_pictures: tuple[ConnectivityGraph, ...] = ()  # per namespace, overview order
     audit_view: bool = False  # drawn with audited policies enforced (report --audit)
     services: tuple[ServiceSummary, ...] | None = None  # --services: Services after DNAT
+    exposure: Exposure | None = None  # what each endpoint accepts from / opens to the outside
 
     @property
     def draws_whole(self) -> bool:
@@ -116,6 +118,7 @@ class Report:
                 {"id": f.id, "severity": f.severity, "object": f.object, "file": f.file,
                  "line": f.line, "message": f.message, "fix": f.fix} for f in self.lint],
             "policies": [pe.to_json() for pe in self.policies],
+            "exposure": None if self.exposure is None else self.exposure.to_json(),
             "data": self.data,
             **({"services": [s.to_json() for s in self.services]}
                if self.services is not None else {}),
@@ -152,7 +155,8 @@ def build_report(engine: Engine, *, ports: Sequence[Port] | None = None,
                   counts, policy_classes, overview, pictures,
                   services=service_summaries(engine, ports) if services else None,
                   audit_view=not engine.cluster.audited and any(
-                      p.audited for p in engine.cluster.policies))
+                      p.audited for p in engine.cluster.policies),
+                  exposure=exposure(engine.cluster))
 
 
 def sort_lint(rows: Sequence[LintRow]) -> tuple[LintRow, ...]:

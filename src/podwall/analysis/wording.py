@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from podwall.engine import DirectionVerdict, GroupVerdict, Resolved, Verdict
 from podwall.engine.verdict import ClusterRuleRef
@@ -198,6 +199,9 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         return lines
     lines.append("  " + direction_line(verdict.egress, verdict.dst))
     lines.append("  " + direction_line(verdict.ingress, verdict.src))
+    lines.extend("  " + assigned_address_words(a.endpoint, a.address, a.blocks,
+                                               [str(r) for r in a.rules])
+                 for a in verdict.assigned)
     return lines
 
 
@@ -214,6 +218,30 @@ SIDE_PHRASES: dict[str, str] = {
 }
 
 EVERY_PORT = "every port"
+
+OUTSIDE_NODE = "outside the cluster"
+
+
+OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod CIDR that are no "
+                  "pod's IP: its arrows say which (podwall exposure lists them per endpoint).")
+BY_IP_LEGEND = ("An arrow 'by pod IP in an ipBlock' is allowed only because the pod's IP lies in "
+                "an ipBlock: a rule written for addresses, which network plugins apply to pod "
+                "traffic or not.")
+
+
+def by_ip_edge_words(ports: str) -> str:
+    """An arrow allowed only because the source's (or destination's) pod IP is in an ipBlock."""
+    return f"{ports} (by pod IP in an ipBlock)"
+
+
+def matrix_outside_words(address: str, block: str) -> str:
+    """Under `matrix --outside`: what one representative address stands for."""
+    return f"{address} stands for every address in {block} (every policy treats them alike)"
+
+
+def outside_edge_words(addresses: str, ports: str) -> str:
+    """An arrow to or from the outside: `0.0.0.0/0 except 10.0.0.0/8: TCP/443`."""
+    return f"{addresses}: {ports}"
 
 
 def port_set_words(ports: Iterable[Port], examined: Sequence[Port] = ()) -> str:
@@ -403,6 +431,50 @@ def diff_summary_words(added: int, removed: int, endpoints_added: int,
     n = plural
     return (f"{n(added, 'connection')} added, {n(removed, 'connection')} removed; "
             f"{n(endpoints_added, 'endpoint')} added, {n(endpoints_removed, 'endpoint')} removed")
+
+
+def diff_outside_reason_words(change: str, direction: str, rules: Sequence[str],
+                              isolated: bool, other: Sequence[str] | None) -> str:
+    """Why an opening to or from the outside appears or goes. `rules`/`isolated` are of the
+    side that has it (NEW when added, OLD when removed); `other` the policies isolating the
+    endpoint in the other input (None: the endpoint is only in this one)."""
+    side = "NEW" if change == "added" else "OLD"
+    have = f"allowed by {', '.join(rules)}" if isolated else f"not isolated for {direction}"
+    if change == "added":
+        text = have if isolated else f"{have} in NEW"
+        return f"{text}; new endpoint" if other is None else text
+    if other is None:
+        return f"endpoint removed; was {have}"
+    now = (f"isolated by {', '.join(other)} in NEW, no rule admits it" if other
+           else f"{direction} not isolated in NEW")
+    return f"no longer admitted: {now} (was {have} in {side})"
+
+
+def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: bool) -> str:
+    """A pod admitted by a rule only because its IP lies in the rule's ipBlock."""
+    text = (f"{endpoint} only by its IP {address}, in ipBlock {block} of {rule} (whether an "
+            "ipBlock matches pod IPs differs between CNIs")
+    if assigned:
+        text += f"; {address} was assigned by podwall: the pod has no status.podIP"
+    return text + ")"
+
+
+def diff_endpoint_connection_words(change: str, rules: Sequence[str],
+                                   unisolated: Sequence[str]) -> str:
+    """A connection of an endpoint only one input has: what allows it (allowed) there."""
+    parts = [f"allowed by {', '.join(rules)}"] if rules else []
+    parts.extend(f"{side} not isolated" for side in unisolated)
+    text = "; ".join(parts) if parts else "allowed"
+    return text if change == "added" else f"was {text}"
+
+
+DIFF_CONNECTIONS_NOT_LISTED = ("  (its connections are too many to list: podwall explain "
+                               "--focus NS/NAME on the input that has it)")
+
+
+def diff_outside_summary_words(added: int, removed: int) -> str:
+    return (f"{plural(added, 'line')} of connections with the outside added, "
+            f"{removed} removed")
 
 
 DIFF_NO_CHANGES = "no connectivity changes"
@@ -810,3 +882,61 @@ def group_verdict_lines(verdict: GroupVerdict) -> list[str]:
         lines.append(f"{'ALLOWED' if verdict.allowed else 'DENIED '} in all: {allowed} of "
                      f"{plural(total, 'pair')} allowed (allowed only when every pair is)")
     return lines
+# -- exposure: the world outside the pods ------------------------------------------------------
+
+
+def exposure_line(opening: Any) -> str:
+    """`0.0.0.0/0 except 10.0.0.0/8 -> shop/web TCP/80  (shop/web-in ingress[0])` (an
+    `analysis.exposure.Opening`); egress reads the other way round."""
+    if opening.direction is Direction.INGRESS:
+        text = f"{opening.addresses} -> {opening.label} {opening.ports_text}"
+    else:
+        text = f"{opening.label} -> {opening.addresses} {opening.ports_text}"
+    if not opening.isolated:
+        why = f"not isolated for {opening.direction.word}"
+    else:
+        why = ", ".join(str(r) for r in opening.rules)
+    return f"{text}  ({why})"
+
+
+def exposure_outside_words(pod_cidr: str, blocks: int, stray: int) -> str:
+    """The heading: what podwall calls outside, and in how many blocks."""
+    text = (f"Outside the cluster: every address except the pod CIDR {pod_cidr} (--pod-cidr) "
+            "and the pods' IPs")
+    if stray:
+        text += f" ({plural(stray, 'pod IP')} outside the pod CIDR: pods, not outside)"
+    return f"{text}; {plural(blocks, 'block')} that every policy treats alike:"
+
+
+EXPOSURE_INGRESS_HEADING = "Accepted from outside (ingress: outside -> pod):"
+EXPOSURE_EGRESS_HEADING = "Opened to outside (egress: pod -> outside):"
+EXPOSURE_NONE = "  nothing"
+
+
+def exposure_summary_words(endpoints: int, accepting: int, opening: int, closed: int) -> str:
+    def verb(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    return (f"{plural(endpoints, 'endpoint')}: {verb(accepting, 'accepts', 'accept')} "
+            f"connections from outside, {verb(opening, 'may', 'may')} open connections to "
+            f"outside, {closed} neither")
+
+
+def exposure_namespace_words(direction: Direction, namespace: str, endpoints: int,
+                             addresses: str, ports: str) -> str:
+    """A namespace's line in the summary of a big view."""
+    who = f"{namespace}: {plural(endpoints, 'endpoint')}"
+    if direction is Direction.INGRESS:
+        return f"{who} accept connections from outside (in all: from {addresses} on {ports})"
+    return f"{who} may open connections to outside (in all: to {addresses} on {ports})"
+
+
+def assigned_address_words(endpoint: str, address: str, blocks: Sequence[str],
+                           rules: Sequence[str], subject: str = "this verdict rests") -> str:
+    """`check`/`explain`: a verdict that an ipBlock judges on an address podwall invented."""
+    where = f" ({', '.join(rules)})" if rules else ""
+    return (f"note: {endpoint} has no status.podIP: podwall assigned it {address} from "
+            f"--pod-cidr, and ipBlock {'; '.join(blocks)}{where} holds that address. Whether "
+            "an ipBlock matches pod IPs differs between CNIs, and the address is invented: "
+            f"{subject} on it (give the pod's real IP in status.podIP, or a "
+            "--pod-cidr the ipBlock does not cover)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import os
 import subprocess
 import sys
@@ -106,6 +107,9 @@ def _empty_result() -> Any:
 @click.option("--port", "ports", type=PORT_OR_NAME, multiple=True,
               help="Repeatable. Default: every port either input names. A name (http) is "
                    "resolved at each destination, in OLD and in NEW on its own containers.")
+@click.option("--external", "externals", multiple=True, metavar="IP",
+              help="Repeatable. Judge connections with the outside for this address only "
+                   "(default: every outside address, as blocks of CIDRs).")
 @click.option("--fail-on", type=click.Choice(["added", "removed", "any"]),
               help="Exit 1 when connections (or endpoints) of that kind change (a CI gate).")
 @audit_option
@@ -113,7 +117,7 @@ def _empty_result() -> Any:
 @handles_errors
 def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
          view: View, rev: str | None, live: bool, ports: tuple[PortQuery | NamedPortQuery, ...],
-         fail_on: str | None, audit: bool,
+         externals: tuple[str, ...], fail_on: str | None, audit: bool,
          output: str) -> None:
     """What connections change between OLD and NEW, and which rules make them change.
 
@@ -123,8 +127,11 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     Lines: `+` a connection that NEW allows and OLD did not, `-` one that NEW no longer
     allows, each with the rules behind it. Ends are collapsed when
     exact: `ns/*` (the whole namespace), `ns/api-7d9f-*` (names with that prefix), `ns/{a,b}`.
-    Endpoints only one side has are summarised first. Beyond 200 lines, text shows connections
-    per namespace pair (--full: every line); -n, --focus, --from, --to narrow what is shown.
+    Endpoints only one side has are summarised first. Connections with addresses outside the
+    cluster name the addresses (`+ 0.0.0.0/0 except 10.0.0.0/8 -> prod/db TCP/5432`): a widened
+    ipBlock is an added connection (--fail-on added fails on it); --external IP asks about one
+    address. Beyond 200 lines, text shows connections per namespace pair (--full: every line);
+    -n, --focus, --from, --to narrow what is shown.
     Policies annotated podwall.io/enforcement: audit are not enforced on either side (one that
     becomes enforced shows what it closes); --audit compares the audit views (both sides with
     them enforced), and a note on stderr says whether that differs from the enforced diff.
@@ -136,6 +143,7 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
       podwall diff old/ new/ -n prod --to app=db
       podwall diff --cluster --context prod k8s/ --fail-on removed
       podwall diff old/ new/ --audit       # as if podwall.io/enforcement: audit were enforced
+      podwall diff old/ new/ --external 203.0.113.9 --fail-on added
     """
     from podwall.analysis.audit import view_of
     from podwall.analysis.diff import diff_clusters
@@ -162,9 +170,17 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
         old = load(paths[:1], namespace, pod_cidr, verbose)
         new = load(paths[1:], namespace, pod_cidr, verbose)
     both = _Both(old.cluster.endpoints + new.cluster.endpoints)
+    addresses = []
+    for text in externals:
+        try:
+            addresses.append(ipaddress.ip_address(text.strip()))
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not an IP address",
+                                     param_hint="--external") from None
     limit = None if output == "json" or view.full else DETAIL_LIMIT
     result = diff_clusters(view_of(old.cluster, audit), view_of(new.cluster, audit),
-                           chosen_ports(both, ports), view, detail_limit=limit)
+                           chosen_ports(both, ports), view, detail_limit=limit,
+                           externals=addresses)
     if audit or old.cluster.audited or new.cluster.audited:
         print_audit_note(_audit_diff_note(old.cluster, new.cluster, audit, result,
                                           chosen_ports(both, ports), view, limit))

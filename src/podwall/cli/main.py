@@ -27,6 +27,7 @@ VERBS = {
     "check": "podwall.cli.understand",
     "matrix": "podwall.cli.understand",
     "explain": "podwall.cli.understand",
+    "exposure": "podwall.cli.exposure",
     "graph": "podwall.cli.pictures",
     "report": "podwall.cli.pictures",
     "diff": "podwall.cli.compare",

@@ -262,11 +262,14 @@ def _resolve_named(engine: Any, dst: str, named: NamedPortQuery) -> PortQuery:
               help="Also show each Service port as a destination, after its DNAT: allowed "
                    "when the source may reach every pod behind it on its targetPort (table "
                    "and json).")
+@click.option("--outside", "outside", is_flag=True,
+              help="Add one host per block of the outside that every policy treats alike "
+                   "(see podwall exposure); the output says which addresses each stands for.")
 @output_option("table", "json", "csv", "md", default="table")
 @handles_errors
 def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: bool,
            view: View, ports: tuple[PortQuery | NamedPortQuery, ...], externals: tuple[str, ...],
-           audit: bool, services: bool, output: str) -> None:
+           audit: bool, services: bool, outside: bool, output: str) -> None:
     """Print the whole truth table: who may connect to whom, per port.
 
     Rows are sources, columns destinations; a pod may always reach itself. Beyond 50 endpoints
@@ -289,6 +292,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
       podwall matrix k8s/ --port http -o csv
       podwall matrix k8s/ --audit          # as if podwall.io/enforcement: audit were enforced
       podwall matrix k8s/ --services --port TCP/80 --port UDP/53
+      podwall matrix k8s/ --outside --to app=web
     """
     from podwall.analysis.audit import audit_note, view_of
     from podwall.analysis.filters import MatrixView
@@ -301,6 +305,13 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     result = load(paths, namespace, pod_cidr, verbose)
     view = view.resolved(result.cluster)
     view.check(result.cluster.endpoints)
+    blocks: list[tuple[str, str]] = []
+    if outside:
+        from podwall.engine.outside import partition
+
+        blocks = [(str(b.representative), str(b.addresses))
+                  for b in partition(view_of(result.cluster, audit)).blocks]
+        externals = (*externals, *(address for address, _ in blocks))
     engine = Engine(view_of(result.cluster, audit))
     chosen = chosen_ports(result.cluster, ports)
     m = engine.matrix(chosen, externals=externals)
@@ -317,17 +328,17 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     implied = [m.endpoints[i] for i in shown if i in mv.implied]
     extra = (b',"implied":' + json.dumps(implied).encode()) if implied else b""
     if not services:
-        write_matrix(m, output, binary_stdout(), mv, extra)
+        write_matrix(m, output, binary_stdout(), mv, extra, blocks)
         return
     from podwall.analysis.render.services import services_json, write_service_table
     from podwall.engine import service_columns
 
     columns = service_columns(engine, chosen)
     if output == "json":
-        write_matrix(m, output, binary_stdout(), mv, extra + services_json(columns, mv))
+        write_matrix(m, output, binary_stdout(), mv, extra + services_json(columns, mv), blocks)
         return
     out = binary_stdout()
-    write_matrix(m, output, out, mv)
+    write_matrix(m, output, out, mv, b"", blocks)
     write_service_table(columns, mv, out)
     out.flush()
 

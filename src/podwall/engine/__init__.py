@@ -23,7 +23,7 @@ from podwall.engine.groups import (
 from podwall.engine.matrix import DenseVerdicts, Matrix, MatrixComputer, PortVerdicts
 from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
-from podwall.engine.verdict import DirectionVerdict, RuleRef, Verdict
+from podwall.engine.verdict import AssignedAddress, DirectionVerdict, RuleRef, Verdict
 from podwall.errors import QueryError
 from podwall.model import Cluster, Direction, Endpoint, NetworkPolicy, Port, PortQuery
 from podwall.model.clusterpolicy import Tier
@@ -114,6 +114,7 @@ def default_ports(cluster: Cluster) -> tuple[PortQuery, ...]:
 
 
 __all__ = [
+    "AssignedAddress",
     "DenseVerdicts",
     "DirectionVerdict",
     "Engine",

@@ -11,7 +11,7 @@ from collections import defaultdict
 from podwall.engine.selectors import selector_matches
 from podwall.engine.targets import ExternalHost, Target, resolve_target
 from podwall.engine.tiers import TierEvaluator
-from podwall.engine.verdict import DirectionVerdict, RuleRef, Verdict
+from podwall.engine.verdict import AssignedAddress, DirectionVerdict, RuleRef, Verdict
 from podwall.model import (
     Cluster,
     Direction,
@@ -105,7 +105,39 @@ class Evaluator:
         ingress = self.direction_verdict(Direction.INGRESS, target, source, port, target)
         same = isinstance(source, Endpoint) and source == target
         allowed = same or (egress.allowed and ingress.allowed)
-        return Verdict(source.key, target.key, port, allowed, egress, ingress, same_endpoint=same)
+        assigned: tuple[AssignedAddress, ...] = ()
+        if not same:
+            assigned = tuple(a for a in (
+                self.assigned_address(Direction.EGRESS, source, target, port, target),
+                self.assigned_address(Direction.INGRESS, target, source, port, target))
+                if a is not None)
+        return Verdict(source.key, target.key, port, allowed, egress, ingress, same_endpoint=same,
+                       assigned=assigned)
+
+    def assigned_address(self, direction: Direction, subject: Target, other: Target,
+                         port: PortQuery, destination: Target) -> AssignedAddress | None:
+        """When `other` has an address podwall assigned and some rule of the side (on this
+        port) has an ipBlock whose cidr holds it (matched, or cut out by an except), that side's
+        answer rests on the invented address: say so."""
+        if not isinstance(subject, Endpoint) or not isinstance(other, Endpoint) \
+                or not other.ip_assigned or other.ip is None:
+            return None
+        blocks: dict[str, None] = {}
+        rules: list[RuleRef] = []
+        for policy in self.selecting(subject, direction):
+            for index, rule in enumerate(policy.rules(direction)):
+                if rule.ports and not any(port_matches(pp, port, destination)
+                                          for pp in rule.ports):
+                    continue
+                hits = [p.ip_block for p in rule.peers if p.ip_block is not None
+                        and p.ip_block.cidr.version == other.ip.version
+                        and other.ip in p.ip_block.cidr]
+                if hits:
+                    rules.append(RuleRef(policy.key, direction, index))
+                    blocks.update((str(b), None) for b in hits)
+        if not rules:
+            return None
+        return AssignedAddress(other.key, str(other.ip), tuple(blocks), tuple(rules))
 
 
 def port_matches(policy_port: PolicyPort, port: PortQuery, destination: Target) -> bool:

@@ -96,6 +96,23 @@ class DirectionVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignedAddress:
+    """An endpoint without `status.podIP`, whose address podwall assigned, lying in ipBlocks
+    that the verdict consulted (`rules`: where each ipBlock is; `blocks`: the ipBlocks as
+    written). Whether an ipBlock matches pod IPs differs between CNIs, and the address is
+    invented: the verdict must say that it rests on it."""
+
+    endpoint: str
+    address: str
+    blocks: tuple[str, ...]
+    rules: tuple[RuleRef, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"endpoint": self.endpoint, "address": self.address,
+                "ipBlocks": list(self.blocks), "rules": [r.to_json() for r in self.rules]}
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether `src` may open a connection to `dst` on `port`, and why.
 
@@ -109,6 +126,7 @@ class Verdict:
     egress: DirectionVerdict
     ingress: DirectionVerdict
     same_endpoint: bool = False
+    assigned: tuple[AssignedAddress, ...] = ()  # invented addresses the verdict rests on
 
     @property
     def decided(self) -> bool:
@@ -127,6 +145,7 @@ class Verdict:
             "sameEndpoint": self.same_endpoint,
             "egress": self.egress.to_json(),
             "ingress": self.ingress.to_json(),
+            "assignedAddresses": [a.to_json() for a in self.assigned],
         }
         if self.egress.tier or self.ingress.tier:
             out["decided"] = self.decided

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 
 from podwall.analysis import wording
-from podwall.analysis.diff import ADDED, ConnectionChange, Diff, NamespaceChange
+from podwall.analysis.diff import Diff, NamespaceChange
+from podwall.analysis.diff_endpoints import ADDED, ConnectionChange
 
 # GitHub rejects comments over 65536 characters; leave room for the heading and the note.
 MD_BUDGET = 60_000
@@ -23,15 +24,25 @@ def change_line(change: ConnectionChange) -> str:
 
 
 def _lines(diff: Diff) -> list[str]:
-    lines = [wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by, e.count)
-             for e in diff.endpoints]
+    lines: list[str] = []
+    for e in diff.endpoints:
+        lines.append(wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by,
+                                                 e.count))
+        lines.extend(change_line(c) for c in e.connections)
+        if not e.listed:
+            lines.append(wording.DIFF_CONNECTIONS_NOT_LISTED)
     lines.extend(change_line(c) for c in diff.changes)
+    lines.extend(c.line() for c in diff.outside)
     return lines
 
 
 def _summary(diff: Diff) -> str:
-    return wording.diff_summary_words(diff.added, diff.removed, diff.endpoints_added,
+    text = wording.diff_summary_words(diff.added, diff.removed, diff.endpoints_added,
                                       diff.endpoints_removed)
+    if diff.outside:
+        text += "; " + wording.diff_outside_summary_words(diff.outside_added,
+                                                          diff.outside_removed)
+    return text
 
 
 def namespace_line(change: NamespaceChange) -> str:
@@ -45,7 +56,8 @@ def summarised(diff: Diff, full: bool = False) -> bool:
     """Whether text shows namespace pairs rather than lines (too many lines, or not computed)."""
     if not diff.detailed:
         return True
-    return not full and len(diff.endpoints) + len(diff.changes) > LINE_LIMIT
+    listed = sum(len(e.connections) for e in diff.endpoints)
+    return not full and len(diff.endpoints) + listed + len(diff.changes) > LINE_LIMIT
 
 
 def _summary_lines(diff: Diff, flags: str) -> list[str]:
@@ -60,6 +72,7 @@ def _summary_lines(diff: Diff, flags: str) -> list[str]:
                                                        key=lambda kv: (kv[0][0] == ADDED, kv[0][1])))
     else:
         lines.extend(_lines(Diff(diff.ports, diff.endpoints, ())))
+    lines.extend(c.line() for c in diff.outside)
     lines.append(wording.diff_namespaces_heading_words(
         len(diff.changes) if diff.detailed else None, LINE_LIMIT))
     lines.extend(namespace_line(n) for n in diff.namespaces)

@@ -17,6 +17,7 @@ from html import escape
 
 from podwall.analysis import wording
 from podwall.analysis.graph import (
+    OUTSIDE,
     ConnectivityGraph,
     GraphEdge,
     GraphHub,
@@ -30,6 +31,7 @@ FONT = "Helvetica"
 FILL_OPEN, FILL_ISOLATED = "#fde2c8", "#e3f4e8"
 NAMESPACE_EDGE, HUB = "#2b6cb0", "#6b46c1"
 LINE, NAMESPACE_LINE, NAMESPACE_FILL, FOCUS = "#4a5568", "#b8c2cc", "#f4f6f8", "#1f6feb"
+OUTSIDE_LINE = "#c05621"
 
 
 def _html(text: str) -> str:
@@ -105,13 +107,31 @@ def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]
             attrs.append("arrowhead=none")
     elif edge.src in quiet or edge.dst in quiet:
         attrs += [f"tooltip={_quoted(graph.port_words(edge.ports))}", f'color="{NAMESPACE_EDGE}"']
+    elif edge.by_ip:
+        attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
+                  f'fontcolor="{OUTSIDE_LINE}"', 'style="dotted"']
+    elif OUTSIDE in (edge.src, edge.dst):
+        attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
+                  f'fontcolor="{OUTSIDE_LINE}"', 'style="dashed"']
     else:
         attrs.append(f"label={_quoted(graph.port_words(edge.ports))}")
-    tail = edge.src if edge.src in graph.nodes or edge.src in graph.hubs else anchor(edge.src)
-    head = edge.dst if edge.dst in graph.nodes or edge.dst in graph.hubs else anchor(edge.dst)
+    tail = edge.src if _plain(graph, edge.src) else anchor(edge.src)
+    head = edge.dst if _plain(graph, edge.dst) else anchor(edge.dst)
     if graph.namespace(edge.src) is not None or graph.namespace(edge.dst) is not None:
         attrs += ["penwidth=1.4", f'color="{NAMESPACE_EDGE}"', f'fontcolor="{NAMESPACE_EDGE}"']
     return f"  {tail} -> {head} [{', '.join(attrs)}];"
+
+
+def _plain(graph: ConnectivityGraph, end: str) -> bool:
+    """An end drawn as itself (a box, a hub, the outside), not as a namespace's anchor."""
+    return end in graph.nodes or end in graph.hubs or end == OUTSIDE
+
+
+def _outside_node() -> str:
+    return (f'  {OUTSIDE} [id="{OUTSIDE}", shape=octagon, style="dashed,filled", '
+            f'fillcolor="#ffffff", color="{OUTSIDE_LINE}", fontcolor="{OUTSIDE_LINE}", '
+            f"label={_label(wording.OUTSIDE_NODE, [], bold=True)}, "
+            f"tooltip={_quoted('addresses outside the cluster (see podwall exposure)')}];")
 
 
 def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
@@ -141,6 +161,8 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
         if ends:
             out.append(f"  {{rank={rank}; {'; '.join(ends)};}}")
     out += [_hub(graph, h, "  ") for h in graph.hubs.values() if h.namespace is None]
+    if graph.has_outside:
+        out.append(_outside_node())
     fans: dict[str, int] = {}
     for e in graph.edges:
         for end in (e.src, e.dst):

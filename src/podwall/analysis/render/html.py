@@ -61,6 +61,7 @@ def report_html(report: Report, views: Views) -> str:
         "</head><body>",
         f'<header><h1>{_e(report.title)}</h1><p class="summary">{_e(summary)}</p>',
         '<nav><a href="#graph">Connectivity</a><a href="#matrix">Matrix</a>'
+        '<a href="#outside">Outside</a>'
         '<a href="#lint">Lint</a>'
         + ('<a href="#services">Services</a>' if report.services is not None else "")
         + '<a href="#policies">Policies</a></nav></header>',
@@ -69,6 +70,7 @@ def report_html(report: Report, views: Views) -> str:
         "JavaScript; lint findings and policies below are plain text.</p></noscript>",
         _graph_section(report, views),
         _matrix_section(),
+        _outside_section(report),
         _lint_section(report.lint),
         _services_section(report),
         _policies_section(report),
@@ -113,6 +115,17 @@ def _graph_section(report: Report, views: Views) -> str:
         f'<ul class="legend" data-for="boxes">{swatches}{legend}</ul>'
         f'<ul class="legend" data-for="overview">{overview_legend}</ul>'
         "</section>")
+
+
+def _outside_section(report: Report) -> str:
+    """What each endpoint accepts from and may open to addresses outside the cluster, as
+    `podwall exposure` prints it (plain text: it needs no script)."""
+    if report.exposure is None:
+        return ""
+    from podwall.analysis.render.exposure import exposure_text
+
+    return ('<section id="outside"><h2>Outside the cluster</h2>'
+            f"<pre>{_e(exposure_text(report.exposure))}</pre></section>")
 
 
 def _templates(views: Views) -> str:

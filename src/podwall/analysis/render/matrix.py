@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import BinaryIO
 
@@ -175,7 +175,8 @@ _TRUE_WORD = np.frombuffer(b"true,\0\0\0", dtype=np.uint64)[0]
 _TOKEN_LENGTHS = np.array([6, 5], dtype=np.int64)
 
 
-def write_json(matrix: Matrix, out: BinaryIO, extra: bytes = b"") -> None:
+def write_json(matrix: Matrix, out: BinaryIO, extra: bytes = b"",
+               outside: Sequence[tuple[str, str]] = ()) -> None:
     """The -o json contract, streamed: the same bytes as `json.dumps(matrix.to_json(),
     separators=(",", ":"))` and a newline, without ever holding n x n Python booleans.
 
@@ -225,6 +226,8 @@ def write_json(matrix: Matrix, out: BinaryIO, extra: bytes = b"") -> None:
     out.write(b"}")
     if matrix.resolved:  # what a named port is at each endpoint (null: no such port there)
         out.write(b',"resolved":' + json.dumps(matrix.resolved_json(), separators=compact).encode())
+    if outside:  # `--outside`: the addresses each representative stands for
+        out.write(b',"outside":' + json.dumps(dict(outside), separators=compact).encode())
     out.write(extra)  # more members, pre-encoded with their leading comma (matrix --services)
     out.write(b"}\n")
 
@@ -333,11 +336,14 @@ WRITERS: dict[str, Callable[[MatrixView, BinaryIO], None]] = {
 
 
 def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
-                 view: MatrixView | None = None, extra: bytes = b"") -> None:
+                 view: MatrixView | None = None, extra: bytes = b"",
+                 outside: Sequence[tuple[str, str]] = ()) -> None:
     """Render `matrix` as `output` onto a byte stream; every format is streamed.
 
     With a view, JSON keeps its contract over the endpoints in view (the square matrix among
-    them); the other formats show only the pairs in view.
+    them); the other formats show only the pairs in view. `outside`: (address, addresses it
+    stands for) of hosts that represent blocks of the outside (`matrix --outside`): JSON maps
+    them under "outside", the table and Markdown say it under the matrix, CSV names the address.
     """
     mv = view if view is not None else MatrixView(matrix)
     if output == "json":
@@ -346,7 +352,10 @@ def write_matrix(matrix: Matrix, output: str, out: BinaryIO,
             matrix = Matrix(tuple(matrix.endpoints[i] for i in keep.tolist()), matrix.ports,
                             matrix.class_of[keep], matrix.verdicts,
                             {q: numbers[keep] for q, numbers in matrix.resolved.items()})
-        write_json(matrix, out, extra)
+        write_json(matrix, out, extra, outside)
     else:
         WRITERS[output](mv, out)
+        if outside and output in ("table", "md"):
+            out.write(("\n" + "\n".join(wording.matrix_outside_words(address, block)
+                                        for address, block in outside) + "\n").encode())
     out.flush()

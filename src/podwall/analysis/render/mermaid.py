@@ -6,7 +6,7 @@ Namespaces are subgraphs; an edge to or from a subgraph stands for every endpoin
 from __future__ import annotations
 
 from podwall.analysis import wording
-from podwall.analysis.graph import ConnectivityGraph, GraphNode
+from podwall.analysis.graph import OUTSIDE, ConnectivityGraph, GraphNode
 from podwall.analysis.overview import Overview
 from podwall.analysis.render.dot import FILL_OPEN, FOCUS
 
@@ -44,8 +44,12 @@ def graph_mermaid(graph: ConnectivityGraph) -> str:
         out.append("  end")
     out += [f"  {h.id}(({_label(graph.port_words(h.ports), [])}))"
             for h in graph.hubs.values() if h.namespace is None]
+    if graph.has_outside:
+        out.append(f"  {OUTSIDE}{{{{{_label(wording.OUTSIDE_NODE, [])}}}}}")
     for edge in graph.edges:
-        if edge.dst in graph.hubs:
+        if OUTSIDE in (edge.src, edge.dst) or edge.by_ip:
+            out.append(f"  {edge.src} -. {_label(graph.edge_words(edge), [])} .-> {edge.dst}")
+        elif edge.dst in graph.hubs:
             out.append(f"  {edge.src} --- {edge.dst}")
         elif edge.src in graph.hubs:
             out.append(f"  {edge.src} --> {edge.dst}")
