@@ -65,7 +65,7 @@ def test_fixture_golden(fmt: str, ext: str) -> None:
 
 
 def test_lines_reasons_and_collapse() -> None:
-    _, out, _ = run("diff", OLD, NEW)
+    _, out, _ = run("diff", OLD, NEW, "--no-implied")
     lines = out.splitlines()
     assert lines[0].startswith("endpoint removed: staging/legacy")
     added = next(i for i, line in enumerate(lines) if line.startswith("endpoint added: "))

@@ -74,11 +74,11 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_cli_text_json_md() -> None:
-    code, out = run("exposure", BACKUP)
+    code, out = run("exposure", BACKUP, "--no-implied")
     assert code == 0
     assert "3 blocks that every policy treats alike" in out
     assert "prod/db -> 192.0.2.10/32 TCP/5432" in out
-    code, out = run("exposure", BACKUP, "-o", "json")
+    code, out = run("exposure", BACKUP, "-o", "json", "--no-implied")
     data = json.loads(out)
     assert data["outside"]["podCidr"] == "10.244.0.0/16"
     assert [b["addresses"] for b in data["outside"]["blocks"]][1] == "192.0.2.10/32"
@@ -88,7 +88,7 @@ def test_cli_text_json_md() -> None:
     assert db["rules"] == [{"policy": "prod/db", "direction": "egress", "rule": 0}]
     assert data["summary"] == {"endpoints": 3, "acceptFromOutside": 2, "openToOutside": 2,
                                "closed": 0}
-    code, out = run("exposure", BACKUP, "-o", "md", "-n", "prod")
+    code, out = run("exposure", BACKUP, "-o", "md", "-n", "prod", "--no-implied")
     assert "| `prod/db` | `192.0.2.10/32` | TCP/5432 | prod/db egress[0] |" in out
     assert "dev/open" not in out
 
