@@ -66,7 +66,8 @@ def iso_time(seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Event:
+def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix,
+              audit: Engine | None = None) -> Event:
     """The event `packet` (logged with `prefix`) stands for, in the words of `check`.
 
     `engine` is the one of the generation in the prefix; None when that generation is no longer
@@ -79,7 +80,7 @@ def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Ev
         return replace(base, reason=f"ruleset generation {prefix.generation} is no longer "
                                     "known: attributed by address only")
     if prefix.action == "audit":  # logged by the audit view: judge it as the audit view would
-        engine = audit_engine(engine)
+        engine = audit if audit is not None else audit_engine(engine)
     try:
         source, target = engine.resolve(packet.src), engine.resolve(packet.dst)
     except PodwallError:
@@ -110,19 +111,9 @@ def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix) -> Ev
     return replace(base, policies=side.isolated_by, reason=reason)
 
 
-_AUDIT_ENGINES: dict[int, tuple[Engine, Engine]] = {}
-
-
 def audit_engine(engine: Engine) -> Engine:
-    """The engine of `engine`'s audit view (audited policies enforced), built once per engine."""
-    if not engine.cluster.audited:
-        return engine
-    found = _AUDIT_ENGINES.get(id(engine))
-    if found is None or found[0] is not engine:
-        if len(_AUDIT_ENGINES) > 16:
-            _AUDIT_ENGINES.clear()
-        found = _AUDIT_ENGINES[id(engine)] = (engine, Engine(engine.cluster.audit_view()))
-    return found[1]
+    """The engine of `engine`'s audit view (audited policies enforced); itself without any."""
+    return Engine(engine.cluster.audit_view()) if engine.cluster.audited else engine
 
 
 def _isolation(engine: Engine, end: object, direction: Direction) -> DirectionVerdict:
@@ -135,12 +126,14 @@ def _isolation(engine: Engine, end: object, direction: Direction) -> DirectionVe
 class Generations:
     """The engines of the last few ruleset generations, loaded on demand by `load(n)`
     (a cluster, or None when that generation's snapshot is not there), and the events they
-    attributed (a flood repeats the same few packets: one engine query each)."""
+    attributed (a flood repeats the same few packets: one engine query each). Audit events
+    are judged by the generation's audit view, whose engine is kept beside its own."""
 
     def __init__(self, load: Callable[[int], Cluster | None], keep: int = 8) -> None:
         self._load = load
         self.keep = keep
         self._engines: OrderedDict[int, Engine] = OrderedDict()
+        self._audit: dict[int, Engine] = {}  # generation -> its audit view's engine
         self._seen: OrderedDict[tuple[object, ...], Event] = OrderedDict()
         self.newest = 0
 
@@ -149,7 +142,12 @@ class Generations:
                packet.dst, packet.protocol, packet.port)
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = attribute(engine, packet, prefix)
+            audit = None
+            if engine is not None and prefix.action == "audit":
+                audit = self._audit.get(prefix.generation)
+                if audit is None:
+                    audit = self._audit[prefix.generation] = audit_engine(engine)
+            found = self._seen[key] = attribute(engine, packet, prefix, audit)
             if len(self._seen) > 4096:
                 self._seen.popitem(last=False)
         return replace(found, time=packet.time)
@@ -162,7 +160,8 @@ class Generations:
                 return None
             found = self._engines[generation] = Engine(cluster)
             while len(self._engines) > self.keep:
-                self._engines.popitem(last=False)
+                gone, _ = self._engines.popitem(last=False)
+                self._audit.pop(gone, None)
         self._engines.move_to_end(generation)
         self.newest = max(self.newest, generation)
         return found
