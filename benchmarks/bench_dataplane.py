@@ -11,8 +11,11 @@
    gets a conntrack entry), and with the whole node ruleset loaded (their chains are the real
    ones). The connection rate twice: --clients connecting in parallel to as many servers (the
    node's capacity: the rate), and one client alone (each connect waits for the one before, so
-   this is per-connection latency). The three setups take turns, round after round (drift on a
-   shared machine hits them alike); each figure is the median of --repeat rounds.
+   this is per-connection latency). The three setups take turns, round after round, each round
+   starting with the next one (drift on a shared machine hits them alike), and the node
+   namespace's conntrack table is emptied before every run (`conntrack -F` there, if installed:
+   otherwise a run inherits its predecessor's TIME_WAIT entries); each figure is the median of
+   --repeat rounds, and the connection rate's ratio is also given round by round.
 3. --nflog: a fourth setup, the node ruleset compiled with --log-allowed (the first packet of
    every connection goes to NFLOG, as `lab up --log-allowed` does) with podwall's NFLOG reader
    consuming the group in the node namespace: the connection rates again (the kernel's cost of
@@ -201,9 +204,23 @@ class Figures:
                 statistics.median(self.rate_one))
 
 
+def forget_connections() -> None:
+    """Empty the node namespace's conntrack table (that namespace's only: tables are per netns).
+
+    A 5-second run of short connections leaves ~60,000 entries in TIME_WAIT for 120 s, over
+    nearly all of the client's 64k source ports, so the next run's SYNs land on old entries.
+    Without this, whichever setup ran after another stateful one paid for its leftovers.
+    """
+    if shutil.which("conntrack") is not None:
+        sh("ip", "netns", "exec", NODE, "conntrack", "-F", check=False)
+
+
 def measure(figures: Figures, ip_b: str, port: int, seconds: int, clients: int) -> None:
+    forget_connections()
     figures.throughput.append(throughput(ip_b, port, seconds))
+    forget_connections()
     figures.rate.append(connection_rate(ip_b, port, seconds, clients))
+    forget_connections()
     figures.rate_one.append(connection_rate(ip_b, port, seconds))
 
 
@@ -263,9 +280,12 @@ def main() -> int:
         if logged is not None:
             setups["logged"] = Figures()
         readings: list[dict[str, float]] = []
+        names = list(setups)
         for round_ in range(args.repeat):
             print(f"round {round_ + 1}/{args.repeat}", file=sys.stderr, flush=True)
-            for name, figures in setups.items():
+            # Each round starts with the next setup: none of them always runs first or last.
+            for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+                figures = setups[name]
                 if name == "conntrack":
                     sh("ip", "netns", "exec", NODE, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
                 elif name == "ruleset":
@@ -295,6 +315,11 @@ def main() -> int:
     print(row("TCP throughput (iperf3)", "Gbit/s", base_tp, ct_tp, rule_tp, 2))
     print(row(f"new TCP connections/s, {args.clients} clients", "/s", base_cr, ct_cr, rule_cr, 0))
     print(row("new TCP connections/s, one client", "/s", base_one, ct_one, rule_one, 0))
+    paired = sorted(r / c for r, c in zip(setups["ruleset"].rate, setups["conntrack"].rate,
+                                          strict=True))
+    print(f"| new TCP connections/s, {args.clients} clients, per round: the node ruleset / "
+          f"conntrack only | median {100 * statistics.median(paired):.0f}%, rounds "
+          f"{', '.join(f'{100 * p:.0f}%' for p in paired)} |")
     if "logged" in setups:
         log_tp, log_cr, log_one = setups["logged"].medians()
         events = sum(r["events"] for r in readings)
