@@ -82,3 +82,20 @@ def one_direction(name: str, tier: str, priority: int, subject: str, direction: 
 
 def named(port: str) -> str:
     return f"[{{destinationNamedPort: {port}}}]"
+
+
+def port_range_policy(tier: str) -> str:
+    """CNP{Admin,Baseline}TierPortRange's policy: gryffindor accepts a port range per protocol
+    from and to one house each (ravenclaw TCP 80-8080, hufflepuff UDP 53-5353, slytherin SCTP
+    9003-9005), and denies every other house."""
+    ranges = [(R, "tcp", 80, 8080), (H, "udp", 53, 5353), (S, "sctp", 9003, 9005)]
+    houses = "{namespaces: {matchExpressions: [{key: conformance-house, operator: Exists}]}}"
+    return cnp(
+        "port-range-rules", tier, 9 if tier == "Admin" else 10,
+        f"{{namespaces: {house_selector(G)}}}",
+        ingress=[*(from_house("Accept", h, f"allow-from-{h}-{p}-port-range",
+                              port_range(p, lo, hi)) for h, p, lo, hi in ranges),
+                 f"{{name: deny-all-ingress, action: Deny, from: [{houses}]}}"],
+        egress=[*(to_house("Accept", h, f"allow-to-{h}-{p}-port-range", port_range(p, lo, hi))
+                  for h, p, lo, hi in ranges),
+                f"{{name: deny-all-egress, action: Deny, to: [{houses}]}}"])

@@ -23,7 +23,7 @@ from tests.conformance.npapi_rules import (
     house_pods,
     number,
     pod_named,
-    port_range,
+    port_range_policy,
     swapped,
     to_house,
 )
@@ -122,16 +122,7 @@ def test_cnp_baseline_tier_pod_selector() -> None:
 # base/baseline_tier/standard-port-range-rules-combined.yaml @30ea168a
 
 def test_cnp_baseline_tier_port_range() -> None:
-    ranges = [(R, "tcp", 80, 8080), (H, "udp", 53, 5353), (S, "sctp", 9003, 9005)]
-    houses = "{namespaces: {matchExpressions: [{key: conformance-house, operator: Exists}]}}"
-    e = engine(cnp(
-        "port-range-rules", "Baseline", 10, f"{{namespaces: {house_selector(G)}}}",
-        ingress=[*(from_house("Accept", h, f"allow-from-{h}-{p}-port-range",
-                              port_range(p, lo, hi)) for h, p, lo, hi in ranges),
-                 f"{{name: deny-all-ingress, action: Deny, from: [{houses}]}}"],
-        egress=[*(to_house("Accept", h, f"allow-to-{h}-{p}-port-range", port_range(p, lo, hi))
-                  for h, p, lo, hi in ranges),
-                f"{{name: deny-all-egress, action: Deny, to: [{houses}]}}"]))
+    e = engine(port_range_policy("Baseline"))
     assert_probes(e, [
         (pod(G, 0), pod(R, 0), "TCP/80", True),
         (pod(G, 0), pod(R, 0), "TCP/8080", True),
