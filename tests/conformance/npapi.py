@@ -7,8 +7,9 @@ namespaces (network-policy-conformance-{gryffindor,slytherin,hufflepuff,ravencla
 replicas are written out as Pods (`harry-potter-0`, `harry-potter-1`, ...) with the template's
 labels plus the `statefulset.kubernetes.io/pod-name` label the StatefulSet controller gives each
 replica (cases select single pods by it), fixed pod IPs (10.10.<house>.<replica + 1>), and
-their served ports as container ports (upstream's containers declare none: they only matter for
-named ports, which no case used here relies on).
+their served ports as container ports. Upstream's containers declare only two of them, by name
+(manifests.yaml @d48faeeb): TCP 80 as `web` and UDP 53 as `dns`, which the named-port cases use;
+the others are declared here unnamed so that `matrix` has every served port.
 
 An upstream case is a list of steps; a step is the manifests at that point (upstream patches
 the objects between steps) and its probes `(client, server, "TCP/80", expected)`, as its
@@ -30,6 +31,7 @@ HOUSES = {"gryffindor": "harry-potter", "slytherin": "draco-malfoy",
           "hufflepuff": "cedric-diggory", "ravenclaw": "luna-lovegood"}
 SERVED = (("TCP", 80), ("TCP", 8080), ("UDP", 5353), ("UDP", 53), ("SCTP", 9003),
           ("SCTP", 9005))
+NAMED = {("TCP", 80): "web", ("UDP", 53): "dns"}
 
 Probe = tuple[str, str, str, bool]  # client, server ("house/pod-N"), port, allowed?
 
@@ -54,6 +56,7 @@ def base_yaml() -> str:
                     f"  labels:\n    conformance-house: {house}\n")
         for replica in (0, 1):
             ports = "".join(f"        - containerPort: {n}\n          protocol: {p}\n"
+                            + (f"          name: {NAMED[p, n]}\n" if (p, n) in NAMED else "")
                             for p, n in SERVED)
             docs.append(
                 f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {stem}-{replica}\n"
@@ -101,4 +104,29 @@ def assert_probes(e: Engine, probes: Sequence[Probe]) -> None:
             wrong.append(f"{client} -> {server} {port}: expected "
                          f"{'allowed' if expected else 'denied'}, check says "
                          f"{verdict.allowed}, matrix says {by_matrix}")
+    assert not wrong, "\n".join(wrong)
+
+
+OfflineProbe = tuple[str, str, str, bool | None]  # client, IP outside the pods, port, expected
+
+
+def assert_offline_probes(e: Engine, probes: Sequence[OfflineProbe]) -> None:
+    """Probes to an address that is no pod (a node's, upstream's host-network pods): `None`
+    expects podwall to say the answer cannot be decided offline (a `nodes` or `domainNames`
+    peer could change it), a bool expects a decided verdict, by `check` and by `matrix`."""
+    ports = sorted({PortQuery.parse(p) for _, _, p, _ in probes})
+    matrix = e.matrix(ports, externals=sorted({ip for _, ip, _, _ in probes}))
+    index = {name: i for i, name in enumerate(matrix.endpoints)}
+    wrong = []
+    for client, server, port_text, expected in probes:
+        port = PortQuery.parse(port_text)
+        verdict = e.check(client, server, port)
+        said = ("cannot be decided offline" if not verdict.decided
+                else "allowed" if verdict.allowed else "denied")
+        want = ("cannot be decided offline" if expected is None
+                else "allowed" if expected else "denied")
+        by_matrix = matrix.is_allowed(port, index[client], index[server])
+        if said != want or (expected is not None and by_matrix != expected):
+            wrong.append(f"{client} -> {server} {port}: expected {want}, check says {said}, "
+                         f"matrix says {by_matrix}")
     assert not wrong, "\n".join(wrong)
