@@ -164,6 +164,15 @@ def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
     return f"{verdict.direction.word} at {verdict.subject}: {tier_decision_words(verdict, peer)}"
 
 
+def kernel_tier_disagrees_words(kernel: str) -> str:
+    """Appended to a `lab logs` event whose kernel drop (its log prefix names the tier whose
+    Deny chain logged, or none) is not where the engine's deciding rule is."""
+    where = (f"a Deny of the {kernel} tier" if kernel
+             else "a NetworkPolicy chain, not a cluster policy's Deny,")
+    return (f" — but in the kernel {where} dropped it: the model and the kernel disagree "
+            "(podwall lab verify)")
+
+
 def diff_tier_words(added: bool, changed: Sequence[tuple[str, str]]) -> str:
     """Why a connection opened or closed with cluster policies in either input: each side
     whose verdict changed, as NEW decides it (`ingress of the destination: denied — ...`)."""
