@@ -40,9 +40,9 @@ from podwall.analysis.diff_endpoints import (
     _order,
     _sides,
 )
-from podwall.analysis.diff_outside import OutsideChange, outside_changes, pod_ip_note
+from podwall.analysis.diff_outside import OutsideChange, Ref, outside_changes, pod_ip_note
 from podwall.analysis.filters import View
-from podwall.engine import DirectionVerdict, Engine, RuleRef, default_ports
+from podwall.engine import DirectionVerdict, Engine, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer
 from podwall.model import (
@@ -343,7 +343,7 @@ class _Differ:
 
     # -- lines -------------------------------------------------------------------------------
     def collapse(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
-                 reason_of: IntArray, reasons: list[tuple[str, tuple[RuleRef, ...]]]
+                 reason_of: IntArray, reasons: list[tuple[str, tuple[Ref, ...]]]
                  ) -> tuple[ConnectionChange, ...]:
         if not len(js):
             return ()
@@ -463,7 +463,7 @@ class _Reasons:
 
     def assign(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
                eg_new: BoolArray, in_new: BoolArray
-               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+               ) -> tuple[list[tuple[str, tuple[Ref, ...]]], IntArray]:
         d = self.d
         if not len(js):
             return [], np.zeros(0, dtype=np.int64)
@@ -493,8 +493,8 @@ class _Reasons:
             "eo": (old, egress, p_eo, d.old_ids[jd]), "io": (old, ingress, p_io, d.old_ids[js]),
             "en": (new, egress, p_en, d.new_ids[jd]), "in": (new, ingress, p_in, d.new_ids[js]),
         }
-        admitted: list[tuple[RuleRef, ...]] = [()]
-        admitted_ids: dict[tuple[RuleRef, ...], int] = {(): 0}
+        admitted: list[tuple[Ref, ...]] = [()]
+        admitted_ids: dict[tuple[Ref, ...], int] = {(): 0}
         content = {}
         for name, (side, direction, profile, other_cls) in sides.items():
             ids = np.zeros(len(js), dtype=np.int64)
@@ -522,7 +522,7 @@ class _Reasons:
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies,
                        {p.key for p in d.old.cluster.audited}, {p.key for p in d.new.cluster.audited})
-        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
+        reasons: list[tuple[str, tuple[Ref, ...]]] = []
         for t in firsts.tolist():
             port = str(d.ports[int(port_ix[t])])
             if added[t]:
@@ -546,27 +546,32 @@ class _Reasons:
         return reasons, reason_of
 
     def tiered(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray
-               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+               ) -> tuple[list[tuple[str, tuple[Ref, ...]]], IntArray]:
         """Reasons with cluster policies in either input: per distinct (source class,
         destination class, port), the sides whose verdict changed, as the scalar evaluator
         of NEW words them (tier, policy, priority, rule; Pass rules followed)."""
         keys = _intern([js, jd, port_ix])
         _, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
-        reason_ids: dict[tuple[str, tuple[RuleRef, ...]], int] = {}  # same words: one reason
+        reasons: list[tuple[str, tuple[Ref, ...]]] = []
+        reason_ids: dict[tuple[str, tuple[Ref, ...]], int] = {}  # same words: one reason
         of_first = np.zeros(len(firsts), dtype=np.int64)
         for k, t in enumerate(firsts.tolist()):
             port = self.d.ports[int(port_ix[t])]
             before = self._sides(self.d.old, int(js[t]), int(jd[t]), port)
             after = self._sides(self.d.new, int(js[t]), int(jd[t]), port)
             changed: list[tuple[str, str]] = []
-            refs: list[RuleRef] = []
+            refs: list[Ref] = []
             for (end, peer, b), (_, _, a) in zip(before, after, strict=True):
                 if a is None or (b is not None and a.allowed == b.allowed):
                     continue
-                changed.append((f"{a.direction.word} of the {end}",
-                                wording.tier_decision_words(a, peer) if a.tier
-                                else ("allowed" if a.allowed else "denied")))
+                now = (wording.tier_decision_words(a, peer) if a.tier
+                       else ("allowed" if a.allowed else "denied"))
+                if b is not None and b.decided_by is not None and b.decided_by != a.decided_by:
+                    now = wording.diff_tier_was_words(now, wording.tier_decision_words(b, peer))
+                changed.append((f"{a.direction.word} of the {end}", now))
+                refs.extend(a.passed)
+                if a.decided_by is not None:
+                    refs.append(a.decided_by)
                 refs.extend(a.admitted_by)
             reason = (wording.diff_tier_words(bool(added[t]), changed), tuple(refs))
             of_first[k] = reason_ids.setdefault(reason, len(reasons))
@@ -586,7 +591,7 @@ class _Reasons:
                 ("destination", src.key, evaluator.direction_verdict(Direction.INGRESS, dst,
                                                                      src, number, dst))]
     def ip_notes(self, js: IntArray, jd: IntArray, added: BoolArray,
-                 content: dict[str, IntArray], admitted: list[tuple[RuleRef, ...]]
+                 content: dict[str, IntArray], admitted: list[tuple[Ref, ...]]
                  ) -> tuple[list[str], IntArray]:
         """Per triple, the id of a note (0: none) saying that a rule behind it admits a pod only
         by its IP in an ipBlock: such a line is about a pod's address, never a rule for pods
@@ -629,7 +634,7 @@ class _Reasons:
         return out
 
     def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
-                 port: Port) -> tuple[RuleRef, ...]:
+                 port: Port) -> tuple[Ref, ...]:
         """The rules of one side that admit the representative pair (the scalar check's half)."""
         src, dst = self.d.pair(side, js, jd)
         evaluator = side.engine.evaluator
@@ -670,8 +675,8 @@ class _Words:
         return "changed" if before != self.new_policies.get(key) else "unchanged"
 
     def added(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
-              inn: tuple[str, ...], admitted_en: tuple[RuleRef, ...],
-              admitted_in: tuple[RuleRef, ...]) -> tuple[str, tuple[RuleRef, ...]]:
+              inn: tuple[str, ...], admitted_en: tuple[Ref, ...],
+              admitted_in: tuple[Ref, ...]) -> tuple[str, tuple[Ref, ...]]:
         rules = (*admitted_en, *admitted_in)
         opened: list[str] = []
         for direction, end, before, after in ((Direction.EGRESS, "source", eo, en),
@@ -684,10 +689,10 @@ class _Words:
 
     def removed(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
                 inn: tuple[str, ...], eg_allows: bool, in_allows: bool,
-                admitted_eo: tuple[RuleRef, ...], admitted_io: tuple[RuleRef, ...]
-                ) -> tuple[str, tuple[RuleRef, ...]]:
+                admitted_eo: tuple[Ref, ...], admitted_io: tuple[Ref, ...]
+                ) -> tuple[str, tuple[Ref, ...]]:
         parts: list[str] = []
-        rules: list[RuleRef] = []
+        rules: list[Ref] = []
         for direction, end, before, after, allows, refs in (
                 (Direction.EGRESS, "source", eo, en, eg_allows, admitted_eo),
                 (Direction.INGRESS, "destination", io, inn, in_allows, admitted_io)):

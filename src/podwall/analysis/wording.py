@@ -181,6 +181,12 @@ def diff_tier_words(added: bool, changed: Sequence[tuple[str, str]]) -> str:
     return f"{head}: " + "; ".join(parts) if parts else head
 
 
+def diff_tier_was_words(now: str, was: str) -> str:
+    """A side's NEW words with what decided it in OLD, when a cluster policy decided there and
+    something else decides now (`denied — ... (in OLD: allowed — Accept in ...)`)."""
+    return f"{now} (in OLD: {was})"
+
+
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:
     """One line of `check`: why this side allowed or denied."""
     where = f"{verdict.direction.word} at {verdict.subject}:"
@@ -459,6 +465,18 @@ def diff_outside_reason_words(change: str, direction: str, rules: Sequence[str],
     return f"no longer admitted: {now} (was {have} in {side})"
 
 
+def diff_outside_tier_words(change: str, direction: str, decisions: Sequence[str],
+                            gone: bool, new: bool) -> str:
+    """Why an opening to or from the outside appears or goes, with cluster policies: how the
+    endpoint's side decides it now (`decisions`, as `check` words them), or decided it when the
+    endpoint is gone (`gone`); `new`: the endpoint is only in NEW."""
+    text = "; ".join(decisions)
+    if gone:
+        return f"endpoint removed; was {direction}: {text}"
+    head = "" if change == "added" else "no longer admitted: "
+    return f"{head}{direction}: {text}" + ("; new endpoint" if new else "")
+
+
 def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: bool) -> str:
     """A pod admitted by a rule only because its IP lies in the rule's ipBlock."""
     text = (f"{endpoint} only by its IP {address}, in ipBlock {block} of {rule} (whether an "
@@ -469,9 +487,13 @@ def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: b
 
 
 def diff_endpoint_connection_words(change: str, rules: Sequence[str],
-                                   unisolated: Sequence[str]) -> str:
-    """A connection of an endpoint only one input has: what allows it (allowed) there."""
-    parts = [f"allowed by {', '.join(rules)}"] if rules else []
+                                   unisolated: Sequence[str],
+                                   tiered: Sequence[tuple[str, str]] = ()) -> str:
+    """A connection of an endpoint only one input has: what allows it (allowed) there.
+    `tiered`: the sides a cluster policy took part in, as `check` words them."""
+    parts = [f"{where}: {words}" for where, words in tiered]
+    if rules:
+        parts.append(f"allowed by {', '.join(rules)}")
     parts.extend(f"{side} not isolated" for side in unisolated)
     text = "; ".join(parts) if parts else "allowed"
     return text if change == "added" else f"was {text}"
