@@ -45,6 +45,7 @@ from podwall.analysis.filters import View
 from podwall.engine import DirectionVerdict, Engine, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer
+from podwall.engine.offline import OfflineRule, offline_rules
 from podwall.model import (
     Cluster,
     Direction,
@@ -73,6 +74,9 @@ class Diff:
     namespaces: tuple[NamespaceChange, ...] = ()
     detailed: bool = True  # False: `changes` was not computed (a summary was enough)
     outside: tuple[OutsideChange, ...] = ()  # with addresses outside the cluster
+    # rules of either input whose nodes/domainNames peers cannot be decided offline: lines are
+    # computed as if they matched nothing (a line with the outside names them where they count)
+    offline: tuple[tuple[str, OfflineRule], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -113,6 +117,8 @@ class Diff:
             "changes": [c.to_json() for c in self.changes],
             "outside": [c.to_json() for c in self.outside],
             "namespaces": [n.to_json() for n in self.namespaces],
+            **({"cannotDecideOffline": [{"input": which, **r.to_json()}
+                                        for which, r in self.offline]} if self.offline else {}),
         }
 
 
@@ -159,7 +165,9 @@ def diff_clusters(old: Cluster, new: Cluster,
     view.check((*old.endpoints, *new.endpoints))
     result = _Differ(old, new, chosen, view).run(detail_limit)
     numbers = [p for p in chosen if isinstance(p, PortQuery)] if ports else None
-    return replace(result, outside=outside_changes(old, new, view, numbers, externals))
+    offline = (*(("old", r) for r in offline_rules(old)), *(("new", r) for r in offline_rules(new)))
+    return replace(result, outside=outside_changes(old, new, view, numbers, externals),
+                   offline=offline)
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------

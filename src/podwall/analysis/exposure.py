@@ -27,6 +27,7 @@ from podwall.analysis.filters import View
 from podwall.engine import Engine, ExternalHost, RuleRef, port_matches
 from podwall.engine.classes import BoolArray
 from podwall.engine.matrix import MatrixComputer
+from podwall.engine.offline import offline_rules, undecided_cells
 from podwall.engine.outside import (
     AddressSet,
     Outside,
@@ -36,6 +37,7 @@ from podwall.engine.outside import (
     port_partition,
     ports_words,
 )
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import Cluster, Direction, Endpoint, PortQuery, Rule
 
 _BRACE_LIMIT = 6
@@ -82,6 +84,35 @@ class Opening:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class UndecidedOpening:
+    """Connections between `endpoints` and `addresses` on `ports` that cannot be decided
+    offline: a cluster policy's nodes or domainNames peers (`rules`) may or may not match the
+    addresses. `allowed` is the answer shown elsewhere (the peers matching nothing)."""
+
+    direction: Direction
+    namespace: str
+    endpoints: tuple[str, ...]
+    label: str
+    addresses: AddressSet
+    ports: tuple[PortRange, ...]
+    allowed: bool
+    rules: tuple[ClusterRuleRef, ...]
+
+    def line(self) -> str:
+        from podwall.analysis.wording import exposure_undecided_line
+
+        return exposure_undecided_line(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"direction": self.direction.word, "endpoints": list(self.endpoints),
+                "label": self.label, "addresses": str(self.addresses),
+                "cidrs": [str(n) for n in self.addresses.cidrs()],
+                "ports": [str(p) for p in merged_ranges(self.ports)],
+                "shownAs": "allowed" if self.allowed else "denied",
+                "rules": [r.to_json() for r in self.rules]}
+
+
 @dataclass(frozen=True)
 class Exposure:
     outside: Outside
@@ -90,6 +121,7 @@ class Exposure:
     shown: tuple[Endpoint, ...]  # endpoints in view
     accepting: frozenset[str]  # in view, accept something from outside
     opening: frozenset[str]  # in view, may open something to outside
+    undecided: tuple[UndecidedOpening, ...] = ()  # cannot be decided offline (nodes, domains)
 
     def of(self, direction: Direction) -> tuple[Opening, ...]:
         return tuple(o for o in self.openings if o.direction is direction)
@@ -108,6 +140,8 @@ class Exposure:
             "ports": [str(p) for p in self.ports],
             "ingress": [x.to_json() for x in self.of(Direction.INGRESS)],
             "egress": [x.to_json() for x in self.of(Direction.EGRESS)],
+            **({"cannotDecideOffline": [u.to_json() for u in self.undecided]}
+               if self.undecided else {}),
             "summary": {"endpoints": len(self.shown), "acceptFromOutside": len(self.accepting),
                         "openToOutside": len(self.opening),
                         "closed": len(self.shown) - len(self.accepting | self.opening)},
@@ -206,7 +240,47 @@ def exposure(cluster: Cluster, view: View | None = None,
                                         bool(policies)))
     return Exposure(table.outside, table.ports, tuple(openings),
                     tuple(shown[k] for k in sorted(shown, key=_order)),
-                    frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]))
+                    frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]),
+                    _undecided(engine, table, [shown[k] for k in sorted(shown, key=_order)],
+                               names))
+
+
+def _undecided(engine: Engine, table: ExposureTable, endpoints: Sequence[Endpoint],
+               names: dict[str, list[str]]) -> tuple[UndecidedOpening, ...]:
+    """The cells with the outside that a nodes or domainNames peer may change, as lines:
+    endpoints of one namespace with the same cells, answer and rules share one."""
+    if not offline_rules(engine.cluster):
+        return ()
+    outside = table.outside
+    hosts = [ExternalHost(b.representative) for b in outside.blocks]
+    block_of = {str(b.representative): i for i, b in enumerate(outside.blocks)}
+    port_of = {r.representative: k for k, r in enumerate(table.ports)}
+    cells = undecided_cells(engine.evaluator, endpoints, hosts, list(port_of))
+    per: dict[tuple[str, Direction, bool, tuple[ClusterRuleRef, ...]],
+              dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for cell in cells:
+        inbound = cell.src in block_of  # from an outside address to the pod
+        pod, host = (cell.dst, cell.src) if inbound else (cell.src, cell.dst)
+        direction = Direction.INGRESS if inbound else Direction.EGRESS
+        per[(pod, direction, cell.allowed, cell.rules)][port_of[cell.port]].add(block_of[host])
+    lines: dict[tuple[Direction, str, tuple[int, ...], tuple[int, ...], bool,
+                      tuple[ClusterRuleRef, ...]], list[str]] = defaultdict(list)
+    for (pod, direction, allowed, rules), by_port in per.items():
+        same: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for k, found in sorted(by_port.items()):
+            same[tuple(sorted(found))].append(k)
+        for where, port_list in same.items():
+            lines[(direction, pod.split("/", 1)[0], where, tuple(port_list), allowed,
+                   rules)].append(pod)
+    out = []
+    for (direction, ns, where, at, allowed, rules), pods in sorted(lines.items(), key=lambda kv: (
+            kv[0][0].word, kv[0][1], kv[1][0])):
+        members = sorted(p.split("/", 1)[1] for p in pods)
+        out.append(UndecidedOpening(direction, ns, tuple(sorted(pods)),
+                                    group_label(ns, members, sorted(names[ns])),
+                                    outside.union(where), tuple(table.ports[k] for k in at),
+                                    allowed, rules))
+    return tuple(out)
 
 
 def _shows(view: View, ep: Endpoint, direction: Direction) -> bool:

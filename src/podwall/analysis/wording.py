@@ -164,6 +164,43 @@ def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
     return f"{verdict.direction.word} at {verdict.subject}: {tier_decision_words(verdict, peer)}"
 
 
+def offline_note_words(rules: Sequence[str], cells: Sequence[str], total: int,
+                       outside_shown: bool) -> str:
+    """Beside any answer computed with rules whose nodes or domainNames peers cannot be decided
+    offline: which rules, and which cells (`cells`: a few `src -> dst PORT`, of `total`) they
+    could change; the answer shown is the one where those peers match nothing."""
+    named = ", ".join(rules)
+    head = f"cannot be decided offline: {named} (nodes or domainNames peers)"
+    if total:
+        more = f" and {total - len(cells)} more" if total > len(cells) else ""
+        return (f"{head} may change {total} cell{'s' if total != 1 else ''} shown "
+                f"({', '.join(cells)}{more}), shown as if those peers matched nothing "
+                "(podwall check calls them UNDECIDED)")
+    if outside_shown:
+        return f"{head}: no answer shown depends on them"
+    return (f"{head}: they match no pod, so no answer shown depends on them; answers with "
+            "addresses outside the cluster may (matrix --outside, exposure)")
+
+
+def diff_offline_words(rules: Sequence[str]) -> str:
+    """After `diff`, when either input has rules that cannot be decided offline."""
+    return (f"cannot be decided offline: {', '.join(rules)} (nodes or domainNames peers): they "
+            "match no pod; changes with addresses outside the cluster are computed as if they "
+            "matched nothing, and a line they may change names them")
+
+
+def offline_rule_words(kinds: Sequence[str]) -> str:
+    """After an `explain` rule line whose peers include nodes or domainNames."""
+    return (f"  ({' and '.join(kinds)} peers cannot be decided offline: they match no pod; "
+            "with an address outside the cluster the verbs answer as if they did not match)")
+
+
+def offline_endpoint_words(rules: Sequence[str]) -> str:
+    """An `explain` endpoint line: rules that apply to it and cannot be decided offline."""
+    return (f"  cannot be decided offline: {', '.join(rules)} (its connections with addresses "
+            "outside the cluster may depend on them: podwall exposure lists them)")
+
+
 def kernel_tier_disagrees_words(kernel: str) -> str:
     """Appended to a `lab logs` event whose kernel drop (its log prefix names the tier whose
     Deny chain logged, or none) is not where the engine's deciding rule is."""
@@ -242,6 +279,13 @@ OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod CI
 BY_IP_LEGEND = ("An arrow 'by pod IP in an ipBlock' is allowed only because the pod's IP lies in "
                 "an ipBlock: a rule written for addresses, which network plugins apply to pod "
                 "traffic or not.")
+
+
+def offline_legend_words(rules: Sequence[str]) -> str:
+    """Under a picture drawn with rules whose peers cannot be decided offline."""
+    return (f"Cannot be decided offline: {', '.join(rules)} (nodes or domainNames peers). They "
+            f"match no pod; arrows with '{OUTSIDE_NODE}' are drawn as if they matched no "
+            "address either (podwall exposure lists the connections they may change).")
 
 
 def by_ip_edge_words(ports: str) -> str:
@@ -928,6 +972,25 @@ def exposure_line(opening: Any) -> str:
     else:
         why = ", ".join(str(r) for r in opening.rules)
     return f"{text}  ({why})"
+
+
+EXPOSURE_UNDECIDED_HEADING = ("Cannot be decided offline (a cluster policy's nodes or "
+                              "domainNames peers may match these addresses):")
+
+
+def exposure_undecided_line(undecided: Any) -> str:
+    """`shop/web -> 0.0.0.0/0 TCP/443  (shown as denied; admin/x egress[0] (api) may change
+    it)` (an `analysis.exposure.UndecidedOpening`)."""
+    from podwall.engine.outside import ports_words
+
+    ports = ports_words(undecided.ports)
+    if undecided.direction is Direction.INGRESS:
+        text = f"{undecided.addresses} -> {undecided.label} {ports}"
+    else:
+        text = f"{undecided.label} -> {undecided.addresses} {ports}"
+    shown = "allowed" if undecided.allowed else "denied"
+    rules = ", ".join(str(r) for r in undecided.rules)
+    return f"{text}  (shown as {shown}; {rules} may change it)"
 
 
 def exposure_outside_words(pod_cidr: str, blocks: int, stray: int) -> str:
