@@ -16,6 +16,13 @@ coverage (PW014) is syntactic: equal or broader selectors, contained networks an
   isolate in that direction: those NetworkPolicies never decide in-cluster traffic there.
 - PW016 Baseline never reached: every endpoint a Baseline policy applies to is isolated by a
   NetworkPolicy in each direction the policy has rules for.
+- PW018 NetworkPolicy rules shadowed by a higher-priority Deny: an Admin Deny for every pod on
+  every port, reached before any other Admin rule, applies to every pod a namespace's
+  NetworkPolicies isolate in that direction: their rules never admit in-cluster traffic there.
+
+`default_denied` makes PW005/PW006 (no default deny) tier-aware: a namespace whose every
+endpoint a Baseline or Admin policy denies by default (a Deny for every pod on every port, the
+catch-all a cluster admin writes instead of a NetworkPolicy per namespace) has one.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ CLUSTER_CHECKS: dict[str, tuple[str, str]] = {
     "PW014": ("info", "ClusterRuleShadowed"),
     "PW015": ("warning", "AdminAcceptMakesNetworkPoliciesMoot"),
     "PW016": ("info", "BaselineNeverReached"),
+    "PW018": ("warning", "AdminDenyShadowsNetworkPolicies"),
 }
 
 T = TypeVar("T")  # what a finding is (analysis.lint's Finding; this module does not import it)
@@ -69,7 +77,9 @@ class ClusterLinter:
 
     def checks(self, emit: Emit[T]) -> dict[str, Callable[[], Iterable[T]]]:
         return {"PW017": lambda: self.ties(emit), "PW014": lambda: self.shadowed(emit),
-                "PW015": lambda: self.moot(emit), "PW016": lambda: self.baseline_unreached(emit)}
+                "PW015": lambda: self.moot(emit, Action.ACCEPT),
+                "PW016": lambda: self.baseline_unreached(emit),
+                "PW018": lambda: self.moot(emit, Action.DENY)}
 
     def applies_to(self, policy: ClusterNetworkPolicy) -> list[Endpoint]:
         return [ep for ep in self.reps if subject_matches(self.cluster, policy.subject, ep)]
@@ -117,8 +127,8 @@ class ClusterLinter:
                     return f"{where} ({earlier.action.value}, priority {other.priority})"
         return None
 
-    # PW015
-    def moot(self, emit: Emit[T]) -> Iterable[T]:
+    # PW015 (an Admin Accept), PW018 (an Admin Deny)
+    def moot(self, emit: Emit[T], action: Action) -> Iterable[T]:
         admin = tier_order(self.cluster.cluster_policies, Tier.ADMIN)
         for direction in Direction:
             isolated_ns: dict[str, list[Endpoint]] = {}
@@ -128,12 +138,15 @@ class ClusterLinter:
             for namespace, reps in sorted(isolated_ns.items()):
                 for policy, index in self._first_rules(admin, direction, reps):
                     rule = policy.rules(direction)[index]
-                    if rule.action is Action.ACCEPT and not rule.ports and any(
+                    if rule.action is action and not rule.ports and any(
                             _every_pod(peer) for peer in rule.peers):
                         names = sorted({p.key for r in reps
                                         for p in self.evaluator.selecting(r, direction)})
-                        yield emit("PW015", policy, wording.lint_accept_moot_words(
-                            f"{direction.word}[{index}]", namespace, direction.word, names))
+                        words = (wording.lint_accept_moot_words if action is Action.ACCEPT
+                                 else wording.lint_deny_shadows_words)
+                        yield emit("PW015" if action is Action.ACCEPT else "PW018", policy,
+                                   words(f"{direction.word}[{index}]", namespace,
+                                         direction.word, names))
 
     def _first_rules(self, admin: Sequence[ClusterNetworkPolicy], direction: Direction,
                      reps: list[Endpoint]) -> list[tuple[ClusterNetworkPolicy, int]]:
@@ -161,6 +174,22 @@ class ClusterLinter:
                                   for rep in reps for d in directions):
                 yield emit("PW016", policy, wording.lint_baseline_unreached_words(
                     [d.word for d in directions], len(reps)))
+
+
+def default_denied(cluster: Cluster, by_ns: dict[str, list[Endpoint]],
+                   direction: Direction) -> set[str]:
+    """Namespaces whose every endpoint a Baseline or Admin policy with a catch-all Deny for
+    `direction` (every pod, every port) applies to: they have a default deny, written by the
+    cluster admin (PW005/PW006 stay quiet)."""
+    catch_all = [p for p in cluster.cluster_policies
+                 if any(r.action is Action.DENY and not r.ports
+                        and any(_every_pod(peer) for peer in r.peers)
+                        for r in p.rules(direction))]
+    if not catch_all:
+        return set()
+    return {ns for ns, endpoints in by_ns.items()
+            if endpoints and all(any(subject_matches(cluster, p.subject, ep) for p in catch_all)
+                                 for ep in endpoints)}
 
 
 # -- syntactic coverage ---------------------------------------------------------------------------

@@ -578,6 +578,7 @@ LINT_TITLES: dict[str, str] = {
     "PW015": "Admin Accept that makes a namespace's NetworkPolicies moot",
     "PW016": "Baseline policy never reached: NetworkPolicies isolate all it applies to",
     "PW017": "Two cluster policies of one tier share a priority and a subject",
+    "PW018": "An Admin Deny shadows a namespace's NetworkPolicy rules",
 }
 
 
@@ -686,6 +687,15 @@ def lint_accept_moot_words(where: str, namespace: str, direction: str,
             "there",
             "narrow the Accept (peers, protocols), or Pass to let the namespace's "
             "NetworkPolicies decide")
+
+
+def lint_deny_shadows_words(where: str, namespace: str, direction: str,
+                            policies: Sequence[str]) -> tuple[str, str]:
+    return (f"{where} denies every pod on every port before any NetworkPolicy of namespace "
+            f"{namespace} is consulted: the rules of {_few(policies)} never admit in-cluster "
+            f"{direction} there",
+            "narrow the Deny (peers, protocols), Pass what the namespace's NetworkPolicies "
+            "should decide, or remove their rules")
 
 
 def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int) -> tuple[str, str]:
