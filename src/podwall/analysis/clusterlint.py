@@ -14,8 +14,9 @@ coverage (PW014) is syntactic: equal or broader selectors, contained networks an
 - PW015 Admin Accept that makes NetworkPolicies moot: an Admin Accept for every pod on every
   port, reached before any other Admin rule, applies to every pod a namespace's NetworkPolicies
   isolate in that direction: those NetworkPolicies never decide in-cluster traffic there.
-- PW016 Baseline never reached: every endpoint a Baseline policy applies to is isolated by a
-  NetworkPolicy in each direction the policy has rules for.
+- PW016 Baseline never reached: every endpoint a Baseline policy applies to is, in each
+  direction the policy has rules for, isolated by a NetworkPolicy, or decided first by an Admin
+  Accept or Deny for every pod on every port (when the Baseline rules name pods only).
 - PW018 NetworkPolicy rules shadowed by a higher-priority Deny: an Admin Deny for every pod on
   every port, reached before any other Admin rule, applies to every pod a namespace's
   NetworkPolicies isolate in that direction: their rules never admit in-cluster traffic there.
@@ -170,10 +171,36 @@ class ClusterLinter:
             if not reps:
                 continue
             directions = [d for d in Direction if policy.rules(d)]
-            if directions and all(self.evaluator.selecting(rep, d)
-                                  for rep in reps for d in directions):
+            admin: dict[str, None] = {}  # the Admin rules that decide first instead
+            unreached = bool(directions)
+            for rep in reps:
+                for d in directions:
+                    if self.evaluator.selecting(rep, d):
+                        continue
+                    first = self._admin_decides_every_pod(rep, d)
+                    if first is None or not all(peer.kind in (PeerKind.NAMESPACES, PeerKind.PODS)
+                                                for r in policy.rules(d) for peer in r.peers):
+                        unreached = False
+                        break
+                    admin[first] = None
+                if not unreached:
+                    break
+            if unreached:
                 yield emit("PW016", policy, wording.lint_baseline_unreached_words(
-                    [d.word for d in directions], len(reps)))
+                    [d.word for d in directions], len(reps), list(admin)))
+
+    def _admin_decides_every_pod(self, rep: Endpoint, direction: Direction) -> str | None:
+        """The Admin rule `rep` reaches first in `direction` when it is an Accept or a Deny for
+        every pod on every port (then no pod peer of a Baseline rule is ever consulted)."""
+        for policy in tier_order(self.cluster.cluster_policies, Tier.ADMIN):
+            rules = policy.rules(direction)
+            if rules and subject_matches(self.cluster, policy.subject, rep):
+                rule = rules[0]
+                if (rule.action is not Action.PASS and not rule.ports
+                        and any(_every_pod(peer) for peer in rule.peers)):
+                    return f"{policy.key} {direction.word}[0] ({rule.action.value})"
+                return None
+        return None
 
 
 def default_denied(cluster: Cluster, by_ns: dict[str, list[Endpoint]],

@@ -698,12 +698,16 @@ def lint_deny_shadows_words(where: str, namespace: str, direction: str,
             "should decide, or remove their rules")
 
 
-def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int) -> tuple[str, str]:
+def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int,
+                                  admin: Sequence[str] = ()) -> tuple[str, str]:
+    """`admin`: the Admin rules (for every pod on every port) that decide first for the
+    endpoints no NetworkPolicy isolates."""
+    first = (f" or decided first by {_few(admin)} (every pod, every port)" if admin else "")
     return (f"never reached: every endpoint it applies to ({endpoints} "
             f"{'class' if endpoints == 1 else 'classes'}) is isolated by a NetworkPolicy for "
-            f"{' and '.join(directions)}, and NetworkPolicy decides before Baseline",
+            f"{' and '.join(directions)}{first}, and both decide before Baseline",
             "remove the Baseline policy, or narrow its subject to namespaces without "
-            "NetworkPolicies")
+            "NetworkPolicies" + (" or Admin rules for every pod" if admin else ""))
 
 
 def lint_egress_not_isolated_words() -> tuple[str, str]:
