@@ -60,6 +60,11 @@ class Opening:
     ports: tuple[PortRange, ...]
     rules: tuple[RuleRef, ...]
     isolated: bool
+    # with cluster policies: how the endpoint's side decides the line, as `check` words it
+    # (one sentence per distinct decision over its blocks and port ranges), and the cluster
+    # rules those sentences name
+    decided: tuple[str, ...] = ()
+    cluster_rules: tuple[ClusterRuleRef, ...] = ()
 
     @property
     def ports_text(self) -> str:
@@ -81,6 +86,9 @@ class Opening:
             "ports": [str(p) for p in merged_ranges(self.ports)],
             "isolated": self.isolated,
             "rules": [r.to_json() for r in self.rules],
+            **({"decided": list(self.decided),
+                "clusterRules": [r.to_json() for r in self.cluster_rules]}
+               if self.decided else {}),
         }
 
 
@@ -235,14 +243,42 @@ def exposure(cluster: Cluster, view: View | None = None,
                     RuleRef(p.key, direction, idx)
                     for p in policies for idx, rule in enumerate(p.rules(direction))
                     if _rule_meets(rule, table, blocks, chosen, rep, direction))
+                decided, cluster_rules = (_tier_words(engine, table, rep, direction, blocks,
+                                                      port_ix)
+                                          if cluster.cluster_policies else ((), ()))
                 openings.append(Opening(direction, ns, tuple(keys), label, blocks,
                                         table.outside.union(blocks), chosen, rules,
-                                        bool(policies)))
+                                        bool(policies), decided, cluster_rules))
     return Exposure(table.outside, table.ports, tuple(openings),
                     tuple(shown[k] for k in sorted(shown, key=_order)),
                     frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]),
                     _undecided(engine, table, [shown[k] for k in sorted(shown, key=_order)],
                                names))
+
+
+_TIER_CELLS = 64  # at most this many (block, port range) cells of a line are worded
+
+
+def _tier_words(engine: Engine, table: ExposureTable, rep: Endpoint, direction: Direction,
+                blocks: tuple[int, ...], port_ix: Sequence[int]
+                ) -> tuple[tuple[str, ...], tuple[ClusterRuleRef, ...]]:
+    """How the endpoint's side decides the line's cells with cluster policies, as `check`
+    words it (distinct sentences), and the cluster rules named."""
+    from podwall.analysis.wording import tier_decision_words
+
+    words: dict[str, None] = {}
+    refs: dict[ClusterRuleRef, None] = {}
+    took_part = False  # a cluster rule decided, passed, or cannot be decided offline
+    for b, k in [(b, k) for b in blocks for k in port_ix][:_TIER_CELLS]:
+        host = ExternalHost(table.outside.blocks[b].representative)
+        verdict = engine.evaluator.direction_verdict(
+            direction, rep, host, table.ports[k].representative,
+            host if direction is Direction.EGRESS else rep)
+        words[tier_decision_words(verdict, str(table.outside.blocks[b].addresses))] = None
+        took_part |= bool(verdict.decided_by or verdict.passed or verdict.unknown)
+        for ref in (*verdict.passed, *((verdict.decided_by,) if verdict.decided_by else ())):
+            refs[ref] = None
+    return (tuple(words), tuple(refs)) if took_part else ((), ())
 
 
 def _undecided(engine: Engine, table: ExposureTable, endpoints: Sequence[Endpoint],

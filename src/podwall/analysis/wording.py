@@ -981,7 +981,9 @@ def exposure_line(opening: Any) -> str:
         text = f"{opening.addresses} -> {opening.label} {opening.ports_text}"
     else:
         text = f"{opening.label} -> {opening.addresses} {opening.ports_text}"
-    if not opening.isolated:
+    if opening.decided:  # cluster policies: as check words it
+        why = "; ".join(opening.decided)
+    elif not opening.isolated:
         why = f"not isolated for {opening.direction.word}"
     else:
         why = ", ".join(str(r) for r in opening.rules)
