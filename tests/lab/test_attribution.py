@@ -319,3 +319,12 @@ def test_without_cluster_policies_the_tier_is_null() -> None:
     event = attribute(Engine(CLUSTER), packet("10.7.2.1", "10.7.1.1"),
                       LogPrefix("drop", "ingress", 4))
     assert event.to_json()["tier"] is None
+
+
+def test_metrics_count_a_tier_drop_under_its_deciding_policy() -> None:
+    metrics = Metrics(lambda: {}, lambda: 0, lambda: {})
+    event = attribute(tiered(), packet("10.7.1.2", "10.7.2.1"),
+                      LogPrefix("drop", "ingress", 2, "y", "admin"))
+    metrics.observe(event)
+    assert ('podwall_policy_drops_total{action="drop",direction="ingress",'
+            'policy="admin/deny-x-to-y"} 1.0') in metrics.text().decode()
