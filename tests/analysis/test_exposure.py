@@ -126,3 +126,40 @@ def test_matrix_outside_adds_one_host_per_block() -> None:
     assert "192.0.2.10 stands for every address in 192.0.2.10/32" in table
     _, plain = run("matrix", BACKUP, "--port", "TCP/5432", "-o", "json")
     assert "outside" not in json.loads(plain)
+
+
+def test_an_opening_a_cluster_policy_decides_names_its_rule() -> None:
+    """With cluster policies a line says what check says: the Admin Accept opens the shop's
+    egress to one network although a NetworkPolicy isolates it."""
+    from pathlib import Path
+
+    from podwall.analysis.exposure import exposure as exposure_of
+    from podwall.manifests import load_cluster
+    from podwall.model import Direction, PortQuery
+
+    root = Path(__file__).resolve().parents[2]
+    base = "".join(p.read_text() + "\n---\n"
+                   for p in sorted((root / "examples/cluster-tiers").glob("*.yaml")))
+    extra = """apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: partner-api}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {matchLabels: {team: shop}}}
+  egress:
+  - {name: partner, action: Accept, to: [{networks: ["0.0.0.0/0"]}],
+     protocols: [{tcp: {destinationPort: {number: 443}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-egress, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Egress]}
+"""
+    cluster = load_cluster(["-"], stdin_text=base + extra, implied=False).cluster
+    result = exposure_of(cluster, ports=[PortQuery.parse("TCP/443")])
+    (line,) = [o for o in result.of(Direction.EGRESS) if o.namespace == "shop"]
+    assert "0.0.0.0/0 except 10.244.0.0/16" in str(line.addresses)
+    assert line.line().endswith("(allowed — Accept in admin/partner-api egress[0] (partner) at "
+                                "priority 1 (Admin tier))")
+    assert line.to_json()["clusterRules"][0]["policy"] == "admin/partner-api"

@@ -76,6 +76,22 @@ class PageData:
     def rules(self, sid: int | None) -> list[str]:
         return [] if sid is None or sid < 0 else [self.d["rules"][r] for r in self.d["ruleSets"][sid]]
 
+    def tier_text(self, cls: int, direction: str, peer: int, port: int,
+                  peer_name: str) -> str | None:
+        """report.js's tierText: the words of check where a cluster policy applies."""
+        t = self.d["classes"][cls].get("tierOut" if direction == "out" else "tierIn")
+        if t is None or self.d["tierSides"][t][port] < 0:
+            return None
+        found: dict[int, int] = {}
+        for tid, ranges in self.d["tierRows"][self.d["tierSides"][t][port]]:
+            for part in ranges.split(","):
+                a, _, b = part.partition("-")
+                for k in range(int(a), int(b or a) + 1):
+                    found[k] = tid
+        if peer not in found:
+            return None
+        return str(self.d["tierTexts"][found[peer]]).replace("{peer}", peer_name)
+
     def isolated_by(self, cls: int, direction: str) -> list[str]:
         key = "isoOut" if direction == "out" else "isoIn"
         return [self.d["policies"][i] for i in self.d["classes"][cls][key]]
@@ -86,7 +102,10 @@ class PageData:
         phrases: dict[str, str] = self.d["phrases"]
         words = "egress" if direction == "out" else "ingress"
         sid = self.side(cls, direction, peer, port)
-        if sid is None:
+        tiered = self.tier_text(cls, direction, peer, port, peer_name)
+        if tiered is not None:
+            text = tiered
+        elif sid is None:
             text = phrases["open"].format(subject=subject, direction=words)
         elif sid == -1:
             text = phrases["denied"].format(

@@ -40,6 +40,33 @@ def test_prefix_fits_the_kernel_with_the_longest_names() -> None:
     assert parse_prefix(text) == LogPrefix("audit", "ingress", 4294967295, "n" * 63)
 
 
+@pytest.mark.parametrize("tier", ["admin", "baseline"])
+def test_a_tier_deny_prefix_names_its_tier_and_keeps_it_with_the_longest_names(tier: str) -> None:
+    text = log_prefix("shop", Direction.INGRESS, "drop", tier).replace("@GEN@", "7")
+    assert text == f"pw drop ingress g7 shop {tier}"
+    assert parse_prefix(text) == LogPrefix("drop", "ingress", 7, "shop", tier)
+    longest = log_prefix("n" * 63, Direction.EGRESS, "audit", tier).replace("@GEN@", "4294967295")
+    assert len(longest) <= LOG_PREFIX_MAX
+    assert parse_prefix(longest) == LogPrefix("audit", "egress", 4294967295, "n" * 63, tier)
+    # a namespace called like a tier is a namespace, not a tier
+    assert parse_prefix(f"pw drop ingress g7 {tier}") == LogPrefix("drop", "ingress", 7, tier)
+    with pytest.raises(ValueError):
+        log_prefix("shop", Direction.INGRESS, "drop", "networkpolicy")
+
+
+def test_tier_deny_chains_log_their_tier_apart() -> None:
+    ruleset = compiled("cluster-tiers")
+    rendered = ruleset.render(3)
+    denies = {name: body for name, body in chains(rendered).items() if "tiers-deny" in name}
+    assert denies, "the example has Admin and Baseline Denies"
+    prefixes = {name: parse_prefix(body[-2].split('prefix "', 1)[1].rstrip('"'))
+                for name, body in denies.items()}
+    assert {(p.stage, p.tier) for p in prefixes.values() if p is not None} == {
+        ("ingress", "admin"), ("ingress", "baseline")}
+    assert all(("-baseline/" in name) == (p is not None and p.tier == "baseline")
+               for name, p in prefixes.items())
+
+
 @pytest.mark.parametrize("text", ["pw-drop shop egress ", "pw deny egress g1", "pw drop up g1",
                                   "pw drop egress 7", "pw drop egress g", "xpw drop egress g1"])
 def test_foreign_prefixes_are_not_ours(text: str) -> None:

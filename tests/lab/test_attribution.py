@@ -245,3 +245,86 @@ def test_an_audit_event_names_the_audited_policies_that_would_deny_it() -> None:
                             "admits shop/db (under audit: allowed now, not enforced)")
     # the same packet as a drop is judged by the enforced view, where nothing isolates web
     assert attribute(engine, packet(db, web), LogPrefix("drop", "ingress", 3)).policies == ()
+
+
+# -- the cluster-admin tiers: the deciding tier, policy, priority and rule ---------------------
+def tiered() -> Engine:
+    from tests.lab.test_tier_lab import TIERS
+
+    return Engine(with_pods(TIERS))
+
+
+def test_an_admin_deny_names_its_policy_priority_and_rule() -> None:
+    event = attribute(tiered(), packet("10.7.1.2", "10.7.2.1"),
+                      LogPrefix("drop", "ingress", 2, "y", "admin"))
+    assert (event.src, event.dst, event.direction) == ("x/b", "y/a", "ingress")
+    assert event.policies == ("admin/deny-x-to-y",)
+    assert event.rules == ("admin/deny-x-to-y ingress[1] (others-not)",)
+    assert event.reason == ("ingress at y/a: denied — Deny in admin/deny-x-to-y ingress[1] "
+                            "(others-not) at priority 10 (Admin tier)")
+    assert event.to_json()["tier"] == {
+        "decidedBy": "admin", "passed": [], "kernel": "admin",
+        "rule": {"policy": "admin/deny-x-to-y", "tier": "admin", "priority": 10,
+                 "direction": "ingress", "rule": 1, "action": "Deny", "name": "others-not"}}
+
+
+def test_a_pass_then_a_networkpolicy_drop_names_both() -> None:
+    event = attribute(tiered(), packet("10.7.1.1", "10.7.2.1", port=81),
+                      LogPrefix("drop", "ingress", 2, "y"))
+    assert event.policies == ("y/only-web-and-dns",) and event.rules == ()
+    assert event.reason == ("ingress at y/a: denied — Pass in admin/deny-x-to-y ingress[0] "
+                            "(a-may) at priority 10, then isolated by NetworkPolicy "
+                            "y/only-web-and-dns; no rule admits x/a")
+    tier = event.to_json()["tier"]
+    assert (tier["decidedBy"], tier["rule"], tier["kernel"]) == ("networkpolicy", None, None)
+    assert [(r["policy"], r["rule"], r["action"]) for r in tier["passed"]] == [
+        ("admin/deny-x-to-y", 0, "Pass")]
+
+
+def test_a_baseline_deny_names_its_rule_after_the_pass() -> None:
+    event = attribute(tiered(), packet("10.7.1.1", "10.7.2.2", "UDP", 53),
+                      LogPrefix("drop", "ingress", 2, "y", "baseline"))
+    assert event.policies == ("baseline/y-baseline",)
+    assert event.rules == ("baseline/y-baseline ingress[0]",)
+    assert event.reason.endswith("Deny in baseline/y-baseline ingress[0] at priority 1 "
+                                 "(Baseline tier)")
+    assert "disagree" not in event.reason
+    assert event.to_json()["tier"]["rule"]["tier"] == "baseline"
+    # the event reads the same in `lab logs` text
+    assert event_text(event.to_json()).endswith(event.reason)
+
+
+def test_a_kernel_tier_other_than_the_deciding_rule_says_they_disagree() -> None:
+    wrong = attribute(tiered(), packet("10.7.1.2", "10.7.2.1"),
+                      LogPrefix("drop", "ingress", 2, "y", "baseline"))
+    assert "the baseline tier dropped it" in wrong.reason.replace("a Deny of ", "")
+    assert "disagree" in wrong.reason
+    untiered = attribute(tiered(), packet("10.7.1.2", "10.7.2.1"),
+                         LogPrefix("drop", "ingress", 2, "y"))
+    assert "a NetworkPolicy chain" in untiered.reason and "disagree" in untiered.reason
+    np_drop = attribute(tiered(), packet("10.7.1.1", "10.7.2.1", port=81),
+                        LogPrefix("drop", "ingress", 2, "y", "admin"))
+    assert "disagree" in np_drop.reason
+
+
+def test_an_allow_names_the_admin_accept_that_admitted_it() -> None:
+    event = attribute(tiered(), packet("10.7.2.2", "192.0.2.10"),
+                      LogPrefix("allow", "egress", 2))
+    assert event.rules == ("admin/outside egress[0]",)
+    assert event.policies == ("admin/outside",)
+    assert event.to_json()["tier"]["decidedBy"] == "admin"
+
+
+def test_without_cluster_policies_the_tier_is_null() -> None:
+    event = attribute(Engine(CLUSTER), packet("10.7.2.1", "10.7.1.1"),
+                      LogPrefix("drop", "ingress", 4))
+    assert event.to_json()["tier"] is None
+
+
+def test_metrics_count_a_tier_drop_under_its_deciding_policy() -> None:
+    metrics = Metrics(lambda: {}, lambda: 0, lambda: {})
+    event = attribute(tiered(), packet("10.7.1.2", "10.7.2.1"),
+                      LogPrefix("drop", "ingress", 2, "y", "admin"))
+    metrics.observe(event)
+    assert ('podwall_policy_drops_total{action="drop",direction="ingress",'
+            'policy="admin/deny-x-to-y"} 1.0') in metrics.text().decode()

@@ -20,6 +20,7 @@ from tests.lab.test_lab import (
     allowed,
     assert_kernel_equals_model,
     lab,  # noqa: F401 - the fixture
+    probe_from,
     random_lab,  # noqa: F401 - the fixture
     with_pods,
 )
@@ -108,3 +109,40 @@ def test_cluster_tiers_example_through_the_cli(lab: Lab) -> None:  # noqa: F811
                                             "-o", "json"]).output)
     # shop/web -> monitoring/prometheus is denied by the Admin tier, counted at prometheus
     assert status["counters"]["drop-in/monitoring/prometheus"]["packets"] > 0
+
+
+def test_tier_drops_are_logged_and_attributed_to_the_deciding_rule(lab: Lab) -> None:  # noqa: F811
+    """Real dropped packets, each named by the rule that decided it, as `check` names it."""
+    from podwall.analysis.wording import verdict_lines
+    from podwall.engine import Engine
+    from podwall.model import PortQuery
+    from tests.lab.test_monitor import events, wait_for
+
+    cluster = with_pods(TIERS)
+    lab.up(cluster, EXTERNALS)
+    assert probe_from(lab, "x/b", "10.7.2.1", "TCP", 80) == "dropped"  # Admin Deny
+    assert probe_from(lab, "x/a", "10.7.2.1", "TCP", 81) == "dropped"  # Pass, NetworkPolicy
+    assert probe_from(lab, "x/a", "10.7.2.2", "UDP", 53) == "dropped"  # Pass, Baseline Deny
+    wait_for(lambda: len({(e["src"], e["dst"], e["port"]) for e in events(lab)}) >= 3)
+    first = {(e["src"], e["dst"], e["port"]): e for e in reversed(events(lab))}
+    admin, passed, baseline = (first[("x/b", "y/a", 80)], first[("x/a", "y/a", 81)],
+                               first[("x/a", "y/b", 53)])
+    for event, src, dst, port in ((admin, "x/b", "y/a", "TCP/80"),
+                                  (passed, "x/a", "y/a", "TCP/81"),
+                                  (baseline, "x/a", "y/b", "UDP/53")):
+        assert event["action"] == "drop" and event["direction"] == "ingress"
+        check = [line.strip() for line in verdict_lines(
+            Engine(cluster).check(src, dst, PortQuery.parse(port)))]
+        assert event["reason"] in check, (event["reason"], check)
+        assert "disagree" not in event["reason"]
+    assert admin["policies"] == ["admin/deny-x-to-y"]
+    assert admin["rules"] == ["admin/deny-x-to-y ingress[1] (others-not)"]
+    assert admin["tier"]["kernel"] == "admin" and admin["tier"]["rule"]["priority"] == 10
+    assert (passed["tier"]["decidedBy"], passed["tier"]["kernel"]) == ("networkpolicy", None)
+    assert passed["policies"] == ["y/only-web-and-dns"]
+    assert [r["name"] for r in passed["tier"]["passed"]] == ["a-may"]
+    assert baseline["tier"]["kernel"] == "baseline"
+    assert baseline["rules"] == ["baseline/y-baseline ingress[0]"]
+    text = CliRunner().invoke(cli, ["lab", "logs", "--name", lab.name]).output
+    assert ("x/b -> y/a TCP/80 g1: ingress at y/a: denied — Deny in admin/deny-x-to-y "
+            "ingress[1] (others-not) at priority 10 (Admin tier)") in text

@@ -14,8 +14,16 @@ coverage (PW014) is syntactic: equal or broader selectors, contained networks an
 - PW015 Admin Accept that makes NetworkPolicies moot: an Admin Accept for every pod on every
   port, reached before any other Admin rule, applies to every pod a namespace's NetworkPolicies
   isolate in that direction: those NetworkPolicies never decide in-cluster traffic there.
-- PW016 Baseline never reached: every endpoint a Baseline policy applies to is isolated by a
-  NetworkPolicy in each direction the policy has rules for.
+- PW016 Baseline never reached: every endpoint a Baseline policy applies to is, in each
+  direction the policy has rules for, isolated by a NetworkPolicy, or decided first by an Admin
+  Accept or Deny for every pod on every port (when the Baseline rules name pods only).
+- PW018 NetworkPolicy rules shadowed by a higher-priority Deny: an Admin Deny for every pod on
+  every port, reached before any other Admin rule, applies to every pod a namespace's
+  NetworkPolicies isolate in that direction: their rules never admit in-cluster traffic there.
+
+`default_denied` makes PW005/PW006 (no default deny) tier-aware: a namespace whose every
+endpoint a Baseline or Admin policy denies by default (a Deny for every pod on every port, the
+catch-all a cluster admin writes instead of a NetworkPolicy per namespace) has one.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ CLUSTER_CHECKS: dict[str, tuple[str, str]] = {
     "PW014": ("info", "ClusterRuleShadowed"),
     "PW015": ("warning", "AdminAcceptMakesNetworkPoliciesMoot"),
     "PW016": ("info", "BaselineNeverReached"),
+    "PW018": ("warning", "AdminDenyShadowsNetworkPolicies"),
 }
 
 T = TypeVar("T")  # what a finding is (analysis.lint's Finding; this module does not import it)
@@ -69,7 +78,9 @@ class ClusterLinter:
 
     def checks(self, emit: Emit[T]) -> dict[str, Callable[[], Iterable[T]]]:
         return {"PW017": lambda: self.ties(emit), "PW014": lambda: self.shadowed(emit),
-                "PW015": lambda: self.moot(emit), "PW016": lambda: self.baseline_unreached(emit)}
+                "PW015": lambda: self.moot(emit, Action.ACCEPT),
+                "PW016": lambda: self.baseline_unreached(emit),
+                "PW018": lambda: self.moot(emit, Action.DENY)}
 
     def applies_to(self, policy: ClusterNetworkPolicy) -> list[Endpoint]:
         return [ep for ep in self.reps if subject_matches(self.cluster, policy.subject, ep)]
@@ -117,8 +128,8 @@ class ClusterLinter:
                     return f"{where} ({earlier.action.value}, priority {other.priority})"
         return None
 
-    # PW015
-    def moot(self, emit: Emit[T]) -> Iterable[T]:
+    # PW015 (an Admin Accept), PW018 (an Admin Deny)
+    def moot(self, emit: Emit[T], action: Action) -> Iterable[T]:
         admin = tier_order(self.cluster.cluster_policies, Tier.ADMIN)
         for direction in Direction:
             isolated_ns: dict[str, list[Endpoint]] = {}
@@ -128,12 +139,15 @@ class ClusterLinter:
             for namespace, reps in sorted(isolated_ns.items()):
                 for policy, index in self._first_rules(admin, direction, reps):
                     rule = policy.rules(direction)[index]
-                    if rule.action is Action.ACCEPT and not rule.ports and any(
+                    if rule.action is action and not rule.ports and any(
                             _every_pod(peer) for peer in rule.peers):
                         names = sorted({p.key for r in reps
                                         for p in self.evaluator.selecting(r, direction)})
-                        yield emit("PW015", policy, wording.lint_accept_moot_words(
-                            f"{direction.word}[{index}]", namespace, direction.word, names))
+                        words = (wording.lint_accept_moot_words if action is Action.ACCEPT
+                                 else wording.lint_deny_shadows_words)
+                        yield emit("PW015" if action is Action.ACCEPT else "PW018", policy,
+                                   words(f"{direction.word}[{index}]", namespace,
+                                         direction.word, names))
 
     def _first_rules(self, admin: Sequence[ClusterNetworkPolicy], direction: Direction,
                      reps: list[Endpoint]) -> list[tuple[ClusterNetworkPolicy, int]]:
@@ -157,10 +171,52 @@ class ClusterLinter:
             if not reps:
                 continue
             directions = [d for d in Direction if policy.rules(d)]
-            if directions and all(self.evaluator.selecting(rep, d)
-                                  for rep in reps for d in directions):
+            admin: dict[str, None] = {}  # the Admin rules that decide first instead
+            unreached = bool(directions)
+            for rep in reps:
+                for d in directions:
+                    if self.evaluator.selecting(rep, d):
+                        continue
+                    first = self._admin_decides_every_pod(rep, d)
+                    if first is None or not all(peer.kind in (PeerKind.NAMESPACES, PeerKind.PODS)
+                                                for r in policy.rules(d) for peer in r.peers):
+                        unreached = False
+                        break
+                    admin[first] = None
+                if not unreached:
+                    break
+            if unreached:
                 yield emit("PW016", policy, wording.lint_baseline_unreached_words(
-                    [d.word for d in directions], len(reps)))
+                    [d.word for d in directions], len(reps), list(admin)))
+
+    def _admin_decides_every_pod(self, rep: Endpoint, direction: Direction) -> str | None:
+        """The Admin rule `rep` reaches first in `direction` when it is an Accept or a Deny for
+        every pod on every port (then no pod peer of a Baseline rule is ever consulted)."""
+        for policy in tier_order(self.cluster.cluster_policies, Tier.ADMIN):
+            rules = policy.rules(direction)
+            if rules and subject_matches(self.cluster, policy.subject, rep):
+                rule = rules[0]
+                if (rule.action is not Action.PASS and not rule.ports
+                        and any(_every_pod(peer) for peer in rule.peers)):
+                    return f"{policy.key} {direction.word}[0] ({rule.action.value})"
+                return None
+        return None
+
+
+def default_denied(cluster: Cluster, by_ns: dict[str, list[Endpoint]],
+                   direction: Direction) -> set[str]:
+    """Namespaces whose every endpoint a Baseline or Admin policy with a catch-all Deny for
+    `direction` (every pod, every port) applies to: they have a default deny, written by the
+    cluster admin (PW005/PW006 stay quiet)."""
+    catch_all = [p for p in cluster.cluster_policies
+                 if any(r.action is Action.DENY and not r.ports
+                        and any(_every_pod(peer) for peer in r.peers)
+                        for r in p.rules(direction))]
+    if not catch_all:
+        return set()
+    return {ns for ns, endpoints in by_ns.items()
+            if endpoints and all(any(subject_matches(cluster, p.subject, ep) for p in catch_all)
+                                 for ep in endpoints)}
 
 
 # -- syntactic coverage ---------------------------------------------------------------------------

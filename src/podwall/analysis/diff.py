@@ -40,11 +40,12 @@ from podwall.analysis.diff_endpoints import (
     _order,
     _sides,
 )
-from podwall.analysis.diff_outside import OutsideChange, outside_changes, pod_ip_note
+from podwall.analysis.diff_outside import OutsideChange, Ref, outside_changes, pod_ip_note
 from podwall.analysis.filters import View
-from podwall.engine import DirectionVerdict, Engine, RuleRef, default_ports
+from podwall.engine import DirectionVerdict, Engine, default_ports
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import MatrixComputer
+from podwall.engine.offline import OfflineRule, offline_rules
 from podwall.model import (
     Cluster,
     Direction,
@@ -73,6 +74,9 @@ class Diff:
     namespaces: tuple[NamespaceChange, ...] = ()
     detailed: bool = True  # False: `changes` was not computed (a summary was enough)
     outside: tuple[OutsideChange, ...] = ()  # with addresses outside the cluster
+    # rules of either input whose nodes/domainNames peers cannot be decided offline: lines are
+    # computed as if they matched nothing (a line with the outside names them where they count)
+    offline: tuple[tuple[str, OfflineRule], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -113,6 +117,8 @@ class Diff:
             "changes": [c.to_json() for c in self.changes],
             "outside": [c.to_json() for c in self.outside],
             "namespaces": [n.to_json() for n in self.namespaces],
+            **({"cannotDecideOffline": [{"input": which, **r.to_json()}
+                                        for which, r in self.offline]} if self.offline else {}),
         }
 
 
@@ -159,7 +165,9 @@ def diff_clusters(old: Cluster, new: Cluster,
     view.check((*old.endpoints, *new.endpoints))
     result = _Differ(old, new, chosen, view).run(detail_limit)
     numbers = [p for p in chosen if isinstance(p, PortQuery)] if ports else None
-    return replace(result, outside=outside_changes(old, new, view, numbers, externals))
+    offline = (*(("old", r) for r in offline_rules(old)), *(("new", r) for r in offline_rules(new)))
+    return replace(result, outside=outside_changes(old, new, view, numbers, externals),
+                   offline=offline)
 
 
 # -- bit rows -> class-level verdicts ---------------------------------------------------------
@@ -343,7 +351,7 @@ class _Differ:
 
     # -- lines -------------------------------------------------------------------------------
     def collapse(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
-                 reason_of: IntArray, reasons: list[tuple[str, tuple[RuleRef, ...]]]
+                 reason_of: IntArray, reasons: list[tuple[str, tuple[Ref, ...]]]
                  ) -> tuple[ConnectionChange, ...]:
         if not len(js):
             return ()
@@ -463,7 +471,7 @@ class _Reasons:
 
     def assign(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray,
                eg_new: BoolArray, in_new: BoolArray
-               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+               ) -> tuple[list[tuple[str, tuple[Ref, ...]]], IntArray]:
         d = self.d
         if not len(js):
             return [], np.zeros(0, dtype=np.int64)
@@ -493,8 +501,8 @@ class _Reasons:
             "eo": (old, egress, p_eo, d.old_ids[jd]), "io": (old, ingress, p_io, d.old_ids[js]),
             "en": (new, egress, p_en, d.new_ids[jd]), "in": (new, ingress, p_in, d.new_ids[js]),
         }
-        admitted: list[tuple[RuleRef, ...]] = [()]
-        admitted_ids: dict[tuple[RuleRef, ...], int] = {(): 0}
+        admitted: list[tuple[Ref, ...]] = [()]
+        admitted_ids: dict[tuple[Ref, ...], int] = {(): 0}
         content = {}
         for name, (side, direction, profile, other_cls) in sides.items():
             ids = np.zeros(len(js), dtype=np.int64)
@@ -522,7 +530,7 @@ class _Reasons:
         _, firsts = np.unique(reason_of, return_index=True)
         words = _Words(d.old.policies, d.new.policies,
                        {p.key for p in d.old.cluster.audited}, {p.key for p in d.new.cluster.audited})
-        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
+        reasons: list[tuple[str, tuple[Ref, ...]]] = []
         for t in firsts.tolist():
             port = str(d.ports[int(port_ix[t])])
             if added[t]:
@@ -546,27 +554,32 @@ class _Reasons:
         return reasons, reason_of
 
     def tiered(self, js: IntArray, jd: IntArray, port_ix: IntArray, added: BoolArray
-               ) -> tuple[list[tuple[str, tuple[RuleRef, ...]]], IntArray]:
+               ) -> tuple[list[tuple[str, tuple[Ref, ...]]], IntArray]:
         """Reasons with cluster policies in either input: per distinct (source class,
         destination class, port), the sides whose verdict changed, as the scalar evaluator
         of NEW words them (tier, policy, priority, rule; Pass rules followed)."""
         keys = _intern([js, jd, port_ix])
         _, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        reasons: list[tuple[str, tuple[RuleRef, ...]]] = []
-        reason_ids: dict[tuple[str, tuple[RuleRef, ...]], int] = {}  # same words: one reason
+        reasons: list[tuple[str, tuple[Ref, ...]]] = []
+        reason_ids: dict[tuple[str, tuple[Ref, ...]], int] = {}  # same words: one reason
         of_first = np.zeros(len(firsts), dtype=np.int64)
         for k, t in enumerate(firsts.tolist()):
             port = self.d.ports[int(port_ix[t])]
             before = self._sides(self.d.old, int(js[t]), int(jd[t]), port)
             after = self._sides(self.d.new, int(js[t]), int(jd[t]), port)
             changed: list[tuple[str, str]] = []
-            refs: list[RuleRef] = []
+            refs: list[Ref] = []
             for (end, peer, b), (_, _, a) in zip(before, after, strict=True):
                 if a is None or (b is not None and a.allowed == b.allowed):
                     continue
-                changed.append((f"{a.direction.word} of the {end}",
-                                wording.tier_decision_words(a, peer) if a.tier
-                                else ("allowed" if a.allowed else "denied")))
+                now = (wording.tier_decision_words(a, peer) if a.tier
+                       else ("allowed" if a.allowed else "denied"))
+                if b is not None and b.decided_by is not None and b.decided_by != a.decided_by:
+                    now = wording.diff_tier_was_words(now, wording.tier_decision_words(b, peer))
+                changed.append((f"{a.direction.word} of the {end}", now))
+                refs.extend(a.passed)
+                if a.decided_by is not None:
+                    refs.append(a.decided_by)
                 refs.extend(a.admitted_by)
             reason = (wording.diff_tier_words(bool(added[t]), changed), tuple(refs))
             of_first[k] = reason_ids.setdefault(reason, len(reasons))
@@ -586,7 +599,7 @@ class _Reasons:
                 ("destination", src.key, evaluator.direction_verdict(Direction.INGRESS, dst,
                                                                      src, number, dst))]
     def ip_notes(self, js: IntArray, jd: IntArray, added: BoolArray,
-                 content: dict[str, IntArray], admitted: list[tuple[RuleRef, ...]]
+                 content: dict[str, IntArray], admitted: list[tuple[Ref, ...]]
                  ) -> tuple[list[str], IntArray]:
         """Per triple, the id of a note (0: none) saying that a rule behind it admits a pod only
         by its IP in an ipBlock: such a line is about a pod's address, never a rule for pods
@@ -629,7 +642,7 @@ class _Reasons:
         return out
 
     def evaluate(self, side: _Input, direction: Direction, js: int, jd: int,
-                 port: Port) -> tuple[RuleRef, ...]:
+                 port: Port) -> tuple[Ref, ...]:
         """The rules of one side that admit the representative pair (the scalar check's half)."""
         src, dst = self.d.pair(side, js, jd)
         evaluator = side.engine.evaluator
@@ -670,8 +683,8 @@ class _Words:
         return "changed" if before != self.new_policies.get(key) else "unchanged"
 
     def added(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
-              inn: tuple[str, ...], admitted_en: tuple[RuleRef, ...],
-              admitted_in: tuple[RuleRef, ...]) -> tuple[str, tuple[RuleRef, ...]]:
+              inn: tuple[str, ...], admitted_en: tuple[Ref, ...],
+              admitted_in: tuple[Ref, ...]) -> tuple[str, tuple[Ref, ...]]:
         rules = (*admitted_en, *admitted_in)
         opened: list[str] = []
         for direction, end, before, after in ((Direction.EGRESS, "source", eo, en),
@@ -684,10 +697,10 @@ class _Words:
 
     def removed(self, eo: tuple[str, ...], io: tuple[str, ...], en: tuple[str, ...],
                 inn: tuple[str, ...], eg_allows: bool, in_allows: bool,
-                admitted_eo: tuple[RuleRef, ...], admitted_io: tuple[RuleRef, ...]
-                ) -> tuple[str, tuple[RuleRef, ...]]:
+                admitted_eo: tuple[Ref, ...], admitted_io: tuple[Ref, ...]
+                ) -> tuple[str, tuple[Ref, ...]]:
         parts: list[str] = []
-        rules: list[RuleRef] = []
+        rules: list[Ref] = []
         for direction, end, before, after, allows, refs in (
                 (Direction.EGRESS, "source", eo, en, eg_allows, admitted_eo),
                 (Direction.INGRESS, "destination", io, inn, in_allows, admitted_io)):

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from podwall.analysis import wording
-from podwall.analysis.diff_outside import pod_ip_note
-from podwall.engine import RuleRef
+from podwall.analysis.diff_outside import Ref, pod_ip_note
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import PortVerdicts, RowTable
 from podwall.model import NamedPortQuery, Port
@@ -43,7 +42,7 @@ class ConnectionChange:
     dst: str
     ports: tuple[Port, ...]
     reason: str
-    rules: tuple[RuleRef, ...] = ()
+    rules: tuple[Ref, ...] = ()
     count: int = 1
 
     @property
@@ -239,15 +238,18 @@ class EndpointReach:
                 found.append((outgoing, o, tuple(np.flatnonzero(rows[:, o]).tolist())))
         if len(found) > CONNECTION_LIMIT:
             return None
-        groups: dict[tuple[bool, str, tuple[int, ...], str, tuple[RuleRef, ...]],
+        groups: dict[tuple[bool, str, tuple[int, ...], str, tuple[Ref, ...]],
                      list[int]] = defaultdict(list)
         for outgoing, o, port_ix in found:
             other = cluster.endpoints[members[o][0]]
             src, dst = (mine, other) if outgoing else (other, mine)
-            reason, rules = self.reason(change, side, src, dst, ports[port_ix[0]])
-            for i in members[o]:
-                groups[(outgoing, cluster.endpoints[i].namespace, port_ix, reason,
-                        rules)].append(i)
+            by_reason: dict[tuple[str, tuple[Ref, ...]], list[int]] = defaultdict(list)
+            for p in port_ix:  # each port its own reason: different rules may admit them
+                by_reason[self.reason(change, side, src, dst, ports[p])].append(p)
+            for (reason, rules), same in by_reason.items():
+                for i in members[o]:
+                    groups[(outgoing, cluster.endpoints[i].namespace, tuple(same), reason,
+                            rules)].append(i)
         lines: list[ConnectionChange] = []
         for (outgoing, other_ns, port_ix, reason, rules), idx in groups.items():
             others = sorted(cluster.endpoints[i].name for i in idx)
@@ -261,7 +263,7 @@ class EndpointReach:
         return tuple(lines)
 
     def reason(self, change: str, side: Any, src: Any, dst: Any,
-               port: Port) -> tuple[str, tuple[RuleRef, ...]]:
+               port: Port) -> tuple[str, tuple[Ref, ...]]:
         """Why `src -> dst` is allowed in the input that has it: the rules of both sides,
         the sides no policy isolates, and a pod admitted only by its IP."""
         if isinstance(port, NamedPortQuery):
@@ -271,11 +273,21 @@ class EndpointReach:
             port = number
         verdict = side.engine.check(src, dst, port)
         rules = (*verdict.egress.admitted_by, *verdict.ingress.admitted_by)
-        unisolated = [f"{v.direction.word} at the {end}"
-                      for v, end in ((verdict.egress, "source"), (verdict.ingress, "destination"))
-                      if not v.isolated]
+        sides = ((verdict.egress, "source", dst.key), (verdict.ingress, "destination", src.key))
+        # a side where a cluster policy took part (decided, passed, or cannot be decided
+        # offline) is worded as `check` words it; the others as before
+        tiered = [(v, end, peer) for v, end, peer in sides
+                  if v.decided_by is not None or v.passed or v.unknown]
+        unisolated = [f"{v.direction.word} at the {end}" for v, end, _ in sides
+                      if not v.isolated and (v, end, _) not in tiered]
         note = pod_ip_note(side.engine.evaluator, side.policies, rules, src, dst)
-        text = wording.diff_endpoint_connection_words(change, [str(r) for r in rules],
-                                                      unisolated)
-        return text + note, tuple(rules)
+        text = wording.diff_endpoint_connection_words(
+            change, [str(r) for r in rules], unisolated,
+            [(f"{v.direction.word} at the {end}", wording.tier_decision_words(v, peer))
+             for v, end, peer in tiered])
+        refs: list[Ref] = []
+        for v, _, _ in tiered:
+            refs.extend(v.passed)
+            refs.extend((v.decided_by,) if v.decided_by is not None else ())
+        return text + note, (*refs, *rules)
 

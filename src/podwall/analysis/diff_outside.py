@@ -24,7 +24,7 @@ import numpy as np
 from podwall.analysis import wording
 from podwall.analysis.exposure import ExposureTable, _rule_meets, _shows, group_label, port_ranges
 from podwall.analysis.filters import View
-from podwall.engine import Engine, RuleRef
+from podwall.engine import Engine, ExternalHost, RuleRef
 from podwall.engine.evaluate import Evaluator
 from podwall.engine.outside import (
     AddressSet,
@@ -34,10 +34,15 @@ from podwall.engine.outside import (
     port_partition,
     ports_words,
 )
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.errors import QueryError
 from podwall.model import Cluster, Direction, Endpoint, IPAddress, NetworkPolicy, PortQuery
 
 ADDED, REMOVED = "added", "removed"
+# A rule a reason names: a NetworkPolicy's, or a cluster policy's (tier, priority, action).
+Ref = RuleRef | ClusterRuleRef
+# At most this many (block, port range) cells of one line are judged for its tier words.
+_TIER_CELLS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,7 @@ class OutsideChange:
     cidrs: tuple[str, ...]
     ports: tuple[PortRange, ...]
     reason: str
-    rules: tuple[RuleRef, ...]
+    rules: tuple[Ref, ...]
 
     @property
     def sign(self) -> str:
@@ -132,7 +137,7 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
     merged: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]], list[tuple[str, ...]]] = \
         defaultdict(list)
     reasons: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]],
-                  tuple[str, tuple[RuleRef, ...]]] = {}
+                  tuple[str, tuple[Ref, ...]]] = {}
     for (ns, co, cn), members in groups.items():
         before = side_old[:, co, :][:, cols] if co >= 0 else empty
         after = side_new[:, cn, :][:, cols] if cn >= 0 else empty
@@ -165,9 +170,12 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
 
 def _reason(change: str, direction: Direction, key: str, old: Cluster, new: Cluster,
             tables: dict[str, ExposureTable], engines: dict[str, Engine],
-            blocks: tuple[int, ...], port_ix: Sequence[int]) -> tuple[str, tuple[RuleRef, ...]]:
+            blocks: tuple[int, ...], port_ix: Sequence[int]) -> tuple[str, tuple[Ref, ...]]:
     """Added: the rules of NEW that admit it (or: not isolated in NEW, and what isolated it in
-    OLD). Removed: the rules of OLD that admitted it, and what NEW isolates it by."""
+    OLD). Removed: the rules of OLD that admitted it, and what NEW isolates it by. With
+    cluster policies in either input: how NEW decides it, as `check` words it."""
+    if old.cluster_policies or new.cluster_policies:
+        return _tier_reason(change, direction, key, old, new, tables, engines, blocks, port_ix)
     side, other = ("new", "old") if change == ADDED else ("old", "new")
     cluster = new if side == "new" else old
     endpoint = cluster.endpoint(key)
@@ -184,6 +192,34 @@ def _reason(change: str, direction: Direction, key: str, old: Cluster, new: Clus
     return wording.diff_outside_reason_words(
         change, direction.word, [str(r) for r in rules], bool(policies),
         None if other_ep is None else [p.key for p in other_policies]), rules
+
+
+def _tier_reason(change: str, direction: Direction, key: str, old: Cluster, new: Cluster,
+                 tables: dict[str, ExposureTable], engines: dict[str, Engine],
+                 blocks: tuple[int, ...], port_ix: Sequence[int]) -> tuple[str, tuple[Ref, ...]]:
+    """The scalar verdicts of the endpoint's side with the line's blocks and port ranges, in
+    NEW (OLD when the endpoint is gone), each worded once: which tier, policy, priority and
+    rule decided, the Pass rules followed, and the rules that cannot be decided offline."""
+    side = "new" if new.endpoint(key) is not None else "old"
+    endpoint = (new if side == "new" else old).endpoint(key)
+    assert isinstance(endpoint, Endpoint)
+    table = tables[side]
+    evaluator = engines[side].evaluator
+    words: dict[str, None] = {}
+    refs: dict[Ref, None] = {}
+    cells = [(b, k) for b in blocks for k in port_ix][:_TIER_CELLS]
+    for b, k in cells:
+        host = ExternalHost(table.outside.blocks[b].representative)
+        port = table.ports[k].representative
+        verdict = evaluator.direction_verdict(
+            direction, endpoint, host, port,
+            host if direction is Direction.EGRESS else endpoint)
+        words[wording.tier_decision_words(verdict, str(table.outside.blocks[b].addresses))] = None
+        for ref in (*verdict.passed, *((verdict.decided_by,) if verdict.decided_by else ()),
+                    *verdict.admitted_by, *verdict.unknown):
+            refs[ref] = None
+    return wording.diff_outside_tier_words(change, direction.word, list(words),
+                                           side == "old", old.endpoint(key) is None), tuple(refs)
 
 
 def pod_ip_note(evaluator: Evaluator, policies: Mapping[str, NetworkPolicy],

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from podwall.analysis import wording
-from podwall.analysis.clusterexplain import applying, cluster_policy_lines
+from podwall.analysis.clusterexplain import applying, cluster_policy_lines, offline
 from podwall.analysis.filters import SUMMARY_THRESHOLD, MatrixView, View
 from podwall.analysis.render.tokens import Picked, Tokens
 from podwall.engine import Engine, RuleRef, default_ports, selector_matches
@@ -204,6 +204,8 @@ def write_json(explainer: Explainer, out: BinaryIO, extra: bytes = b"") -> None:
                              for b, r in explainer.assigned.get(ep.key, ())],
             "labels": dict(ep.labels.items_sorted),
             "isolatedBy": {d.word: list(explainer.isolated[v][d]) for d in Direction},
+            **({"cannotDecideOffline": list(offline(explainer.engine.cluster, ep))}
+               if explainer.engine.cluster.cluster_policies else {}),
         })[:-1].encode()
         parts: list[bytes | memoryview] = [(b"\n" if first else b",\n") + head]
         first = False
@@ -355,6 +357,9 @@ def _write_endpoints(explainer: Explainer, out: BinaryIO) -> None:
         if explainer.engine.cluster.cluster_policies:
             text.append(wording.cluster_policies_apply_words(
                 applying(explainer.engine.cluster, ep)))
+            undecidable = offline(explainer.engine.cluster, ep)
+            if undecidable:
+                text.append(wording.offline_endpoint_words(undecidable))
         hits = explainer.assigned.get(ep.key)
         if hits:
             text.append("  " + wording.assigned_address_words(

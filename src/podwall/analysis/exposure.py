@@ -27,6 +27,7 @@ from podwall.analysis.filters import View
 from podwall.engine import Engine, ExternalHost, RuleRef, port_matches
 from podwall.engine.classes import BoolArray
 from podwall.engine.matrix import MatrixComputer
+from podwall.engine.offline import offline_rules, undecided_cells
 from podwall.engine.outside import (
     AddressSet,
     Outside,
@@ -36,6 +37,7 @@ from podwall.engine.outside import (
     port_partition,
     ports_words,
 )
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import Cluster, Direction, Endpoint, PortQuery, Rule
 
 _BRACE_LIMIT = 6
@@ -58,6 +60,11 @@ class Opening:
     ports: tuple[PortRange, ...]
     rules: tuple[RuleRef, ...]
     isolated: bool
+    # with cluster policies: how the endpoint's side decides the line, as `check` words it
+    # (one sentence per distinct decision over its blocks and port ranges), and the cluster
+    # rules those sentences name
+    decided: tuple[str, ...] = ()
+    cluster_rules: tuple[ClusterRuleRef, ...] = ()
 
     @property
     def ports_text(self) -> str:
@@ -79,7 +86,39 @@ class Opening:
             "ports": [str(p) for p in merged_ranges(self.ports)],
             "isolated": self.isolated,
             "rules": [r.to_json() for r in self.rules],
+            **({"decided": list(self.decided),
+                "clusterRules": [r.to_json() for r in self.cluster_rules]}
+               if self.decided else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class UndecidedOpening:
+    """Connections between `endpoints` and `addresses` on `ports` that cannot be decided
+    offline: a cluster policy's nodes or domainNames peers (`rules`) may or may not match the
+    addresses. `allowed` is the answer shown elsewhere (the peers matching nothing)."""
+
+    direction: Direction
+    namespace: str
+    endpoints: tuple[str, ...]
+    label: str
+    addresses: AddressSet
+    ports: tuple[PortRange, ...]
+    allowed: bool
+    rules: tuple[ClusterRuleRef, ...]
+
+    def line(self) -> str:
+        from podwall.analysis.wording import exposure_undecided_line
+
+        return exposure_undecided_line(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"direction": self.direction.word, "endpoints": list(self.endpoints),
+                "label": self.label, "addresses": str(self.addresses),
+                "cidrs": [str(n) for n in self.addresses.cidrs()],
+                "ports": [str(p) for p in merged_ranges(self.ports)],
+                "shownAs": "allowed" if self.allowed else "denied",
+                "rules": [r.to_json() for r in self.rules]}
 
 
 @dataclass(frozen=True)
@@ -90,6 +129,7 @@ class Exposure:
     shown: tuple[Endpoint, ...]  # endpoints in view
     accepting: frozenset[str]  # in view, accept something from outside
     opening: frozenset[str]  # in view, may open something to outside
+    undecided: tuple[UndecidedOpening, ...] = ()  # cannot be decided offline (nodes, domains)
 
     def of(self, direction: Direction) -> tuple[Opening, ...]:
         return tuple(o for o in self.openings if o.direction is direction)
@@ -108,6 +148,8 @@ class Exposure:
             "ports": [str(p) for p in self.ports],
             "ingress": [x.to_json() for x in self.of(Direction.INGRESS)],
             "egress": [x.to_json() for x in self.of(Direction.EGRESS)],
+            **({"cannotDecideOffline": [u.to_json() for u in self.undecided]}
+               if self.undecided else {}),
             "summary": {"endpoints": len(self.shown), "acceptFromOutside": len(self.accepting),
                         "openToOutside": len(self.opening),
                         "closed": len(self.shown) - len(self.accepting | self.opening)},
@@ -201,12 +243,80 @@ def exposure(cluster: Cluster, view: View | None = None,
                     RuleRef(p.key, direction, idx)
                     for p in policies for idx, rule in enumerate(p.rules(direction))
                     if _rule_meets(rule, table, blocks, chosen, rep, direction))
+                decided, cluster_rules = (_tier_words(engine, table, rep, direction, blocks,
+                                                      port_ix)
+                                          if cluster.cluster_policies else ((), ()))
                 openings.append(Opening(direction, ns, tuple(keys), label, blocks,
                                         table.outside.union(blocks), chosen, rules,
-                                        bool(policies)))
+                                        bool(policies), decided, cluster_rules))
     return Exposure(table.outside, table.ports, tuple(openings),
                     tuple(shown[k] for k in sorted(shown, key=_order)),
-                    frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]))
+                    frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]),
+                    _undecided(engine, table, [shown[k] for k in sorted(shown, key=_order)],
+                               names))
+
+
+_TIER_CELLS = 64  # at most this many (block, port range) cells of a line are worded
+
+
+def _tier_words(engine: Engine, table: ExposureTable, rep: Endpoint, direction: Direction,
+                blocks: tuple[int, ...], port_ix: Sequence[int]
+                ) -> tuple[tuple[str, ...], tuple[ClusterRuleRef, ...]]:
+    """How the endpoint's side decides the line's cells with cluster policies, as `check`
+    words it (distinct sentences), and the cluster rules named."""
+    from podwall.analysis.wording import tier_decision_words
+
+    words: dict[str, None] = {}
+    refs: dict[ClusterRuleRef, None] = {}
+    took_part = False  # a cluster rule decided, passed, or cannot be decided offline
+    for b, k in [(b, k) for b in blocks for k in port_ix][:_TIER_CELLS]:
+        host = ExternalHost(table.outside.blocks[b].representative)
+        verdict = engine.evaluator.direction_verdict(
+            direction, rep, host, table.ports[k].representative,
+            host if direction is Direction.EGRESS else rep)
+        words[tier_decision_words(verdict, str(table.outside.blocks[b].addresses))] = None
+        took_part |= bool(verdict.decided_by or verdict.passed or verdict.unknown)
+        for ref in (*verdict.passed, *((verdict.decided_by,) if verdict.decided_by else ())):
+            refs[ref] = None
+    return (tuple(words), tuple(refs)) if took_part else ((), ())
+
+
+def _undecided(engine: Engine, table: ExposureTable, endpoints: Sequence[Endpoint],
+               names: dict[str, list[str]]) -> tuple[UndecidedOpening, ...]:
+    """The cells with the outside that a nodes or domainNames peer may change, as lines:
+    endpoints of one namespace with the same cells, answer and rules share one."""
+    if not offline_rules(engine.cluster):
+        return ()
+    outside = table.outside
+    hosts = [ExternalHost(b.representative) for b in outside.blocks]
+    block_of = {str(b.representative): i for i, b in enumerate(outside.blocks)}
+    port_of = {r.representative: k for k, r in enumerate(table.ports)}
+    cells = undecided_cells(engine.evaluator, endpoints, hosts, list(port_of))
+    per: dict[tuple[str, Direction, bool, tuple[ClusterRuleRef, ...]],
+              dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for cell in cells:
+        inbound = cell.src in block_of  # from an outside address to the pod
+        pod, host = (cell.dst, cell.src) if inbound else (cell.src, cell.dst)
+        direction = Direction.INGRESS if inbound else Direction.EGRESS
+        per[(pod, direction, cell.allowed, cell.rules)][port_of[cell.port]].add(block_of[host])
+    lines: dict[tuple[Direction, str, tuple[int, ...], tuple[int, ...], bool,
+                      tuple[ClusterRuleRef, ...]], list[str]] = defaultdict(list)
+    for (pod, direction, allowed, rules), by_port in per.items():
+        same: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for k, found in sorted(by_port.items()):
+            same[tuple(sorted(found))].append(k)
+        for where, port_list in same.items():
+            lines[(direction, pod.split("/", 1)[0], where, tuple(port_list), allowed,
+                   rules)].append(pod)
+    out = []
+    for (direction, ns, where, at, allowed, rules), pods in sorted(lines.items(), key=lambda kv: (
+            kv[0][0].word, kv[0][1], kv[1][0])):
+        members = sorted(p.split("/", 1)[1] for p in pods)
+        out.append(UndecidedOpening(direction, ns, tuple(sorted(pods)),
+                                    group_label(ns, members, sorted(names[ns])),
+                                    outside.union(where), tuple(table.ports[k] for k in at),
+                                    allowed, rules))
+    return tuple(out)
 
 
 def _shows(view: View, ep: Endpoint, direction: Direction) -> bool:

@@ -47,6 +47,7 @@ from podwall.analysis.exposure import ExposureTable, port_ranges
 from podwall.engine import Engine, Matrix, PortVerdicts
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import RowTable
+from podwall.engine.offline import offline_rules
 from podwall.errors import PodwallError, QueryError
 from podwall.model import Direction, Endpoint, Port, PortQuery
 
@@ -139,6 +140,8 @@ class ConnectivityGraph:
     hubs: dict[str, GraphHub] = field(default_factory=dict)
     focus: str | None = None
     omits_open_pairs: bool = True
+    # rules whose nodes/domainNames peers cannot be decided offline (drawn as matching nothing)
+    offline: tuple[str, ...] = ()
 
     def port_words(self, ports: Iterable[Port]) -> str:
         return wording.port_set_words(ports, self.ports)
@@ -187,6 +190,8 @@ class ConnectivityGraph:
             lines.append(wording.OUTSIDE_LEGEND)
         if any(e.by_ip for e in self.edges):
             lines.append(wording.BY_IP_LEGEND)
+        if self.offline:
+            lines.append(wording.offline_legend_words(self.offline))
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -198,6 +203,7 @@ class ConnectivityGraph:
             "ports": ports(self.ports),
             "focus": self.focus,
             "omitsOpenPairs": self.omits_open_pairs,
+            **({"cannotDecideOffline": list(self.offline)} if self.offline else {}),
             "namespaces": [{"id": ns.id, "name": ns.name, "nodes": list(ns.nodes),
                             "ingressOpen": ns.open_in, "egressOpen": ns.open_out,
                             "allReachEachOther": ports(ns.internal)}
@@ -565,7 +571,8 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
                           for (s, d), p in by_ip.items()]
                        + outside_edges(engine, matrix.ports, groups, sorted(shown), node_ids))
     return ConnectivityGraph(tuple(matrix.ports), tuple(namespaces), nodes, tuple(edge_list),
-                             hubs, focus=focus, omits_open_pairs=focus_box is None)
+                             hubs, focus=focus, omits_open_pairs=focus_box is None,
+                             offline=tuple(str(r) for r in offline_rules(engine.cluster)))
 
 
 def _without_pod_ips(engine: Engine, matrix: Matrix, layout: ClassLayout

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.analysis import wording
-from podwall.analysis.clusterlint import CLUSTER_CHECKS, ClusterLinter, cluster_object
+from podwall.analysis.clusterlint import (
+    CLUSTER_CHECKS,
+    ClusterLinter,
+    cluster_object,
+    default_denied,
+)
 from podwall.engine import Engine, selector_matches
 from podwall.engine.classes import EndpointClasses, IntArray
 from podwall.model import (
@@ -144,7 +149,7 @@ class LintConfig:
         bad = [d for d in [*disable, *(c for c, _ in ignore)]
                if d.upper() not in CHECKS and d != "*"]
         if bad:
-            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW017)")
+            raise ValueError(f"unknown check IDs: {', '.join(bad)} (known: PW001-PW018)")
         return LintConfig(frozenset(d.upper() for d in disable), tuple(ignore))
 
     def ignores(self, finding: Finding) -> bool:
@@ -457,6 +462,7 @@ class _Linter:
         check_id = "PW005" if direction is Direction.INGRESS else "PW006"
         covered = {p.namespace for p in self.enforced.policies
                    if p.pod_selector.is_empty and direction in p.policy_types}
+        covered |= default_denied(self.cluster, self.by_ns, direction)  # by a cluster admin
         for ns, endpoints in sorted(self.by_ns.items()):
             if ns in covered or ns in SYSTEM_NAMESPACES:
                 continue

@@ -50,8 +50,11 @@ from podwall.analysis.services import ServiceSummary, service_summaries
 from podwall.engine import Engine, Matrix, RuleRef
 from podwall.engine.classes import BoolArray, EndpointClasses
 from podwall.engine.named import numbers_of
+from podwall.engine.tiermatrix import CellDecision, TierRows, cell_decisions
+from podwall.engine.verdict import DirectionVerdict
 from podwall.model import (
     Direction,
+    Endpoint,
     NamedPortQuery,
     NetworkPolicy,
     PolicyPort,
@@ -215,6 +218,7 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
 
     policy_index = {p.key: i for i, p in enumerate(cluster.policies)}
     rule_refs: list[str] = []
+    rule_objs: list[RuleRef] = []
     compiled: dict[tuple[int, Direction], list[_CompiledRule]] = {}
     for pid, policy in enumerate(cluster.policies):
         for direction in Direction:
@@ -223,6 +227,7 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
                 peers = _peers(universe, picture_of, size, policy, rule)
                 compiled_rules.append(_CompiledRule(len(rule_refs), peers, rule.ports))
                 rule_refs.append(str(RuleRef(policy.key, direction, index)))
+                rule_objs.append(RuleRef(policy.key, direction, index))
             compiled[(pid, direction)] = compiled_rules
 
     rule_sets: dict[tuple[int, ...], int] = {}
@@ -245,6 +250,59 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
             row_list.append(row)
         return rows[key]
 
+    # Sides a cluster policy applies to: per port, which rule decided each peer, worded as
+    # `check` words it (engine.tiermatrix.cell_decisions), with `{peer}` for the page to fill
+    tier_rows = TierRows(universe, cluster.cluster_policies) if cluster.cluster_policies else None
+    tier_sides: dict[tuple[Any, ...], int] = {}
+    tier_side_list: list[list[int]] = []
+    tier_texts: dict[str, int] = {}
+    tier_row_ids: dict[str, int] = {}
+    tier_row_list: list[list[list[Any]]] = []
+
+    def tier_row(k: int, ep: Endpoint, direction: Direction, port: Port, sides_of: Any,
+                 isolating: list[str]) -> int:
+        """The page's row of decisions for picture class k's side at `port` (-1: none)."""
+        assert tier_rows is not None
+        if isinstance(port, NamedPortQuery):
+            number = port.resolve(ep.ports) if direction is Direction.INGRESS else None
+            if number is None:  # an egress named port resolves per peer: the rules say it
+                return -1
+            port = number
+        picture_row = (sides_of.egress[k] if direction is Direction.EGRESS
+                       else sides_of.ingress[k])
+        final = np.zeros(universe.size, dtype=np.bool_)
+        final[layout.order] = picture_row
+        codes, decisions = cell_decisions(tier_rows, direction, port, int(layout.order[k]),
+                                          final, bool(isolating))
+        codes = codes[layout.order]
+        np_rules = [r for pid in (policy_index[key] for key in isolating)
+                    for r in compiled[(pid, direction)]]
+        admitted = _admitted(universe, picture_of, np_rules, port, direction, k,
+                             np.asarray(picture_row)) if isolating else {}
+        by_text: dict[int, list[int]] = defaultdict(list)
+
+        def word(d: CellDecision, refs: tuple[RuleRef, ...]) -> int:
+            verdict = DirectionVerdict(direction, ep.key, d.allowed,
+                                       isolated_by=tuple(isolating), admitted_by=refs,
+                                       tier=d.tier, decided_by=d.rule, passed=d.passed)
+            text = wording.tier_decision_words(verdict, "{peer}")
+            return tier_texts.setdefault(text, len(tier_texts))
+
+        for c, d in enumerate(decisions):
+            peers = np.flatnonzero(codes == c).tolist()
+            if d.tier == "networkpolicy" and d.allowed:  # the admitting rules, per peer
+                for peer in peers:
+                    by_text[word(d, tuple(rule_objs[i] for i in admitted.get(peer, ())))
+                            ].append(peer)
+            elif peers:
+                by_text[word(d, ())].extend(peers)
+        row = [[tid, _ranges(sorted(peers))] for tid, peers in sorted(by_text.items())]
+        found = repr(row)
+        if found not in tier_row_ids:
+            tier_row_ids[found] = len(tier_row_list)
+            tier_row_list.append(row)
+        return tier_row_ids[found]
+
     for k in range(size):
         ep = layout.members[k][0]
         entry: dict[str, Any] = {"stem": layout.stems[k],
@@ -258,12 +316,19 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
             selecting = engine.selecting(ep, direction)
             entry["iso" + name.capitalize()] = [policy_index[p.key] for p in selecting]
             tiers = engine.tiers_applying(ep, direction)  # cluster policies: not simply open
-            if not selecting and not tiers:
-                entry[name] = -1
-                continue
             pids = tuple(policy_index[p.key] for p in selecting)
             key: tuple[Any, ...] = (direction, pids, ep.ports if direction is Direction.INGRESS
                                     else (), tiers, ep.namespace if tiers else "")
+            if tier_rows is not None:  # with cluster policies, check words every side so
+                if key not in tier_sides:
+                    tier_sides[key] = len(tier_side_list)
+                    tier_side_list.append([tier_row(k, ep, direction, port, side_rows[port],
+                                                    [p.key for p in selecting])
+                                           for port in matrix.ports])
+                entry["tier" + name.capitalize()] = tier_sides[key]
+            if not selecting and not tiers:
+                entry[name] = -1
+                continue
             if key not in sides:
                 per_port: list[int] = []
                 for port in matrix.ports:
@@ -295,6 +360,9 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
         "sides": side_list,
         "classes": classes_json,
         "boxes": boxes_json,
+        "tierSides": tier_side_list,
+        "tierRows": tier_row_list,
+        "tierTexts": list(tier_texts),
         "phrases": dict(wording.SIDE_PHRASES),
         "words": {"openIn": wording.OPEN_IN, "openOut": wording.OPEN_OUT},
     }

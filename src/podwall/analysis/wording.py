@@ -164,12 +164,64 @@ def tier_direction_line(verdict: DirectionVerdict, peer: str) -> str:
     return f"{verdict.direction.word} at {verdict.subject}: {tier_decision_words(verdict, peer)}"
 
 
+def offline_note_words(rules: Sequence[str], cells: Sequence[str], total: int,
+                       outside_shown: bool) -> str:
+    """Beside any answer computed with rules whose nodes or domainNames peers cannot be decided
+    offline: which rules, and which cells (`cells`: a few `src -> dst PORT`, of `total`) they
+    could change; the answer shown is the one where those peers match nothing."""
+    named = ", ".join(rules)
+    head = f"cannot be decided offline: {named} (nodes or domainNames peers)"
+    if total:
+        more = f" and {total - len(cells)} more" if total > len(cells) else ""
+        return (f"{head} may change {total} cell{'s' if total != 1 else ''} shown "
+                f"({', '.join(cells)}{more}), shown as if those peers matched nothing "
+                "(podwall check calls them UNDECIDED)")
+    if outside_shown:
+        return f"{head}: no answer shown depends on them"
+    return (f"{head}: they match no pod, so no answer shown depends on them; answers with "
+            "addresses outside the cluster may (matrix --outside, exposure)")
+
+
+def diff_offline_words(rules: Sequence[str]) -> str:
+    """After `diff`, when either input has rules that cannot be decided offline."""
+    return (f"cannot be decided offline: {', '.join(rules)} (nodes or domainNames peers): they "
+            "match no pod; changes with addresses outside the cluster are computed as if they "
+            "matched nothing, and a line they may change names them")
+
+
+def offline_rule_words(kinds: Sequence[str]) -> str:
+    """After an `explain` rule line whose peers include nodes or domainNames."""
+    return (f"  ({' and '.join(kinds)} peers cannot be decided offline: they match no pod; "
+            "with an address outside the cluster the verbs answer as if they did not match)")
+
+
+def offline_endpoint_words(rules: Sequence[str]) -> str:
+    """An `explain` endpoint line: rules that apply to it and cannot be decided offline."""
+    return (f"  cannot be decided offline: {', '.join(rules)} (its connections with addresses "
+            "outside the cluster may depend on them: podwall exposure lists them)")
+
+
+def kernel_tier_disagrees_words(kernel: str) -> str:
+    """Appended to a `lab logs` event whose kernel drop (its log prefix names the tier whose
+    Deny chain logged, or none) is not where the engine's deciding rule is."""
+    where = (f"a Deny of the {kernel} tier" if kernel
+             else "a NetworkPolicy chain, not a cluster policy's Deny,")
+    return (f" — but in the kernel {where} dropped it: the model and the kernel disagree "
+            "(podwall lab verify)")
+
+
 def diff_tier_words(added: bool, changed: Sequence[tuple[str, str]]) -> str:
     """Why a connection opened or closed with cluster policies in either input: each side
     whose verdict changed, as NEW decides it (`ingress of the destination: denied — ...`)."""
     parts = [f"{side}: {words}" for side, words in changed]
     head = "allowed" if added else "no longer admitted"
     return f"{head}: " + "; ".join(parts) if parts else head
+
+
+def diff_tier_was_words(now: str, was: str) -> str:
+    """A side's NEW words with what decided it in OLD, when a cluster policy decided there and
+    something else decides now (`denied — ... (in OLD: allowed — Accept in ...)`)."""
+    return f"{now} (in OLD: {was})"
 
 
 def direction_line(verdict: DirectionVerdict, peer: str) -> str:
@@ -227,6 +279,13 @@ OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod CI
 BY_IP_LEGEND = ("An arrow 'by pod IP in an ipBlock' is allowed only because the pod's IP lies in "
                 "an ipBlock: a rule written for addresses, which network plugins apply to pod "
                 "traffic or not.")
+
+
+def offline_legend_words(rules: Sequence[str]) -> str:
+    """Under a picture drawn with rules whose peers cannot be decided offline."""
+    return (f"Cannot be decided offline: {', '.join(rules)} (nodes or domainNames peers). They "
+            f"match no pod; arrows with '{OUTSIDE_NODE}' are drawn as if they matched no "
+            "address either (podwall exposure lists the connections they may change).")
 
 
 def by_ip_edge_words(ports: str) -> str:
@@ -450,6 +509,18 @@ def diff_outside_reason_words(change: str, direction: str, rules: Sequence[str],
     return f"no longer admitted: {now} (was {have} in {side})"
 
 
+def diff_outside_tier_words(change: str, direction: str, decisions: Sequence[str],
+                            gone: bool, new: bool) -> str:
+    """Why an opening to or from the outside appears or goes, with cluster policies: how the
+    endpoint's side decides it now (`decisions`, as `check` words them), or decided it when the
+    endpoint is gone (`gone`); `new`: the endpoint is only in NEW."""
+    text = "; ".join(decisions)
+    if gone:
+        return f"endpoint removed; was {direction}: {text}"
+    head = "" if change == "added" else "no longer admitted: "
+    return f"{head}{direction}: {text}" + ("; new endpoint" if new else "")
+
+
 def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: bool) -> str:
     """A pod admitted by a rule only because its IP lies in the rule's ipBlock."""
     text = (f"{endpoint} only by its IP {address}, in ipBlock {block} of {rule} (whether an "
@@ -460,9 +531,13 @@ def pod_ip_words(endpoint: str, address: str, block: str, rule: str, assigned: b
 
 
 def diff_endpoint_connection_words(change: str, rules: Sequence[str],
-                                   unisolated: Sequence[str]) -> str:
-    """A connection of an endpoint only one input has: what allows it (allowed) there."""
-    parts = [f"allowed by {', '.join(rules)}"] if rules else []
+                                   unisolated: Sequence[str],
+                                   tiered: Sequence[tuple[str, str]] = ()) -> str:
+    """A connection of an endpoint only one input has: what allows it (allowed) there.
+    `tiered`: the sides a cluster policy took part in, as `check` words them."""
+    parts = [f"{where}: {words}" for where, words in tiered]
+    if rules:
+        parts.append(f"allowed by {', '.join(rules)}")
     parts.extend(f"{side} not isolated" for side in unisolated)
     text = "; ".join(parts) if parts else "allowed"
     return text if change == "added" else f"was {text}"
@@ -503,6 +578,7 @@ LINT_TITLES: dict[str, str] = {
     "PW015": "Admin Accept that makes a namespace's NetworkPolicies moot",
     "PW016": "Baseline policy never reached: NetworkPolicies isolate all it applies to",
     "PW017": "Two cluster policies of one tier share a priority and a subject",
+    "PW018": "An Admin Deny shadows a namespace's NetworkPolicy rules",
 }
 
 
@@ -613,12 +689,25 @@ def lint_accept_moot_words(where: str, namespace: str, direction: str,
             "NetworkPolicies decide")
 
 
-def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int) -> tuple[str, str]:
+def lint_deny_shadows_words(where: str, namespace: str, direction: str,
+                            policies: Sequence[str]) -> tuple[str, str]:
+    return (f"{where} denies every pod on every port before any NetworkPolicy of namespace "
+            f"{namespace} is consulted: the rules of {_few(policies)} never admit in-cluster "
+            f"{direction} there",
+            "narrow the Deny (peers, protocols), Pass what the namespace's NetworkPolicies "
+            "should decide, or remove their rules")
+
+
+def lint_baseline_unreached_words(directions: Sequence[str], endpoints: int,
+                                  admin: Sequence[str] = ()) -> tuple[str, str]:
+    """`admin`: the Admin rules (for every pod on every port) that decide first for the
+    endpoints no NetworkPolicy isolates."""
+    first = (f" or decided first by {_few(admin)} (every pod, every port)" if admin else "")
     return (f"never reached: every endpoint it applies to ({endpoints} "
             f"{'class' if endpoints == 1 else 'classes'}) is isolated by a NetworkPolicy for "
-            f"{' and '.join(directions)}, and NetworkPolicy decides before Baseline",
+            f"{' and '.join(directions)}{first}, and both decide before Baseline",
             "remove the Baseline policy, or narrow its subject to namespaces without "
-            "NetworkPolicies")
+            "NetworkPolicies" + (" or Admin rules for every pod" if admin else ""))
 
 
 def lint_egress_not_isolated_words() -> tuple[str, str]:
@@ -892,11 +981,32 @@ def exposure_line(opening: Any) -> str:
         text = f"{opening.addresses} -> {opening.label} {opening.ports_text}"
     else:
         text = f"{opening.label} -> {opening.addresses} {opening.ports_text}"
-    if not opening.isolated:
+    if opening.decided:  # cluster policies: as check words it
+        why = "; ".join(opening.decided)
+    elif not opening.isolated:
         why = f"not isolated for {opening.direction.word}"
     else:
         why = ", ".join(str(r) for r in opening.rules)
     return f"{text}  ({why})"
+
+
+EXPOSURE_UNDECIDED_HEADING = ("Cannot be decided offline (a cluster policy's nodes or "
+                              "domainNames peers may match these addresses):")
+
+
+def exposure_undecided_line(undecided: Any) -> str:
+    """`shop/web -> 0.0.0.0/0 TCP/443  (shown as denied; admin/x egress[0] (api) may change
+    it)` (an `analysis.exposure.UndecidedOpening`)."""
+    from podwall.engine.outside import ports_words
+
+    ports = ports_words(undecided.ports)
+    if undecided.direction is Direction.INGRESS:
+        text = f"{undecided.addresses} -> {undecided.label} {ports}"
+    else:
+        text = f"{undecided.label} -> {undecided.addresses} {ports}"
+    shown = "allowed" if undecided.allowed else "denied"
+    rules = ", ".join(str(r) for r in undecided.rules)
+    return f"{text}  (shown as {shown}; {rules} may change it)"
 
 
 def exposure_outside_words(pod_cidr: str, blocks: int, stray: int) -> str:

@@ -189,6 +189,11 @@ def diff(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose: 
     else:
         text = diff_json(result) if output == "json" else diff_md(result)
     click.echo(text, nl=False)
+    if result.offline and output != "json":
+        from podwall.analysis.wording import diff_offline_words
+
+        click.echo("podwall: " + diff_offline_words([f"{r} in {which.upper()}"
+                                                     for which, r in result.offline]), err=True)
     if fail_on is not None and result.has(fail_on):
         sys.exit(EXIT_NO)
 

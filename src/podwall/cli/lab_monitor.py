@@ -66,9 +66,14 @@ def logs(name: str, follow: bool, since: str | None, output: str) -> None:
     packet was, even across `lab apply`. Drop logging is rate-limited (100 a second per shared
     chain); the drop counters (`lab status`, `lab metrics`) count every drop.
 
+    With ClusterNetworkPolicies an event names the deciding tier, policy, priority and rule
+    ("Deny in admin/deny-x-to-y ingress[1] (others-not) at priority 10") and the Pass rules on
+    the way, as `podwall check` does.
+
     -o json: JSON Lines, one object per event: time, action (drop|audit|allow), src, dst,
     protocol, port, direction (egress|ingress|forward), policies, rules, reason, srcIP, dstIP,
-    generation.
+    generation, tier (null without cluster policies, else decidedBy, rule, passed, kernel: see
+    docs/lab.md).
 
     \b
     Examples:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -327,6 +328,7 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     shown = mv.in_view.tolist() if view.active else range(len(m.endpoints))
     implied = [m.endpoints[i] for i in shown if i in mv.implied]
     extra = (b',"implied":' + json.dumps(implied).encode()) if implied else b""
+    extra += offline_matrix_note(engine, result.cluster.endpoints, hosts, m.ports, output)
     if not services:
         write_matrix(m, output, binary_stdout(), mv, extra, blocks)
         return
@@ -342,6 +344,28 @@ def matrix(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose
     write_service_table(columns, mv, out)
     out.flush()
 
+
+
+def offline_matrix_note(engine: Any, endpoints: Sequence[Any], hosts: Sequence[Any],
+                        ports: Sequence[Any], output: str) -> bytes:
+    """Rules whose nodes/domainNames peers cannot be decided offline, and the cells they may
+    change: on stderr for the text formats, as `"cannotDecideOffline"` in -o json."""
+    from podwall.analysis.wording import offline_note_words
+    from podwall.engine.offline import offline_rules, undecided_cells
+
+    rules = offline_rules(engine.cluster)
+    if not rules:
+        return b""
+    numbered = [p for p in ports if isinstance(p, PortQuery)]
+    cells = undecided_cells(engine.evaluator, endpoints, hosts, numbered)
+    if output == "json":
+        return (b',"cannotDecideOffline":' + json.dumps(
+            {"rules": [r.to_json() for r in rules],
+             "cells": [c.to_json() for c in cells]}).encode())
+    click.echo("podwall: " + offline_note_words(
+        [str(r) for r in rules], [f"{c.src} -> {c.dst} {c.port}" for c in cells[:3]],
+        len(cells), bool(hosts)), err=True)
+    return b""
 
 @click.command()
 @input_options

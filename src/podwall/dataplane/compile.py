@@ -70,9 +70,11 @@ Drops go to NFLOG (`log group N`), rate-limited, never to the kernel log: in a n
 other than the machine's own, `log` to the kernel log prints nothing unless a host-wide sysctl
 says otherwise, while an NFLOG group is read from a netlink socket opened inside the node's
 namespace (podwall.dataplane.nflog). The prefix is a small contract (`log_prefix`,
-`parse_prefix`): `pw <action> <stage> g<generation> <namespace>`. The generation is the one
-whose rule logged, so whoever reads the event attributes it with the policies of the ruleset that
-judged the packet, even while `apply` swaps in the next one.
+`parse_prefix`): `pw <action> <stage> g<generation> <namespace> [admin|baseline]`. The generation is
+the one whose rule logged, so whoever reads the event attributes it with the policies of the
+ruleset that judged the packet, even while `apply` swaps in the next one. The last word is there
+when a cluster policy's Deny logged (podwall.dataplane.tiers): the kernel's own word for which tier
+dropped it, which the reader holds to the engine's deciding rule.
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ ACTIONS = ("drop", "audit", "allow")
 # Where a packet was judged: at its source's egress, its destination's ingress, or by the base
 # chain alone (neither side isolated; only logged with --log-allowed).
 STAGES = ("egress", "ingress", "forward")
+# The tier whose Deny logged, as the last word of a prefix ("": not a cluster policy's Deny).
+TIERS = ("", "admin", "baseline")
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
 LOG_PREFIX_MAX = 127
@@ -255,35 +259,43 @@ def _short(direction: Direction) -> str:
     return "in" if direction is Direction.INGRESS else "out"
 
 
-def log_prefix(namespace: str, direction: Direction | str, action: str = "drop") -> str:
-    """`pw <action> <stage> g<generation> <ns>` (before quoting; the generation is filled in by
-    `Ruleset.render`), clipped to what the kernel accepts.
+def log_prefix(namespace: str, direction: Direction | str, action: str = "drop",
+               tier: str = "") -> str:
+    """`pw <action> <stage> g<generation> <ns> [<tier>]` (before quoting; the generation is
+    filled in by `Ruleset.render`), clipped to what the kernel accepts.
 
     The contract a reader relies on is the first four words (`parse_prefix`): what happened,
-    where, and which generation's rule said so. The chain that logs is shared by pods: the
-    packet's addresses tell which pods; the namespace is there for a human reading raw NFLOG.
+    where, and which generation's rule said so; and the last word when a cluster policy's Deny
+    logged: `admin` or `baseline` (never clipped: the namespace is). The chain that logs is
+    shared by pods: the packet's addresses tell which pods; the namespace is there for a human
+    reading raw NFLOG.
     """
     stage = direction.word if isinstance(direction, Direction) else direction
-    if action not in ACTIONS or stage not in STAGES:
-        raise ValueError(f"log_prefix: action {action!r} / stage {stage!r} "
-                         f"not in {ACTIONS} / {STAGES}")
+    if action not in ACTIONS or stage not in STAGES or tier not in TIERS:
+        raise ValueError(f"log_prefix: action {action!r} / stage {stage!r} / tier {tier!r} "
+                         f"not in {ACTIONS} / {STAGES} / {TIERS}")
     head = f"pw {action} {stage} g{LOG_GENERATION} "
-    room = LOG_PREFIX_MAX - len(head) - 10 + len(LOG_GENERATION)  # 10 digits of a generation
-    return head + namespace[:room]
+    tail = f" {tier}" if tier else ""
+    room = (LOG_PREFIX_MAX - len(head) - len(tail)
+            - 10 + len(LOG_GENERATION))  # 10 digits of a generation
+    return head + namespace[:room] + tail
 
 
 @dataclass(frozen=True, slots=True)
 class LogPrefix:
     """What a log prefix says: `action` (drop, audit, allow), `stage` (egress, ingress, forward),
-    the ruleset `generation` whose rule logged, and the namespace of the chain (may be "")."""
+    the ruleset `generation` whose rule logged, the namespace of the chain (may be ""), and
+    the `tier` ("admin", "baseline") whose Deny logged it ("": not a cluster policy's Deny)."""
 
     action: str
     stage: str
     generation: int
     namespace: str = ""
+    tier: str = ""
 
 
-_PREFIX = re.compile(r"pw (drop|audit|allow) (egress|ingress|forward) g(\d{1,10})(?: (\S*))?\s*")
+_PREFIX = re.compile(r"pw (drop|audit|allow) (egress|ingress|forward) g(\d{1,10})"
+                     r"(?: (\S*))?(?: (admin|baseline))?\s*")
 
 
 def parse_prefix(text: str) -> LogPrefix | None:
@@ -291,15 +303,16 @@ def parse_prefix(text: str) -> LogPrefix | None:
     found = _PREFIX.fullmatch(text)
     if found is None:
         return None
-    return LogPrefix(found.group(1), found.group(2), int(found.group(3)), found.group(4) or "")
+    return LogPrefix(found.group(1), found.group(2), int(found.group(3)), found.group(4) or "",
+                     found.group(5) or "")
 
 
 def log_statement(namespace: str, direction: Direction | str, action: str, group: int,
-                  *, limit: bool = True) -> str:
+                  *, limit: bool = True, tier: str = "") -> str:
     """`[limit rate ...] log group N prefix "..."`: one logging statement of the ruleset."""
     rate = f"limit rate {LOG_RATE} " if limit else ""
     return (f"{rate}log group {group} prefix "
-            f"{_quote(log_prefix(namespace, direction, action), LOG_PREFIX_MAX)}")
+            f"{_quote(log_prefix(namespace, direction, action, tier), LOG_PREFIX_MAX)}")
 
 
 # -- addresses ----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ policies share it:
 
     chain tiers-in/<ns>/<key> {                    Admin tier: every rule of every Admin policy
       <peers> <ports> accept                         that applies, in evaluation order
-      <peers> <ports> goto tiers-deny-in/<ns>        (Deny: log, count into the pod's counter, drop)
+      <peers> <ports> goto tiers-deny-in/<ns>        (Deny: log with the tier in the prefix,
+                                                      count into the pod's counter, drop)
       <peers> <ports> goto <after>                   (Pass: past the rest of the Admin tier)
       goto <after>
     }
@@ -67,7 +68,7 @@ class TierCompiler:
         self.baseline = tier_order(cluster.cluster_policies, Tier.BASELINE)
         self.chains: dict[tuple[str, Direction, tuple[str, ...], str | None, tuple[str, ...]],
                           str] = {}
-        self.deny_chains: dict[tuple[str, Direction], str] = {}
+        self.deny_chains: dict[tuple[str, Direction, str], str] = {}
 
     def entry(self, pod: Endpoint, direction: Direction, np_chain: str | None) -> str | None:
         """The chain the pod's verdict-map entry jumps to: its tier chain, or `np_chain` (which
@@ -123,7 +124,7 @@ class TierCompiler:
             for index, rule in enumerate(policy.rules(direction)):
                 comment = _quote(f"{policy.key} {direction.word}[{index}] {rule.action.value}",
                                  COMMENT_MAX)
-                verdict = (f"goto {self._deny_chain(namespace, direction)}"
+                verdict = (f"goto {self._deny_chain(namespace, direction, policy.tier.word)}"
                            if rule.action is Action.DENY else verdicts[rule.action])
                 lines.extend(f"{match} {verdict} comment {comment}".lstrip()
                              for match in self._matches(rule, direction))
@@ -134,30 +135,33 @@ class TierCompiler:
         b.chain_lines.append("  }")
         b.rules += len(lines)
 
-    def _deny_chain(self, namespace: str, direction: Direction) -> str:
-        """Where a Deny rule sends a packet: a chain (one per tier chain's namespace and
-        direction) that logs it like any drop (NFLOG, the prefix contract) and counts it into
-        the pod's drop counter, then drops; in the audit view it logs `audit`, counts into the
-        audit counter and accepts. A separate chain, because `limit` in the Deny rule itself
-        would make an over-rate packet skip the rule instead of being dropped."""
-        key = (namespace, direction)
+    def _deny_chain(self, namespace: str, direction: Direction, tier: str) -> str:
+        """Where a Deny rule sends a packet: a chain (one per tier chain's namespace, direction
+        and tier) that logs it like any drop (NFLOG, the prefix contract, whose last word names
+        the tier: a reader tells a tier's drop from a NetworkPolicy's by the kernel's own word)
+        and counts it into the pod's drop counter, then drops; in the audit view it logs
+        `audit`, counts into the audit counter and accepts. A separate chain, because `limit`
+        in the Deny rule itself would make an over-rate packet skip the rule instead of being
+        dropped."""
+        key = (namespace, direction, tier)
         found = self.deny_chains.get(key)
         if found is not None:
             return found
         b = self.b
         short = "in" if direction is Direction.INGRESS else "out"
-        name = scoped(ident(f"{b.view}tiers-deny-{short}/", namespace))
+        which = "" if tier == "admin" else f"-{tier}"  # admin keeps its earlier name
+        name = scoped(ident(f"{b.view}tiers-deny-{short}{which}/", namespace))
         where = "oifname" if direction is Direction.INGRESS else "iifname"
         if b.view:
-            lines = [log_statement(namespace, direction, "audit", b.log_group),
+            lines = [log_statement(namespace, direction, "audit", b.log_group, tier=tier),
                      f"counter name {where} map @{scoped(counter_map_name(direction, 'audit'))}"
                      " accept"]
         else:
-            lines = [log_statement(namespace, direction, "drop", b.log_group),
+            lines = [log_statement(namespace, direction, "drop", b.log_group, tier=tier),
                      f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
         b.chain_lines.append(f"  chain {name} {{")
-        b.chain_lines.append("    " + remark(f"a Deny of a cluster policy, {direction.word} of "
-                                             f"pods of {namespace}"))
+        b.chain_lines.append("    " + remark(f"a Deny of a cluster policy ({tier} tier), "
+                                             f"{direction.word} of pods of {namespace}"))
         b.chain_lines.extend(f"    {line}" for line in lines)
         b.chain_lines.append("  }")
         b.rules += len(lines)

@@ -21,11 +21,13 @@ they do not match, which `check` reports with them and the reader warns about.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from podwall.engine.classes import BoolArray, EndpointClasses, IntArray
 from podwall.engine.compiled import UInt8Array
+from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import Direction, IPBlock, Peer, PortQuery
 from podwall.model.clusterpolicy import (
     Action,
@@ -36,6 +38,18 @@ from podwall.model.clusterpolicy import (
     Tier,
     tier_order,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CellDecision:
+    """How the tiers decided a cell, as `check` reports it: the deciding `tier` ("admin",
+    "networkpolicy", "baseline" or "default"), its Accept/Deny `rule` (None for the
+    NetworkPolicy tier and the default), the Pass rules followed, and the answer."""
+
+    tier: str
+    rule: ClusterRuleRef | None
+    passed: tuple[ClusterRuleRef, ...]
+    allowed: bool
 
 
 class TierRows:
@@ -181,3 +195,49 @@ class TierRows:
             after = ~denied
         result: BoolArray = accepted | (~decided & after)
         return result
+
+
+def cell_decisions(rows: TierRows, direction: Direction, port: PortQuery, subject: int,
+                   final: BoolArray, isolated: bool) -> tuple[IntArray, list[CellDecision]]:
+    """Which rule decided each cell of subject class `subject`'s row (`final`: its final row,
+    which equals its NetworkPolicy row wherever the NetworkPolicy tier decides; `isolated`:
+    whether a NetworkPolicy isolates it), as indices into a list of decisions: the provenance
+    `check` gives per pair, for every other class at once (one numpy pass per rule, the walk
+    of `TierRows._final`). Peers that cannot be decided offline match nothing, as there."""
+    size = rows.classes.size
+    refs: list[ClusterRuleRef] = []
+    chosen: list[tuple[str, IntArray, IntArray]] = []  # tier, rule taken (-1), pass taken (-1)
+    for tier, policies in (("admin", rows.admin), ("baseline", () if isolated else rows.baseline)):
+        taken = np.full(size, -1, dtype=np.int64)
+        passed = np.full(size, -1, dtype=np.int64)
+        free = np.ones(size, dtype=np.bool_)
+        for policy in policies:
+            if not policy.rules(direction) or not rows.subject_mask(policy)[subject]:
+                continue
+            for index, rule in enumerate(policy.rules(direction)):
+                m = rows._rule_mask(rule, direction, port, subject) & free
+                free &= ~m
+                refs.append(ClusterRuleRef(policy.tier.word, policy.priority, policy.key,
+                                           direction, index, rule.action.value, rule.name))
+                (passed if rule.action is Action.PASS else taken)[m] = len(refs) - 1
+        chosen.append((tier, taken, passed))
+    (_, a_taken, a_pass), (_, b_taken, b_pass) = chosen
+    if isolated:
+        b_taken = np.full(size, -1, dtype=np.int64)
+        b_pass = b_taken
+    b_taken = np.where(a_taken >= 0, -1, b_taken)
+    b_pass = np.where(a_taken >= 0, -1, b_pass)
+    table = np.stack([a_taken, a_pass, b_taken, b_pass, final.astype(np.int64)], axis=1)
+    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    out: list[CellDecision] = []
+    for at, ap, bt, bp, allowed in uniq.tolist():
+        passes = tuple(refs[i] for i in (ap, bp) if i >= 0)
+        if at >= 0:
+            out.append(CellDecision("admin", refs[at], (), bool(allowed)))
+        elif isolated:
+            out.append(CellDecision("networkpolicy", None, passes, bool(allowed)))
+        elif bt >= 0:
+            out.append(CellDecision("baseline", refs[bt], passes, bool(allowed)))
+        else:
+            out.append(CellDecision("default", None, passes, bool(allowed)))
+    return inverse.reshape(-1).astype(np.int64), out

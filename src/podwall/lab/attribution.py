@@ -8,7 +8,12 @@ name the pods (anti-spoofing guarantees a pod's source address). Attribution ask
 names the policies that were in force then, not the new ones.
 
 The words are `check`'s (podwall.analysis.wording.direction_line): a drop reads "egress at
-shop/web: denied — isolated by shop/default-deny; no rule admits shop/db".
+shop/web: denied — isolated by shop/default-deny; no rule admits shop/db". With cluster policies
+the event names the deciding tier, policy, priority and rule ("denied — Deny in
+admin/protect-monitoring ingress[1] (nobody-else) at priority 20 (Admin tier)") and the Pass
+rules on the way, as `check` does; a tier's Deny chain says in its log prefix which tier dropped
+(`pw drop ingress g3 monitoring admin`), and an event whose kernel tier is not the engine's
+says that the two disagree.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from podwall.analysis.wording import direction_line
+from podwall.analysis.wording import direction_line, kernel_tier_disagrees_words
 from podwall.dataplane.compile import LogPrefix
 from podwall.dataplane.nflog import LogPacket
 from podwall.engine import Engine
-from podwall.engine.verdict import DirectionVerdict
+from podwall.engine.verdict import ClusterRuleRef, DirectionVerdict, RuleRef
 from podwall.errors import PodwallError
 from podwall.model import Cluster, Direction, Endpoint, PortQuery, Protocol
 
@@ -44,9 +49,14 @@ class Event:
     protocol: str
     port: int | None
     generation: int
-    policies: tuple[str, ...] = ()  # drop/audit: isolating the pod there; allow: admitting
-    rules: tuple[str, ...] = ()  # allow: the rules that admitted it (`ns/name ingress[0]`)
+    # drop/audit: the NetworkPolicies isolating the pod there, or the cluster policy whose
+    # Deny decided (`admin/protect-monitoring`); allow: the admitting policies
+    policies: tuple[str, ...] = ()
+    # allow: the rules that admitted it (`ns/name ingress[0]`, a cluster policy's Accept);
+    # drop/audit: the cluster policy's Deny rule that decided (none for a NetworkPolicy drop)
+    rules: tuple[str, ...] = ()
     reason: str = ""
+    tier: Decision | None = None  # with cluster policies: how the tiers decided (see Decision)
 
     @property
     def pod(self) -> str:
@@ -58,7 +68,32 @@ class Event:
                 "dst": self.dst, "protocol": self.protocol, "port": self.port,
                 "direction": self.direction, "policies": list(self.policies),
                 "rules": list(self.rules), "reason": self.reason,
-                "srcIP": self.src_ip, "dstIP": self.dst_ip, "generation": self.generation}
+                "srcIP": self.src_ip, "dstIP": self.dst_ip, "generation": self.generation,
+                "tier": self.tier.to_json() if self.tier is not None else None}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """How the tiers decided the side where the event was judged: the deciding `tier`
+    ("admin", "networkpolicy", "baseline" or "default"), its Accept/Deny `rule` (None when a
+    NetworkPolicy or the default decided), the Pass rules followed on the way, and the tier
+    whose Deny chain logged the packet by the kernel's own prefix ("": none did)."""
+
+    tier: str
+    rule: ClusterRuleRef | None
+    passed: tuple[ClusterRuleRef, ...]
+    kernel: str = ""
+
+    @staticmethod
+    def of(side: DirectionVerdict, kernel: str) -> Decision | None:
+        if not side.tier:
+            return None  # no cluster policies in this generation
+        return Decision(side.tier, side.decided_by, side.passed, kernel)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"decidedBy": self.tier,
+                "rule": self.rule.to_json() if self.rule is not None else None,
+                "passed": [r.to_json() for r in self.passed], "kernel": self.kernel or None}
 
 
 def iso_time(seconds: float) -> str:
@@ -94,21 +129,39 @@ def attribute(engine: Engine | None, packet: LogPacket, prefix: LogPrefix,
                  for d, end in ((Direction.EGRESS, source), (Direction.INGRESS, target))}
     peers = {"egress": base.dst, "ingress": base.src}
     if prefix.action == "allow":
-        rules = tuple(str(r) for side in sides.values() for r in side.admitted_by)
-        policies = tuple(dict.fromkeys(r.policy for side in sides.values()
-                                       for r in side.admitted_by))
+        refs: list[ClusterRuleRef | RuleRef] = []
+        for side in sides.values():
+            refs.extend(_accepted(side))
+            refs.extend(side.admitted_by)
+        admitting = [(r.policy, str(r)) for r in refs]
         reason = "; ".join(direction_line(side, peers[word]) for word, side in sides.items())
-        return replace(base, policies=policies, rules=rules, reason=reason)
+        judged = sides.get(prefix.stage)
+        return replace(base, policies=tuple(dict.fromkeys(p for p, _ in admitting)),
+                       rules=tuple(r for _, r in admitting), reason=reason,
+                       tier=Decision.of(judged, prefix.tier) if judged is not None else None)
     if prefix.stage not in sides:
         return replace(base, reason=f"{prefix.action} at {prefix.stage}")
     side = sides[prefix.stage]
     reason = direction_line(side, peers[prefix.stage])
     if prefix.action == "audit":
         reason = f"{reason} (under audit: allowed now, not enforced)"
+    denying = side.decided_by if side.decided_by is not None and not side.allowed else None
     if side.allowed:
         reason = (f"{reason} — but the kernel dropped it: the model and the kernel disagree "
                   "(podwall lab verify)")
-    return replace(base, policies=side.isolated_by, reason=reason)
+    elif side.tier and prefix.tier != (denying.tier if denying is not None else ""):
+        reason += kernel_tier_disagrees_words(prefix.tier)
+    if denying is not None:
+        return replace(base, policies=(denying.policy,), rules=(str(denying),), reason=reason,
+                       tier=Decision.of(side, prefix.tier))
+    return replace(base, policies=side.isolated_by, reason=reason,
+                   tier=Decision.of(side, prefix.tier))
+
+
+def _accepted(side: DirectionVerdict) -> tuple[ClusterRuleRef, ...]:
+    """The cluster policy's Accept that allowed `side`, if one did."""
+    ref = side.decided_by
+    return (ref,) if ref is not None and side.allowed else ()
 
 
 def audit_engine(engine: Engine) -> Engine:
@@ -167,4 +220,4 @@ class Generations:
         return found
 
 
-__all__ = ["Event", "Generations", "attribute", "iso_time"]
+__all__ = ["Decision", "Event", "Generations", "attribute", "iso_time"]

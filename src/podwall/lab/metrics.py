@@ -78,7 +78,8 @@ class Metrics:
                                   "audit), per pod where judged and direction.",
                                   ["action", "pod", "direction"], registry=self.registry)
         self.policy_events = Counter("podwall_policy_drops", "Logged drops (action drop or "
-                                     "audit), per policy isolating the pod in that direction.",
+                                     "audit), per policy isolating the pod in that direction, "
+                                     "or the cluster policy whose Deny decided.",
                                      ["action", "policy", "direction"], registry=self.registry)
         self.allowed = Counter("podwall_allowed_connections", "New connections let through "
                                "(--log-allowed), per policy rule that admitted them.",

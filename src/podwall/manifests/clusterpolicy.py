@@ -299,9 +299,9 @@ def _peer(ctx: _Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterP
             return None
         return ClusterPeer(PeerKind.PODS, namespace_selector=pair[0], pod_selector=pair[1])
     if which in ("nodes", "domainNames"):
-        ctx.warn(field_path, f"{which} peers cannot be decided offline: check "
-                   "reports the verdicts they may change as UNDECIDED; matrix, diff, graph and "
-                   "report show them as if the peer matched nothing")
+        ctx.warn(field_path, f"{which} peers cannot be decided offline: they match no pod; "
+                   "with addresses outside the cluster every verb answers as if they did not "
+                   "match and names the answers they may change (check: UNDECIDED)")
     if which == "nodes":
         sel = _selector(ctx, raw[which], field_path)
         return ClusterPeer(PeerKind.NODES, node_selector=sel) if sel is not None else None

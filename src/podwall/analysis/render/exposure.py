@@ -46,6 +46,9 @@ def exposure_text(result: Exposure, full: bool = False, flags: str = "") -> str:
                 for n in items)
             if not items:
                 lines.append(wording.EXPOSURE_NONE)
+        if result.undecided:
+            lines.append(wording.EXPOSURE_UNDECIDED_HEADING)
+            lines.extend("  " + u.line() for u in result.undecided)
         lines.append(_summary(result))
         lines.append(wording.drill_down_words(flags))
         return "\n".join(lines) + "\n"
@@ -56,6 +59,9 @@ def exposure_text(result: Exposure, full: bool = False, flags: str = "") -> str:
         lines.extend("  " + o.line() for o in openings)
         if not openings:
             lines.append(wording.EXPOSURE_NONE)
+    if result.undecided:
+        lines.append(wording.EXPOSURE_UNDECIDED_HEADING)
+        lines.extend("  " + u.line() for u in result.undecided)
     lines.append(_summary(result))
     return "\n".join(lines) + "\n"
 

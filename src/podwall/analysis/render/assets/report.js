@@ -14,19 +14,30 @@
   var svg = null;  // the picture shown (see setView)
 
   // -- lookups ----------------------------------------------------------------------------------
-  var rowCache = {};
-  function row(i) {
-    var m = rowCache[i];
+  var rowCache = {}, tierRowCache = {};
+  function rangeTable(rows, cache, i) {
+    var m = cache[i];
     if (m) return m;
     m = {};
-    D.rows[i].forEach(function (entry) {
+    rows[i].forEach(function (entry) {
       entry[1].split(",").forEach(function (part) {
         var ab = part.split("-"), a = +ab[0], b = ab.length > 1 ? +ab[1] : a;
         for (var k = a; k <= b; k++) m[k] = entry[0];
       });
     });
-    rowCache[i] = m;
+    cache[i] = m;
     return m;
+  }
+  function row(i) { return rangeTable(D.rows, rowCache, i); }
+  // With cluster policies: the words of `podwall check` for this side and peer (which tier,
+  // policy, priority and rule decided), precomputed per port; null where there are none.
+  function tierText(cls, dir, peerCls, p) {
+    var t = D.classes[cls][dir === "out" ? "tierOut" : "tierIn"];
+    if (t === undefined) return null;
+    var r = D.tierSides[t][p];
+    if (r < 0) return null;
+    var id = rangeTable(D.tierRows, tierRowCache, r)[peerCls];
+    return id === undefined ? null : D.tierTexts[id].split("{peer}").join(className(peerCls));
   }
   // null: not isolated (allows); -1: denied; otherwise the index of the admitting rule set.
   function side(cls, dir, peer, p) {
@@ -68,8 +79,9 @@
   // The same sentence as `podwall check`: "ingress at shop/api: allowed by shop/api-allow ingress[0]".
   function sideText(cls, dir, peerCls, p) {
     var direction = dir === "out" ? "egress" : "ingress";
-    var subject = className(cls), v = side(cls, dir, peerCls, p), text;
+    var subject = className(cls), v = side(cls, dir, peerCls, p), text, tiered;
     if (dir === "in" && lacks(cls, p)) text = fill(D.phrases.noPort, { subject: subject, port: D.ports[p] });
+    else if ((tiered = tierText(cls, dir, peerCls, p)) !== null) text = tiered;
     else if (v === null) text = fill(D.phrases.open, { subject: subject, direction: direction });
     else if (v === -1) {
       var iso = D.classes[cls][dir === "out" ? "isoOut" : "isoIn"];
