@@ -98,3 +98,23 @@ def test_14_deny_external_egress(tmp_path: Path) -> None:
     assert verdict(e, "default/test", "svc/kube-system/kube-dns", PortQuery(Protocol.UDP, 53))
     # "Connecting to www.example.com (93.184.216.34:80) ... (connection is blocked)"
     assert not e.check("default/test", "93.184.216.34", TCP80).allowed
+
+
+def test_11_deny_egress_traffic_from_an_application(tmp_path: Path) -> None:
+    e = engine(tmp_path, "11-foo-deny-egress.yaml")
+    # "wget: bad address 'web:80'": "failing to resolve the address, because the network
+    # policy is not allowing it to establish connections to the `kube-dns` Pods"
+    assert not verdict(e, "default/test", "svc/kube-system/kube-dns", PortQuery(Protocol.UDP, 53))
+    assert not verdict(e, "default/test", "svc/default/web", TCP80)
+
+
+def test_11_allowing_dns_traffic(tmp_path: Path) -> None:
+    e = engine(tmp_path, "11-dns/foo-deny-egress.yaml")
+    # "we actually see the IP addresses are resolved, but the traffic is blocked"
+    assert verdict(e, "default/test", "svc/kube-system/kube-dns", PortQuery(Protocol.UDP, 53))
+    assert verdict(e, "default/test", "svc/kube-system/kube-dns", PortQuery(Protocol.TCP, 53))
+    assert not verdict(e, "default/test", "svc/default/web", TCP80)
+    assert not e.check("default/test", "93.184.216.34", TCP80).allowed
+    # "Beware that the egress rule above allows Pod to connect not only `kube-dns`, but any
+    # host that serves traffic over port `53`."
+    assert e.check("default/test", "93.184.216.34", PortQuery(Protocol.UDP, 53)).allowed
