@@ -5,6 +5,7 @@ errors with file, line and field path, and nothing that a real input shows to be
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,18 @@ def test_without_networkpolicies_the_report_does_not_call_everything_open(
     html = page.read_text()
     assert "every endpoint may reach every other" not in html
     assert "No NetworkPolicies: cluster-admin policies" in html
+
+
+def test_diff_sees_an_admin_deny_widened_from_one_host_to_a_network(tmp_path: Path) -> None:
+    # Before the outside was cut at cluster policies' networks, this diff said "No
+    # connectivity changes" and passed --fail-on removed.
+    old = WILD / "anp_and_banp_using_networks_and_nodes_test"
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    policies = new / "policies.yaml"
+    policies.write_bytes(policies.read_bytes().replace(b"104.154.164.160/32",
+                                                       b"104.154.164.0/24"))
+    code, out, _ = run("diff", str(old), str(new), "--no-implied", "--fail-on", "removed")
+    assert code == 1, out
+    assert ("- ns1/pod1 -> 104.154.164.0/24 except 104.154.164.160/32, 104.154.164.170/32 "
+            "every port") in out
