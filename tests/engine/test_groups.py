@@ -129,3 +129,40 @@ def test_a_controller_of_a_snapshot_resolves_to_its_pods() -> None:
                                                                              "shop/web-1-b"]
     result = engine.check_group("shop/web", "shop/web-1-a", PortQuery(Protocol.TCP, 80))
     assert len(result.verdicts) == 2 and result.allowed
+
+
+def _running(name: str, owner: tuple[str, str], **labels: str) -> Endpoint:
+    return Endpoint("shop", name, Labels({"app": "web", **labels}), owners=(owner,),
+                    phase="Running")
+
+
+def test_a_pods_only_snapshot_resolves_the_owners_it_names() -> None:
+    # `kubectl get pods -A -o json` (netpol-analyzer's pod lists are such): the pods name a
+    # ReplicaSet and a DaemonSet the input does not hold; their names resolve to the pods, and
+    # the ReplicaSet's pod-template-hash suffix gives the Deployment's name.
+    pods = [_running("web-7d77fb55cc-bs8rc", ("ReplicaSet", "web-7d77fb55cc"),
+                     **{"pod-template-hash": "7d77fb55cc"}),
+            _running("web-7d77fb55cc-q2x9z", ("ReplicaSet", "web-7d77fb55cc"),
+                     **{"pod-template-hash": "7d77fb55cc"}),
+            _running("agent-d54st", ("DaemonSet", "agent")),
+            _running("agent-js4qc", ("DaemonSet", "agent"))]
+    engine = Engine(build_cluster([], pods, [], implied=False))
+    web = engine.resolve_group("shop/web")
+    assert web.via == "Deployment shop/web"
+    assert [t.key for t in web.targets] == ["shop/web-7d77fb55cc-bs8rc", "shop/web-7d77fb55cc-q2x9z"]
+    assert engine.resolve_group("shop/web-7d77fb55cc").via == "ReplicaSet shop/web-7d77fb55cc"
+    agent = engine.resolve_group("shop/agent")
+    assert agent.via == "DaemonSet shop/agent"
+    assert [t.key for t in agent.targets] == ["shop/agent-d54st", "shop/agent-js4qc"]
+    result = engine.check_group("shop/agent", "shop/web", PortQuery(Protocol.TCP, 80))
+    assert len(result.verdicts) == 4 and result.allowed
+    with pytest.raises(QueryError):
+        engine.resolve_group("shop/nothing")  # an owner no pod names is still unknown
+
+
+def test_an_owner_the_input_holds_is_not_replaced_by_a_stand_in() -> None:
+    pod = _running("web-1-a", ("ReplicaSet", "web-1"), **{"pod-template-hash": "1"})
+    web = Endpoint("shop", "web", Labels({"app": "web"}))  # a Pod named like the Deployment
+    engine = Engine(build_cluster([], [pod, web], [], implied=False))
+    assert engine.resolve_group("shop/web").controller is None  # the pod, not the Deployment
+    assert engine.resolve_group("shop/web-1").via == "ReplicaSet shop/web-1"

@@ -85,3 +85,31 @@ def test_port_partition_cuts_at_policy_ranges_and_container_ports() -> None:
     assert [str(r) for r in ranges if r.protocol is not Protocol.TCP] == ["UDP/*", "SCTP/*"]
     assert ports_words(ranges) == "every port"
     assert ports_words(ranges[1:2] + ranges[3:4]) == "TCP/80-90, TCP/8080"
+
+
+def test_cluster_policy_networks_and_port_ranges_cut_the_outside() -> None:
+    # netpol-analyzer's anp_and_banp_using_networks_and_nodes_test: an AdminNetworkPolicy that
+    # denies egress to one host judges that host apart from the rest of the outside.
+    from podwall.model.clusterpolicy import (
+        Action,
+        ClusterNetworkPolicy,
+        ClusterPeer,
+        ClusterPort,
+        ClusterRule,
+        PeerKind,
+        Subject,
+        Tier,
+    )
+
+    deny = ClusterRule(Action.DENY, (ClusterPeer(PeerKind.NETWORKS,
+                                                 networks=(net("104.154.164.160/32"),)),),
+                       (ClusterPort(Protocol.UDP, 5000, 6000),))
+    anp = ClusterNetworkPolicy("egress-peer-1", Tier.ADMIN, 30, Subject(LabelSelector.of({})),
+                               egress=(deny,))
+    cluster = build_cluster([], [Endpoint("x", "a", Labels({}))], [], pod_cidr="10.244.0.0/16",
+                            cluster_policies=[anp])
+    words = [str(b.addresses) for b in partition(cluster).blocks]
+    assert words == ["0.0.0.0/0 except 10.244.0.0/16, 104.154.164.160/32; ::/0",
+                     "104.154.164.160/32"]
+    udp = [str(r) for r in port_partition(cluster) if r.protocol is Protocol.UDP]
+    assert udp == ["UDP/1-4999", "UDP/5000-6000", "UDP/6001-65535"]

@@ -304,7 +304,11 @@ def _write_policies(explainer: Explainer, out: BinaryIO, summarised: bool) -> No
         return
     lines = [f"Policies ({len(policies)})"]
     if not explainer.engine.cluster.policies:
-        lines.append("  none: every endpoint may reach every other on every port")
+        if explainer.engine.cluster.cluster_policies:  # they may deny what no NetworkPolicy does
+            lines.append("  none: no NetworkPolicy isolates anything; the cluster policies below "
+                         "decide, and what they leave is allowed")
+        else:
+            lines.append("  none: every endpoint may reach every other on every port")
     for pe in policies:
         p = pe.policy
         where = f"  [{p.source}]" if p.source else ""

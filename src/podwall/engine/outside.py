@@ -1,21 +1,21 @@
 """The world outside the pods, cut into pieces that every policy treats alike.
 
-An address outside the cluster is judged by one thing only: which `ipBlock`s contain it (it has
-no labels, no namespace, no named ports, and no policy isolates it). So the ipBlocks of all
-policies partition the address space into *blocks*: maximal sets of addresses that lie in
-exactly the same ipBlocks. Every address of a block gets the same verdict on every connection,
-and one representative address answers for all of them (as netpol-analyzer and
-network-config-analyzer partition the address space).
+An address outside the cluster is judged by one thing only: which `ipBlock`s (and cluster
+policies' `networks`) contain it (it has no labels, no namespace, no named ports, and no policy
+isolates it). So the ipBlocks and networks of all policies partition the address space into
+*blocks*: maximal sets of addresses that lie in exactly the same ipBlocks. Every address of a
+block gets the same verdict on every connection, and one representative address answers for
+all of them (as netpol-analyzer and network-config-analyzer partition the address space).
 
 What counts as outside: every IPv4 and IPv6 address except the pod CIDR (`--pod-cidr`: the
 cluster's pod network, whose addresses belong to pods today or tomorrow) and the IPs of the
 input's endpoints (a pod outside the pod CIDR, from its `status.podIP`, is still a pod: it is
 never chosen as a representative, and a block made of pod IPs only is not outside).
 
-Ports are partitioned the same way: per protocol, the numbers where some policy port range or
-some container port starts or ends cut 1..65535 into intervals over which every verdict with
-the outside is constant (a named port matches an outside host never, and a pod only at its own
-container port's number, which is an interval of its own).
+Ports are partitioned the same way: per protocol, the numbers where some policy port range
+(cluster policies' too) or some container port starts or ends cut 1..65535 into intervals over
+which every verdict with the outside is constant (a named port matches an outside host never,
+and a pod only at its own container port's number, which is an interval of its own).
 """
 
 from __future__ import annotations
@@ -216,7 +216,9 @@ class Outside:
 
 
 def ipblocks_of(clusters: Iterable[Cluster]) -> tuple[IPBlock, ...]:
-    """Every distinct ipBlock of the clusters' policies, in order of appearance."""
+    """Every distinct ipBlock of the clusters' policies, in order of appearance, then every
+    network of their cluster policies' `networks` peers (an ipBlock without excepts): an
+    AdminNetworkPolicy that denies one host outside judges it apart from its neighbours."""
     seen: dict[IPBlock, None] = {}
     for cluster in clusters:
         for policy in cluster.policies:
@@ -224,6 +226,12 @@ def ipblocks_of(clusters: Iterable[Cluster]) -> tuple[IPBlock, ...]:
                 for peer in rule.peers:
                     if peer.ip_block is not None:
                         seen.setdefault(peer.ip_block, None)
+    for cluster in clusters:
+        for cnp in cluster.cluster_policies:
+            for crule in (*cnp.ingress, *cnp.egress):
+                for cpeer in crule.peers:
+                    for net in cpeer.networks:
+                        seen.setdefault(IPBlock(net), None)
     return tuple(seen)
 
 
@@ -325,6 +333,11 @@ def port_partition(clusters: Sequence[Cluster] | Cluster) -> tuple[PortRange, ..
                     if isinstance(pp.port, int):
                         end = pp.end_port if pp.end_port is not None else pp.port
                         cuts[pp.protocol].update((pp.port, end + 1))
+        for cnp in cluster.cluster_policies:
+            for crule in (*cnp.ingress, *cnp.egress):
+                for cp_port in crule.ports:
+                    if cp_port.protocol is not None:
+                        cuts[cp_port.protocol].update((cp_port.start, cp_port.end + 1))
     out: list[PortRange] = []
     for protocol in Protocol:
         ordered = sorted(c for c in cuts[protocol] if 1 <= c <= MAX_PORT + 1)

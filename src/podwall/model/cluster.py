@@ -20,7 +20,7 @@ from podwall.model import implied as imply
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import IPAddress, IPNetwork, NetworkPolicy
 from podwall.model.services import Service
-from podwall.model.snapshot import members_of, no_ip_warning, split_snapshot
+from podwall.model.snapshot import absent_owners, members_of, no_ip_warning, split_snapshot
 from podwall.model.words import plural
 from podwall.model.workloads import Endpoint, Namespace
 
@@ -100,13 +100,24 @@ class Cluster:
     def service_by_ip(self, address: IPAddress) -> Service | None:
         return self._service_ips.get(address)
 
+    @cached_property
+    def _absent_owners(self) -> dict[str, tuple[Endpoint, tuple[Endpoint, ...]]]:
+        return absent_owners(self.controllers, self.endpoints)
+
     def controller(self, key: str) -> Endpoint | None:
-        """A workload that is not an endpoint because its pods are (a snapshot)."""
-        return next((c for c in self.controllers if c.key == key), None)
+        """A workload that is not an endpoint because its pods are (a snapshot): one of the
+        input's, or one that its pods name as owner without the input holding it (a stand-in,
+        see model.snapshot.absent_owners)."""
+        found = next((c for c in self.controllers if c.key == key), None)
+        if found is None and key in self._absent_owners:
+            return self._absent_owners[key][0]
+        return found
 
     def members(self, key: str) -> tuple[Endpoint, ...]:
-        """The pods (endpoints) a controller of `controllers` stands for."""
-        return self._members.get(key, ())
+        """The pods (endpoints) a controller stands for (see `controller`)."""
+        if key in self._members:
+            return self._members[key]
+        return self._absent_owners[key][1] if key in self._absent_owners else ()
 
     def backends(self, service: Service) -> tuple[Endpoint, ...]:
         """The endpoints a Service selects: its namespace's, with every selector label."""

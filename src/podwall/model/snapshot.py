@@ -26,8 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from podwall.errors import Diagnostic, Severity
+from podwall.model.labels import Labels
 from podwall.model.words import plural
-from podwall.model.workloads import Endpoint
+from podwall.model.workloads import WORKLOAD_KINDS, Endpoint
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
@@ -107,6 +108,38 @@ def members_of(controllers: tuple[Endpoint, ...], endpoints: tuple[Endpoint, ...
         for owner in owner_chain(ep, by_name):
             found.setdefault(owner.key, []).append(ep)
     return {key: tuple(sorted(eps, key=lambda e: e.key)) for key, eps in found.items()}
+
+
+def absent_owners(controllers: tuple[Endpoint, ...], endpoints: tuple[Endpoint, ...]
+                  ) -> dict[str, tuple[Endpoint, tuple[Endpoint, ...]]]:
+    """Controllers that pods name as their owners but the input does not hold, as a
+    `kubectl get pods -A -o json` snapshot has them: `ns/name` -> (a stand-in controller, the
+    pods it owns), so that `--from ns/name` resolves there as it does with the controller in
+    the input. A pod owned by ReplicaSet `web-<its pod-template-hash label>` also stands under
+    Deployment `web` (the Deployment controller names its ReplicaSets so). A name that is an
+    endpoint or a controller of the input is never taken."""
+    present = {(c.namespace, c.kind, c.name) for c in (*controllers, *endpoints)}
+    taken = {c.key for c in (*controllers, *endpoints)}
+    found: dict[tuple[str, str, str], list[Endpoint]] = {}
+    for ep in endpoints:
+        if ep.kind != "Pod":
+            continue
+        for kind, name in ep.owners:
+            if kind not in WORKLOAD_KINDS or (ep.namespace, kind, name) in present:
+                continue
+            found.setdefault((ep.namespace, kind, name), []).append(ep)
+            template = ep.labels.get("pod-template-hash")
+            if kind == "ReplicaSet" and template and name.endswith(f"-{template}"):
+                deployment = name[:-len(template) - 1]
+                if (ep.namespace, "Deployment", deployment) not in present:
+                    found.setdefault((ep.namespace, "Deployment", deployment), []).append(ep)
+    out: dict[str, tuple[Endpoint, tuple[Endpoint, ...]]] = {}
+    for (ns, kind, name), pods in sorted(found.items()):
+        key = f"{ns}/{name}"
+        if key not in taken and key not in out:
+            out[key] = (Endpoint(ns, name, Labels(), kind=kind),
+                        tuple(sorted(pods, key=lambda e: e.key)))
+    return out
 
 
 def no_ip_warning(ep: Endpoint) -> Diagnostic:

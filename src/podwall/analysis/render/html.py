@@ -225,7 +225,12 @@ def _policies_section(report: Report) -> str:
                 lines.append(f"<li><code>{direction}[{i}]</code> admits {_e(text)}</li>")
         lines.append("</ul></article>")
         by_namespace[p.namespace].append("".join(lines))
-    if not by_namespace:
+    if not by_namespace and any(c["in"] != -1 or c["out"] != -1 for c in classes):
+        # no NetworkPolicy, but cluster policies apply to some endpoints (class side not -1)
+        body = ("<p>No NetworkPolicies: cluster-admin policies (ClusterNetworkPolicy, "
+                "AdminNetworkPolicy, BaselineAdminNetworkPolicy) decide for some endpoints; "
+                "<code>podwall explain</code> lists them.</p>")
+    elif not by_namespace:
         body = ("<p>No policies: nothing is isolated, every endpoint may reach every other on "
                 "every port.</p>")
     else:
