@@ -14,7 +14,7 @@ Pictures of more than BIG_ARROWS arrows label them with `xlabel`, placed after t
 instead of `label`: dot makes every label a node of its own rank, which doubles the ranks and
 the long arrows' bends; at 1,000 pods (480 arrows) that took Graphviz ~4 s of CPU and a picture
 12,700 x 11,900 pt, against ~0.5 s and 5,300 x 9,900 pt with xlabels. `forcelabels=false` leaves
-out the few labels that would cover a box or another label (14 of 255 there): every labelled
+out the few labels that would cover a box or another label (13 of 255 there): every labelled
 arrow's words are also its tooltip.
 """
 
