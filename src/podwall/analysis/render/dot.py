@@ -9,6 +9,13 @@ clickable.
 `newrank=true` ranks the whole graph at once instead of cluster by cluster: the older, per-cluster
 ranking fails ("trouble in init_rank", then lost edges) once arrows between clusters form the
 knots of a 2,000-pod cluster (measured on `benchmarks/generate.py --pods 2000`).
+
+Pictures of more than BIG_ARROWS arrows label them with `xlabel`, placed after the layout,
+instead of `label`: dot makes every label a node of its own rank, which doubles the ranks and
+the long arrows' bends; at 1,000 pods (480 arrows) that took Graphviz ~4 s of CPU and a picture
+12,700 x 11,900 pt, against ~0.5 s and 5,300 x 9,900 pt with xlabels. `forcelabels=false` leaves
+out the few labels that would cover a box or another label (13 of 255 there): every labelled
+arrow's words are also its tooltip.
 """
 
 from __future__ import annotations
@@ -94,13 +101,26 @@ def _hub(graph: ConnectivityGraph, hub: GraphHub, indent: str) -> str:
             f'margin="0.04,0.02", height=0.25, label={_quoted(graph.port_words(hub.ports))}];')
 
 
+#: Above this many arrows a picture labels them after the layout (see the module's docstring).
+BIG_ARROWS = 200
+#: Graphviz's effort on the ordering of big pictures (mclimit scales its crossing-reduction
+#: passes): 0.3 ended within 0.3% of the default's crossings at 1,000 pods, in a third the time.
+BIG_LAYOUT = "forcelabels=false, mclimit=0.3, "
+
 #: A stand-in for another namespace with more arrows than this draws them without labels (the
 #: ports are in each arrow's tooltip and in the panel): a fan of labelled arrows is unreadable.
 QUIET_FAN = 3
 
 
-def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]) -> str:
+def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str],
+          big: bool) -> str:
     attrs = [f'id="e{index}"']
+
+    def label(words: str) -> list[str]:
+        if big:  # placed after the layout, and kept as the tooltip in case it does not fit
+            return [f"xlabel={_quoted(words)}", f"tooltip={_quoted(words)}"]
+        return [f"label={_quoted(words)}"]
+
     if edge.src in graph.hubs or edge.dst in graph.hubs:
         attrs.append(f'color="{HUB}"')
         if edge.dst in graph.hubs:
@@ -108,13 +128,13 @@ def _edge(graph: ConnectivityGraph, edge: GraphEdge, index: int, quiet: set[str]
     elif edge.src in quiet or edge.dst in quiet:
         attrs += [f"tooltip={_quoted(graph.port_words(edge.ports))}", f'color="{NAMESPACE_EDGE}"']
     elif edge.by_ip:
-        attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
+        attrs += [*label(graph.edge_words(edge)), f'color="{OUTSIDE_LINE}"',
                   f'fontcolor="{OUTSIDE_LINE}"', 'style="dotted"']
     elif OUTSIDE in (edge.src, edge.dst):
-        attrs += [f"label={_quoted(graph.edge_words(edge))}", f'color="{OUTSIDE_LINE}"',
+        attrs += [*label(graph.edge_words(edge)), f'color="{OUTSIDE_LINE}"',
                   f'fontcolor="{OUTSIDE_LINE}"', 'style="dashed"']
     else:
-        attrs.append(f"label={_quoted(graph.port_words(edge.ports))}")
+        attrs += label(graph.port_words(edge.ports))
     tail = edge.src if _plain(graph, edge.src) else anchor(edge.src)
     head = edge.dst if _plain(graph, edge.dst) else anchor(edge.dst)
     if graph.namespace(edge.src) is not None or graph.namespace(edge.dst) is not None:
@@ -139,9 +159,11 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
     rows = "".join(f'<tr><td align="left">{_html(line)}</td></tr>' for line in graph.legend())
     label = (f', label=<<table border="0" cellspacing="0" cellpadding="1">{rows}</table>>'
              if legend else "")
+    big = len(graph.edges) > BIG_ARROWS
     out = [
         "digraph podwall {",
-        f'  graph [newrank=true, rankdir=LR, fontname="{FONT}", fontsize=11, '
+        f'  graph [newrank=true, {BIG_LAYOUT if big else ""}rankdir=LR, fontname="{FONT}", '
+        "fontsize=11, "
         f'nodesep=0.3, ranksep=0.9, labeljust=l, labelloc=b, '
         f'style="rounded,filled", color="{NAMESPACE_LINE}", fillcolor="{NAMESPACE_FILL}"'
         f"{label}];",
@@ -169,7 +191,7 @@ def graph_dot(graph: ConnectivityGraph, *, legend: bool = True) -> str:
             if end in graph.nodes and graph.nodes[end].elsewhere:
                 fans[end] = fans.get(end, 0) + 1
     quiet = {end for end, count in fans.items() if count > QUIET_FAN}
-    out += [_edge(graph, e, i, quiet) for i, e in enumerate(graph.edges)]
+    out += [_edge(graph, e, i, quiet, big) for i, e in enumerate(graph.edges)]
     out.append("}")
     return "\n".join(out) + "\n"
 

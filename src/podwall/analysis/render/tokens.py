@@ -1,10 +1,11 @@
 """Byte rows from class rows: one numpy gather per class row, never one Python step per cell.
 
-Renderers of pairs (matrix CSV/Markdown/grid, explain's name lists) write rows whose cells are
-one of a few tokens per column (`ns/b,true` or `ns/b,false`; ` ✅ |` or ` ❌ |`; a name or
-nothing). Rows of endpoints of one class are equal but for the endpoint's own cell, so a class
-row is joined once (`Tokens.join`) and each endpoint's row is that bytes object with one cell
-replaced (`Joined.with_cell`): the work follows the output's size.
+Renderers of pairs (matrix Markdown and grid, explain's name lists) write rows whose cells are
+one of a few tokens per column (` ✅ |` or ` ❌ |`; a name or nothing). Rows of endpoints of one
+class are equal but for the endpoint's own cell, so a class row is joined once (`Tokens.join`)
+and each endpoint's row is that bytes object with one cell replaced (`Joined.with_cell`): the
+work follows the output's size. (CSV, where every cell is a line that starts with the row's own
+prefix, joins lists of shared cells instead: `render.matrix.write_csv`.)
 """
 
 from __future__ import annotations
