@@ -47,6 +47,7 @@ class Opening:
 
     INGRESS: from `addresses` to each of `endpoints`; EGRESS: from each of `endpoints` to
     `addresses`; on `ports`. `rules` admit it (empty when the direction is not isolated).
+    `implied`: the endpoints among `endpoints` that the input did not carry (kube-dns).
     """
 
     direction: Direction
@@ -58,6 +59,7 @@ class Opening:
     ports: tuple[PortRange, ...]
     rules: tuple[RuleRef, ...]
     isolated: bool
+    implied: tuple[str, ...] = ()
 
     @property
     def ports_text(self) -> str:
@@ -79,6 +81,7 @@ class Opening:
             "ports": [str(p) for p in merged_ranges(self.ports)],
             "isolated": self.isolated,
             "rules": [r.to_json() for r in self.rules],
+            **({"implied": list(self.implied)} if self.implied else {}),
         }
 
 
@@ -99,7 +102,9 @@ class Exposure:
         return {
             "outside": {
                 "podCidr": str(o.pod_cidr),
+                "serviceCidr": None if o.service_cidr is None else str(o.service_cidr),
                 "podIpsOutsidePodCidr": [str(ip) for ip in o.stray_pod_ips],
+                "serviceIpsOutsideServiceCidr": [str(ip) for ip in o.stray_service_ips],
                 "blocks": [{"block": b.name, "addresses": str(b.addresses),
                             "cidrs": [str(n) for n in b.addresses.cidrs()],
                             "ipBlocks": [str(o.ipblocks[i]) for i in b.within],
@@ -185,6 +190,8 @@ def exposure(cluster: Cluster, view: View | None = None,
             rep = cluster.endpoints[members[0]]
             cells = side[:, table.class_of[members[0]], :]  # (ports, blocks)
             keys = [ep_key for ep_key in (cluster.endpoints[i].key for i in members)]
+            implied = tuple(cluster.endpoints[i].key for i in members
+                            if cluster.endpoints[i].implied)
             label = group_label(ns, sorted(cluster.endpoints[i].name for i in members),
                                 sorted(names[ns]))
             policies = engine.selecting(rep, direction)
@@ -203,7 +210,7 @@ def exposure(cluster: Cluster, view: View | None = None,
                     if _rule_meets(rule, table, blocks, chosen, rep, direction))
                 openings.append(Opening(direction, ns, tuple(keys), label, blocks,
                                         table.outside.union(blocks), chosen, rules,
-                                        bool(policies)))
+                                        bool(policies), implied))
     return Exposure(table.outside, table.ports, tuple(openings),
                     tuple(shown[k] for k in sorted(shown, key=_order)),
                     frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]))
@@ -273,6 +280,7 @@ class NamespaceExposure:
     endpoints: int
     addresses: AddressSet
     ports: tuple[PortRange, ...]
+    implied: tuple[str, ...] = ()  # implied endpoints among them (kube-dns)
 
 
 def per_namespace(result: Exposure) -> list[NamespaceExposure]:
@@ -289,6 +297,7 @@ def per_namespace(result: Exposure) -> list[NamespaceExposure]:
             for o in items:
                 addresses = addresses.union(o.addresses)
                 ports.update(o.ports)
+            implied = tuple(sorted({k for o in items for k in o.implied}))
             out.append(NamespaceExposure(direction, ns, len(endpoints), addresses,
-                                         tuple(sorted(ports))))
+                                         tuple(sorted(ports)), implied))
     return out

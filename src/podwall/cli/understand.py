@@ -125,7 +125,6 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     """
     from podwall.analysis.wording import (
         audit_verdict_lines,
-        implied_words,
         named_port_words,
         verdict_lines,
     )
@@ -162,10 +161,7 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     else:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
-        lines = verdict_lines(verdict)
-        for key in implied:  # `-> kube-system/coredns (implied) UDP/53`
-            lines[0] = lines[0].replace(f" {key} ", f" {implied_words(key, True)} ", 1)
-        click.echo("\n".join(lines))
+        click.echo("\n".join(verdict_lines(verdict, implied)))
         if audited is not None and (audited.change != "none" or audited.involved):
             click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
                                                      audited.involved)))
