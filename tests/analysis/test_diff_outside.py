@@ -81,3 +81,38 @@ def test_json_and_md_carry_the_outside() -> None:
     assert data["outside"][0]["direction"] == "ingress"
     _, out, _ = run("diff", OLD, NEW, "-o", "md")
     assert "+ 0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16, 192.0.2.10/32 -> prod/db TCP/5432" in out
+
+
+def _two_pods(rule: str) -> str:
+    pods = "".join(f"""\
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: {n}, namespace: x, labels: {{app: {n}}}}}
+spec: {{containers: [{{name: c, image: i}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: {n}-out, namespace: x}}
+spec:
+  podSelector: {{matchLabels: {{app: {n}}}}}
+  policyTypes: [Egress]
+{rule}""" for n in ("a", "b"))
+    return "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n" + pods
+
+
+def test_lines_that_change_alike_by_different_policies_name_each_ones_rule(
+        tmp_path: Path) -> None:
+    """a and b both gain the internet on TCP/443, each by its own policy: two lines, each with
+    its rule (merging them named the first one's rule for both)."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(_two_pods(""))
+    new.write_text(_two_pods("  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0}}], "
+                             "ports: [{port: 443}]}]\n"))
+    result = diff_clusters(load_cluster([str(old)]).cluster, load_cluster([str(new)]).cluster)
+    lines = [c.line() for c in result.outside]
+    assert lines == [
+        "+ x/a -> 0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16 TCP/443  "
+        "(allowed by x/a-out egress[0])",
+        "+ x/b -> 0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16 TCP/443  "
+        "(allowed by x/b-out egress[0])"]

@@ -142,10 +142,11 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
         groups[(ep.namespace, co, cn)].append(key)
     side_old, side_new = t_old.side(direction), t_new.side(direction)
     empty = np.zeros((len(t_new.ports), len(cols)), dtype=np.bool_)
-    merged: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]], list[tuple[str, ...]]] = \
-        defaultdict(list)
-    reasons: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]],
-                  tuple[str, tuple[RuleRef, ...]]] = {}
+    # merged by what changes AND why: endpoints whose openings change alike by different
+    # policies are separate lines, each with its own rules
+    Why = tuple[str, tuple[RuleRef, ...]]
+    merged: dict[tuple[str, str, tuple[int, ...], tuple[int, ...], Why],
+                 list[tuple[str, ...]]] = defaultdict(list)
     for (ns, co, cn), members in groups.items():
         before = side_old[:, co, :][:, cols] if co >= 0 else empty
         after = side_new[:, cn, :][:, cols] if cn >= 0 else empty
@@ -154,20 +155,17 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
             for k in np.flatnonzero(cells.any(axis=1)).tolist():
                 by_blocks[tuple(cols[np.flatnonzero(cells[k])].tolist())].append(k)
             for blocks, ix in by_blocks.items():
-                group = (ns, change, blocks, tuple(ix))
-                merged[group].append(tuple(members))
-                if group not in reasons:
-                    reasons[group] = _reason(change, direction, members[0], old, new, tables,
-                                             engines, blocks, ix)
+                why = _reason(change, direction, members[0], old, new, tables, engines,
+                              blocks, ix)
+                merged[(ns, change, blocks, tuple(ix), why)].append(tuple(members))
     out: list[OutsideChange] = []
     outside = t_new.outside
     for group, parts in merged.items():
-        ns, change, blocks, port_ix = group
+        ns, change, blocks, port_ix, (reason, rules) = group
         members = sorted(k.partition("/")[2] for part in parts for k in part)
         label = group_label(ns, members, sorted(everyone[ns]))
         addresses: AddressSet = outside.union(blocks)
         words = named if named is not None else str(addresses)
-        reason, rules = reasons[group]
         named_keys = tuple(f"{ns}/{m}" for m in members)
         implied = tuple(k for k in named_keys if k in implied_in[change])
         out.append(OutsideChange(

@@ -179,13 +179,19 @@ def exposure(cluster: Cluster, view: View | None = None,
         flat = side.transpose(1, 0, 2).reshape(side.shape[1], -1)
         _, sig = np.unique(np.packbits(flat, axis=1), axis=0, return_inverse=True)
         sig = sig.reshape(-1)
-        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        # grouped by answers AND by the policies that select them: a line names the rules of
+        # its members, so endpoints with the same answers by different policies are two lines
+        groups: dict[tuple[str, int, tuple[str, ...]], list[int]] = defaultdict(list)
+        selecting: dict[int, tuple[str, ...]] = {}
         for i, ep in enumerate(cluster.endpoints):
             if not _shows(view, ep, direction):
                 continue
             shown[ep.key] = ep
-            groups[(ep.namespace, int(sig[table.class_of[i]]))].append(i)
-        for (ns, _), members in sorted(groups.items(), key=lambda kv: (
+            cls = int(table.class_of[i])
+            if cls not in selecting:
+                selecting[cls] = tuple(p.key for p in engine.selecting(ep, direction))
+            groups[(ep.namespace, int(sig[cls]), selecting[cls])].append(i)
+        for (ns, _, _), members in sorted(groups.items(), key=lambda kv: (
                 kv[0][0], cluster.endpoints[kv[1][0]].name)):
             rep = cluster.endpoints[members[0]]
             cells = side[:, table.class_of[members[0]], :]  # (ports, blocks)

@@ -45,7 +45,10 @@ def namespace_words(selector: LabelSelector) -> str:
         return "all namespaces"
     if (len(selector.match_labels) == 1 and not selector.match_expressions
             and selector.match_labels[0][0] == NAMESPACE_NAME_LABEL):
-        return f"namespace {selector.match_labels[0][1]}"
+        name = selector.match_labels[0][1]
+        if not name:  # `kubernetes.io/metadata.name: null` in a rendered chart
+            return f"no namespace ({NAMESPACE_NAME_LABEL}=\"\": a namespace name is never empty)"
+        return f"namespace {name}"
     return f"namespaces with {selector}"
 
 
@@ -545,7 +548,15 @@ def lint_and_peer_words(where: str, pod_sel: str, ns_sel: str, own: str) -> tupl
             "two list items or drop namespaceSelector; otherwise fix the labels")
 
 
-def lint_selects_nothing_words(what: str, selector: str, where: str) -> tuple[str, str]:
+def lint_selects_nothing_words(what: str, selector: str, where: str,
+                               empty: Sequence[str] = ()) -> tuple[str, str]:
+    """PW004. `empty`: label keys the selector wants with an empty value, which no rendered
+    template means: `key: null` (a Helm value left unset) decodes as "" in the API server."""
+    if empty:
+        keys = ", ".join(empty)
+        return (f"{what} {selector} selects nothing {where}: {keys} has an empty value (a "
+                "template value left unset renders `null`, which the API server reads as \"\")",
+                "set the value (e.g. in the chart's values), or remove the selector")
     return (f"{what} {selector} selects nothing {where} (a typo in a label?)",
             "check the labels against the pods and namespaces it should select")
 
@@ -960,6 +971,15 @@ def not_outside_words(what: str, address: str, because: tuple[str, str]) -> str:
     """`--external 10.96.0.10 is not outside the cluster: it is in the Service CIDR ...`."""
     kind, where = because
     return f"{what} is not outside the cluster: {_INSIDE_WORDS[kind].format(where, address)}"
+
+
+def unassigned_cluster_ip_words(address: str, service_cidr: str) -> str:
+    """`check --to 10.96.5.5` where no Service of the input has that ClusterIP."""
+    return (f"note: {address} is in the Service CIDR {service_cidr} (--service-cidr) but no "
+            "Service of the input has it: a connection to a ClusterIP is DNAT-ed to its pods "
+            "before any policy sees it, and to an unused one it goes nowhere; this verdict "
+            "judges it as an address outside the cluster (name the Service, svc/NS/NAME, or "
+            "give the right --service-cidr)")
 
 
 EXPOSURE_INGRESS_HEADING = "Accepted from outside (ingress: outside -> pod):"
