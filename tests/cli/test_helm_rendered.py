@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = str(ROOT / "tests" / "fixtures" / "helm" / "mijnbureau-demo.yaml")
 DB, KC, CLI_JOB = ("default/keycloak-cluster-rw", "default/keycloak-keycloak",
                    "default/keycloak-keycloak-keycloak-config-cli")
+MINIO, CONSOLE, REDIS = ("default/nextcloud-minio", "default/nextcloud-minio-console",
+                         "default/nextcloud-redis-master")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -25,8 +27,8 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_validate_reads_every_document_as_the_api_server_would() -> None:
     code, out, err = run("validate", CHART, "-v")
     assert code == 0, err
-    assert out.startswith("valid: 0 errors, 0 warnings in 19 documents; 1 namespace, "
-                          "3 endpoints, 5 policies, 5 Services")
+    assert out.startswith("valid: 0 errors, 0 warnings in 29 documents; 1 namespace, "
+                          "6 endpoints, 8 policies, 9 Services")
     # the kinds podwall does not use are listed, never errors
     assert "PodDisruptionBudget keycloak-cluster-rw: skipped" in err
     assert "Ingress keycloak-keycloak: skipped" in err
@@ -59,11 +61,32 @@ def test_check_and_matrix_answer_through_the_charts_services() -> None:
     assert f"ingress at {DB}: allowed by {DB} ingress[1]" in out
     data = json.loads(run("matrix", CHART, "-o", "json", "--port", "TCP/5432",
                           "--no-implied")[1])
-    assert data["endpoints"] == [DB, KC, CLI_JOB]
-    # postgres admits keycloak (name=keycloak) and the config job (same label), not itself
-    # being reached by anyone else; keycloak's own ingress has no 5432
-    assert data["allowed"]["TCP/5432"] == [[True, False, False], [True, True, True],
-                                           [True, False, True]]
+    assert data["endpoints"] == [DB, KC, CLI_JOB, MINIO, CONSOLE, REDIS]
+    # postgres admits keycloak (name=keycloak) and the config job (same label); keycloak's own
+    # ingress has no 5432; minio and redis are isolated for ingress and admit other ports
+    assert data["allowed"]["TCP/5432"] == [
+        [True, False, False, False, False, False], [True, True, True, False, False, False],
+        [True, False, True, False, False, False], [False, False, False, True, False, False],
+        [False, False, False, False, True, False], [False, False, False, False, False, True]]
+    # a Deployment behind its Service, by the named targetPort `api`
+    code, out, _ = run("check", CHART, "--from", CONSOLE, "--to", "svc/default/nextcloud-minio",
+                       "--port", "9000")
+    assert out.splitlines()[:2] == [
+        "svc/default/nextcloud-minio (10.96.75.178, assigned) TCP/9000 → 1 pod on TCP/api: "
+        f"{MINIO}", f"ALLOWED {CONSOLE} -> {MINIO} TCP/9000"]
+
+
+def test_an_empty_egress_denies_everything_and_lint_says_dns_fails() -> None:
+    """redis renders `egress:` with no value under policyTypes [Ingress, Egress]: no egress
+    rule, so the redis pod may open nothing, not even DNS."""
+    code, out, _ = run("check", CHART, "--from", REDIS, "--to", "8.8.8.8", "--port", "443")
+    assert code == 0 and out.startswith(f"DENIED  {REDIS} -> 8.8.8.8 TCP/443")
+    assert f"isolated by default/nextcloud-redis; no rule admits 8.8.8.8" in out
+    code, out, _ = run("lint", CHART)
+    assert code == 1
+    assert (f"error PW001 NetworkPolicy default/nextcloud-redis: egress of {REDIS} is isolated "
+            "and no rule admits DNS (UDP/53 or TCP/53) to kube-system/coredns (implied): name "
+            "resolution fails") in out
 
 
 def test_exposure_names_each_groups_own_rules() -> None:
@@ -83,14 +106,15 @@ def test_exposure_names_each_groups_own_rules() -> None:
 
 def test_lint_says_an_unset_template_value_is_not_a_typo() -> None:
     code, out, _ = run("lint", CHART, "--no-implied")
-    assert code == 0  # warnings only
+    assert code == 1  # redis's DNS (PW001) is an error
     assert ("namespaceSelector {kubernetes.io/metadata.name=} selects nothing (no namespace in "
             "the input has those labels): kubernetes.io/metadata.name has an empty value (a "
             "template value left unset renders `null`, which the API server reads as \"\")"
             ) in out
     assert "fix: set the value (e.g. in the chart's values), or remove the selector" in out
     # a selector of pods the excerpt does not hold is still "a typo?"
-    assert "podSelector {nextcloud-redis-client=true} selects nothing" in out
+    assert ("podSelector {nextcloud-redis-client=true} selects nothing in namespace default "
+            "(a typo in a label?)") in out
 
 
 def test_explain_marks_the_implied_kube_dns_in_its_lists() -> None:
