@@ -81,7 +81,7 @@ def test_an_empty_egress_denies_everything_and_lint_says_dns_fails() -> None:
     rule, so the redis pod may open nothing, not even DNS."""
     code, out, _ = run("check", CHART, "--from", REDIS, "--to", "8.8.8.8", "--port", "443")
     assert code == 0 and out.startswith(f"DENIED  {REDIS} -> 8.8.8.8 TCP/443")
-    assert f"isolated by default/nextcloud-redis; no rule admits 8.8.8.8" in out
+    assert "isolated by default/nextcloud-redis; no rule admits 8.8.8.8" in out
     code, out, _ = run("lint", CHART)
     assert code == 1
     assert (f"error PW001 NetworkPolicy default/nextcloud-redis: egress of {REDIS} is isolated "
