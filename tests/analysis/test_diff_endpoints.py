@@ -60,7 +60,7 @@ def test_a_pod_matched_by_an_ipblock_is_never_shown_as_a_rule_for_pods() -> None
     (dns,) = [c for c in added.connections if c.src == "kube-system/coredns"]
     assert "kube-system/coredns only by its IP 10.96.0.53, in ipBlock 0.0.0.0/0 except " \
            "10.244.0.0/16 of prod/db ingress[0]" in dns.reason
-    assert any(o.addresses.startswith("0.0.0.0/0 except 10.244.0.0/16")
+    assert any(o.addresses.startswith("0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16")
                and o.label == "prod/db" for o in result.outside)
     # a pod admitted by a pod selector carries no such note
     by_label = build_cluster([], [DB, DNS], [db_policy(Peer(namespace_selector=LabelSelector.of(

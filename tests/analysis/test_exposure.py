@@ -24,12 +24,12 @@ def lines(direction: Direction, view: View | None = None) -> list[str]:
 
 def test_ingress_from_the_internet_with_its_except_and_named_port() -> None:
     got = lines(Direction.INGRESS)
-    assert ("0.0.0.0/0 except 10.244.0.0/16, 203.0.113.0/24 -> prod/web TCP/80  "
+    assert ("0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16, 203.0.113.0/24 -> prod/web TCP/80  "
             "(prod/web ingress[0])") in got
     # db is isolated for ingress and admits nothing from outside: no line
     assert not any("prod/db" in line for line in got)
     # dev/open is not isolated: everything outside, every port
-    assert "0.0.0.0/0 except 10.244.0.0/16; ::/0 -> dev/open every port  " \
+    assert "0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16; ::/0 -> dev/open every port  " \
            "(not isolated for ingress)" in got
 
 
@@ -41,7 +41,8 @@ def test_egress_to_one_host_only() -> None:
 
 def test_views_pick_the_pod_end() -> None:
     assert lines(Direction.INGRESS, View(namespace="dev")) == [
-        "0.0.0.0/0 except 10.244.0.0/16; ::/0 -> dev/open every port  (not isolated for ingress)"]
+        "0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16; ::/0 -> dev/open every port  "
+        "(not isolated for ingress)"]
     assert lines(Direction.EGRESS, View(focus="prod/db")) == [
         "prod/db -> 192.0.2.10/32 TCP/5432  (prod/db egress[0])"]
     # outside addresses have no labels: --from SEL hides ingress, --to SEL hides egress
@@ -93,6 +94,26 @@ def test_cli_text_json_md() -> None:
     assert "dev/open" not in out
 
 
+def test_the_service_cidr_is_not_outside_in_every_output() -> None:
+    code, out = run("exposure", BACKUP, "--no-implied")
+    assert code == 0
+    assert out.startswith("Outside the cluster: every address except the pod CIDR 10.244.0.0/16 "
+                          "(--pod-cidr), the Service CIDR 10.96.0.0/12 (--service-cidr) and "
+                          "the pods' and Services' IPs; 3 blocks")
+    code, out = run("exposure", BACKUP, "--no-implied", "--service-cidr", "172.20.0.0/16")
+    assert "the Service CIDR 172.20.0.0/16 (--service-cidr)" in out
+    assert "0.0.0.0/0 except 10.244.0.0/16, 172.20.0.0/16; ::/0 -> dev/open every port" in out
+    code, out = run("exposure", BACKUP, "-o", "json", "--no-implied")
+    data = json.loads(out)["outside"]
+    assert data["serviceCidr"] == "10.96.0.0/12"
+    assert data["serviceIpsOutsideServiceCidr"] == []
+    assert not any("10.96.0.0/12" in c for b in data["blocks"] for c in b["cidrs"])
+    # matrix --outside never picks a ClusterIP as an outside host
+    code, out = run("matrix", BACKUP, "--outside", "--no-implied", "-o", "json")
+    hosts = json.loads(out)["endpoints"][3:]
+    assert hosts and not any(h.startswith(("10.96.", "10.244.")) for h in hosts)
+
+
 def test_cli_bad_focus_is_an_error() -> None:
     result = CliRunner().invoke(cli, ["exposure", BACKUP, "--focus", "prod/nope"])
     assert result.exit_code == 2
@@ -106,7 +127,7 @@ def test_big_views_summarise_per_namespace(tmp_path: Path) -> None:
     code, out = run("exposure", str(tmp_path))
     assert code == 0
     assert ("ns0: 30 endpoints accept connections from outside (in all: from 0.0.0.0/0 except "
-            "10.244.0.0/16; ::/0 on every port)") in out
+            "10.96.0.0/12, 10.244.0.0/16; ::/0 on every port)") in out
     assert "Drill down" in out
     _, out = run("exposure", str(tmp_path), "--full")
     assert "ns0/* every port" in out and "Drill down" not in out

@@ -252,7 +252,7 @@ def test_three_tier_is_four_boxes_and_four_arrows() -> None:
         (OUTSIDE, "shop/web", "TCP/80"),  # ... and the outside too, drawn from its own node
     }
     (outside,) = [e for e in graph.edges if OUTSIDE in (e.src, e.dst)]
-    assert graph.edge_words(outside) == "0.0.0.0/0 except 10.244.0.0/16; ::/0: TCP/80"
+    assert graph.edge_words(outside) == "0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16; ::/0: TCP/80"
     coredns = next(n for n in graph.nodes.values() if n.name == "kube-system/coredns")
     assert coredns.open_in and coredns.open_out
     assert graph.node_markers(coredns) == [wording.OPEN_IN, wording.OPEN_OUT]
@@ -441,7 +441,7 @@ def test_a_pod_admitted_only_by_its_ip_is_an_arrow_apart() -> None:
               for e in graph.edges}
     assert arrows == {("kube-system/coredns", "prod/db", True, ""),
                       ("prod/api", "prod/db", False, ""),
-                      (OUTSIDE, "prod/db", False, "0.0.0.0/0 except 10.244.0.0/16")}
+                      (OUTSIDE, "prod/db", False, "0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16")}
     assert wording.BY_IP_LEGEND in graph.legend()
     # without the pod IP in the block, no such arrow and no such legend line
     moved = replace(dns, ip=ipaddress.ip_address("10.244.9.9"))

@@ -252,3 +252,23 @@ def test_validate_counts_services() -> None:
     assert code == 0 and out.endswith("6 endpoints, 4 policies, 3 Services\n")
     code, out, _ = run("validate", SNAPSHOT, "-o", "json")
     assert json.loads(out)["services"] == 3  # kubernetes, kube-dns, api; not the ExternalName
+
+
+def test_an_address_of_the_service_cidr_that_no_service_has_is_flagged() -> None:
+    """Policy never sees a ClusterIP: an unused one is not "outside the cluster", and check
+    says its verdict judges it so only for want of a Service (issue 9)."""
+    backup = str(ROOT / "examples" / "backup-ipblock")
+    code, out, _ = run("check", backup, "--from", "data/db", "--to", "10.96.5.5",
+                       "--port", "TCP/22")
+    assert code == 0
+    assert ("  note: 10.96.5.5 is in the Service CIDR 10.96.0.0/12 (--service-cidr) but no "
+            "Service of the input has it") in out
+    data = json.loads(run("check", backup, "--from", "data/db", "--to", "10.96.5.5",
+                          "--port", "TCP/22", "-o", "json")[1])
+    assert data["unassignedClusterIps"] == ["10.96.5.5"]
+    # an address outside both CIDRs is outside the cluster: no note
+    _, out, _ = run("check", backup, "--from", "data/db", "--to", "8.8.8.8", "--port", "TCP/22")
+    assert "note:" not in out
+    _, out, _ = run("check", backup, "--from", "data/db", "--to", "10.96.5.5", "--port",
+                    "TCP/22", "--service-cidr", "172.20.0.0/16")
+    assert "note:" not in out

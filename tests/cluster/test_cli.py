@@ -169,7 +169,7 @@ def test_progress_on_a_terminal(live: FakeApiServer, monkeypatch: pytest.MonkeyP
     read = live_cli.read_live()
     shown = terminal.getvalue()
     assert len(read.objects) == 31
-    assert "reading cluster kind-test: 11/11 kinds, 31 objects…" in shown
+    assert "reading cluster kind-test: 14/14 kinds, 31 objects…" in shown
     assert shown.endswith("\r\x1b[K")  # erased when done
 
 

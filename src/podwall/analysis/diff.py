@@ -40,7 +40,13 @@ from podwall.analysis.diff_endpoints import (
     _order,
     _sides,
 )
-from podwall.analysis.diff_outside import OutsideChange, Ref, outside_changes, pod_ip_note
+from podwall.analysis.diff_outside import (
+    OutsideChange,
+    Ref,
+    implied_keys,
+    outside_changes,
+    pod_ip_note,
+)
 from podwall.analysis.filters import View
 from podwall.engine import DirectionVerdict, Engine, default_ports
 from podwall.engine.classes import BoolArray, IntArray
@@ -267,6 +273,7 @@ class _Differ:
         self.source = np.array([self.view.is_source(e) for e in reps], dtype=np.bool_)
         self.destination = np.array([self.view.is_destination(e) for e in reps], dtype=np.bool_)
         self._names: dict[int, list[str]] = {}
+        self.implied = implied_keys(old, new)
         self._described: dict[tuple[tuple[int, ...], int | None], list[_Item]] = {}
 
     # -- representatives --------------------------------------------------------------------
@@ -381,13 +388,24 @@ class _Differ:
             for dst_item in self.describe(dsts, src_item.single):
                 count = sum(self.pairs(s, d) for d in dst_item.joints for s in sources_for[d])
                 reason, rules = reasons[r]
+                change = ADDED if sg == 0 else REMOVED
                 out.append(ConnectionChange(
-                    ADDED if sg == 0 else REMOVED, src_item.label, dst_item.label,
+                    change, src_item.label, dst_item.label,
                     tuple(self.ports[p] for p in port_key), reason, rules,
-                    count * len(port_key)))
+                    count * len(port_key), self.implied_of(change, src_item.joints),
+                    self.implied_of(change, dst_item.joints)))
         out.sort(key=lambda c: (c.change != ADDED, _order(c.src), _order(c.dst), c.ports,
                                 c.reason))
         return tuple(out)
+
+    def implied_of(self, change: str, joints: Sequence[int]) -> tuple[str, ...]:
+        """The implied endpoints among joint classes, in the input a line of `change` is
+        about (see `diff_outside.implied_keys`)."""
+        implied = self.implied[change]
+        if not implied:
+            return ()
+        return tuple(key for j in joints for name in self.names(j)
+                     if (key := f"{self.joint_ns[j]}/{name}") in implied)
 
     def pairs(self, s: int, d: int) -> int:
         size_s, size_d = int(self.size[s]), int(self.size[d])

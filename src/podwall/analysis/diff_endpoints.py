@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from podwall.analysis import wording
-from podwall.analysis.diff_outside import Ref, pod_ip_note
+from podwall.analysis.diff_outside import Ref, implied_keys, pod_ip_note
+from podwall.engine import RuleRef
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import PortVerdicts, RowTable
 from podwall.model import NamedPortQuery, Port
@@ -35,6 +36,8 @@ class ConnectionChange:
     `src`/`dst` name endpoints: `ns/name`, `ns/*` (every endpoint of the namespace that both
     inputs have), `ns/prefix*` (exactly the endpoints whose names start so) or `ns/{a,b}`.
     A pod never counts as connecting to itself. `count` is endpoint pairs times ports.
+    `src_implied`/`dst_implied`: the endpoints of each end that the input the line is about
+    did not carry (the implied kube-dns), marked wherever the line is shown.
     """
 
     change: str
@@ -44,15 +47,22 @@ class ConnectionChange:
     reason: str
     rules: tuple[Ref, ...] = ()
     count: int = 1
+    src_implied: tuple[str, ...] = ()
+    dst_implied: tuple[str, ...] = ()
 
     @property
     def sign(self) -> str:
         return "+" if self.change == ADDED else "-"
 
+    @property
+    def implied(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.src_implied, *self.dst_implied}))
+
     def to_json(self) -> dict[str, Any]:
         return {"change": self.change, "from": self.src, "to": self.dst,
                 "ports": [str(p) for p in self.ports], "reason": self.reason,
-                "rules": [r.to_json() for r in self.rules], "connections": self.count}
+                "rules": [r.to_json() for r in self.rules], "connections": self.count,
+                **({"implied": list(self.implied)} if self.implied else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +81,14 @@ class EndpointChange:
     count: int = 1
     connections: tuple[ConnectionChange, ...] = ()
     listed: bool = True
+    implied: tuple[str, ...] = ()  # the endpoints among them that the input did not carry
 
     def to_json(self) -> dict[str, Any]:
         return {"change": self.change, "endpoint": self.endpoint, "endpoints": self.count,
                 "reaches": self.reaches, "reachedBy": self.reached_by,
                 "connections": [c.to_json() for c in self.connections],
-                "connectionsListed": self.listed}
+                "connectionsListed": self.listed,
+                **({"implied": list(self.implied)} if self.implied else {})}
 
 
 def _bits(table: RowTable, columns: IntArray) -> BoolArray:
@@ -159,6 +171,7 @@ class EndpointReach:
                                np.zeros((size, len(classes)), dtype=np.bool_)))
 
         self.per_port: list[list[tuple[BoolArray, BoolArray]]] = [[] for _ in self.parts]
+        self.implied = implied_keys(differ.old.cluster, differ.new.cluster)
 
     def add(self, before: PortVerdicts, after: PortVerdicts) -> None:
         for at, (change, side, _, classes, reach, reached) in enumerate(self.parts):
@@ -199,8 +212,9 @@ class EndpointReach:
                                    functools.partial(list, names), sorted(everyone[ns]), None,
                                    force=True) or ""
                 lines = self.connections(at, k, c, ns, names, label, everyone)
+                implied = tuple(f"{ns}/{n}" for n in names if f"{ns}/{n}" in self.implied[change])
                 out.append(EndpointChange(change, label, reaches, reached_by, len(names),
-                                          lines or (), lines is not None))
+                                          lines or (), lines is not None, implied))
         out.sort(key=lambda e: (e.change != REMOVED, _order(e.endpoint)))
         return tuple(out)
 
@@ -256,9 +270,16 @@ class EndpointReach:
             pool = sorted(n for n in everyone[other_ns] if other_ns != ns or n not in own)
             other_label = group_label(other_ns, others, pool)
             src_label, dst_label = (label, other_label) if outgoing else (other_label, label)
+            implied = self.implied[change]
+            mine_implied = tuple(f"{ns}/{n}" for n in names if f"{ns}/{n}" in implied)
+            other_implied = tuple(f"{other_ns}/{n}" for n in others
+                                  if f"{other_ns}/{n}" in implied)
+            src_implied, dst_implied = ((mine_implied, other_implied) if outgoing
+                                        else (other_implied, mine_implied))
             lines.append(ConnectionChange(change, src_label, dst_label,
                                           tuple(ports[p] for p in port_ix), reason, rules,
-                                          len(others) * len(names) * len(port_ix)))
+                                          len(others) * len(names) * len(port_ix),
+                                          src_implied, dst_implied))
         lines.sort(key=lambda c: (_order(c.src), _order(c.dst), c.reason))
         return tuple(lines)
 

@@ -47,7 +47,8 @@ _TIER_CELLS = 64
 
 @dataclass(frozen=True, slots=True)
 class OutsideChange:
-    """Connections between `endpoints` (named `label`) and `addresses` that appear or go."""
+    """Connections between `endpoints` (named `label`) and `addresses` that appear or go.
+    `implied`: the endpoints among them that the input the line is about did not carry."""
 
     change: str
     direction: Direction
@@ -58,6 +59,7 @@ class OutsideChange:
     ports: tuple[PortRange, ...]
     reason: str
     rules: tuple[Ref, ...]
+    implied: tuple[str, ...] = ()
 
     @property
     def sign(self) -> str:
@@ -65,10 +67,11 @@ class OutsideChange:
 
     def line(self) -> str:
         ports = ports_words(self.ports)
+        label = wording.implied_end_words(self.label, self.implied)
         if self.direction is Direction.INGRESS:
-            text = f"{self.sign} {self.addresses} -> {self.label} {ports}"
+            text = f"{self.sign} {self.addresses} -> {label} {ports}"
         else:
-            text = f"{self.sign} {self.label} -> {self.addresses} {ports}"
+            text = f"{self.sign} {label} -> {self.addresses} {ports}"
         return f"{text}  ({self.reason})"
 
     def to_json(self) -> dict[str, Any]:
@@ -76,7 +79,15 @@ class OutsideChange:
                 "endpoints": list(self.endpoints), "label": self.label,
                 "addresses": self.addresses, "cidrs": list(self.cidrs),
                 "ports": [str(p) for p in merged_ranges(self.ports)], "reason": self.reason,
-                "rules": [r.to_json() for r in self.rules]}
+                "rules": [r.to_json() for r in self.rules],
+                **({"implied": list(self.implied)} if self.implied else {})}
+
+
+def implied_keys(old: Cluster, new: Cluster) -> dict[str, frozenset[str]]:
+    """Per change, the implied endpoints of the input its lines are about: an added line
+    exists in NEW, a removed one existed in OLD (kube-dns implied in OLD may be real in NEW)."""
+    return {ADDED: frozenset(ep.key for ep in new.endpoints if ep.implied),
+            REMOVED: frozenset(ep.key for ep in old.endpoints if ep.implied)}
 
 
 def outside_changes(old: Cluster, new: Cluster, view: View | None = None,
@@ -92,8 +103,9 @@ def outside_changes(old: Cluster, new: Cluster, view: View | None = None,
         for address in externals:
             block = outside.block_of(address)
             if block is None:
-                raise QueryError(f"--external {address} is not outside the cluster: it is in "
-                                 f"the pod CIDR {outside.pod_cidr} or a pod's IP")
+                because = outside.inside_because(address) or ("pod-ip", str(address))
+                raise QueryError(wording.not_outside_words(f"--external {address}",
+                                                           str(address), because))
             columns.append(([block.index], str(address)))
     else:
         columns = [(list(range(len(outside.blocks))), None)]
@@ -109,7 +121,7 @@ def outside_changes(old: Cluster, new: Cluster, view: View | None = None,
         cols = np.array(blocks, dtype=np.int64)
         for direction in (Direction.INGRESS, Direction.EGRESS):
             out.extend(_direction(old, new, tables, engines, view, direction, cols, named,
-                                  everyone))
+                                  everyone, implied_keys(old, new)))
     out.sort(key=lambda c: (c.change != ADDED, c.direction is Direction.EGRESS,
                             c.label, c.addresses))
     return tuple(out)
@@ -118,7 +130,8 @@ def outside_changes(old: Cluster, new: Cluster, view: View | None = None,
 def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
                engines: dict[str, Engine], view: View, direction: Direction,
                cols: Any, named: str | None,
-               everyone: dict[str, set[str]]) -> list[OutsideChange]:
+               everyone: dict[str, set[str]],
+               implied_in: Mapping[str, frozenset[str]]) -> list[OutsideChange]:
     t_old, t_new = tables["old"], tables["new"]
     old_pos = {ep.key: i for i, ep in enumerate(old.endpoints)}
     new_pos = {ep.key: i for i, ep in enumerate(new.endpoints)}
@@ -134,10 +147,11 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
         groups[(ep.namespace, co, cn)].append(key)
     side_old, side_new = t_old.side(direction), t_new.side(direction)
     empty = np.zeros((len(t_new.ports), len(cols)), dtype=np.bool_)
-    merged: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]], list[tuple[str, ...]]] = \
-        defaultdict(list)
-    reasons: dict[tuple[str, str, tuple[int, ...], tuple[int, ...]],
-                  tuple[str, tuple[Ref, ...]]] = {}
+    # merged by what changes AND why: endpoints whose openings change alike by different
+    # policies are separate lines, each with its own rules
+    Why = tuple[str, tuple[Ref, ...]]
+    merged: dict[tuple[str, str, tuple[int, ...], tuple[int, ...], Why],
+                 list[tuple[str, ...]]] = defaultdict(list)
     for (ns, co, cn), members in groups.items():
         before = side_old[:, co, :][:, cols] if co >= 0 else empty
         after = side_new[:, cn, :][:, cols] if cn >= 0 else empty
@@ -146,25 +160,24 @@ def _direction(old: Cluster, new: Cluster, tables: dict[str, ExposureTable],
             for k in np.flatnonzero(cells.any(axis=1)).tolist():
                 by_blocks[tuple(cols[np.flatnonzero(cells[k])].tolist())].append(k)
             for blocks, ix in by_blocks.items():
-                group = (ns, change, blocks, tuple(ix))
-                merged[group].append(tuple(members))
-                if group not in reasons:
-                    reasons[group] = _reason(change, direction, members[0], old, new, tables,
-                                             engines, blocks, ix)
+                why = _reason(change, direction, members[0], old, new, tables, engines,
+                              blocks, ix)
+                merged[(ns, change, blocks, tuple(ix), why)].append(tuple(members))
     out: list[OutsideChange] = []
     outside = t_new.outside
     for group, parts in merged.items():
-        ns, change, blocks, port_ix = group
+        ns, change, blocks, port_ix, (reason, rules) = group
         members = sorted(k.partition("/")[2] for part in parts for k in part)
         label = group_label(ns, members, sorted(everyone[ns]))
         addresses: AddressSet = outside.union(blocks)
         words = named if named is not None else str(addresses)
-        reason, rules = reasons[group]
+        named_keys = tuple(f"{ns}/{m}" for m in members)
+        implied = tuple(k for k in named_keys if k in implied_in[change])
         out.append(OutsideChange(
-            change, direction, label, tuple(f"{ns}/{m}" for m in members), words,
+            change, direction, label, named_keys, words,
             tuple(str(n) for n in addresses.cidrs()) if named is None
             else (str(ipaddress.ip_network(named)),),
-            tuple(t_new.ports[k] for k in port_ix), reason, rules))
+            tuple(t_new.ports[k] for k in port_ix), reason, rules, implied))
     return out
 
 

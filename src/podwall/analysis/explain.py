@@ -233,7 +233,10 @@ class _Names:
         self.e = explainer
         vc = explainer.mv.classes
         self.of = vc.of
-        keys = [ep.key for ep in explainer.endpoints]
+        # text marks the implied (kube-dns) where it is listed; JSON lists keys (the endpoint's
+        # own entry says `"implied": true`)
+        keys = [ep.key if json else wording.implied_words(ep.key, ep.implied)
+                for ep in explainer.endpoints]
         sep = b"," if json else b", "
         encoded = [(_json_string(k) if json else k.encode()) + sep for k in keys]
         self.sep = sep

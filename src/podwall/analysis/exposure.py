@@ -49,6 +49,7 @@ class Opening:
 
     INGRESS: from `addresses` to each of `endpoints`; EGRESS: from each of `endpoints` to
     `addresses`; on `ports`. `rules` admit it (empty when the direction is not isolated).
+    `implied`: the endpoints among `endpoints` that the input did not carry (kube-dns).
     """
 
     direction: Direction
@@ -65,6 +66,7 @@ class Opening:
     # rules those sentences name
     decided: tuple[str, ...] = ()
     cluster_rules: tuple[ClusterRuleRef, ...] = ()
+    implied: tuple[str, ...] = ()
 
     @property
     def ports_text(self) -> str:
@@ -89,6 +91,7 @@ class Opening:
             **({"decided": list(self.decided),
                 "clusterRules": [r.to_json() for r in self.cluster_rules]}
                if self.decided else {}),
+            **({"implied": list(self.implied)} if self.implied else {}),
         }
 
 
@@ -139,7 +142,9 @@ class Exposure:
         return {
             "outside": {
                 "podCidr": str(o.pod_cidr),
+                "serviceCidr": None if o.service_cidr is None else str(o.service_cidr),
                 "podIpsOutsidePodCidr": [str(ip) for ip in o.stray_pod_ips],
+                "serviceIpsOutsideServiceCidr": [str(ip) for ip in o.stray_service_ips],
                 "blocks": [{"block": b.name, "addresses": str(b.addresses),
                             "cidrs": [str(n) for n in b.addresses.cidrs()],
                             "ipBlocks": [str(o.ipblocks[i]) for i in b.within],
@@ -216,17 +221,25 @@ def exposure(cluster: Cluster, view: View | None = None,
         flat = side.transpose(1, 0, 2).reshape(side.shape[1], -1)
         _, sig = np.unique(np.packbits(flat, axis=1), axis=0, return_inverse=True)
         sig = sig.reshape(-1)
-        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        # grouped by answers AND by the policies that select them: a line names the rules of
+        # its members, so endpoints with the same answers by different policies are two lines
+        groups: dict[tuple[str, int, tuple[str, ...]], list[int]] = defaultdict(list)
+        selecting: dict[int, tuple[str, ...]] = {}
         for i, ep in enumerate(cluster.endpoints):
             if not _shows(view, ep, direction):
                 continue
             shown[ep.key] = ep
-            groups[(ep.namespace, int(sig[table.class_of[i]]))].append(i)
-        for (ns, _), members in sorted(groups.items(), key=lambda kv: (
+            cls = int(table.class_of[i])
+            if cls not in selecting:
+                selecting[cls] = tuple(p.key for p in engine.selecting(ep, direction))
+            groups[(ep.namespace, int(sig[cls]), selecting[cls])].append(i)
+        for (ns, _, _), members in sorted(groups.items(), key=lambda kv: (
                 kv[0][0], cluster.endpoints[kv[1][0]].name)):
             rep = cluster.endpoints[members[0]]
             cells = side[:, table.class_of[members[0]], :]  # (ports, blocks)
             keys = [ep_key for ep_key in (cluster.endpoints[i].key for i in members)]
+            implied = tuple(cluster.endpoints[i].key for i in members
+                            if cluster.endpoints[i].implied)
             label = group_label(ns, sorted(cluster.endpoints[i].name for i in members),
                                 sorted(names[ns]))
             policies = engine.selecting(rep, direction)
@@ -248,7 +261,7 @@ def exposure(cluster: Cluster, view: View | None = None,
                                           if cluster.cluster_policies else ((), ()))
                 openings.append(Opening(direction, ns, tuple(keys), label, blocks,
                                         table.outside.union(blocks), chosen, rules,
-                                        bool(policies), decided, cluster_rules))
+                                        bool(policies), decided, cluster_rules, implied))
     return Exposure(table.outside, table.ports, tuple(openings),
                     tuple(shown[k] for k in sorted(shown, key=_order)),
                     frozenset(touched[Direction.INGRESS]), frozenset(touched[Direction.EGRESS]),
@@ -383,6 +396,7 @@ class NamespaceExposure:
     endpoints: int
     addresses: AddressSet
     ports: tuple[PortRange, ...]
+    implied: tuple[str, ...] = ()  # implied endpoints among them (kube-dns)
 
 
 def per_namespace(result: Exposure) -> list[NamespaceExposure]:
@@ -399,6 +413,7 @@ def per_namespace(result: Exposure) -> list[NamespaceExposure]:
             for o in items:
                 addresses = addresses.union(o.addresses)
                 ports.update(o.ports)
+            implied = tuple(sorted({k for o in items for k in o.implied}))
             out.append(NamespaceExposure(direction, ns, len(endpoints), addresses,
-                                         tuple(sorted(ports))))
+                                         tuple(sorted(ports)), implied))
     return out

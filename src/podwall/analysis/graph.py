@@ -82,6 +82,7 @@ class GraphNode:
     open_out: bool = False
     focus: bool = False
     elsewhere: bool = False  # a stand-in for another namespace (see analysis.overview)
+    implied: tuple[str, ...] = ()  # members the input did not carry (kube-dns)
 
     @property
     def name(self) -> str:
@@ -212,7 +213,8 @@ class ConnectivityGraph:
                        "members": list(n.members), "workloads": list(n.workloads),
                        "ingressOpen": n.open_in, "egressOpen": n.open_out,
                        **({"focus": True} if n.focus else {}),
-                       **({"elsewhere": True} if n.elsewhere else {})}
+                       **({"elsewhere": True} if n.elsewhere else {}),
+                       **({"implied": list(n.implied)} if n.implied else {})}
                       for n in self.nodes.values()],
             "hubs": [{"id": h.id, "ports": ports(h.ports), "namespace": h.namespace}
                      for h in self.hubs.values()],
@@ -544,7 +546,8 @@ def build_graph(engine: Engine, ports: Sequence[Port] | None = None,
             node_ids[i], groups.namespace(i), groups.labels[i],
             tuple(ep.key for ep in groups.members(i)),
             tuple(groups.layout.stems[c] for c in groups.classes[i]),
-            bool(groups.open_in[i]), bool(groups.open_out[i]), focus=i == focus_box)
+            bool(groups.open_in[i]), bool(groups.open_out[i]), focus=i == focus_box,
+            implied=tuple(ep.key for ep in groups.members(i) if ep.implied))
     namespaces: list[GraphNamespace] = []
     for k, (name, start, stop) in enumerate(spans):
         members = [node_ids[i] for i in range(start, stop) if i in shown]

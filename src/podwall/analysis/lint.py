@@ -435,7 +435,7 @@ class _Linter:
             if self.by_ns.get(policy.namespace) and not len(self.targets(policy)):
                 yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
                     "spec.podSelector", "{" + str(policy.pod_selector) + "}",
-                    f"in namespace {policy.namespace}"))
+                    f"in namespace {policy.namespace}", _empty_values(policy.pod_selector)))
         for policy, direction, i, j, peer in self.peers():
             if peer.ip_block is not None or self.and_peer_misses(policy, peer):
                 continue
@@ -446,7 +446,8 @@ class _Linter:
                     and not self.namespaces_matching(peer.namespace_selector)):
                 yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
                     f"{where}: namespaceSelector", "{" + str(peer.namespace_selector) + "}",
-                    "(no namespace in the input has those labels)"))
+                    "(no namespace in the input has those labels)",
+                    _empty_values(peer.namespace_selector)))
                 continue
             if peer.pod_selector is not None and not peer.pod_selector.is_empty:
                 scope = self.peer_scope(policy, peer)
@@ -455,7 +456,8 @@ class _Linter:
                                   if peer.namespace_selector is None
                                   else "in the selected namespaces")
                     yield self.finding("PW004", policy, wording.lint_selects_nothing_words(
-                        f"{where}: podSelector", "{" + str(peer.pod_selector) + "}", where_pods))
+                        f"{where}: podSelector", "{" + str(peer.pod_selector) + "}", where_pods,
+                        _empty_values(peer.pod_selector)))
 
     # PW005, PW006
     def default_deny(self, direction: Direction) -> Iterable[Finding]:
@@ -604,3 +606,8 @@ def fails(findings: Iterable[Finding], level: str) -> bool:
 
 
 __all__ = ["CHECKS", "CHECK_NAMES", "Finding", "LintConfig", "count_by_severity", "fails", "lint"]
+
+
+def _empty_values(selector: LabelSelector) -> tuple[str, ...]:
+    """Keys a selector wants with the value "" (what a rendered `key: null` becomes)."""
+    return tuple(key for key, value in selector.match_labels if value == "")

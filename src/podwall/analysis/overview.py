@@ -50,10 +50,11 @@ class NamespaceBox:
     internal_pairs: int
     reaches_all: tuple[Port, ...] = ()  # it has an arrow to every other namespace ...
     reached_by_all: tuple[Port, ...] = ()  # ... from every other (ports: of those arrows)
+    implied: int = 0  # endpoints among them the input did not carry (kube-dns)
 
     def lines(self, ports: tuple[Port, ...]) -> list[str]:
         """The lines under its name: size, isolation, what happens inside."""
-        out = [wording.namespace_size_words(self.endpoints, self.boxes)]
+        out = [wording.namespace_size_words(self.endpoints, self.boxes, self.implied)]
         for count, marker in ((self.open_in, wording.OPEN_IN), (self.open_out, wording.OPEN_OUT)):
             if count:
                 out.append(marker if count == self.endpoints
@@ -104,7 +105,8 @@ class Overview:
                             "internal": [str(p) for p in n.internal],
                             "internalPairs": n.internal_pairs,
                             "reachesEveryNamespace": [str(p) for p in n.reaches_all],
-                            "reachedByEveryNamespace": [str(p) for p in n.reached_by_all]}
+                            "reachedByEveryNamespace": [str(p) for p in n.reached_by_all],
+                            **({"implied": n.implied} if n.implied else {})}
                            for n in self.namespaces],
             "arrows": [{"from": a.src, "to": a.dst, "ports": [str(p) for p in a.ports],
                         "pairs": a.pairs} for a in self.arrows],
@@ -138,7 +140,8 @@ def build_overview(matrix: Matrix, groups: Boxes) -> Overview:
             f"ns{k}", name, int(weight[a:b].sum()), b - a,
             int(weight[a:b][groups.open_in[a:b]].sum()),
             int(weight[a:b][groups.open_out[a:b]].sum()),
-            internal, int(total[k, k])))
+            internal, int(total[k, k]),
+            implied=sum(1 for i in range(a, b) for ep in groups.members(i) if ep.implied)))
     arrows = [NamespaceArrow(f"ns{m}", f"ns{n}",
                              tuple(p for p in matrix.ports if on_port[p][m, n] > 0),
                              int(total[m, n]))

@@ -308,6 +308,9 @@ def report_data(engine: Engine, matrix: Matrix, groups: Boxes,
         entry: dict[str, Any] = {"stem": layout.stems[k],
                                  "members": [e.key for e in layout.members[k]],
                                  "labels": str(ep.labels)}
+        implied = [e.key for e in layout.members[k] if e.implied]
+        if implied:  # components the input did not carry (kube-dns): marked in the panel
+            entry["implied"] = implied
         lacking = [p for p, port in enumerate(matrix.ports)
                    if isinstance(port, NamedPortQuery) and port.resolve(ep.ports) is None]
         if lacking:  # named ports it has no container port for: nothing reaches it by them

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,7 +45,10 @@ def namespace_words(selector: LabelSelector) -> str:
         return "all namespaces"
     if (len(selector.match_labels) == 1 and not selector.match_expressions
             and selector.match_labels[0][0] == NAMESPACE_NAME_LABEL):
-        return f"namespace {selector.match_labels[0][1]}"
+        name = selector.match_labels[0][1]
+        if not name:  # `kubernetes.io/metadata.name: null` in a rendered chart
+            return f"no namespace ({NAMESPACE_NAME_LABEL}=\"\": a namespace name is never empty)"
+        return f"namespace {name}"
     return f"namespaces with {selector}"
 
 
@@ -241,16 +244,25 @@ def direction_line(verdict: DirectionVerdict, peer: str) -> str:
     return f"{where} denied — isolated by {isolated}; no rule admits {peer}"
 
 
-def verdict_lines(verdict: Verdict) -> list[str]:
+def verdict_lines(verdict: Verdict, implied: Collection[str] = ()) -> list[str]:
+    """`check`'s lines. `implied`: endpoint keys the input did not carry (kube-dns), marked
+    `(implied)` at their first mention on every line."""
+    def mark(name: str) -> str:
+        return implied_words(name, name in implied)
+
     head = "ALLOWED" if verdict.allowed else "DENIED "
     if not verdict.decided:
         head = "UNDECIDED (cannot be decided offline)"
-    lines = [f"{head} {verdict.src} -> {verdict.dst} {verdict.port}"]
+    lines = [f"{head} {mark(verdict.src)} -> {mark(verdict.dst)} {verdict.port}"]
     if verdict.same_endpoint:
         lines.append("  a pod may always reach itself (policies never apply to its own traffic)")
         return lines
-    lines.append("  " + direction_line(verdict.egress, verdict.dst))
-    lines.append("  " + direction_line(verdict.ingress, verdict.src))
+    for side, peer in ((verdict.egress, verdict.dst), (verdict.ingress, verdict.src)):
+        line = direction_line(side, mark(peer))
+        where = f"{side.direction.word} at {side.subject}:"
+        if side.subject in implied and line.startswith(where):
+            line = f"{side.direction.word} at {mark(side.subject)}:{line[len(where):]}"
+        lines.append("  " + line)
     lines.extend("  " + assigned_address_words(a.endpoint, a.address, a.blocks,
                                                [str(r) for r in a.rules])
                  for a in verdict.assigned)
@@ -274,8 +286,9 @@ EVERY_PORT = "every port"
 OUTSIDE_NODE = "outside the cluster"
 
 
-OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod CIDR that are no "
-                  "pod's IP: its arrows say which (podwall exposure lists them per endpoint).")
+OUTSIDE_LEGEND = (f"'{OUTSIDE_NODE}' stands for the addresses outside the pod and Service CIDRs "
+                  "that are no pod's or Service's IP: its arrows say which (podwall exposure "
+                  "lists them per endpoint).")
 BY_IP_LEGEND = ("An arrow 'by pod IP in an ipBlock' is allowed only because the pod's IP lies in "
                 "an ipBlock: a rule written for addresses, which network plugins apply to pod "
                 "traffic or not.")
@@ -370,9 +383,11 @@ def lint_unavailable_words() -> str:
 ALL_IN_NAMESPACE = "all endpoints"
 
 
-def namespace_size_words(endpoints: int, boxes: int) -> str:
-    """Under a namespace's name in the overview: `12 endpoints in 3 boxes`."""
-    return f"{plural(endpoints, 'endpoint')} in {plural(boxes, 'box')}"
+def namespace_size_words(endpoints: int, boxes: int, implied: int = 0) -> str:
+    """Under a namespace's name in the overview: `12 endpoints in 3 boxes`;
+    `1 endpoint (1 implied) in 1 box` when the input did not carry some (kube-dns)."""
+    marked = f" ({implied} implied)" if implied else ""
+    return f"{plural(endpoints, 'endpoint')}{marked} in {plural(boxes, 'box')}"
 
 
 def partly_open_words(marker: str, endpoints: int) -> str:
@@ -609,7 +624,15 @@ def lint_and_peer_words(where: str, pod_sel: str, ns_sel: str, own: str) -> tupl
             "two list items or drop namespaceSelector; otherwise fix the labels")
 
 
-def lint_selects_nothing_words(what: str, selector: str, where: str) -> tuple[str, str]:
+def lint_selects_nothing_words(what: str, selector: str, where: str,
+                               empty: Sequence[str] = ()) -> tuple[str, str]:
+    """PW004. `empty`: label keys the selector wants with an empty value, which no rendered
+    template means: `key: null` (a Helm value left unset) decodes as "" in the API server."""
+    if empty:
+        keys = ", ".join(empty)
+        return (f"{what} {selector} selects nothing {where}: {keys} has an empty value (a "
+                "template value left unset renders `null`, which the API server reads as \"\")",
+                "set the value (e.g. in the chart's values), or remove the selector")
     return (f"{what} {selector} selects nothing {where} (a typo in a label?)",
             "check the labels against the pods and namespaces it should select")
 
@@ -885,6 +908,17 @@ def implied_words(name: str, implied: bool) -> str:
     return f"{name} (implied)" if implied else name
 
 
+def implied_end_words(label: str, implied: Sequence[str]) -> str:
+    """A line's end that names implied endpoints among others: `kube-system/coredns (implied)`
+    for the implied endpoint alone, `kube-system/* (with implied kube-system/coredns)` for a
+    group that holds it."""
+    if not implied:
+        return label
+    if len(implied) == 1 and implied[0] == label:
+        return f"{label} (implied)"
+    return f"{label} (with implied {_keys_words(list(implied))})"
+
+
 def resolved_words(group: Resolved, port: PortQuery | None = None,
                    service_port: ServicePort | None = None) -> str:
     """The line before a grouped verdict: what the name stands for.
@@ -954,7 +988,7 @@ def group_verdict_lines(verdict: GroupVerdict) -> list[str]:
                         if first.egress.applies else first.egress,
                         ingress=replace(first.ingress, subject=dst_plain)
                         if first.ingress.applies else first.ingress)
-        head, *rest = verdict_lines(shown)
+        head, *rest = verdict_lines(shown, implied)
         lines.append(head)
         for line in rest:
             for subject in (src_plain, dst_plain):
@@ -977,10 +1011,11 @@ def group_verdict_lines(verdict: GroupVerdict) -> list[str]:
 def exposure_line(opening: Any) -> str:
     """`0.0.0.0/0 except 10.0.0.0/8 -> shop/web TCP/80  (shop/web-in ingress[0])` (an
     `analysis.exposure.Opening`); egress reads the other way round."""
+    label = implied_end_words(opening.label, opening.implied)
     if opening.direction is Direction.INGRESS:
-        text = f"{opening.addresses} -> {opening.label} {opening.ports_text}"
+        text = f"{opening.addresses} -> {label} {opening.ports_text}"
     else:
-        text = f"{opening.label} -> {opening.addresses} {opening.ports_text}"
+        text = f"{label} -> {opening.addresses} {opening.ports_text}"
     if opening.decided:  # cluster policies: as check words it
         why = "; ".join(opening.decided)
     elif not opening.isolated:
@@ -1009,13 +1044,52 @@ def exposure_undecided_line(undecided: Any) -> str:
     return f"{text}  (shown as {shown}; {rules} may change it)"
 
 
-def exposure_outside_words(pod_cidr: str, blocks: int, stray: int) -> str:
-    """The heading: what podwall calls outside, and in how many blocks."""
-    text = (f"Outside the cluster: every address except the pod CIDR {pod_cidr} (--pod-cidr) "
-            "and the pods' IPs")
+def exposure_outside_words(pod_cidr: str, blocks: int, stray: int, service_cidr: str = "",
+                           stray_services: int = 0) -> str:
+    """The heading: what podwall calls outside, and in how many blocks. The Service CIDR is
+    not outside: a connection to a ClusterIP is DNAT-ed to a pod before any policy sees it."""
+    if service_cidr:
+        text = (f"Outside the cluster: every address except the pod CIDR {pod_cidr} "
+                f"(--pod-cidr), the Service CIDR {service_cidr} (--service-cidr) and the pods' "
+                "and Services' IPs")
+    else:
+        text = (f"Outside the cluster: every address except the pod CIDR {pod_cidr} "
+                "(--pod-cidr) and the pods' IPs")
+    strays = []
     if stray:
-        text += f" ({plural(stray, 'pod IP')} outside the pod CIDR: pods, not outside)"
+        strays.append(f"{plural(stray, 'pod IP')} outside the pod CIDR: pods, not outside")
+    if stray_services:
+        strays.append(f"{plural(stray_services, 'ClusterIP')} outside the Service CIDR: "
+                      "Services, not outside")
+    if strays:
+        text += f" ({'; '.join(strays)})"
     return f"{text}; {plural(blocks, 'block')} that every policy treats alike:"
+
+
+_INSIDE_WORDS = {
+    "pod-cidr": "it is in the pod CIDR {0} (--pod-cidr): a pod's address",
+    "service-cidr": ("it is in the Service CIDR {0} (--service-cidr): a ClusterIP, DNAT-ed to "
+                     "pods before any policy sees the connection (ask check --to {1} or "
+                     "svc/NS/NAME for the pods behind it)"),
+    "pod-ip": "it is a pod's IP",
+    "service-ip": ("it is a Service's ClusterIP, DNAT-ed to pods before any policy sees the "
+                   "connection (ask check --to {1} for the pods behind it)"),
+}
+
+
+def not_outside_words(what: str, address: str, because: tuple[str, str]) -> str:
+    """`--external 10.96.0.10 is not outside the cluster: it is in the Service CIDR ...`."""
+    kind, where = because
+    return f"{what} is not outside the cluster: {_INSIDE_WORDS[kind].format(where, address)}"
+
+
+def unassigned_cluster_ip_words(address: str, service_cidr: str) -> str:
+    """`check --to 10.96.5.5` where no Service of the input has that ClusterIP."""
+    return (f"note: {address} is in the Service CIDR {service_cidr} (--service-cidr) but no "
+            "Service of the input has it: a connection to a ClusterIP is DNAT-ed to its pods "
+            "before any policy sees it, and to an unused one it goes nowhere; this verdict "
+            "judges it as an address outside the cluster (name the Service, svc/NS/NAME, or "
+            "give the right --service-cidr)")
 
 
 EXPOSURE_INGRESS_HEADING = "Accepted from outside (ingress: outside -> pod):"
@@ -1033,9 +1107,11 @@ def exposure_summary_words(endpoints: int, accepting: int, opening: int, closed:
 
 
 def exposure_namespace_words(direction: Direction, namespace: str, endpoints: int,
-                             addresses: str, ports: str) -> str:
+                             addresses: str, ports: str, implied: Sequence[str] = ()) -> str:
     """A namespace's line in the summary of a big view."""
     who = f"{namespace}: {plural(endpoints, 'endpoint')}"
+    if implied:
+        who += f" (with implied {_keys_words(list(implied))})"
     if direction is Direction.INGRESS:
         return f"{who} accept connections from outside (in all: from {addresses} on {ports})"
     return f"{who} may open connections to outside (in all: to {addresses} on {ports})"

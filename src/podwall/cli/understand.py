@@ -126,11 +126,11 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     """
     from podwall.analysis.wording import (
         audit_verdict_lines,
-        implied_words,
         named_port_words,
+        unassigned_cluster_ip_words,
         verdict_lines,
     )
-    from podwall.engine import Engine
+    from podwall.engine import Engine, ExternalHost
 
     result = load(paths, namespace, pod_cidr, verbose)
     engine = Engine(result.cluster)
@@ -149,8 +149,14 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
         audited = audit_check(engine, Engine(result.cluster.audit_view()), src, dst, port)
     implied = [t.key for t in (*source.targets, *target.targets)
                if getattr(t, "implied", False)]
+    svc_cidr = result.cluster.service_cidr
+    unassigned = [t.ip for t in (*source.targets, *target.targets)
+                  if isinstance(t, ExternalHost) and t.ip.version == svc_cidr.version
+                  and t.ip in svc_cidr]  # a ClusterIP no Service of the input has
     if output == "json":
         payload = verdict.to_json()
+        if unassigned:
+            payload["unassignedClusterIps"] = [str(a) for a in unassigned]
         if audited is not None:
             payload.update(audited.to_json())
         if named is not None:
@@ -163,10 +169,9 @@ def check(paths: tuple[str, ...], namespace: str | None, pod_cidr: str, verbose:
     else:
         if named is not None:
             click.echo(named_port_words(str(named), verdict.dst, str(port)))
-        lines = verdict_lines(verdict)
-        for key in implied:  # `-> kube-system/coredns (implied) UDP/53`
-            lines[0] = lines[0].replace(f" {key} ", f" {implied_words(key, True)} ", 1)
-        click.echo("\n".join(lines))
+        click.echo("\n".join(verdict_lines(verdict, implied)))
+        for address in unassigned:
+            click.echo("  " + unassigned_cluster_ip_words(str(address), str(svc_cidr)))
         if audited is not None and (audited.change != "none" or audited.involved):
             click.echo("\n".join(audit_verdict_lines(audited.audit, audited.change.value,
                                                      audited.involved)))

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from podwall.cluster.config import ClusterError, Target, resolve
-from podwall.cluster.read import KINDS, Kind, LiveRead, Progress, read_cluster
+from podwall.cluster.read import CNP_GROUP, KINDS, Kind, LiveRead, Progress, read_cluster
 from podwall.errors import Diagnostic, InputError, Severity
 from podwall.manifests import LoadResult
 from podwall.manifests.convert import convert, deduplicate
@@ -47,18 +47,26 @@ def to_cluster(read: LiveRead, *, pod_cidr: str = DEFAULT_POD_CIDR,
     merged = deduplicate([convert(documents, "default", FieldValidation.IGNORE)])
     diagnostics = [*merged.diagnostics]
     for kind in read.unserved:
-        diagnostics.append(Diagnostic(
-            f"the server does not serve {kind.kind} ({kind.api_version}): there are none to read",
-            Severity.INFO, file=name))
+        diagnostics.append(Diagnostic(unserved_words(kind), Severity.INFO, file=name))
     try:
         cluster = build_cluster(merged.namespaces, merged.endpoints, merged.policies,
                                 pod_cidr=pod_cidr, diagnostics=diagnostics,
+                                cluster_policies=merged.cluster_policies,
                                 services=merged.services, service_cidr=service_cidr,
                                 implied=implied)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     diagnostics.sort(key=lambda d: (d.file or "", d.line or 0))
     return LoadResult(cluster, tuple(diagnostics), len(documents))
+
+
+def unserved_words(kind: Kind) -> str:
+    """The note for a kind the server does not serve: none exist there, which is no error."""
+    text = f"the server does not serve {kind.kind} ({kind.versions_words}): there are none to read"
+    if kind.api_version.startswith(f"{CNP_GROUP}/"):
+        text += (" (the network-policy-api CRDs are not installed: no cluster-admin policies "
+                 "apply, and NetworkPolicy alone decides)")
+    return text
 
 
 def load_live(kubeconfig: str | None = None, context: str | None = None, *,
@@ -89,8 +97,10 @@ def to_list(read: LiveRead) -> dict[str, Any]:
 
 
 def applied(live: LoadResult, new: LoadResult) -> LoadResult:
-    """The cluster as it would be after `kubectl apply` of NEW: NEW's namespaces, endpoints and
-    policies replace the live ones of the same name, every other live object stays.
+    """The cluster as it would be after `kubectl apply` of NEW: NEW's namespaces, endpoints,
+    policies and cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+    BaselineAdminNetworkPolicy, by kind and name) replace the live ones of the same name, every
+    other live object stays.
 
     A replaced endpoint keeps its live IP when NEW gives none (applying does not move a pod);
     NEW's other endpoints without an IP get one that no live pod uses. A controller's pods are
@@ -114,12 +124,15 @@ def applied(live: LoadResult, new: LoadResult) -> LoadResult:
         endpoints.setdefault(f"{ctl.kind}:{ctl.key}", ctl)
     policies = {p.key: p for p in base.all_policies}  # audited ones too: they are applied
     policies.update((p.key, p) for p in top.all_policies)
+    cluster_policies = {(p.kind, p.name): p for p in base.cluster_policies}
+    cluster_policies.update(((p.kind, p.name), p) for p in top.cluster_policies)
     services = {s.key: s for s in base.services}
     services.update((s.key, s) for s in top.services if not s.implied)
     diagnostics = list(new.diagnostics)
     try:
         cluster = build_cluster(namespaces.values(), endpoints.values(), policies.values(),
                                 pod_cidr=base.pod_cidr, diagnostics=diagnostics,
+                                cluster_policies=cluster_policies.values(),
                                 services=services.values(), service_cidr=base.service_cidr)
     except ValueError as exc:
         raise InputError(str(exc)) from None

@@ -23,7 +23,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,34 @@ from podwall.cluster.config import ClusterError, Target
 PAGE_SIZE = 500
 TIMEOUT_SECONDS = 30.0
 RESTARTS = 3  # a list whose continue token keeps expiring is restarted this often, then an error
+CNP_GROUP = "policy.networking.k8s.io"
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     """One kind podwall lists. `required`: without it no answer is right, so a server that does
-    not serve it is an error; other kinds the server does not serve simply have no objects."""
+    not serve it is an error; other kinds the server does not serve simply have no objects.
+    `also`: other versions of the same resource, tried in order when the server does not serve
+    `api_version` (a CRD installed at another version of network-policy-api); the first one
+    served is read, never two (they are views of the same objects)."""
 
     kind: str
     api_version: str
     plural: str
     required: bool = False
+    also: tuple[str, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return (self.api_version, *self.also)
+
+    @property
+    def versions_words(self) -> str:
+        """`policy.networking.k8s.io/v1alpha2 or v1beta1`."""
+        group = self.api_version.rpartition("/")[0]
+        others = [v.rpartition("/")[2] if v.rpartition("/")[0] == group else v
+                  for v in self.also]
+        return " or ".join([self.api_version, *others])
 
     @property
     def path(self) -> str:
@@ -68,6 +85,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("Job", "batch/v1", "jobs"),
     Kind("CronJob", "batch/v1", "cronjobs"),
     Kind("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies", required=True),
+    # SIG Network's cluster-admin tiers (network-policy-api CRDs): optional, and where they
+    # are not installed (404) there are no cluster policies, which is what the server enforces.
+    Kind("ClusterNetworkPolicy", f"{CNP_GROUP}/v1alpha2", "clusternetworkpolicies",
+         also=(f"{CNP_GROUP}/v1beta1",)),
+    Kind("AdminNetworkPolicy", f"{CNP_GROUP}/v1alpha1", "adminnetworkpolicies"),
+    Kind("BaselineAdminNetworkPolicy", f"{CNP_GROUP}/v1alpha1", "baselineadminnetworkpolicies"),
 )
 
 
@@ -192,6 +215,23 @@ class _Reader:
         return LiveRead(self.target, tuple(objects), unserved, dict(versions))
 
     def _list(self, kind: Kind, versions: dict[str, str]) -> list[dict[str, Any]] | _Failure:
+        """Every object of the first version of `kind` the server serves (a 404 tries the next
+        one; the failure of the last names `kind` itself)."""
+        failure: _Failure | None = None
+        for at, api_version in enumerate(kind.versions):
+            variant = kind if at == 0 else replace(kind, api_version=api_version)
+            got = self._list_version(variant, versions)
+            if not isinstance(got, _Failure) or got.status != 404:
+                return got
+            failure = got
+        assert failure is not None
+        with self.lock:  # not served: nothing to read, and that kind is done
+            self.done += 1
+            self._report()
+        return replace(failure, kind=kind)
+
+    def _list_version(self, kind: Kind,
+                      versions: dict[str, str]) -> list[dict[str, Any]] | _Failure:
         items: list[dict[str, Any]] = []
         token: str | None = None
         restarts = 0
@@ -315,8 +355,8 @@ class _Reader:
                 continue
             if f.status == 404:
                 lines.append(f"{self._where()}: the server does not serve {f.kind.kind} "
-                             f"({f.kind.api_version}, GET {f.kind.path}: 404 {f.reason or 'NotFound'})"
-                             "; podwall cannot answer without it")
+                             f"({f.kind.versions_words}, GET {f.kind.path}: 404 "
+                             f"{f.reason or 'NotFound'}); podwall cannot answer without it")
             else:
                 lines.append(f"{self._where()}: GET {f.kind.path}: {f.status} {f.reason}: "
                              f"{_first_line(f.message)}".rstrip(": "))

@@ -8,9 +8,15 @@ block gets the same verdict on every connection, and one representative address 
 all of them (as netpol-analyzer and network-config-analyzer partition the address space).
 
 What counts as outside: every IPv4 and IPv6 address except the pod CIDR (`--pod-cidr`: the
-cluster's pod network, whose addresses belong to pods today or tomorrow) and the IPs of the
-input's endpoints (a pod outside the pod CIDR, from its `status.podIP`, is still a pod: it is
-never chosen as a representative, and a block made of pod IPs only is not outside).
+cluster's pod network, whose addresses belong to pods today or tomorrow), the Service CIDR
+(`--service-cidr`: ClusterIPs, which kube-proxy DNATs to pods before any policy sees the
+packet, so they are pods in disguise, never the outside world) and the IPs of the input's
+endpoints and Services (a pod outside the pod CIDR, from its `status.podIP`, or a ClusterIP
+outside the Service CIDR, is still a pod or a Service: it is never chosen as a representative,
+and a block made of such IPs only is not outside).
+
+The cluster-admin tiers' `networks` peers cut blocks as ipBlocks do (a ClusterNetworkPolicy
+that denies 169.254.169.254/32 treats that address apart from the rest).
 
 Ports are partitioned the same way: per protocol, the numbers where some policy port range
 (cluster policies' too) or some container port starts or ends cut 1..65535 into intervals over
@@ -190,6 +196,9 @@ class Outside:
     blocks: tuple[Block, ...]
     pod_cidr: IPNetwork
     stray_pod_ips: tuple[IPAddress, ...]  # endpoint IPs outside the pod CIDR (still pods)
+    service_cidr: IPNetwork | None = None
+    # ClusterIPs outside the Service CIDR (still Services: DNAT-ed to pods)
+    stray_service_ips: tuple[IPAddress, ...] = ()
 
     @property
     def everything(self) -> AddressSet:
@@ -199,13 +208,27 @@ class Outside:
         return out
 
     def block_of(self, address: IPAddress) -> Block | None:
-        """The block holding an outside address (None: a pod IP or in the pod CIDR)."""
-        if (address.version == self.pod_cidr.version and address in self.pod_cidr) \
-                or address in self.stray_pod_ips:
+        """The block holding an outside address (None: in the pod or Service CIDR, or a pod's
+        or a Service's IP)."""
+        if self.inside_because(address) is not None:
             return None
         for b in self.blocks:
             if b.addresses.contains(address):
                 return b
+        return None
+
+    def inside_because(self, address: IPAddress) -> tuple[str, str] | None:
+        """Why an address is not outside: ("pod-cidr" | "service-cidr", the CIDR) or
+        ("pod-ip" | "service-ip", the address); None when it is outside."""
+        if address.version == self.pod_cidr.version and address in self.pod_cidr:
+            return "pod-cidr", str(self.pod_cidr)
+        if self.service_cidr is not None and address.version == self.service_cidr.version \
+                and address in self.service_cidr:
+            return "service-cidr", str(self.service_cidr)
+        if address in self.stray_pod_ips:
+            return "pod-ip", str(address)
+        if address in self.stray_service_ips:
+            return "service-ip", str(address)
         return None
 
     def union(self, indexes: Iterable[int]) -> AddressSet:
@@ -216,9 +239,8 @@ class Outside:
 
 
 def ipblocks_of(clusters: Iterable[Cluster]) -> tuple[IPBlock, ...]:
-    """Every distinct ipBlock of the clusters' policies, in order of appearance, then every
-    network of their cluster policies' `networks` peers (an ipBlock without excepts): an
-    AdminNetworkPolicy that denies one host outside judges it apart from its neighbours."""
+    """Every distinct ipBlock of the clusters' policies, in order of appearance, then each
+    network of the cluster-admin tiers' `networks` peers (as an ipBlock without excepts)."""
     seen: dict[IPBlock, None] = {}
     for cluster in clusters:
         for policy in cluster.policies:
@@ -230,22 +252,26 @@ def ipblocks_of(clusters: Iterable[Cluster]) -> tuple[IPBlock, ...]:
         for cnp in cluster.cluster_policies:
             for crule in (*cnp.ingress, *cnp.egress):
                 for cpeer in crule.peers:
-                    for net in cpeer.networks:
-                        seen.setdefault(IPBlock(net), None)
+                    for network in cpeer.networks:
+                        seen.setdefault(IPBlock(network), None)
     return tuple(seen)
 
 
 def partition(clusters: Sequence[Cluster] | Cluster) -> Outside:
     """Blocks of the addresses outside `clusters` (one, or several judged together, as `diff`
-    does: the first one's pod CIDR; every cluster's endpoint IPs are inside)."""
+    does: the first one's pod and Service CIDRs; every cluster's endpoint and Service IPs are
+    inside)."""
     group = (clusters,) if isinstance(clusters, Cluster) else tuple(clusters)
     ipblocks = ipblocks_of(group)
-    pod_cidr = group[0].pod_cidr
+    pod_cidr, service_cidr = group[0].pod_cidr, group[0].service_cidr
     pod_ips = {ep.ip for c in group for ep in c.endpoints if ep.ip is not None}
-    stray = tuple(sorted((ip for ip in pod_ips if ip not in pod_cidr),
-                         key=lambda a: (a.version, int(a))))
-    stray_ints: set[tuple[int, int]] = {(ip.version, int(ip)) for ip in stray}
-    inside = AddressSet.network(pod_cidr)
+    stray = _sorted_ips(ip for ip in pod_ips if ip not in pod_cidr)
+    service_ips = {s.cluster_ip for c in group for s in c.services if s.cluster_ip is not None}
+    stray_services = _sorted_ips(ip for ip in service_ips
+                                 if ip not in service_cidr and ip not in pod_ips)
+    stray_ints: set[tuple[int, int]] = {(ip.version, int(ip))
+                                        for ip in (*stray, *stray_services)}
+    inside = AddressSet.network(pod_cidr).union(AddressSet.network(service_cidr))
     pieces: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}
     for version in (4, 6):
         cuts = {0, _TOP[version]}
@@ -266,9 +292,13 @@ def partition(clusters: Sequence[Cluster] | Cluster) -> Outside:
         addresses = AddressSet.of(spans_of)
         rep = _representative(addresses, stray_ints)
         if rep is None:
-            continue  # pod IPs only: nothing outside
+            continue  # pod and Service IPs only: nothing outside
         blocks.append(Block(len(blocks), addresses, within, rep))
-    return Outside(ipblocks, tuple(blocks), pod_cidr, stray)
+    return Outside(ipblocks, tuple(blocks), pod_cidr, stray, service_cidr, stray_services)
+
+
+def _sorted_ips(ips: Iterable[IPAddress]) -> tuple[IPAddress, ...]:
+    return tuple(sorted(ips, key=lambda a: (a.version, int(a))))
 
 
 def _first(spans: list[tuple[int, int, int]]) -> tuple[int, int]:
@@ -335,9 +365,9 @@ def port_partition(clusters: Sequence[Cluster] | Cluster) -> tuple[PortRange, ..
                         cuts[pp.protocol].update((pp.port, end + 1))
         for cnp in cluster.cluster_policies:
             for crule in (*cnp.ingress, *cnp.egress):
-                for cp_port in crule.ports:
-                    if cp_port.protocol is not None:
-                        cuts[cp_port.protocol].update((cp_port.start, cp_port.end + 1))
+                for cport in crule.ports:
+                    if cport.name is None and cport.protocol is not None:
+                        cuts[cport.protocol].update((cport.start, cport.end + 1))
     out: list[PortRange] = []
     for protocol in Protocol:
         ordered = sorted(c for c in cuts[protocol] if 1 <= c <= MAX_PORT + 1)

@@ -19,15 +19,17 @@ DETAIL_LIMIT = 20 * LINE_LIMIT
 
 def change_line(change: ConnectionChange) -> str:
     """`+ shop/admin -> shop/db TCP/5432  (allowed by shop/db-allow-api ingress[0])`."""
-    return (f"{change.sign} {change.src} -> {change.dst} "
-            f"{wording.port_set_words(change.ports)}  ({change.reason})")
+    src = wording.implied_end_words(change.src, change.src_implied)
+    dst = wording.implied_end_words(change.dst, change.dst_implied)
+    return f"{change.sign} {src} -> {dst} {wording.port_set_words(change.ports)}  ({change.reason})"
 
 
 def _lines(diff: Diff) -> list[str]:
     lines: list[str] = []
     for e in diff.endpoints:
-        lines.append(wording.diff_endpoint_words(e.change, e.endpoint, e.reaches, e.reached_by,
-                                                 e.count))
+        lines.append(wording.diff_endpoint_words(
+            e.change, wording.implied_end_words(e.endpoint, e.implied), e.reaches,
+            e.reached_by, e.count))
         lines.extend(change_line(c) for c in e.connections)
         if not e.listed:
             lines.append(wording.DIFF_CONNECTIONS_NOT_LISTED)

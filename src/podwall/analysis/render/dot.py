@@ -70,7 +70,8 @@ def _node(graph: ConnectivityGraph, node: GraphNode, indent: str) -> str:
                 f'fillcolor="#ffffff", color="{NAMESPACE_EDGE}", fontcolor="{NAMESPACE_EDGE}", '
                 f"label={_label(node.label, [], bold=True)}, "
                 f"tooltip={_quoted('open namespace ' + node.namespace)}];")
-    tooltip = ", ".join(node.members[:20]) + (" …" if len(node.members) > 20 else "")
+    tooltip = ", ".join(wording.implied_words(k, k in node.implied) for k in node.members[:20]) \
+        + (" …" if len(node.members) > 20 else "")
     attrs = [f'id="{node.id}"', f"label={_label(node.label, graph.node_markers(node))}",
              f'fillcolor="{_fill(node)}"', f"tooltip={_quoted(tooltip)}"]
     if node.focus:

@@ -19,8 +19,9 @@ def summarises(result: Exposure, full: bool) -> bool:
 
 def _heading(result: Exposure, full: bool) -> list[str]:
     o = result.outside
-    lines = [wording.exposure_outside_words(str(o.pod_cidr), len(o.blocks),
-                                            len(o.stray_pod_ips))]
+    lines = [wording.exposure_outside_words(
+        str(o.pod_cidr), len(o.blocks), len(o.stray_pod_ips),
+        "" if o.service_cidr is None else str(o.service_cidr), len(o.stray_service_ips))]
     if full or len(o.blocks) <= BLOCK_LIMIT:
         for b in o.blocks:
             lines.append(f"  {b.name}  {b.addresses}")
@@ -42,7 +43,8 @@ def exposure_text(result: Exposure, full: bool = False, flags: str = "") -> str:
             lines.append(heading)
             items = [n for n in per_ns if n.direction is direction]
             lines.extend("  " + wording.exposure_namespace_words(
-                direction, n.namespace, n.endpoints, str(n.addresses), ports_words(n.ports))
+                direction, n.namespace, n.endpoints, str(n.addresses), ports_words(n.ports),
+                n.implied)
                 for n in items)
             if not items:
                 lines.append(wording.EXPOSURE_NONE)
@@ -92,7 +94,8 @@ def exposure_md(result: Exposure, full: bool = False, flags: str = "") -> str:
         lines.append("|---|---|---|---|")
         for o in items:
             outside = f"`{o.addresses}`"
-            pods = f"`{o.label}`"
+            marked = wording.implied_end_words(o.label, o.implied)
+            pods = f"`{o.label}`{marked[len(o.label):]}"
             src, dst = (outside, pods) if direction is Direction.INGRESS else (pods, outside)
             rules = (", ".join(str(r) for r in o.rules) if o.isolated
                      else f"not isolated for {direction.word}")

@@ -297,9 +297,13 @@ def write_markdown(mv: MatrixView, out: BinaryIO) -> None:
     cols = mv.cols.tolist()
     n = len(cols)
     tokens = Tokens.of([[b"  |"] * n, [" ❌ |".encode()] * n, [" ✅ |".encode()] * n])
-    header = ("| from \\ to | " + " | ".join(f"`{names[j]}`" for j in cols) + " |\n"
+
+    def name(i: int) -> str:  # `kube-system/coredns` (implied)
+        return f"`{names[i]}`" + (" (implied)" if i in mv.implied else "")
+
+    header = ("| from \\ to | " + " | ".join(name(j) for j in cols) + " |\n"
               + "|---|" + "---|" * n + "\n").encode()
-    _write_rows(mv, out, tokens, lambda port, i: f"| `{names[i]}` |".encode(),
+    _write_rows(mv, out, tokens, lambda port, i: f"| {name(i)} |".encode(),
                 heading=lambda port: f"### {port}\n\n".encode() + header, between=b"\n")
 
 

@@ -58,7 +58,8 @@ def write_service_table(columns: Sequence[ServiceColumn], mv: MatrixView, out: B
     if not cols:
         out.write(b"Services: none in view\n")
         return
-    names = mv.matrix.endpoints
+    names = [f"{name} (implied)" if i in mv.implied else name
+             for i, name in enumerate(mv.matrix.endpoints)]
     rows = [i for i in mv.rows.tolist() if i < len(names)]
     out.write(f"Services, after DNAT  (row = from, column = Service port; {ALLOW} every pod "
               f"behind it, {SOME} some, {DENY} none)\n".encode())

@@ -213,7 +213,12 @@
     }
     details.appendChild(facts);
     var members = [];
-    box.classes.forEach(function (c) { members = members.concat(D.classes[c].members); });
+    box.classes.forEach(function (c) {
+      var implied = D.classes[c].implied || [];
+      members = members.concat(D.classes[c].members.map(function (k) {
+        return implied.indexOf(k) >= 0 ? k + " (implied)" : k;
+      }));
+    });
     var m = el("details", { cls: "members" }, [el("summary", { text: "members (" + members.length + ")" })]);
     m.appendChild(el("div", { cls: "mono", text: members.join(", ") }));
     if (members.length <= 6) m.open = true;
