@@ -19,7 +19,6 @@ import numpy as np
 
 from podwall.analysis import wording
 from podwall.analysis.diff_outside import Ref, implied_keys, pod_ip_note
-from podwall.engine import RuleRef
 from podwall.engine.classes import BoolArray, IntArray
 from podwall.engine.matrix import PortVerdicts, RowTable
 from podwall.model import NamedPortQuery, Port
