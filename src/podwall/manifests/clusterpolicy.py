@@ -23,18 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.manifests import syntax
-from podwall.manifests.convert import (
-    _EMPTY,
-    _META_LABELS,
-    Path,
-    _annotations,
-    _Ctx,
-    _labels,
-    _metadata,
-    _selector,
-    _source,
-    render_path,
-)
+from podwall.manifests.labels import _labels, _selector
+from podwall.manifests.metadata import _META_LABELS, _annotations, _metadata, _source
+from podwall.manifests.report import _EMPTY, Path, _Ctx, render_path
 from podwall.model import IPNetwork, LabelSelector, Protocol
 from podwall.model.clusterpolicy import (
     Action,

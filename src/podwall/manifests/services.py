@@ -9,14 +9,15 @@ cluster): no address, no pods, nothing to DNAT, so they are skipped with a note.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podwall.errors import Severity
 from podwall.manifests import syntax
+from podwall.manifests.labels import _labels
+from podwall.manifests.metadata import _META_LABELS, _annotations, _metadata, _source
+from podwall.manifests.pods import _INVALID_IP
+from podwall.manifests.report import _EMPTY, Path, _Ctx
 from podwall.model import Labels, Protocol, Service, ServicePort
-
-if TYPE_CHECKING:
-    from podwall.manifests.convert import Path, _Ctx
 
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _SERVICE_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
@@ -48,16 +49,14 @@ def dns1035_label(value: str) -> tuple[str, ...]:
 
 def read_service(ctx: _Ctx, default_namespace: str) -> Service | None:
     """One Service; None when invalid (reported) or ExternalName (noted)."""
-    from podwall.manifests import convert as c
-
     data = ctx.data
-    name, namespace, meta = c._metadata(ctx, "Service", True, default_namespace, dns1035_label)
+    name, namespace, meta = _metadata(ctx, "Service", True, default_namespace, dns1035_label)
     ctx.unknown_fields(data, _SERVICE_TOP, None)
-    c._labels(ctx, meta.get("labels"), c._META_LABELS)
-    c._annotations(ctx, meta)
+    _labels(ctx, meta.get("labels"), _META_LABELS)
+    _annotations(ctx, meta)
     spec_path: Path = (None, "spec")
     raw_spec = data.get("spec")
-    spec = c._EMPTY if raw_spec is None else ctx.mapping(raw_spec, spec_path)
+    spec = _EMPTY if raw_spec is None else ctx.mapping(raw_spec, spec_path)
     if spec is None:
         return None
     ctx.unknown_fields(spec, _SERVICE_SPEC, spec_path)
@@ -76,14 +75,12 @@ def read_service(ctx: _Ctx, default_namespace: str) -> Service | None:
     ports = _ports(ctx, spec.get("ports"), (spec_path, "ports"), headless)
     if ctx.errors or name is None or ports is None:
         return None
-    return Service(namespace, name, selector, ports, cluster_ip, source=c._source(ctx),
+    return Service(namespace, name, selector, ports, cluster_ip, source=_source(ctx),
                    cluster_ip_missing=cluster_ip is None and not headless)
 
 
 def _cluster_ip(ctx: _Ctx, spec: dict[str, Any], spec_path: Path) -> tuple[Any, bool]:
     """(address or None when not given, headless). `clusterIP` wins; else `clusterIPs[0]`."""
-    from podwall.manifests.convert import _INVALID_IP
-
     path: Path = (spec_path, "clusterIP")
     raw = spec.get("clusterIP")
     if raw is None:
@@ -103,8 +100,6 @@ def _cluster_ip(ctx: _Ctx, spec: dict[str, Any], spec_path: Path) -> tuple[Any, 
 
 def _service_selector(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
     """`spec.selector` is a plain label map (not a LabelSelector); empty means none."""
-    from podwall.manifests.convert import _labels
-
     if value is None:
         return None
     labels = _labels(ctx, value, path)
@@ -140,8 +135,6 @@ def _ports(ctx: _Ctx, value: Any, path: Path, headless: bool) -> tuple[ServicePo
 
 
 def _port(ctx: _Ctx, item: Any, path: Path, several: bool, names: set[str]) -> ServicePort | None:
-    from podwall.manifests.convert import _EMPTY
-
     raw = _EMPTY if item is None else ctx.mapping(item, path)
     if raw is None:
         return None
