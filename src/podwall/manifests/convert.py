@@ -24,13 +24,15 @@ from typing import Any
 
 from podwall.errors import Diagnostic, Severity
 from podwall.manifests import kinds, syntax
+from podwall.manifests.clusterpolicy import read_cluster_policy
 from podwall.manifests.documents import Document, type_name
 from podwall.manifests.fields import FieldValidation
 from podwall.manifests.located import Located
-from podwall.manifests.namespaces import _namespace
-from podwall.manifests.networkpolicy import _policy
-from podwall.manifests.pods import _endpoint, _fast_endpoint, _NotPlain
-from podwall.manifests.report import Path, _Ctx
+from podwall.manifests.namespaces import read_namespace
+from podwall.manifests.networkpolicy import read_policy
+from podwall.manifests.pods import NotPlain, fast_endpoint, read_endpoint
+from podwall.manifests.report import Ctx, Path
+from podwall.manifests.services import read_service
 from podwall.model import (
     WORKLOAD_KINDS,
     Endpoint,
@@ -80,10 +82,10 @@ def _fast(doc: Document, default_namespace: str) -> Endpoint | None:
     try:
         if kind == "Pod":
             if api_version == "v1":
-                return _fast_endpoint(doc, data, kind, default_namespace)
+                return fast_endpoint(doc, data, kind, default_namespace)
         elif kind in _WORKLOAD_API and api_version == _WORKLOAD_API[kind]:
-            return _fast_endpoint(doc, data, kind, default_namespace)
-    except _NotPlain:
+            return fast_endpoint(doc, data, kind, default_namespace)
+    except NotPlain:
         pass
     return None
 
@@ -114,7 +116,7 @@ def convert(documents: list[Document], default_namespace: str = "default",
         if quick is not None:
             endpoints.append(quick)
             continue
-        ctx = _Ctx(doc, result.diagnostics, validation)
+        ctx = Ctx(doc, result.diagnostics, validation)
         try:
             obj = _convert_one(ctx, default_namespace)
         except RecursionError:
@@ -139,7 +141,7 @@ def convert(documents: list[Document], default_namespace: str = "default",
     return result
 
 
-def _convert_one(ctx: _Ctx, default_namespace: str,
+def _convert_one(ctx: Ctx, default_namespace: str,
                  ) -> Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy | Service | None:
     data = ctx.data
     if not isinstance(data, dict):
@@ -169,15 +171,13 @@ def _convert_one(ctx: _Ctx, default_namespace: str,
                 ctx.warn(_API_VERSION, f"skipped: podwall reads {kind} from {expected}, not "
                                        f"{api_version}")
         elif kind == "NetworkPolicy":
-            obj = _policy(ctx, default_namespace)
+            obj = read_policy(ctx, default_namespace)
         elif kind == "Namespace":
-            obj = _namespace(ctx)
+            obj = read_namespace(ctx)
         elif kind == "Service":
-            from podwall.manifests.services import read_service
-
             obj = read_service(ctx, default_namespace)
         elif kind == "Pod" or kind in WORKLOAD_KINDS:
-            obj = _endpoint(ctx, kind, default_namespace)
+            obj = read_endpoint(ctx, kind, default_namespace)
     if isinstance(data, Located) and data.nested_duplicates:
         ctx.duplicates(data, None)
     return obj
@@ -190,20 +190,19 @@ CLUSTER_POLICY_KINDS = {  # kind -> the API versions podwall reads it from
 }
 
 
-def _cluster_policy(ctx: _Ctx, kind: str, api_version: str,
+def _cluster_policy(ctx: Ctx, kind: str, api_version: str,
                     data: dict[str, Any]) -> ClusterNetworkPolicy | None:
-    """The cluster-admin tiers (podwall.manifests.clusterpolicy reads them; imported here,
-    late, because it builds on this module's readers)."""
+    """A policy of the cluster-admin tiers, if podwall reads its kind from this API version
+    (clusterpolicy reads it)."""
     expected = CLUSTER_POLICY_KINDS[kind]
     if api_version not in expected:
         ctx.obj = _label_of(kind, data)
         ctx.unsupported(_API_VERSION, api_version, ", ".join(syntax.go_quote(v) for v in expected))
         return None
-    from podwall.manifests.clusterpolicy import read_cluster_policy
     return read_cluster_policy(ctx, kind, api_version)
 
 
-def _kind_field(ctx: _Ctx, value: Any, path: Path, field_name: str) -> str | None:
+def _kind_field(ctx: Ctx, value: Any, path: Path, field_name: str) -> str | None:
     if value is None or value == "":
         ctx.required(path, f"{field_name} is not set")
         return None

@@ -4,7 +4,7 @@ ValidateLabelSelector judge them.
 Every kind podwall reads carries labels, and policies of every tier select with selectors:
 one reader of each, shared. Valid label maps are cached by content, so the pods of one
 workload (and every object with the same labels) share one Labels object; the quick path's
-reader (`_fast_labels`) uses the same cache and must accept exactly what `_labels` accepts
+reader (`fast_labels`) uses the same cache and must accept exactly what `read_labels` accepts
 without a word (tests/manifests/test_fast_path.py).
 """
 
@@ -14,27 +14,27 @@ from typing import Any
 
 from podwall.manifests import fields, syntax
 from podwall.manifests.located import Located
-from podwall.manifests.report import _EMPTY, Path, _as_text, _Ctx
+from podwall.manifests.report import EMPTY, Ctx, Path, as_text
 from podwall.model import Labels, LabelSelector, Operator, Requirement
 
 _OPERATORS = {op.value: op for op in Operator}
 _SELECTOR = fields.SELECTOR
 _REQUIREMENT = fields.REQUIREMENT
-_NO_LABELS = Labels()
-_ANY = LabelSelector()
+NO_LABELS = Labels()
+ANY_SELECTOR = LabelSelector()
 
 _LABELS_CACHE: dict[tuple[tuple[str, Any], ...], Labels] = {}
 _CACHE_LIMIT = 1 << 16
 
 
-def _labels(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
+def read_labels(ctx: Ctx, value: Any, path: Path) -> Labels | None:
     """ValidateLabels: keys are qualified names, values label values (strings). None on error.
 
     Errors are reported at the map's path, as the API server does, with the key's line.
     Valid label maps are cached by content: pods of one workload share one Labels object.
     """
     if value is None:
-        return _NO_LABELS
+        return NO_LABELS
     if not isinstance(value, dict):
         ctx.wrong_type(path, value, "object")
         return None
@@ -53,7 +53,7 @@ def _labels(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
         for msg in syntax.qualified_name(k):
             ctx.invalid(path, k, msg, at)
             ok = False
-        text = v if isinstance(v, str) else _as_text(v)
+        text = v if isinstance(v, str) else as_text(v)
         if text is None:
             ctx.wrong_value_type(path, v, "label", k, at)
             ok = False
@@ -72,16 +72,16 @@ def _labels(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
     return labels
 
 
-def _selector(ctx: _Ctx, value: Any, path: Path) -> LabelSelector | None:
+def read_selector(ctx: Ctx, value: Any, path: Path) -> LabelSelector | None:
     """ValidateLabelSelector (value is not None). None when anything in it is invalid."""
     raw = ctx.mapping(value, path)
     if raw is None:
         return None
     if not raw:
-        return _ANY
+        return ANY_SELECTOR
     ctx.unknown_fields(raw, _SELECTOR, path)
     before = ctx.errors
-    labels = _labels(ctx, raw.get("matchLabels"), (path, "matchLabels"))
+    labels = read_labels(ctx, raw.get("matchLabels"), (path, "matchLabels"))
     requirements: list[Requirement] = []
     exprs_path = (path, "matchExpressions")
     for i, item in enumerate(ctx.sequence(raw.get("matchExpressions"), exprs_path) or ()):
@@ -93,9 +93,9 @@ def _selector(ctx: _Ctx, value: Any, path: Path) -> LabelSelector | None:
     return LabelSelector(labels.items_sorted, tuple(requirements))
 
 
-def _requirement(ctx: _Ctx, value: Any, path: Path) -> Requirement | None:
+def _requirement(ctx: Ctx, value: Any, path: Path) -> Requirement | None:
     """ValidateLabelSelectorRequirement; values are sorted and deduplicated in the model."""
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     ctx.unknown_fields(raw, _REQUIREMENT, path)
@@ -131,10 +131,10 @@ def _requirement(ctx: _Ctx, value: Any, path: Path) -> Requirement | None:
     return Requirement(key, operator, tuple(sorted({v for v in values if v is not None})))
 
 
-def _fast_labels(value: Any) -> Labels | None:
+def fast_labels(value: Any) -> Labels | None:
     """ValidateLabels for a valid label map (None: absent/null is no labels), else None."""
     if value is None:
-        return _NO_LABELS
+        return NO_LABELS
     if type(value) is not dict and type(value) is not Located:
         return None
     try:
@@ -146,7 +146,7 @@ def _fast_labels(value: Any) -> Labels | None:
         return cached
     out: dict[str, str] = {}
     for k, v in key:
-        text = v if type(v) is str else _as_text(v)
+        text = v if type(v) is str else as_text(v)
         if text is None or syntax.qualified_name(k) or syntax.label_value(text):
             return None
         out[k] = text

@@ -2,8 +2,8 @@
 and the Source every object keeps of where it was read.
 
 Every kind's reader starts here: the name (with the kind's own name rule), the namespace, the
-annotations; it also names the object in every later message (`ctx.obj`). `_fast_meta` is
-the quick path's twin of `_metadata` (tests/manifests/test_fast_path.py holds them to the
+annotations; it also names the object in every later message (`ctx.obj`). `fast_metadata` is
+the quick path's twin of `read_metadata` (tests/manifests/test_fast_path.py holds them to the
 same results).
 """
 
@@ -15,22 +15,22 @@ from typing import Any
 from podwall.manifests import fields, syntax
 from podwall.manifests.documents import Document
 from podwall.manifests.located import Located
-from podwall.manifests.report import _EMPTY, Path, _as_text, _Ctx
+from podwall.manifests.report import EMPTY, Ctx, Path, as_text
 from podwall.model import Source
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 OBJECT_META_FIELDS = fields.OBJECT_META
 
 _META: Path = (None, "metadata")
-_META_NAME: Path = (_META, "name")
+META_NAME: Path = (_META, "name")
 _META_GENERATE: Path = (_META, "generateName")
 _META_NAMESPACE: Path = (_META, "namespace")
-_META_LABELS: Path = (_META, "labels")
-_META_ANNOTATIONS: Path = (_META, "annotations")
+META_LABELS: Path = (_META, "labels")
+META_ANNOTATIONS: Path = (_META, "annotations")
 
 
-def _metadata(ctx: _Ctx, kind: str, namespaced: bool, default_namespace: str,
-              name_check: Callable[[str], tuple[str, ...]]) -> tuple[str | None, str, dict[str, Any]]:
+def read_metadata(ctx: Ctx, kind: str, namespaced: bool, default_namespace: str,
+                  name_check: Callable[[str], tuple[str, ...]]) -> tuple[str | None, str, dict[str, Any]]:
     """ValidateObjectMeta: (name or None, namespace, metadata mapping). Sets `ctx.obj`."""
     raw = ctx.data.get("metadata")
     if isinstance(raw, dict) and raw.keys() <= OBJECT_META_FIELDS and "generateName" not in raw:
@@ -46,9 +46,9 @@ def _metadata(ctx: _Ctx, kind: str, namespaced: bool, default_namespace: str,
     meta = ctx.mapping(raw, _META)
     if meta is None:
         if raw is not None:  # of the wrong type: reported, nothing more to say
-            return None, default_namespace, _EMPTY
-        meta = _EMPTY
-    name = ctx.string(meta.get("name"), _META_NAME)
+            return None, default_namespace, EMPTY
+        meta = EMPTY
+    name = ctx.string(meta.get("name"), META_NAME)
     namespace = default_namespace
     ns_text: str | None = ""
     if namespaced:
@@ -64,50 +64,50 @@ def _metadata(ctx: _Ctx, kind: str, namespaced: bool, default_namespace: str,
             ctx.invalid(_META_GENERATE, generate, msg)
     if name == "":
         if generate:
-            ctx.required(_META_NAME, "podwall needs a name: generateName is only resolved by "
+            ctx.required(META_NAME, "podwall needs a name: generateName is only resolved by "
                                      "the API server")
         else:
-            ctx.required(_META_NAME, "name or generateName is required")
+            ctx.required(META_NAME, "name or generateName is required")
     elif name is not None:
         for msg in name_check(name):
-            ctx.invalid(_META_NAME, name, msg)
+            ctx.invalid(META_NAME, name, msg)
     if ns_text:
         for msg in syntax.dns1123_label(ns_text):
             ctx.invalid(_META_NAMESPACE, ns_text, msg)
     return (name or None), namespace, meta
 
 
-def _annotations(ctx: _Ctx, meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+def read_annotations(ctx: Ctx, meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """ValidateAnnotations (keys are qualified names, any case; 256 KiB in all), sorted."""
-    raw = ctx.mapping(meta.get("annotations"), _META_ANNOTATIONS)
+    raw = ctx.mapping(meta.get("annotations"), META_ANNOTATIONS)
     if not raw:
         return ()
     out: list[tuple[str, str]] = []
     size = 0
     for key, value in raw.items():
-        at = (_META_ANNOTATIONS, key)
+        at = (META_ANNOTATIONS, key)
         for msg in syntax.qualified_name(key.lower()):
-            ctx.invalid(_META_ANNOTATIONS, key, msg, at)
-        text = value if isinstance(value, str) else _as_text(value)
+            ctx.invalid(META_ANNOTATIONS, key, msg, at)
+        text = value if isinstance(value, str) else as_text(value)
         if text is None:
-            ctx.wrong_value_type(_META_ANNOTATIONS, value, "annotation", key, at)
+            ctx.wrong_value_type(META_ANNOTATIONS, value, "annotation", key, at)
         else:
             out.append((key, text))
             size += len(key) + len(text)
     if size > _ANNOTATIONS_LIMIT:
-        ctx.error(_META_ANNOTATIONS, f"Too long: must have at most {_ANNOTATIONS_LIMIT} bytes")
+        ctx.error(META_ANNOTATIONS, f"Too long: must have at most {_ANNOTATIONS_LIMIT} bytes")
     out.sort()
     return tuple(out)
 
 
-def _source(ctx: _Ctx) -> Source:
-    return _source_of(ctx.doc)
+def object_source(ctx: Ctx) -> Source:
+    return document_source(ctx.doc)
 
 
 _LAST_SOURCE: list[Source] = [Source("")]
 
 
-def _source_of(doc: Document) -> Source:
+def document_source(doc: Document) -> Source:
     """Where the document's object came from. The items of a JSON List all come from the same
     file, line and document: they share one Source (fewer objects to make, keep and ship)."""
     last = _LAST_SOURCE[0]
@@ -117,8 +117,8 @@ def _source_of(doc: Document) -> Source:
     return source
 
 
-def _fast_meta(meta: Any, namespaced: bool, default_namespace: str,
-               name_ok: Callable[[str], bool]) -> tuple[str, str] | None:
+def fast_metadata(meta: Any, namespaced: bool, default_namespace: str,
+                  name_ok: Callable[[str], bool]) -> tuple[str, str] | None:
     """(name, namespace) of valid, plain metadata whose annotations are valid, else None."""
     if (type(meta) is not dict and type(meta) is not Located) or not meta.keys() <= OBJECT_META_FIELDS:
         return None

@@ -10,16 +10,16 @@ from typing import Any
 
 from podwall.errors import Severity
 from podwall.manifests import fields, syntax
-from podwall.manifests.labels import _ANY, _labels, _selector
+from podwall.manifests.labels import ANY_SELECTOR, read_labels, read_selector
 from podwall.manifests.metadata import (
-    _META_ANNOTATIONS,
-    _META_LABELS,
-    _annotations,
-    _metadata,
-    _source,
+    META_ANNOTATIONS,
+    META_LABELS,
+    object_source,
+    read_annotations,
+    read_metadata,
 )
-from podwall.manifests.ports import _PORT_RANGE, _protocol
-from podwall.manifests.report import _EMPTY, Path, _Ctx, go_value
+from podwall.manifests.ports import PORT_RANGE, read_protocol
+from podwall.manifests.report import EMPTY, Ctx, Path, go_value
 from podwall.model import (
     ENFORCEMENT_ANNOTATION,
     Direction,
@@ -51,24 +51,24 @@ _SPEC_EGRESS: Path = (_SPEC, "egress")
 _SPEC_POLICYTYPES: Path = (_SPEC, "policyTypes")
 
 
-def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
+def read_policy(ctx: Ctx, default_namespace: str) -> NetworkPolicy | None:
     data = ctx.data
-    name, namespace, meta = _metadata(ctx, "NetworkPolicy", True, default_namespace,
-                                      syntax.dns1123_subdomain)
+    name, namespace, meta = read_metadata(ctx, "NetworkPolicy", True, default_namespace,
+                                          syntax.dns1123_subdomain)
     ctx.unknown_fields(data, _POLICY_TOP, None, ("spec", _POLICY_SPEC))
-    _labels(ctx, meta.get("labels"), _META_LABELS)
-    annotations = _annotations(ctx, meta)
+    read_labels(ctx, meta.get("labels"), META_LABELS)
+    annotations = read_annotations(ctx, meta)
     enforcement = _enforcement(ctx, annotations)
     raw_spec = data.get("spec")
-    spec = _EMPTY if raw_spec is None else ctx.mapping(raw_spec, _SPEC)
+    spec = EMPTY if raw_spec is None else ctx.mapping(raw_spec, _SPEC)
     if spec is None:
         return None
     ctx.unknown_fields(spec, _POLICY_SPEC, _SPEC)
     raw_selector = spec.get("podSelector")
     # Absent or null is the decoder's zero value, the empty selector (every pod of the
     # namespace): the API server accepts it and stores `podSelector: {}`.
-    pod_selector = _ANY if raw_selector is None else _selector(ctx, raw_selector,
-                                                                 _SPEC_PODSELECTOR)
+    pod_selector = (ANY_SELECTOR if raw_selector is None
+                    else read_selector(ctx, raw_selector, _SPEC_PODSELECTOR))
     ingress = _rules(ctx, spec.get("ingress"), _SPEC_INGRESS, "from", _INGRESS_RULE)
     egress = _rules(ctx, spec.get("egress"), _SPEC_EGRESS, "to", _EGRESS_RULE)
     types = _policy_types(ctx, spec.get("policyTypes"))
@@ -80,7 +80,7 @@ def _policy(ctx: _Ctx, default_namespace: str) -> NetworkPolicy | None:
         ingress, egress,
         policy_types_given=types is not None,
         egress_given=spec.get("egress") is not None,
-        source=_source(ctx), annotations=annotations,
+        source=object_source(ctx), annotations=annotations,
         enforcement=enforcement)
 
 
@@ -90,7 +90,7 @@ _ENFORCEMENT_HINT = (
     "enforces it as if the annotation were absent")
 
 
-def _enforcement(ctx: _Ctx, annotations: tuple[tuple[str, str], ...]) -> Enforcement:
+def _enforcement(ctx: Ctx, annotations: tuple[tuple[str, str], ...]) -> Enforcement:
     """The policy's `podwall.io/enforcement` annotation; an unknown value is an error (a typo
     of "audit" must not silently enforce a policy someone meant to try out)."""
     value = next((v for k, v in annotations if k == ENFORCEMENT_ANNOTATION), None)
@@ -99,7 +99,7 @@ def _enforcement(ctx: _Ctx, annotations: tuple[tuple[str, str], ...]) -> Enforce
     try:
         return Enforcement(value)
     except ValueError:
-        key = (_META_ANNOTATIONS, ENFORCEMENT_ANNOTATION)
+        key = (META_ANNOTATIONS, ENFORCEMENT_ANNOTATION)
         ctx.report(Severity.ERROR, key,
                    f"Unsupported value: {syntax.go_quote(value)}: supported values: "
                    f'"{Enforcement.AUDIT.value}", "{Enforcement.ENFORCE.value}": '
@@ -108,7 +108,7 @@ def _enforcement(ctx: _Ctx, annotations: tuple[tuple[str, str], ...]) -> Enforce
         return Enforcement.ENFORCE
 
 
-def _policy_types(ctx: _Ctx, value: Any) -> frozenset[Direction] | None:
+def _policy_types(ctx: Ctx, value: Any) -> frozenset[Direction] | None:
     """`spec.policyTypes`; None when omitted or empty (the API server then defaults it)."""
     items = ctx.sequence(value, _SPEC_POLICYTYPES)
     if not items:
@@ -134,12 +134,12 @@ def _policy_types(ctx: _Ctx, value: Any) -> frozenset[Direction] | None:
     return frozenset(found)
 
 
-def _rules(ctx: _Ctx, value: Any, path: Path, peers_key: str,
+def _rules(ctx: Ctx, value: Any, path: Path, peers_key: str,
            allowed: frozenset[str]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for i, item in enumerate(ctx.sequence(value, path) or ()):
         rule_path = (path, i)
-        raw = _EMPTY if item is None else ctx.mapping(item, rule_path)
+        raw = EMPTY if item is None else ctx.mapping(item, rule_path)
         if raw is None:
             continue
         ctx.unknown_fields(raw, allowed, rule_path)
@@ -163,9 +163,9 @@ def _rules(ctx: _Ctx, value: Any, path: Path, peers_key: str,
     return tuple(rules)
 
 
-def _peer(ctx: _Ctx, value: Any, path: Path) -> Peer | None:
+def _peer(ctx: Ctx, value: Any, path: Path) -> Peer | None:
     """ValidateNetworkPolicyPeer: at least one peer; an ipBlock stands alone."""
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     ctx.unknown_fields(raw, _PEER, path)
@@ -178,10 +178,10 @@ def _peer(ctx: _Ctx, value: Any, path: Path) -> Peer | None:
     block = None
     if raw_pods is not None:
         count += 1
-        pods = _selector(ctx, raw_pods, (path, "podSelector"))
+        pods = read_selector(ctx, raw_pods, (path, "podSelector"))
     if raw_namespaces is not None:
         count += 1
-        namespaces = _selector(ctx, raw_namespaces, (path, "namespaceSelector"))
+        namespaces = read_selector(ctx, raw_namespaces, (path, "namespaceSelector"))
     if raw_block is not None:
         count += 1
         block = _ip_block(ctx, raw_block, (path, "ipBlock"))
@@ -194,7 +194,7 @@ def _peer(ctx: _Ctx, value: Any, path: Path) -> Peer | None:
     return Peer(pods, namespaces, block)
 
 
-def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
+def _ip_block(ctx: Ctx, value: Any, path: Path) -> IPBlock | None:
     """ValidateIPBlock, plus the warnings the API server returns for odd CIDR spellings."""
     raw = ctx.mapping(value, path)
     if raw is None:
@@ -243,16 +243,16 @@ def _ip_block(ctx: _Ctx, value: Any, path: Path) -> IPBlock | None:
 _ALL_TCP = PolicyPort()
 
 
-def _policy_port(ctx: _Ctx, value: Any, path: Path) -> PolicyPort | None:
+def _policy_port(ctx: Ctx, value: Any, path: Path) -> PolicyPort | None:
     """ValidateNetworkPolicyPort (protocol defaults to TCP, as the API server's defaulting)."""
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     if not raw:
         return _ALL_TCP
     ctx.unknown_fields(raw, _POLICY_PORT, path)
     before = ctx.errors
-    protocol = _protocol(ctx, raw.get("protocol"), (path, "protocol"), _POLICY_PROTOCOLS, False)
+    protocol = read_protocol(ctx, raw.get("protocol"), (path, "protocol"), _POLICY_PROTOCOLS, False)
     port_path = (path, "port")
     end_path = (path, "endPort")
     raw_port = raw.get("port")
@@ -264,12 +264,12 @@ def _policy_port(ctx: _Ctx, value: Any, path: Path) -> PolicyPort | None:
     elif isinstance(raw_port, int) and not isinstance(raw_port, bool):
         port = raw_port
         if not 1 <= port <= 65535:
-            ctx.invalid(port_path, port, _PORT_RANGE)
+            ctx.invalid(port_path, port, PORT_RANGE)
         if end is not None:
             if end < port:
                 ctx.invalid(end_path, end, "must be greater than or equal to `port`")
             if not 1 <= end <= 65535:
-                ctx.invalid(end_path, end, _PORT_RANGE)
+                ctx.invalid(end_path, end, PORT_RANGE)
     elif isinstance(raw_port, str):
         port = raw_port
         if end is not None:

@@ -2,8 +2,8 @@
 
 A workload is read as the pods it makes: its pod template's labels and ports. A live object
 also says who owns it, its phase or replicas and whether it has a status, which the snapshot
-uses to keep each app once. Two readers build the same Endpoint: `_endpoint` reports every
-problem; `_fast_endpoint` reads the common, plain, valid object without a path or a message
+uses to keep each app once. Two readers build the same Endpoint: `read_endpoint` reports every
+problem; `fast_endpoint` reads the common, plain, valid object without a path or a message
 and gives up otherwise (see convert._fast and tests/manifests/test_fast_path.py).
 """
 
@@ -13,39 +13,38 @@ from typing import Any
 
 from podwall.manifests import fields, syntax
 from podwall.manifests.documents import Document
-from podwall.manifests.labels import _NO_LABELS, _fast_labels, _labels
+from podwall.manifests.labels import NO_LABELS, fast_labels, read_labels
 from podwall.manifests.located import Located
 from podwall.manifests.metadata import (
-    _META_LABELS,
-    _META_NAME,
-    _annotations,
-    _fast_meta,
-    _metadata,
-    _source,
-    _source_of,
+    META_LABELS,
+    META_NAME,
+    document_source,
+    fast_metadata,
+    object_source,
+    read_annotations,
+    read_metadata,
 )
-from podwall.manifests.ports import _fast_ports, _pod_ports
-from podwall.manifests.report import _EMPTY, Path, _Ctx
+from podwall.manifests.ports import fast_ports, read_pod_ports
+from podwall.manifests.report import EMPTY, Ctx, Path
 from podwall.model import ContainerPort, Endpoint, IPAddress, Labels
 
-_INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 _SPEC: Path = (None, "spec")
 _STATUS: Path = (None, "status")
 
 
-def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
+def read_endpoint(ctx: Ctx, kind: str, default_namespace: str) -> Endpoint | None:
     data = ctx.data
-    name, namespace, meta = _metadata(ctx, kind, True, default_namespace,
-                                      syntax.dns1123_subdomain)
+    name, namespace, meta = read_metadata(ctx, kind, True, default_namespace,
+                                          syntax.dns1123_subdomain)
     if kind == "CronJob" and name is not None and len(name) > 52:
-        ctx.invalid(_META_NAME, name, "must be no more than 52 characters")
-    labels = _labels(ctx, meta.get("labels"), _META_LABELS)
-    _annotations(ctx, meta)
+        ctx.invalid(META_NAME, name, "must be no more than 52 characters")
+    labels = read_labels(ctx, meta.get("labels"), META_LABELS)
+    read_annotations(ctx, meta)
     ctx.unknown_fields(data, fields.OBJECT, None,
                        ("spec", fields.POD_SPEC if kind == "Pod" else fields.WORKLOAD_SPEC[kind]))
     ip: IPAddress | None = None
     if kind == "Pod":
-        ports = _pod_ports(ctx, data.get("spec"), _SPEC)
+        ports = read_pod_ports(ctx, data.get("spec"), _SPEC)
         raw_status = data.get("status")
         if raw_status is not None:
             ip = _pod_ip(ctx, raw_status)
@@ -54,20 +53,20 @@ def _endpoint(ctx: _Ctx, kind: str, default_namespace: str) -> Endpoint | None:
     if ctx.errors or name is None or labels is None or ports is None:
         return None
     owners, phase, replicas, live = _live_fields(kind, data, meta)
-    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source(ctx), owners, phase,
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, object_source(ctx), owners, phase,
                     replicas, live)
 
 
-def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
+def _template(ctx: Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort, ...] | None]:
     """The pod template of a workload: its labels and its containers' ports."""
     before = ctx.errors
-    spec = ctx.mapping(ctx.data.get("spec"), _SPEC) or _EMPTY
+    spec = ctx.mapping(ctx.data.get("spec"), _SPEC) or EMPTY
     levels = [(spec, fields.WORKLOAD_SPEC[kind], _SPEC)]
     if kind == "CronJob":
         job_path = (_SPEC, "jobTemplate")
-        job = ctx.mapping(spec.get("jobTemplate"), job_path) or _EMPTY
+        job = ctx.mapping(spec.get("jobTemplate"), job_path) or EMPTY
         job_spec_path = (job_path, "spec")
-        job_spec = ctx.mapping(job.get("spec"), job_spec_path) or _EMPTY
+        job_spec = ctx.mapping(job.get("spec"), job_spec_path) or EMPTY
         levels += [(job, fields.POD_TEMPLATE, job_path), (job_spec, fields.JOB_SPEC, job_spec_path)]
         template_path = (job_spec_path, "template")
         raw = job_spec.get("template")
@@ -86,17 +85,17 @@ def _template(ctx: _Ctx, kind: str) -> tuple[Labels | None, tuple[ContainerPort,
         return None, None
     ctx.unknown_fields(template, fields.POD_TEMPLATE, template_path)
     meta_path = (template_path, "metadata")
-    meta = ctx.mapping(template.get("metadata"), meta_path) or _EMPTY
+    meta = ctx.mapping(template.get("metadata"), meta_path) or EMPTY
     ctx.unknown_fields(meta, fields.OBJECT_META, meta_path)
-    labels = _labels(ctx, meta.get("labels"), (meta_path, "labels"))
-    ports = _pod_ports(ctx, template.get("spec"), (template_path, "spec"))
+    labels = read_labels(ctx, meta.get("labels"), (meta_path, "labels"))
+    ports = read_pod_ports(ctx, template.get("spec"), (template_path, "spec"))
     return labels, ports
 
 
 _POD_IP: Path = (_STATUS, "podIP")
 
 
-def _pod_ip(ctx: _Ctx, value: Any) -> IPAddress | None:
+def _pod_ip(ctx: Ctx, value: Any) -> IPAddress | None:
     status = ctx.mapping(value, _STATUS)
     if not status:
         return None
@@ -106,7 +105,7 @@ def _pod_ip(ctx: _Ctx, value: Any) -> IPAddress | None:
         return None
     ip = syntax.parse_ip(text)
     if ip is None:
-        ctx.invalid(_POD_IP, text, _INVALID_IP)
+        ctx.invalid(_POD_IP, text, syntax.INVALID_IP)
     return ip
 
 
@@ -141,45 +140,45 @@ def _live_fields(kind: str, data: dict[str, Any], meta: Any
     return owners, None, replicas, has_status
 
 
-class _NotPlain(Exception):
+class NotPlain(Exception):
     """Raised inside the quick path where returning None would be ambiguous."""
 
 
 def _fast_pod_ip(status: Any) -> IPAddress | None:
-    """status.podIP of a valid status (None when there is none); _NotPlain otherwise."""
+    """status.podIP of a valid status (None when there is none); NotPlain otherwise."""
     if status is None:
         return None
     if (type(status) is not dict and type(status) is not Located) or not status.keys() <= fields.POD_STATUS:
-        raise _NotPlain
+        raise NotPlain
     text = status.get("podIP")
     if text is None or text == "":
         return None
     if type(text) is not str:
-        raise _NotPlain
+        raise NotPlain
     ip = syntax.parse_ip(text)
     if ip is None:
-        raise _NotPlain
+        raise NotPlain
     return ip
 
 
-def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
-                   default_namespace: str) -> Endpoint | None:
+def fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
+                  default_namespace: str) -> Endpoint | None:
     """A valid, plain Pod or workload, or None (the reporting path then reads it)."""
     if not data.keys() <= fields.OBJECT:
         return None
     meta: Any = data.get("metadata")
-    named = _fast_meta(meta, True, default_namespace, syntax.is_dns1123_subdomain)
+    named = fast_metadata(meta, True, default_namespace, syntax.is_dns1123_subdomain)
     if named is None:
         return None
     name, namespace = named
     if kind == "CronJob" and len(name) > 52:
         return None
-    labels = _fast_labels(meta.get("labels"))  # validated for every kind, used for Pods
+    labels = fast_labels(meta.get("labels"))  # validated for every kind, used for Pods
     if labels is None:
         return None
     ip: IPAddress | None = None
     if kind == "Pod":
-        ports = _fast_ports(data.get("spec"))
+        ports = fast_ports(data.get("spec"))
         ip = _fast_pod_ip(data.get("status"))
     else:
         spec = data.get("spec")
@@ -201,15 +200,15 @@ def _fast_endpoint(doc: Document, data: dict[str, Any], kind: str,
             return None
         template_meta = template.get("metadata")
         if template_meta is None:
-            labels = _NO_LABELS
+            labels = NO_LABELS
         elif ((type(template_meta) is not dict and type(template_meta) is not Located)
               or not template_meta.keys() <= fields.OBJECT_META):
             return None
         else:
-            labels = _fast_labels(template_meta.get("labels"))
-        ports = _fast_ports(template.get("spec"))
+            labels = fast_labels(template_meta.get("labels"))
+        ports = fast_ports(template.get("spec"))
     if labels is None or ports is None:
         return None
     owners, phase, replicas, live = _live_fields(kind, data, meta)
-    return Endpoint(namespace, name, labels, ports, ip, kind, False, _source_of(doc), owners,
+    return Endpoint(namespace, name, labels, ports, ip, kind, False, document_source(doc), owners,
                     phase, replicas, live)

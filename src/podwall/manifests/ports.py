@@ -3,7 +3,7 @@ they share with policy ports.
 
 A pod serves the ports of its containers and of its sidecars; policies match them by number
 or by name, so both are read here with the warnings that change what a named port matches
-(one name in two containers). The quick path's reader (`_fast_ports`) sits beside the
+(one name in two containers). The quick path's reader (`fast_ports`) sits beside the
 reporting one and gives up at anything the reporting one would mention
 (tests/manifests/test_fast_path.py holds them to the same results).
 """
@@ -15,18 +15,18 @@ from typing import Any
 
 from podwall.manifests import fields, syntax
 from podwall.manifests.located import Located, LocatedList
-from podwall.manifests.report import _EMPTY, Path, _Ctx, render_path
+from podwall.manifests.report import EMPTY, Ctx, Path, render_path
 from podwall.model import ContainerPort, Protocol
 
 PROTOCOLS = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP}
 _CONTAINER_PROTOCOLS = '"SCTP", "TCP", "UDP"'  # core validation lists a sorted set
-_PORT_RANGE = "must be between 1 and 65535, inclusive"
+PORT_RANGE = "must be between 1 and 65535, inclusive"
 _CONTAINER_PORT = fields.CONTAINER_PORT
 _CACHE_LIMIT = 1 << 16
 
 
-def _protocol(ctx: _Ctx, value: Any, path: Path, supported: str,
-              empty_is_default: bool) -> Protocol | None:
+def read_protocol(ctx: Ctx, value: Any, path: Path, supported: str,
+                  empty_is_default: bool) -> Protocol | None:
     """A protocol; null defaults to TCP (and "" too for container ports, whose defaulting
     replaces an empty string, unlike a policy port's pointer)."""
     if value is None:
@@ -45,7 +45,7 @@ def _protocol(ctx: _Ctx, value: Any, path: Path, supported: str,
 _PORTS_CACHE: dict[tuple[ContainerPort, ...], tuple[ContainerPort, ...]] = {}
 
 
-def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] | None:
+def read_pod_ports(ctx: Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] | None:
     """validateContainerPorts for every container, and the ports the pod serves (its containers
     and its sidecars, i.e. init containers with `restartPolicy: Always`), sorted."""
     spec = ctx.mapping(value, path)
@@ -60,7 +60,7 @@ def _pod_ports(ctx: _Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...] |
         list_path = (path, key)
         for i, item in enumerate(ctx.sequence(spec.get(key), list_path) or ()):
             container_path = (list_path, i)
-            container = _EMPTY if item is None else ctx.mapping(item, container_path)
+            container = EMPTY if item is None else ctx.mapping(item, container_path)
             if not container:
                 continue
             ctx.unknown_fields(container, fields.CONTAINER, container_path)
@@ -87,7 +87,7 @@ def _sorted_ports(ports: list[ContainerPort]) -> tuple[ContainerPort, ...]:
     return cached
 
 
-def _container_ports(ctx: _Ctx, value: Any, path: Path, serves: bool,
+def _container_ports(ctx: Ctx, value: Any, path: Path, serves: bool,
                      ports: list[ContainerPort], pod_names: dict[str, Path],
                      definitions: dict[tuple[Any, ...], Path]) -> None:
     names: set[str] = set()  # the API server wants names unique within one container
@@ -147,9 +147,9 @@ def _port_fast(item: Any) -> _PortEntry | None:
     return number, protocol, name, "", 0
 
 
-def _port_entry(ctx: _Ctx, item: Any, port_path: Path) -> _PortEntry | None:
+def _port_entry(ctx: Ctx, item: Any, port_path: Path) -> _PortEntry | None:
     """validateContainerPorts for one entry, reporting everything; None when invalid."""
-    raw = _EMPTY if item is None else ctx.mapping(item, port_path)
+    raw = EMPTY if item is None else ctx.mapping(item, port_path)
     if raw is None:
         return None
     ctx.unknown_fields(raw, _CONTAINER_PORT, port_path)
@@ -164,13 +164,13 @@ def _port_entry(ctx: _Ctx, item: Any, port_path: Path) -> _PortEntry | None:
     if number == 0 or (number is None and raw.get("containerPort") is None):
         ctx.required(number_path)
     elif number is not None and not 1 <= number <= 65535:
-        ctx.invalid(number_path, number, _PORT_RANGE)
+        ctx.invalid(number_path, number, PORT_RANGE)
     host_path = (port_path, "hostPort")
     host_port = ctx.integer(raw.get("hostPort"), host_path)
     if host_port and not 1 <= host_port <= 65535:
-        ctx.invalid(host_path, host_port, _PORT_RANGE)
-    protocol = _protocol(ctx, raw.get("protocol"), (port_path, "protocol"),
-                         _CONTAINER_PROTOCOLS, True)
+        ctx.invalid(host_path, host_port, PORT_RANGE)
+    protocol = read_protocol(ctx, raw.get("protocol"), (port_path, "protocol"),
+                             _CONTAINER_PROTOCOLS, True)
     host_ip = ctx.string(raw.get("hostIP"), (port_path, "hostIP"))
     if (ctx.errors != before or number is None or protocol is None or name is None
             or host_ip is None):
@@ -183,8 +183,8 @@ def _container_port(number: int, protocol: Protocol, name: str | None) -> Contai
     return ContainerPort(number, protocol, name)
 
 
-def _fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
-    """The ports a valid pod spec serves (see _pod_ports), or None when anything in its
+def fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
+    """The ports a valid pod spec serves (see read_pod_ports), or None when anything in its
     containers' ports would be reported (an error or a warning) or is not plain."""
     if spec is None:
         return ()

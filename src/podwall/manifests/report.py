@@ -1,7 +1,7 @@
 """Reporting one document's problems at their field paths, as the API server words them.
 
 Every reader of a kind (networkpolicy, pods, namespaces, services, clusterpolicy) validates
-through one `_Ctx`: it knows the document (file, line, List prefix), counts the errors of the
+through one `Ctx`: it knows the document (file, line, List prefix), counts the errors of the
 object being read, drops messages the API server would drop as identical, and reads typed
 fields so that a value of the wrong type is reported once, at its path, naming the type
 expected. Kept apart from the readers so that all of them report the same way.
@@ -23,7 +23,7 @@ from podwall.manifests.located import Located, LocatedList
 
 Path = Any  # tuple[Path, str | int] | None; `Any` because mypy has no recursive tuple aliases
 
-_EMPTY: dict[str, Any] = {}  # read-only stand-in for an absent or null mapping
+EMPTY: dict[str, Any] = {}  # read-only stand-in for an absent or null mapping
 
 
 # -- paths and values as messages show them -------------------------------------------------------
@@ -60,7 +60,7 @@ def go_value(value: Any) -> str:
     return syntax.go_quote(type_name(value))
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     """What the API server receives for a string field: null is "", a YAML timestamp its text."""
     if value is None:
         return ""
@@ -69,7 +69,7 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-class _Ctx:
+class Ctx:
     """Reporting context of one document: where it is, what object it is, how many errors."""
 
     __slots__ = ("data", "doc", "errors", "obj", "out", "seen", "validation")
@@ -189,7 +189,7 @@ class _Ctx:
         """A string field; null is "" (its zero value), None means a wrong type (reported)."""
         if isinstance(value, str):
             return value
-        text = _as_text(value)
+        text = as_text(value)
         if text is None:
             self.wrong_type(path, value, "string")
         return text
