@@ -23,18 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.manifests import syntax
-from podwall.manifests.convert import (
-    _EMPTY,
-    _META_LABELS,
-    Path,
-    _annotations,
-    _Ctx,
-    _labels,
-    _metadata,
-    _selector,
-    _source,
-    render_path,
-)
+from podwall.manifests.labels import read_labels, read_selector
+from podwall.manifests.metadata import META_LABELS, object_source, read_annotations, read_metadata
+from podwall.manifests.report import EMPTY, Ctx, Path, render_path
 from podwall.model import IPNetwork, LabelSelector, Protocol
 from podwall.model.clusterpolicy import (
     Action,
@@ -96,14 +87,14 @@ def _body(path: Path) -> str:
     return f"{render_path(path)} in body"
 
 
-def _required(ctx: _Ctx, raw: dict[str, Any], key: str, path: Path) -> Any:
+def _required(ctx: Ctx, raw: dict[str, Any], key: str, path: Path) -> Any:
     value = raw.get(key)
     if value is None:
         ctx.required((path, key))
     return value
 
 
-def _int_between(ctx: _Ctx, value: Any, path: Path, low: int, high: int) -> int | None:
+def _int_between(ctx: Ctx, value: Any, path: Path, low: int, high: int) -> int | None:
     number = ctx.integer(value, path)
     if number is None:
         return None
@@ -116,7 +107,7 @@ def _int_between(ctx: _Ctx, value: Any, path: Path, low: int, high: int) -> int 
     return number
 
 
-def _items(ctx: _Ctx, value: Any, path: Path, low: int, high: int) -> list[Any]:
+def _items(ctx: Ctx, value: Any, path: Path, low: int, high: int) -> list[Any]:
     items = ctx.sequence(value, path)
     if items is None:
         return []
@@ -127,7 +118,7 @@ def _items(ctx: _Ctx, value: Any, path: Path, low: int, high: int) -> list[Any]:
     return items
 
 
-def _one_of(ctx: _Ctx, raw: dict[str, Any], path: Path, allowed: tuple[str, ...]) -> str | None:
+def _one_of(ctx: Ctx, raw: dict[str, Any], path: Path, allowed: tuple[str, ...]) -> str | None:
     """MinProperties=1/MaxProperties=1: the one field set, or None (reported)."""
     ctx.unknown_fields(raw, frozenset(allowed), path)
     present = [k for k in allowed if raw.get(k) is not None]  # unknown ones are pruned
@@ -140,7 +131,7 @@ def _one_of(ctx: _Ctx, raw: dict[str, Any], path: Path, allowed: tuple[str, ...]
     return present[0]
 
 
-def _enum(ctx: _Ctx, value: Any, path: Path, allowed: dict[str, Any]) -> Any:
+def _enum(ctx: Ctx, value: Any, path: Path, allowed: dict[str, Any]) -> Any:
     if value is None:
         ctx.required(path)
         return None
@@ -155,17 +146,17 @@ def _enum(ctx: _Ctx, value: Any, path: Path, allowed: dict[str, Any]) -> Any:
 
 # -- the object -----------------------------------------------------------------------------------
 
-def read_cluster_policy(ctx: _Ctx, kind: str, api_version: str) -> ClusterNetworkPolicy | None:
+def read_cluster_policy(ctx: Ctx, kind: str, api_version: str) -> ClusterNetworkPolicy | None:
     """One ClusterNetworkPolicy/AdminNetworkPolicy/BaselineAdminNetworkPolicy, or None when
     anything in it is invalid (every problem is reported on `ctx`)."""
     shape = _SHAPES[kind]
     data = ctx.data
-    name, _, meta = _metadata(ctx, kind, False, "", syntax.dns1123_subdomain)
+    name, _, meta = read_metadata(ctx, kind, False, "", syntax.dns1123_subdomain)
     ctx.unknown_fields(data, _TOP, None)
     if meta.get("namespace"):
         ctx.warn((_META, "namespace"), f"{kind} is cluster-scoped: metadata.namespace is ignored")
-    _labels(ctx, meta.get("labels"), _META_LABELS)
-    annotations = _annotations(ctx, meta)
+    read_labels(ctx, meta.get("labels"), META_LABELS)
+    annotations = read_annotations(ctx, meta)
     if shape is _BANP and name is not None and name != "default":
         ctx.invalid(None, "object", _BANP_NAME, at=(_META, "name"))
     raw_spec = data.get("spec")
@@ -191,14 +182,14 @@ def read_cluster_policy(ctx: _Ctx, kind: str, api_version: str) -> ClusterNetwor
     if ctx.errors or name is None or tier is None or priority is None or subject is None:
         return None
     return ClusterNetworkPolicy(name, tier, priority, subject, ingress, egress, kind=kind,
-                                api_version=api_version, source=_source(ctx),
+                                api_version=api_version, source=object_source(ctx),
                                 annotations=annotations)
 
 
 _META: Path = (None, "metadata")
 
 
-def _namespaced_pod(ctx: _Ctx, value: Any, path: Path,
+def _namespaced_pod(ctx: Ctx, value: Any, path: Path,
                     ) -> tuple[LabelSelector | None, LabelSelector | None] | None:
     raw = ctx.mapping(value, path)
     if raw is None:
@@ -206,15 +197,15 @@ def _namespaced_pod(ctx: _Ctx, value: Any, path: Path,
     ctx.unknown_fields(raw, _NAMESPACED_POD, path)
     before = ctx.errors
     pods = _required(ctx, raw, "podSelector", path)
-    pod_sel = _selector(ctx, pods, (path, "podSelector")) if pods is not None else None
+    pod_sel = read_selector(ctx, pods, (path, "podSelector")) if pods is not None else None
     ns = raw.get("namespaceSelector")
-    ns_sel = _selector(ctx, ns, (path, "namespaceSelector")) if ns is not None else LabelSelector()
+    ns_sel = read_selector(ctx, ns, (path, "namespaceSelector")) if ns is not None else LabelSelector()
     if ctx.errors != before:
         return None
     return ns_sel, pod_sel
 
 
-def _subject(ctx: _Ctx, value: Any, path: Path) -> Subject | None:
+def _subject(ctx: Ctx, value: Any, path: Path) -> Subject | None:
     if value is None:
         return None
     raw = ctx.mapping(value, path)
@@ -222,7 +213,7 @@ def _subject(ctx: _Ctx, value: Any, path: Path) -> Subject | None:
         return None
     which = _one_of(ctx, raw, path, ("namespaces", "pods"))
     if which == "namespaces":
-        sel = _selector(ctx, raw["namespaces"], (path, "namespaces"))
+        sel = read_selector(ctx, raw["namespaces"], (path, "namespaces"))
         return Subject(sel) if sel is not None else None
     if which == "pods":
         pair = _namespaced_pod(ctx, raw["pods"], (path, "pods"))
@@ -234,12 +225,12 @@ def _subject(ctx: _Ctx, value: Any, path: Path) -> Subject | None:
 
 # -- rules ----------------------------------------------------------------------------------------
 
-def _rules(ctx: _Ctx, shape: _Shape, value: Any, path: Path, peers_key: str,
+def _rules(ctx: Ctx, shape: _Shape, value: Any, path: Path, peers_key: str,
            peer_kinds: tuple[str, ...]) -> tuple[ClusterRule, ...]:
     rules: list[ClusterRule] = []
     for i, item in enumerate(_items(ctx, value, path, 0, shape.rule_limit)):
         rule_path = (path, i)
-        raw = _EMPTY if item is None else ctx.mapping(item, rule_path)
+        raw = EMPTY if item is None else ctx.mapping(item, rule_path)
         if raw is None:
             continue
         before = ctx.errors
@@ -282,8 +273,8 @@ def _named_port_cel(peers: Any, ports: Any) -> bool:
             and has(ports, ("destinationNamedPort", "namedPort")))
 
 
-def _peer(ctx: _Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterPeer | None:
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+def _peer(ctx: Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterPeer | None:
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     which = _one_of(ctx, raw, path, kinds)
@@ -291,7 +282,7 @@ def _peer(ctx: _Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterP
         return None
     field_path = (path, which)
     if which == "namespaces":
-        sel = _selector(ctx, raw[which], field_path)
+        sel = read_selector(ctx, raw[which], field_path)
         return ClusterPeer(PeerKind.NAMESPACES, namespace_selector=sel) if sel is not None else None
     if which == "pods":
         pair = _namespaced_pod(ctx, raw[which], field_path)
@@ -303,7 +294,7 @@ def _peer(ctx: _Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterP
                    "with addresses outside the cluster every verb answers as if they did not "
                    "match and names the answers they may change (check: UNDECIDED)")
     if which == "nodes":
-        sel = _selector(ctx, raw[which], field_path)
+        sel = read_selector(ctx, raw[which], field_path)
         return ClusterPeer(PeerKind.NODES, node_selector=sel) if sel is not None else None
     texts = _string_set(ctx, raw[which], field_path)
     if which == "networks":
@@ -322,7 +313,7 @@ def _peer(ctx: _Ctx, value: Any, path: Path, kinds: tuple[str, ...]) -> ClusterP
     return ClusterPeer(PeerKind.DOMAIN_NAMES, domain_names=tuple(t for _, t in texts))
 
 
-def _string_set(ctx: _Ctx, value: Any, path: Path) -> list[tuple[int, str]]:
+def _string_set(ctx: Ctx, value: Any, path: Path) -> list[tuple[int, str]]:
     """A `listType=set` of strings (1 to 25 items): duplicates are errors."""
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
@@ -337,7 +328,7 @@ def _string_set(ctx: _Ctx, value: Any, path: Path) -> list[tuple[int, str]]:
     return out
 
 
-def _cidr(ctx: _Ctx, text: str, path: Path) -> IPNetwork | None:
+def _cidr(ctx: Ctx, text: str, path: Path) -> IPNetwork | None:
     """CEL `isCIDR(self)` (Go's netip.ParsePrefix: host bits allowed, no leading zeros) and
     MaxLength=43."""
     if len(text) > 43:
@@ -354,10 +345,10 @@ def _cidr(ctx: _Ctx, text: str, path: Path) -> IPNetwork | None:
 
 # -- ports ----------------------------------------------------------------------------------------
 
-def _protocol(ctx: _Ctx, value: Any, path: Path) -> ClusterPort | None:
+def _protocol(ctx: Ctx, value: Any, path: Path) -> ClusterPort | None:
     """v1alpha2 `protocols[]`: one of tcp/udp/sctp (destinationPort: number or range) or
     destinationNamedPort."""
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     which = _one_of(ctx, raw, path, ("tcp", "udp", "sctp", "destinationNamedPort"))
@@ -387,7 +378,7 @@ def _protocol(ctx: _Ctx, value: Any, path: Path) -> ClusterPort | None:
     return None
 
 
-def _range(ctx: _Ctx, value: Any, path: Path, protocol: Protocol) -> ClusterPort | None:
+def _range(ctx: Ctx, value: Any, path: Path, protocol: Protocol) -> ClusterPort | None:
     raw = ctx.mapping(value, path)
     if raw is None:
         return None
@@ -405,7 +396,7 @@ def _range(ctx: _Ctx, value: Any, path: Path, protocol: Protocol) -> ClusterPort
     return ClusterPort(protocol, start, end)
 
 
-def _named(ctx: _Ctx, value: Any, path: Path) -> ClusterPort | None:
+def _named(ctx: Ctx, value: Any, path: Path) -> ClusterPort | None:
     text = ctx.string(value, path)
     if text is None:
         return None
@@ -415,16 +406,16 @@ def _named(ctx: _Ctx, value: Any, path: Path) -> ClusterPort | None:
     return None if problems else ClusterPort(name=text)
 
 
-def _v1_protocol(ctx: _Ctx, value: Any, path: Path) -> Protocol | None:
+def _v1_protocol(ctx: Ctx, value: Any, path: Path) -> Protocol | None:
     if value is None:
         return Protocol.TCP
     found: Protocol | None = _enum(ctx, value, path, {p.value: p for p in Protocol})
     return found
 
 
-def _v1_port(ctx: _Ctx, value: Any, path: Path) -> ClusterPort | None:
+def _v1_port(ctx: Ctx, value: Any, path: Path) -> ClusterPort | None:
     """v1alpha1 `ports[]`: one of portNumber {protocol, port}, namedPort, portRange."""
-    raw = _EMPTY if value is None else ctx.mapping(value, path)
+    raw = EMPTY if value is None else ctx.mapping(value, path)
     if raw is None:
         return None
     which = _one_of(ctx, raw, path, ("portNumber", "namedPort", "portRange"))

@@ -9,14 +9,15 @@ cluster): no address, no pods, nothing to DNAT, so they are skipped with a note.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podwall.errors import Severity
 from podwall.manifests import syntax
+from podwall.manifests.labels import read_labels
+from podwall.manifests.metadata import META_LABELS, object_source, read_annotations, read_metadata
+from podwall.manifests.ports import PORT_RANGE, PROTOCOLS
+from podwall.manifests.report import EMPTY, Ctx, Path
 from podwall.model import Labels, Protocol, Service, ServicePort
-
-if TYPE_CHECKING:
-    from podwall.manifests.convert import Path, _Ctx
 
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _SERVICE_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
@@ -32,8 +33,6 @@ _DNS1035_MSG = syntax.regex_error(
     "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
     "alphabetic character, and end with an alphanumeric character",
     "[a-z]([-a-z0-9]*[a-z0-9])?", "my-name", "abc-123")
-_PORT_RANGE = "must be between 1 and 65535, inclusive"
-_PROTOCOLS = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP}
 
 
 def dns1035_label(value: str) -> tuple[str, ...]:
@@ -46,18 +45,16 @@ def dns1035_label(value: str) -> tuple[str, ...]:
     return tuple(errs)
 
 
-def read_service(ctx: _Ctx, default_namespace: str) -> Service | None:
+def read_service(ctx: Ctx, default_namespace: str) -> Service | None:
     """One Service; None when invalid (reported) or ExternalName (noted)."""
-    from podwall.manifests import convert as c
-
     data = ctx.data
-    name, namespace, meta = c._metadata(ctx, "Service", True, default_namespace, dns1035_label)
+    name, namespace, meta = read_metadata(ctx, "Service", True, default_namespace, dns1035_label)
     ctx.unknown_fields(data, _SERVICE_TOP, None)
-    c._labels(ctx, meta.get("labels"), c._META_LABELS)
-    c._annotations(ctx, meta)
+    read_labels(ctx, meta.get("labels"), META_LABELS)
+    read_annotations(ctx, meta)
     spec_path: Path = (None, "spec")
     raw_spec = data.get("spec")
-    spec = c._EMPTY if raw_spec is None else ctx.mapping(raw_spec, spec_path)
+    spec = EMPTY if raw_spec is None else ctx.mapping(raw_spec, spec_path)
     if spec is None:
         return None
     ctx.unknown_fields(spec, _SERVICE_SPEC, spec_path)
@@ -76,14 +73,12 @@ def read_service(ctx: _Ctx, default_namespace: str) -> Service | None:
     ports = _ports(ctx, spec.get("ports"), (spec_path, "ports"), headless)
     if ctx.errors or name is None or ports is None:
         return None
-    return Service(namespace, name, selector, ports, cluster_ip, source=c._source(ctx),
+    return Service(namespace, name, selector, ports, cluster_ip, source=object_source(ctx),
                    cluster_ip_missing=cluster_ip is None and not headless)
 
 
-def _cluster_ip(ctx: _Ctx, spec: dict[str, Any], spec_path: Path) -> tuple[Any, bool]:
+def _cluster_ip(ctx: Ctx, spec: dict[str, Any], spec_path: Path) -> tuple[Any, bool]:
     """(address or None when not given, headless). `clusterIP` wins; else `clusterIPs[0]`."""
-    from podwall.manifests.convert import _INVALID_IP
-
     path: Path = (spec_path, "clusterIP")
     raw = spec.get("clusterIP")
     if raw is None:
@@ -97,21 +92,19 @@ def _cluster_ip(ctx: _Ctx, spec: dict[str, Any], spec_path: Path) -> tuple[Any, 
         return None, True
     ip = syntax.parse_ip(text)
     if ip is None:
-        ctx.invalid(path, text, _INVALID_IP)
+        ctx.invalid(path, text, syntax.INVALID_IP)
     return ip, False
 
 
-def _service_selector(ctx: _Ctx, value: Any, path: Path) -> Labels | None:
+def _service_selector(ctx: Ctx, value: Any, path: Path) -> Labels | None:
     """`spec.selector` is a plain label map (not a LabelSelector); empty means none."""
-    from podwall.manifests.convert import _labels
-
     if value is None:
         return None
-    labels = _labels(ctx, value, path)
+    labels = read_labels(ctx, value, path)
     return labels if labels else None
 
 
-def _ports(ctx: _Ctx, value: Any, path: Path, headless: bool) -> tuple[ServicePort, ...] | None:
+def _ports(ctx: Ctx, value: Any, path: Path, headless: bool) -> tuple[ServicePort, ...] | None:
     items = ctx.sequence(value, path)
     if not items:
         if value is not None and items is None:
@@ -139,10 +132,8 @@ def _ports(ctx: _Ctx, value: Any, path: Path, headless: bool) -> tuple[ServicePo
     return tuple(out)
 
 
-def _port(ctx: _Ctx, item: Any, path: Path, several: bool, names: set[str]) -> ServicePort | None:
-    from podwall.manifests.convert import _EMPTY
-
-    raw = _EMPTY if item is None else ctx.mapping(item, path)
+def _port(ctx: Ctx, item: Any, path: Path, several: bool, names: set[str]) -> ServicePort | None:
+    raw = EMPTY if item is None else ctx.mapping(item, path)
     if raw is None:
         return None
     ctx.unknown_fields(raw, _SERVICE_PORT, path)
@@ -162,11 +153,11 @@ def _port(ctx: _Ctx, item: Any, path: Path, several: bool, names: set[str]) -> S
     if number is None and raw.get("port") is None:
         ctx.required(number_path)
     elif number is not None and not 1 <= number <= 65535:
-        ctx.invalid(number_path, number, _PORT_RANGE)
+        ctx.invalid(number_path, number, PORT_RANGE)
     protocol_path = (path, "protocol")
     proto_text = ctx.string(raw.get("protocol"), protocol_path) if raw.get("protocol") is not None \
         else "TCP"
-    protocol = _PROTOCOLS.get(proto_text or "TCP")
+    protocol = PROTOCOLS.get(proto_text or "TCP")
     if protocol is None and proto_text is not None:
         ctx.unsupported(protocol_path, proto_text, '"SCTP", "TCP", "UDP"')
     target = _target_port(ctx, raw.get("targetPort"), (path, "targetPort"))
@@ -175,13 +166,13 @@ def _port(ctx: _Ctx, item: Any, path: Path, several: bool, names: set[str]) -> S
     return ServicePort(number, protocol, target or number, name or None)
 
 
-def _target_port(ctx: _Ctx, value: Any, path: Path) -> int | str | None:
+def _target_port(ctx: Ctx, value: Any, path: Path) -> int | str | None:
     """A number 1-65535 or a port name (IANA_SVC_NAME); absent or 0 is `port` (returned 0)."""
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
         if value != 0 and not 1 <= value <= 65535:
-            ctx.invalid(path, value, _PORT_RANGE)
+            ctx.invalid(path, value, PORT_RANGE)
             return None
         return value
     if isinstance(value, str):  # a quoted number is a name to the API server, and invalid

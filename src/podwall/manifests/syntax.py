@@ -203,6 +203,9 @@ def _ip_sloppy(text: str) -> tuple[IPAddress, bool] | None:
     return ipaddress.IPv4Address(parsed[0]), parsed[1]
 
 
+INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"  # when parse_ip fails
+
+
 def parse_ip(text: str) -> IPAddress | None:
     """An IP address (ParseIPSloppy); the common dotted-quad case takes a C fast path."""
     try:
