@@ -180,7 +180,7 @@ spec: {podSelector: {}, policyTypes: [Egress]}
     cluster = load_cluster(["-"], stdin_text=base + extra, implied=False).cluster
     result = exposure_of(cluster, ports=[PortQuery.parse("TCP/443")])
     (line,) = [o for o in result.of(Direction.EGRESS) if o.namespace == "shop"]
-    assert "0.0.0.0/0 except 10.244.0.0/16" in str(line.addresses)
+    assert "0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16" in str(line.addresses)
     assert line.line().endswith("(allowed — Accept in admin/partner-api egress[0] (partner) at "
                                 "priority 1 (Admin tier))")
     assert line.to_json()["clusterRules"][0]["policy"] == "admin/partner-api"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from podwall.analysis.wording.verdicts import implied_end_words, keys_words
+from podwall.analysis.wording.names import implied_end_words, keys_words
 from podwall.model import Direction
 from podwall.model.words import plural
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from podwall.analysis.wording.verdicts import implied_words, keys_words, verdict_lines
+from podwall.analysis.wording.names import implied_words, keys_words
+from podwall.analysis.wording.verdicts import verdict_lines
 from podwall.engine import GroupVerdict, Resolved, Verdict
 from podwall.model import Endpoint, PortQuery, ServicePort
 from podwall.model.words import plural

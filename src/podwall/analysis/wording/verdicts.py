@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from podwall.analysis.wording.exposure import assigned_address_words
+from podwall.analysis.wording.names import implied_words
 from podwall.engine import DirectionVerdict, Verdict
 from podwall.engine.verdict import ClusterRuleRef
 from podwall.model import (
@@ -261,24 +262,3 @@ def verdict_lines(verdict: Verdict, implied: Collection[str] = ()) -> list[str]:
                                                [str(r) for r in a.rules])
                  for a in verdict.assigned)
     return lines
-
-
-def keys_words(keys: Sequence[str], limit: int = 4) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def implied_words(name: str, implied: bool) -> str:
-    """`kube-system/coredns (implied)`: a component the input did not carry."""
-    return f"{name} (implied)" if implied else name
-
-
-def implied_end_words(label: str, implied: Sequence[str]) -> str:
-    """A line's end that names implied endpoints among others: `kube-system/coredns (implied)`
-    for the implied endpoint alone, `kube-system/* (with implied kube-system/coredns)` for a
-    group that holds it."""
-    if not implied:
-        return label
-    if len(implied) == 1 and implied[0] == label:
-        return f"{label} (implied)"
-    return f"{label} (with implied {keys_words(list(implied))})"
