@@ -78,7 +78,7 @@ def test_exposure_lists_the_undecided_connections(inputs: tuple[Path, Path]) -> 
     _, new = inputs
     _, out, _ = run("exposure", str(new), "--port", "TCP/443")
     section = out.split("Cannot be decided offline", 1)[1]
-    assert "\n  shop/* -> 0.0.0.0/0 except 10.244.0.0/16" in section
+    assert "\n  shop/* -> 0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16" in section
     assert ("TCP/443  (shown as denied; admin/no-external egress[0] (allow-api), "
             "admin/no-external egress[1] (deny-nodes) may change it)") in section
     _, out, _ = run("exposure", str(new), "--port", "TCP/443", "-o", "json")

@@ -186,7 +186,7 @@ def test_cluster_policy_networks_and_port_ranges_cut_the_outside() -> None:
     cluster = build_cluster([], [Endpoint("x", "a", Labels({}))], [], pod_cidr="10.244.0.0/16",
                             cluster_policies=[anp])
     words = [str(b.addresses) for b in partition(cluster).blocks]
-    assert words == ["0.0.0.0/0 except 10.244.0.0/16, 104.154.164.160/32; ::/0",
+    assert words == ["0.0.0.0/0 except 10.96.0.0/12, 10.244.0.0/16, 104.154.164.160/32; ::/0",
                      "104.154.164.160/32"]
     udp = [str(r) for r in port_partition(cluster) if r.protocol is Protocol.UDP]
     assert udp == ["UDP/1-4999", "UDP/5000-6000", "UDP/6001-65535"]
