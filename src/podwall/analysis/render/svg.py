@@ -6,6 +6,7 @@ CLI prints one line and exits 2.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -14,6 +15,9 @@ from collections.abc import Sequence
 from podwall.errors import PodwallError
 
 _PAGE = re.compile(r'<g id="page\d+,\d+_graph0" class="graph"')
+_CLUSTER_START = re.compile(r'<g id="[^"]*" class="cluster">\n<title>([^<]*)</title>\n')
+_G_TAG = re.compile(r"<g[ >]|</g>")
+_SUBGRAPH = re.compile(r'subgraph\s+"?(cluster[^\s{"]*)"?\s*\{')
 DOT_TIMEOUT = 300.0  # seconds; a few thousand nodes lay out in well under a minute
 
 
@@ -44,7 +48,37 @@ def dots_to_svgs(sources: Sequence[str], *, timeout: float = DOT_TIMEOUT) -> lis
                  for d in text.split("<?xml")[1:]]
     if len(documents) != len(sources):
         raise PodwallError(f"Graphviz `dot` drew {len(documents)} pictures of {len(sources)}")
-    return documents
+    return [clusters_in_source_order(d, s) for d, s in zip(documents, sources, strict=True)]
+
+
+def clusters_in_source_order(svg: str, source: str) -> str:
+    """The SVG with its cluster boxes in the order the DOT source declares them.
+
+    dot (2.43) writes a graph's clusters in the order of its internal ids, which for every graph
+    but the first of a run depend on where earlier graphs left the heap: the same batch gave two
+    orders in 30 runs. The boxes do not overlap except parent around child, which the source
+    declares first, so this order draws the same picture, and the same bytes as a run of its
+    own. Anything unexpected (clusters not in one run, names the source lacks) leaves it alone.
+    """
+    order = {name: i for i, name in enumerate(_SUBGRAPH.findall(source))}
+    blocks: list[tuple[int, int, str]] = []
+    position = 0
+    while (found := _CLUSTER_START.search(svg, position)) is not None:
+        depth, end = 0, found.start()
+        for tag in _G_TAG.finditer(svg, found.start()):
+            depth += -1 if tag.group() == "</g>" else 1
+            if depth == 0:
+                end = tag.end() + 1  # the newline after the closing tag
+                break
+        if depth != 0 or found.group(1) not in order:
+            return svg
+        blocks.append((found.start(), end, found.group(1)))
+        position = end
+    if len(blocks) < 2 or any(a[1] != b[0] for a, b in itertools.pairwise(blocks)):
+        return svg
+    ordered = sorted(blocks, key=lambda block: order[block[2]])
+    first, last = blocks[0][0], blocks[-1][1]
+    return svg[:first] + "".join(svg[a:b] for a, b, _ in ordered) + svg[last:]
 
 
 def _dot(source: str, timeout: float) -> str:
