@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from podwall.dataplane import MemoryBackend, NftBackend, Ruleset, compile_ruleset
+from podwall.dataplane.addresses import block_networks
 from podwall.dataplane.backend import TableObjects, cleanup, transaction
 from podwall.dataplane.compile import (
     COMMENT_MAX,
-    LOG_PREFIX_MAX,
     NAME_MAX,
-    block_networks,
     counter_name,
     is_drop_counter,
     nft_name,
     selection_chain_name,
 )
+from podwall.dataplane.logprefix import LOG_PREFIX_MAX
 from podwall.engine import Engine
 from podwall.errors import DataplaneError, QueryError
 from podwall.manifests import load_cluster

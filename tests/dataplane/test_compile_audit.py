@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from podwall.dataplane import NftBackend, compile_ruleset
-from podwall.dataplane.compile import is_counter_map, is_drop_counter, log_prefix
+from podwall.dataplane.compile import is_counter_map, is_drop_counter
+from podwall.dataplane.logprefix import log_prefix
 from podwall.engine import Engine
 from podwall.manifests import load_cluster
 from podwall.model import Direction

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from podwall.dataplane import compile_ruleset
-from podwall.dataplane.compile import (
+from podwall.dataplane.logprefix import (
     LOG_PREFIX_MAX,
     LogPrefix,
     log_prefix,

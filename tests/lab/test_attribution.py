@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podwall.dataplane.compile import LogPrefix
+from podwall.dataplane.logprefix import LogPrefix
 from podwall.dataplane.nflog import LogPacket
 from podwall.engine import Engine
 from podwall.errors import InputError

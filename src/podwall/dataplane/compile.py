@@ -69,8 +69,8 @@ Drop, never reject: the lab tells drops by timeouts.
 Drops go to NFLOG (`log group N`), rate-limited, never to the kernel log: in a network namespace
 other than the machine's own, `log` to the kernel log prints nothing unless a host-wide sysctl
 says otherwise, while an NFLOG group is read from a netlink socket opened inside the node's
-namespace (podwall.dataplane.nflog). The prefix is a small contract (`log_prefix`,
-`parse_prefix`): `pw <action> <stage> g<generation> <namespace> [admin|baseline]`. The generation is
+namespace (podwall.dataplane.nflog). The prefix is a small contract (podwall.dataplane.logprefix):
+`pw <action> <stage> g<generation> <namespace> [admin|baseline]`. The generation is
 the one whose rule logged, so whoever reads the event attributes it with the policies of the
 ruleset that judged the packet, even while `apply` swaps in the next one. The last word is there
 when a cluster policy's Deny logged (podwall.dataplane.tiers): the kernel's own word for which tier
@@ -79,16 +79,22 @@ dropped it, which the reader holds to the engine's deciding rule.
 
 from __future__ import annotations
 
-import bisect
-import ipaddress
 import re
-import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
+from podwall.dataplane.addresses import (
+    FAMILY,
+    PROTOCOL_WORDS,
+    ClassAddresses,
+    Intervals,
+    NamedPortElements,
+    block_networks,
+    ipv4_text,
+    merge_intervals,
+    render_intervals,
+)
+from podwall.dataplane.logprefix import LOG_GENERATION, LOG_GROUP, LOG_GROUP_MAX, log_statement
 from podwall.dataplane.nftsyntax import (
     NAME_MAX,
     Ident,
@@ -105,8 +111,6 @@ from podwall.errors import QueryError
 from podwall.model import (
     Direction,
     Endpoint,
-    IPBlock,
-    IPNetwork,
     NetworkPolicy,
     Peer,
     PolicyPort,
@@ -126,34 +130,12 @@ ADMITTED_CHAIN = fixed("egress-admitted")
 AUDIT_CHAIN = fixed("audit")
 AUDIT_ADMITTED_CHAIN = fixed("audit-egress-admitted")
 AUDIT_PREFIX = "audit-"
-# Drops are logged at most this fast per shared chain (the per-pod counters count every drop):
-# enough for every probe of a lab run, bounded under a flood.
-LOG_RATE = "100/second burst 200 packets"
-# The NFLOG group of podwall's log statements. 100, not 0 or 1: the low groups are what other
-# tools (ulogd2's examples, iptables NFLOG defaults) use first, and a group has one reader per
-# network namespace.
-LOG_GROUP = 100
-LOG_GROUP_MAX = 65535
-# Where the generation's number goes in a log prefix (inside a quoted string, so not GENERATION:
-# `quoted` would turn its `%` into `?`). No Kubernetes name holds `@` or capitals.
-LOG_GENERATION = "@GEN@"
-# The actions an event can report: a drop, a drop an audited policy would make, an admission.
-ACTIONS = ("drop", "audit", "allow")
-# Where a packet was judged: at its source's egress, its destination's ingress, or by the base
-# chain alone (neither side isolated; only logged with --log-allowed).
-STAGES = ("egress", "ingress", "forward")
-# The tier whose Deny logged, as the last word of a prefix ("": not a cluster policy's Deny).
-TIERS = ("", "admin", "baseline")
 # Kernel limits (measured with nft 1.0.6): a log prefix holds 127 bytes, a comment 128, an object
 # or chain name 254. Longer names are clipped and made unique with a hash.
-LOG_PREFIX_MAX = 127
 COMMENT_MAX = 128
 # Between the policy names of a shared chain's name: Kubernetes names never contain it.
 POLICY_SEPARATOR = "_"
 _GENERATION_SUFFIX = re.compile(r"\.g(\d+)$")  # what Ruleset.render puts in place of GENERATION
-
-Intervals = list[tuple[int, int]]
-
 
 @dataclass(frozen=True, slots=True)
 class DropCounter:
@@ -259,189 +241,6 @@ def _short(direction: Direction) -> str:
     return "in" if direction is Direction.INGRESS else "out"
 
 
-def log_prefix(namespace: str, direction: Direction | str, action: str = "drop",
-               tier: str = "") -> str:
-    """`pw <action> <stage> g<generation> <ns> [<tier>]` (before quoting; the generation is
-    filled in by `Ruleset.render`), clipped to what the kernel accepts.
-
-    The contract a reader relies on is the first four words (`parse_prefix`): what happened,
-    where, and which generation's rule said so; and the last word when a cluster policy's Deny
-    logged: `admin` or `baseline` (never clipped: the namespace is). The chain that logs is
-    shared by pods: the packet's addresses tell which pods; the namespace is there for a human
-    reading raw NFLOG.
-    """
-    stage = direction.word if isinstance(direction, Direction) else direction
-    if action not in ACTIONS or stage not in STAGES or tier not in TIERS:
-        raise ValueError(f"log_prefix: action {action!r} / stage {stage!r} / tier {tier!r} "
-                         f"not in {ACTIONS} / {STAGES} / {TIERS}")
-    head = f"pw {action} {stage} g{LOG_GENERATION} "
-    tail = f" {tier}" if tier else ""
-    room = (LOG_PREFIX_MAX - len(head) - len(tail)
-            - 10 + len(LOG_GENERATION))  # 10 digits of a generation
-    return head + namespace[:room] + tail
-
-
-@dataclass(frozen=True, slots=True)
-class LogPrefix:
-    """What a log prefix says: `action` (drop, audit, allow), `stage` (egress, ingress, forward),
-    the ruleset `generation` whose rule logged, the namespace of the chain (may be ""), and
-    the `tier` ("admin", "baseline") whose Deny logged it ("": not a cluster policy's Deny)."""
-
-    action: str
-    stage: str
-    generation: int
-    namespace: str = ""
-    tier: str = ""
-
-
-_PREFIX = re.compile(r"pw (drop|audit|allow) (egress|ingress|forward) g(\d{1,10})"
-                     r"(?: (\S*))?(?: (admin|baseline))?\s*")
-
-
-def parse_prefix(text: str) -> LogPrefix | None:
-    """The contract of `log_prefix` read back (None: not one of podwall's)."""
-    found = _PREFIX.fullmatch(text)
-    if found is None:
-        return None
-    return LogPrefix(found.group(1), found.group(2), int(found.group(3)), found.group(4) or "",
-                     found.group(5) or "")
-
-
-def log_statement(namespace: str, direction: Direction | str, action: str, group: int,
-                  *, limit: bool = True, tier: str = "") -> str:
-    """`[limit rate ...] log group N prefix "..."`: one logging statement of the ruleset."""
-    rate = f"limit rate {LOG_RATE} " if limit else ""
-    return (f"{rate}log group {group} prefix "
-            f"{_quote(log_prefix(namespace, direction, action, tier), LOG_PREFIX_MAX)}")
-
-
-# -- addresses ----------------------------------------------------------------------------------
-
-
-def block_networks(block: IPBlock) -> list[IPNetwork]:
-    """`cidr` minus every `except`, as disjoint networks (exact: nothing more, nothing less)."""
-    remaining: list[IPNetwork] = [block.cidr]
-    for ex in block.excepts:
-        if ex.version != block.cidr.version:
-            continue
-        nxt: list[IPNetwork] = []
-        for net in remaining:
-            if ex.subnet_of(net):  # type: ignore[arg-type]
-                nxt.extend(net.address_exclude(ex))  # type: ignore[arg-type]
-            elif not net.subnet_of(ex):  # type: ignore[arg-type]
-                nxt.append(net)
-        remaining = nxt
-    return remaining
-
-
-def _merge(intervals: Iterable[tuple[int, int]]) -> Intervals:
-    merged: list[list[int]] = []
-    for low, high in sorted(intervals):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return [(low, high) for low, high in merged]
-
-
-def _ip4(value: int) -> str:
-    return socket.inet_ntoa(value.to_bytes(4, "big"))
-
-
-def _ip6(value: int) -> str:
-    return str(ipaddress.IPv6Address(value))
-
-
-def _render(intervals: Intervals, version: int) -> list[str]:
-    """Addresses, prefixes where an interval is exactly one (`10.0.0.0/8`), else ranges."""
-    text = _ip4 if version == 4 else _ip6
-    bits = 32 if version == 4 else 128
-    out = []
-    for low, high in intervals:
-        size = high - low + 1
-        if size == 1:
-            out.append(text(low))
-        elif size & (size - 1) == 0 and low % size == 0:
-            out.append(f"{text(low)}/{bits - size.bit_length() + 1}")
-        else:
-            out.append(f"{text(low)}-{text(high)}")
-    return out
-
-
-FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
-
-
-class _ClassAddresses:
-    """The addresses of one IP version's endpoints, by endpoint class, for peer sets: the
-    members of a few hundred classes become merged intervals with a sort of positions, not a
-    Python loop over thousands of endpoints."""
-
-    def __init__(self, endpoints: Sequence[Endpoint], class_of: npt.NDArray[np.int64],
-                 classes: int, version: int) -> None:
-        chosen = [(int(ep.ip), int(cid)) for ep, cid in zip(endpoints, class_of.tolist(), strict=True)
-                  if ep.ip is not None and ep.ip.version == version]
-        chosen.sort()
-        self.values = [value for value, _ in chosen]  # sorted; Python ints (IPv6 needs 128 bits)
-        owners = np.array([cid for _, cid in chosen], dtype=np.int64)
-        order = np.argsort(owners, kind="stable")
-        bounds = np.searchsorted(owners[order], np.arange(classes + 1))
-        self.positions = [order[bounds[c]:bounds[c + 1]] for c in range(classes)]
-
-    def of_classes(self, classes: Iterable[int]) -> Intervals:
-        parts = [self.positions[c] for c in classes]
-        if not parts:
-            return []
-        picked = np.unique(np.concatenate(parts)).tolist()  # positions, so sorted by address
-        out: Intervals = []
-        for position in picked:
-            value = self.values[position]
-            if out and value == out[-1][1] + 1:
-                out[-1] = (out[-1][0], value)
-            elif not out or value != out[-1][1]:
-                out.append((value, value))
-        return out
-
-
-_PROTO = {protocol: protocol.value.lower() for protocol in Protocol}
-
-
-@dataclass(frozen=True, slots=True)
-class _NamedPort:
-    """The endpoints where one named port resolves (one protocol, one IP version), sorted by
-    address, with their set elements: an egress rule's destinations are the slice of them
-    inside its peers, found by a vectorised search rather than a loop over the endpoints."""
-
-    addresses: list[int]
-    elements: list[str]
-    packed: npt.NDArray[np.uint64] | None  # IPv4 addresses for numpy (IPv6 needs 128 bits)
-
-    @classmethod
-    def of(cls, version: int, entries: list[tuple[int, str]]) -> _NamedPort:
-        entries.sort()
-        addresses = [value for value, _ in entries]
-        packed = np.array(addresses, dtype=np.uint64) if version == 4 else None
-        return cls(addresses, [element for _, element in entries], packed)
-
-    def within(self, peers: Intervals) -> list[str]:
-        """The elements of the endpoints inside `peers` (merged, sorted intervals)."""
-        if not peers:
-            return []
-        if self.packed is not None:
-            lows = np.array([low for low, _ in peers], dtype=np.uint64)
-            highs = np.array([high for _, high in peers], dtype=np.uint64)
-            at = np.searchsorted(lows, self.packed, side="right") - 1
-            inside = (at >= 0) & (self.packed <= highs[np.maximum(at, 0)])
-            chosen = [self.elements[i] for i in np.flatnonzero(inside).tolist()]
-        else:
-            starts = [low for low, _ in peers]
-            chosen = []
-            for address, element in zip(self.addresses, self.elements, strict=True):
-                k = bisect.bisect_right(starts, address) - 1
-                if k >= 0 and address <= peers[k][1]:
-                    chosen.append(element)
-        return sorted(set(chosen))
-
-
 # -- the compiler -------------------------------------------------------------------------------
 
 
@@ -467,7 +266,7 @@ class _Builder:
         self.cluster = engine.cluster
         # Peers resolve through the engine's endpoint classes: one selector evaluation per class.
         self.classes = EndpointClasses(self.cluster)
-        self.addresses = {version: _ClassAddresses(self.cluster.endpoints, self.classes.class_of,
+        self.addresses = {version: ClassAddresses(self.cluster.endpoints, self.classes.class_of,
                                                    self.classes.size, version)
                           for version in (4, 6)}
         self.interfaces = interfaces
@@ -478,7 +277,7 @@ class _Builder:
         self.rules = 0
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
         self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
-        self._named_index: dict[bool, dict[tuple[str, Protocol, int], _NamedPort]] = {}
+        self._named_index: dict[bool, dict[tuple[str, Protocol, int], NamedPortElements]] = {}
         self.policy_chains: dict[tuple[str, Direction], str | None] = {}
         self.selection_chains: dict[tuple[str, Direction, tuple[str, ...]], str] = {}
         self.chain_lines: list[str] = []
@@ -538,13 +337,13 @@ class _Builder:
         hit = {}
         for version in (4, 6):
             addresses = self.addresses[version].of_classes(classes)
-            hit[version] = (_merge([*found[version], *addresses]) if found[version]
+            hit[version] = (merge_intervals([*found[version], *addresses]) if found[version]
                             else addresses)
         self.peer_cache[key] = hit
         return hit
 
     # -- ports ---------------------------------------------------------------------------------
-    def named_index(self, local: bool) -> dict[tuple[str, Protocol, int], _NamedPort]:
+    def named_index(self, local: bool) -> dict[tuple[str, Protocol, int], NamedPortElements]:
         """(port name, protocol, IP version) -> where it resolves among every endpoint (or this
         node's pods): their addresses and set elements, formatted once per endpoint and port."""
         index = self._named_index.get(local)
@@ -554,13 +353,13 @@ class _Builder:
                 if ep.ip is None or not ep.ports or (local and ep.key not in self.interfaces):
                     continue
                 value = int(ep.ip)
-                address = _ip4(value) if ep.ip.version == 4 else str(ep.ip)
+                address = ipv4_text(value) if ep.ip.version == 4 else str(ep.ip)
                 for cp in ep.ports:
                     if cp.name:
                         found.setdefault((cp.name, cp.protocol, ep.ip.version), []).append(
-                            (value, f"{address} . {_PROTO[cp.protocol]} . {cp.port}"))
+                            (value, f"{address} . {PROTOCOL_WORDS[cp.protocol]} . {cp.port}"))
             index = self._named_index[local] = {
-                key: _NamedPort.of(key[2], entries) for key, entries in found.items()}
+                key: NamedPortElements.of(key[2], entries) for key, entries in found.items()}
         return index
 
     def named_set(self, version: int, protocol: Protocol, name: str,
@@ -626,7 +425,7 @@ class _Builder:
             elements = [f"{protocol.value.lower()} . {low}" if low == high
                         else f"{protocol.value.lower()} . {low}-{high}"
                         for protocol in sorted(numeric, key=lambda p: p.value.lower())
-                        for low, high in _merge(numeric[protocol])]
+                        for low, high in merge_intervals(numeric[protocol])]
             name = self.add_set("ports", "inet_proto . inet_service", elements, interval=True)
             out.append((None, f"meta l4proto . th dport @{name}", False))
         for protocol, port_name in sorted(named):
@@ -652,7 +451,7 @@ class _Builder:
             for version, intervals in addresses.items():
                 if intervals:
                     keyword, type_ = FAMILY[version]
-                    name = self.add_set(f"peers{version}", type_, _render(intervals, version),
+                    name = self.add_set(f"peers{version}", type_, render_intervals(intervals, version),
                                         interval=True)
                     peer_parts.append((version, f"{keyword} {where} @{name}"))
         else:
@@ -868,26 +667,19 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
                    len(map_names) * 2, map_elements, tuple(counters))
 
 __all__ = [
-    "ACTIONS",
     "ADMITTED_CHAIN",
     "BASE_CHAIN",
     "GENERATION",
-    "LOG_GROUP",
     "TABLE",
     "DropCounter",
-    "LogPrefix",
     "Ruleset",
-    "block_networks",
     "compile_ruleset",
     "counter_map_name",
     "counter_name",
     "generation_of",
     "is_counter_map",
     "is_drop_counter",
-    "log_prefix",
-    "log_statement",
     "nft_name",
-    "parse_prefix",
     "scoped",
     "selection_chain_name",
 ]

@@ -58,7 +58,7 @@ _NLATTR = struct.Struct("=HH")
 
 @dataclass(frozen=True, slots=True)
 class LogPacket:
-    """One logged packet: the prefix (podwall.dataplane.compile.parse_prefix reads it) and what
+    """One logged packet: the prefix (podwall.dataplane.logprefix.parse_prefix reads it) and what
     its headers say. `port` is the destination port (None for protocols without ports)."""
 
     prefix: str

@@ -32,18 +32,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from podwall.dataplane.addresses import FAMILY, Intervals, merge_intervals, render_intervals
 from podwall.dataplane.compile import (
     COMMENT_MAX,
-    FAMILY,
-    Intervals,
     _Builder,
-    _merge,
     _quote,
-    _render,
     counter_map_name,
-    log_statement,
     scoped,
 )
+from podwall.dataplane.logprefix import log_statement
 from podwall.dataplane.nftsyntax import Ident, ident, remark
 from podwall.engine.tiers import subject_matches
 from podwall.model import Direction, Endpoint, PolicyPort, Protocol
@@ -188,7 +185,7 @@ class TierCompiler:
         out: dict[int, Intervals] = {}
         for version in (4, 6):
             addresses = self.b.addresses[version].of_classes(sorted(classes))
-            out[version] = _merge([*found[version], *addresses])
+            out[version] = merge_intervals([*found[version], *addresses])
         return out
 
     def _matches(self, rule: ClusterRule, direction: Direction) -> list[str]:
@@ -200,7 +197,7 @@ class TierCompiler:
         for version, intervals in addresses.items():
             if intervals:
                 keyword, type_ = FAMILY[version]
-                name = b.add_set(f"peers{version}", type_, _render(intervals, version),
+                name = b.add_set(f"peers{version}", type_, render_intervals(intervals, version),
                                  interval=True)
                 peer_parts.append((version, f"{keyword} {where} @{name}"))
         if not peer_parts:

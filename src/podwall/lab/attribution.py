@@ -2,7 +2,7 @@
 
 An NFLOG event says what the kernel did (`drop`, `audit`, `allow`), where (`egress` at the
 source, `ingress` at the destination, or `forward`: neither side isolated), and which ruleset
-generation's rule logged it (podwall.dataplane.compile.parse_prefix). The packet's addresses
+generation's rule logged it (podwall.dataplane.logprefix.parse_prefix). The packet's addresses
 name the pods (anti-spoofing guarantees a pod's source address). Attribution asks the engine of
 *that* generation's cluster, so an event judged just before `lab apply` swapped the ruleset
 names the policies that were in force then, not the new ones.
@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podwall.analysis.wording import direction_line, kernel_tier_disagrees_words
-from podwall.dataplane.compile import LogPrefix
+from podwall.dataplane.logprefix import LogPrefix
 from podwall.dataplane.nflog import LogPacket
 from podwall.engine import Engine
 from podwall.engine.verdict import ClusterRuleRef, DirectionVerdict, RuleRef

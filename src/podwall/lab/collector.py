@@ -37,7 +37,8 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from podwall.dataplane import NftBackend
-from podwall.dataplane.compile import LogPrefix, counter_name, parse_prefix
+from podwall.dataplane.compile import counter_name
+from podwall.dataplane.logprefix import LogPrefix, parse_prefix
 from podwall.dataplane.nflog import LogPacket, NflogSocket
 from podwall.errors import DataplaneError, PodwallError
 from podwall.lab import snapshot

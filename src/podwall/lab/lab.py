@@ -43,7 +43,7 @@ from typing import Any, cast
 import numpy as np
 
 from podwall.dataplane import CounterValue, NftBackend, compile_ruleset
-from podwall.dataplane.compile import LOG_GROUP
+from podwall.dataplane.logprefix import LOG_GROUP
 from podwall.engine import DenseVerdicts, Engine, Matrix, Verdict, default_ports
 from podwall.errors import DataplaneError, InputError, PodwallError
 from podwall.lab import collector as monitor
