@@ -117,7 +117,7 @@ def test_list_kinds_are_flattened() -> None:
             "- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n"
             "- apiVersion: v1\n  kind: PodList\n  items:\n"
             "  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p, namespace: a}\n"
-            "    spec: {containers: [{ports: [{containerPort: 0}]}]}\n"
+            "    spec: {containers: [{name: c, ports: [{containerPort: 0}]}]}\n"
             "  - {apiVersion: v1, kind: Pod, metadata: {name: q, namespace: a}}\n")
     result = load_text(text)
     assert [e.key for e in result.cluster.endpoints] == ["a/q"]

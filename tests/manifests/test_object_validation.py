@@ -75,8 +75,12 @@ CASES = {
         "spec.jobTemplate.spec.template.metadata.labels", 9, 'Invalid value: "a b"'),
     "a workload template container port": (
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  template:\n"
-        "    spec:\n      containers:\n      - ports: [{containerPort: 0}]\n",
-        "spec.template.spec.containers[0].ports[0].containerPort", 8, "Required value"),
+        "    spec:\n      containers:\n      - name: c\n        ports: [{containerPort: 0}]\n",
+        "spec.template.spec.containers[0].ports[0].containerPort", 9, "Required value"),
+    "a container without a name": (  # validateContainers: every container needs a name
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - ports: [{containerPort: 80}]\n",
+        "spec.containers[0].name", 6, "Required value"),
     "a workload without a template": (
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  selector: {}\n",
         "spec.template", 4, "Required value"),

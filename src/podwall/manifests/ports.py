@@ -61,6 +61,10 @@ def read_pod_ports(ctx: Ctx, value: Any, path: Path) -> tuple[ContainerPort, ...
         for i, item in enumerate(ctx.sequence(spec.get(key), list_path) or ()):
             container_path = (list_path, i)
             container = EMPTY if item is None else ctx.mapping(item, container_path)
+            if container is None:
+                continue
+            if container.get("name") in (None, ""):  # the API server: "Required value"
+                ctx.required((container_path, "name"))
             if not container:
                 continue
             ctx.unknown_fields(container, fields.CONTAINER, container_path)
@@ -202,11 +206,9 @@ def fast_ports(spec: Any) -> tuple[ContainerPort, ...] | None:
         if type(containers) is not list and type(containers) is not LocatedList:
             return None
         for container in containers:
-            if container is None:
-                continue
             if ((type(container) is not dict and type(container) is not Located)
-                    or not container.keys() <= fields.CONTAINER):
-                return None
+                    or not container.keys() <= fields.CONTAINER or not container.get("name")):
+                return None  # not plain, or an error to report (a container needs a name)
             raw_ports = container.get("ports")
             if raw_ports is None:
                 continue
