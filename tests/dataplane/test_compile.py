@@ -132,43 +132,99 @@ def test_except_is_carved_out_exactly() -> None:
     assert block_networks(covering) == []
 
 
+def port_verdict(text: str, chain: str, protocol: str, port: int) -> str | None:
+    """What the port map of selection chain `chain` gives `protocol`/`port` (None: nothing)."""
+    body = chains(text)[chain]
+    maps = [line.split("@")[1] for line in body
+            if line.startswith(f"meta l4proto {protocol} th dport vmap @")]
+    assert len(maps) <= 1, body
+    if not maps:
+        return None
+    elements = re.search(rf"map {re.escape(maps[0])} \{{.*elements = \{{ (.*) \}} \}}", text)
+    assert elements is not None
+    for element in elements.group(1).split(", "):
+        ports, verdict = element.split(" : ")
+        low, _, high = ports.partition("-")
+        if int(low) <= port <= int(high or low):
+            return verdict
+    return None
+
+
+def set_elements(text: str, name: str) -> str:
+    found = re.search(rf"set {re.escape(name)} \{{.*elements = \{{ (.*) \}} \}}", text)
+    assert found is not None, name
+    return found.group(1)
+
+
 def test_peer_sets_hold_exactly_the_matching_addresses() -> None:
     engine = engine_of(FEATURES)
     text = compile_ruleset(engine, every_pod(engine)).text
-    policy = chains(text)["policy-in/a/web"]
-    assert len(policy) == 4  # per IP version: numbers/ranges/any-UDP in one set, the named port
-    v4 = re.search(r"ip saddr @(\S+)", policy[0])
+    # every port of the ingress rule (a named port, a range, every UDP port) admits the same
+    # peers: one chain, one set per IP version
+    verdicts = {port_verdict(text, "pods-in/a/web", protocol, port)
+                for protocol, port in (("tcp", 8080), ("tcp", 7000), ("tcp", 7010), ("udp", 1))}
+    assert len(verdicts) == 1
+    admit = verdicts.pop()
+    assert admit is not None and admit.startswith("jump admit-in-")
+    policy = chains(text)[admit.removeprefix("jump ")]
+    assert len(policy) == 2
+    v4 = re.fullmatch(r"ip saddr @(\S+) accept", policy[0])
     assert v4 is not None
-    elements = re.search(rf"set {v4.group(1)} \{{.*elements = \{{ (.*) \}} \}}", text)
-    assert elements is not None
     # pods of a (own namespace) and web pods of blue namespaces, 192.0.2.0/25 (not the except)
-    assert elements.group(1) == "10.1.0.1-10.1.0.2, 192.0.2.0/25"
-    v6 = re.search(r"ip6 saddr @(\S+)", policy[-1])
+    assert set_elements(text, v4.group(1)) == "10.1.0.1-10.1.0.2, 192.0.2.0/25"
+    v6 = re.fullmatch(r"ip6 saddr @(\S+) accept", policy[1])
     assert v6 is not None
-    six = re.search(rf"set {v6.group(1)} \{{.*elements = \{{ (.*) \}} \}}", text)
-    assert six is not None and "fd00::100-fd00::ffff:ffff:ffff:ffff" in six.group(1)
-    assert "fd00::2," in six.group(1) or six.group(1).startswith("fd00::2")
+    six = set_elements(text, v6.group(1))
+    assert "fd00::100-fd00::ffff:ffff:ffff:ffff" in six
+    assert "fd00::2," in six or six.startswith("fd00::2")
+    # ports that no rule names have no element: they fall through to the drop
+    for protocol, port in (("tcp", 6999), ("tcp", 7011), ("tcp", 9090), ("sctp", 80)):
+        assert port_verdict(text, "pods-in/a/web", protocol, port) is None
 
 
 def test_named_ports_resolve_on_each_destination() -> None:
     engine = engine_of(FEATURES)
     text = compile_ruleset(engine, every_pod(engine)).text
-    # ingress: the destination is the node's own pod, resolved on each local pod that has it
-    assert ("set local4-tcp-http { type ipv4_addr . inet_proto . inet_service; comment "
-            in text)
-    assert "elements = { 10.1.0.1 . tcp . 8080, 10.1.0.2 . tcp . 9090 }" in text
-    ingress = chains(text)["policy-in/a/web"]
-    assert any("ip daddr . meta l4proto . th dport @local4-tcp-http" in r for r in ingress)
-    # egress: one set of the rule's peers where the name resolves (peers and port in one lookup)
-    egress = chains(text)["policy-out/a/web"]
-    v4 = [r for r in egress if "ip daddr . meta l4proto . th dport @dests4-" in r]
-    v6 = [r for r in egress if "ip6 daddr . meta l4proto . th dport @dests6-" in r]
-    assert len(v4) == 1 and len(v6) == 1 and not any("daddr @" in r for r in v4 + v6)
-    assert "elements = { 10.1.0.2 . tcp . 9090 }" in text  # db, a peer; not web's own 8080
-    assert "elements = { fd00::2 . tcp . 80 }" in text
-    assert "10.1.0.1 . udp . 53" not in text  # UDP/dns resolves only on web, which is no peer
-    # never a v4 peer set with a v6 match in one rule
-    assert not any("ip daddr @" in r and "ip6 daddr" in r for r in egress)
+    # ingress: the destination is the chain's own pod: web's http is 8080 (db's 9090 is not)
+    assert port_verdict(text, "pods-in/a/web", "tcp", 8080) is not None
+    assert port_verdict(text, "pods-in/a/web", "tcp", 9090) is None
+    # egress: each destination inside the rule's peers where the name resolves, at its number
+    def admitted(port: int) -> list[str]:
+        verdict = port_verdict(text, "pods-out/a/web", "tcp", port)
+        assert verdict is not None and verdict.startswith("jump admit-out-")
+        rules = chains(text)[verdict.removeprefix("jump ")]
+        assert all(r.endswith(" goto egress-admitted") for r in rules)
+        return [f"{r.split()[0]} {set_elements(text, r.split('@')[1].split()[0])}"
+                for r in rules]
+
+    assert admitted(9090) == ["ip 10.1.0.2"]  # db, a peer; not web's own 8080
+    assert admitted(80) == ["ip6 fd00::2"]
+    assert admitted(5432) == ["ip 10.1.0.2", "ip6 fd00::2"]  # a number: every peer
+    assert port_verdict(text, "pods-out/a/web", "tcp", 8080) is None
+    # UDP/dns resolves only on web, which is no peer; UDP/53 to anyone comes from the
+    # second rule, which has no peers: straight to the destination's ingress
+    assert port_verdict(text, "pods-out/a/web", "udp", 53) == "goto egress-admitted"
+    assert port_verdict(text, "pods-out/a/web", "udp", 54) is None
+
+
+def test_pods_that_resolve_a_named_port_differently_get_chains_of_their_own() -> None:
+    docs = [pod(f"web-{i}", "a", f"10.1.0.{i + 10}", "{app: web}",
+                f"    - {{name: http, containerPort: {8080 if i < 3 else 9090}}}\n")
+            for i in range(5)]
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                "metadata: {name: web, namespace: a}\nspec:\n"
+                "  podSelector: {matchLabels: {app: web}}\n"
+                "  ingress: [{ports: [{port: http}]}]\n")
+    engine = engine_of("---\n".join(docs))
+    interfaces = every_pod(engine)
+    text = compile_ruleset(engine, interfaces).text
+    assert port_verdict(text, "pods-in/a/web", "tcp", 8080) == "accept"
+    assert port_verdict(text, "pods-in/a/web", "tcp", 9090) is None
+    assert port_verdict(text, "pods-in/a/web/2", "tcp", 9090) == "accept"
+    assert port_verdict(text, "pods-in/a/web/2", "tcp", 8080) is None
+    for i in range(5):
+        chain = "pods-in/a/web" if i < 3 else "pods-in/a/web/2"
+        assert f'"{interfaces[f"a/web-{i}"]}" : jump {chain},' in text.replace(" }", ", }")
 
 
 def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop() -> None:
@@ -188,7 +244,9 @@ def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop
         assert body[-2] == (f'limit rate 100/second burst 200 packets log group 100 prefix '
                             f'"pw drop {"ingress" if direction == "in" else "egress"} gN '
                             f'{name.split("/")[1]}"')
-        assert body[:-2] and all(line.startswith(f"jump policy-{direction}/") for line in body[:-2])
+        assert body[:-2] and all(
+            line.startswith(("meta l4proto ", "ip saddr @", "ip daddr @", "ip6 saddr @",
+                             "ip6 daddr @")) for line in body[:-2])
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {
         (p, d) for p in ("shop/api", "shop/db", "shop/web") for d in Direction}
@@ -232,28 +290,33 @@ def test_pods_isolated_by_the_same_policies_share_their_chains() -> None:
 
 def test_one_base_chain_checks_spoofing_then_conntrack_then_egress_then_ingress() -> None:
     found = chains(compiled("three-tier").text)
-    assert [name for name in found if not name.startswith(("pods-", "policy-"))] == [
+    assert [name for name in found if not name.startswith(("pods-", "admit-"))] == [
         "egress-admitted", "forward"]
     forward = found["forward"]
     assert forward[0] == "type filter hook forward priority filter; policy accept;"
-    # the address family first: an IPv4 packet is spared the IPv6 rule's lookups
-    assert forward[1].startswith("meta nfproto ipv4 iifname @pod-interfaces ")
-    assert forward[1].endswith("!= @pod-sources4 counter name spoofed drop")
-    assert forward[2].startswith("meta nfproto ipv6 iifname @pod-interfaces ")
-    assert forward[2].endswith("!= @pod-sources6 counter name spoofed drop")
-    assert forward[3:] == ["ct state vmap { established : accept, related : accept, "
-                           "invalid : drop }",
+    # the address family first: an IPv4 packet is spared the IPv6 rule's lookups; then the
+    # pair a pod's own packets are in (one lookup), the interface set only for the rest
+    assert forward[1].startswith("meta nfproto ipv4 iifname . ip saddr != @pod-sources4 ")
+    assert forward[1].endswith(" iifname @pod-interfaces counter name spoofed drop")
+    assert forward[2].startswith("meta nfproto ipv6 iifname . ip6 saddr != @pod-sources6 ")
+    assert forward[2].endswith(" iifname @pod-interfaces counter name spoofed drop")
+    # conntrack as bit tests (no lookup on every packet), as a conntrack-only firewall has it
+    assert forward[3:] == ["ct state established,related accept", "ct state invalid drop",
                            "iifname vmap @egress-by-if", "oifname vmap @ingress-by-if"]
     # Egress must not end the base chain: an admitting rule hands the packet to the
     # destination's ingress (goto: no further rule is tried), which is the last word.
     assert found["egress-admitted"] == ["oifname vmap @ingress-by-if", "accept"]
+    text = compiled("three-tier").text
     for name, body in found.items():
-        if name.startswith("policy-out/"):
-            assert all(f" {line}".find(" goto egress-admitted comment ") >= 0
-                       and " accept" not in line for line in body)
-        elif name.startswith("policy-in/"):
-            assert all(" accept comment " in line or line.startswith("accept comment")
-                       for line in body)
+        verdicts = [line.rsplit(" : ", 1)[-1] for line in re.findall(
+            r"map ports-(?:in|out)-\d+ \{.*elements = \{ (.*) \} \}", text)
+            for line in line.split(", ")]
+        assert all(v.startswith("jump admit-") or v in ("accept", "goto egress-admitted")
+                   for v in verdicts)
+        if name.startswith("admit-out-"):
+            assert all(line.endswith(" goto egress-admitted") for line in body)
+        elif name.startswith("admit-in-"):
+            assert all(line.endswith(" accept") for line in body)
 
 
 def test_every_object_but_the_base_chain_and_the_counters_belongs_to_one_generation() -> None:
@@ -298,19 +361,24 @@ def _one_namespace(pods: int, rules: int, policies: int = 1) -> Ruleset:
 
 def test_size_grows_with_pods_plus_policies_plus_rules_never_pairs() -> None:
     def size(r: Ruleset) -> int:
-        return r.rules + r.set_elements
+        return r.rules + r.set_elements + r.map_elements
 
-    # doubling the pods doubles the size at most (a set of peers grows, pods get chains)
+    # doubling the pods doubles the size at most (a set of peers grows, pods get map entries)
     small, double = size(_one_namespace(40, 3)), size(_one_namespace(80, 3))
     assert double <= 2.1 * small
-    # ten times the rules of a policy that selects all 80 pods: the rules are compiled once
-    # (in the policy's chain), not once per pod
-    few, many = _one_namespace(80, 1), _one_namespace(80, 10)
-    assert many.rules - few.rules == 9 * 2  # 2 nft rules per policy rule (numeric, named)
-    # a second policy selecting every pod adds its rules once and one jump to the chain that
-    # all 80 pods share (not one per pod)
-    two = _one_namespace(80, 10, policies=2)
-    assert two.rules - many.rules == 10 * 2 + 1
+    # ten times the rules of a policy that selects every pod: each new rule adds one port to
+    # the shared chain's port map (its named port resolves to 80, already there) and at most
+    # one admit chain per distinct set of peers (one per app, and port 80 that every rule
+    # names: 6, was 1), whatever the number of pods
+    for pods in (40, 80):
+        few, many = _one_namespace(pods, 1), _one_namespace(pods, 10)
+        assert many.map_elements - few.map_elements == 9
+        assert many.rules - few.rules == many.chains - few.chains == 6 - 1
+    # a second policy with the same rules selecting every pod allows nothing new: the chain
+    # all 80 pods share asks the same union, so nothing grows
+    many, two = _one_namespace(80, 10), _one_namespace(80, 10, policies=2)
+    assert (two.rules, two.chains, two.set_elements, two.map_elements) == (
+        many.rules, many.chains, many.set_elements, many.map_elements)
 
 
 def long_names_ruleset() -> Ruleset:

@@ -12,7 +12,7 @@ from podwall.dataplane.logprefix import log_prefix
 from podwall.engine import Engine
 from podwall.manifests import load_cluster
 from podwall.model import Direction
-from tests.dataplane.test_compile import chains, every_pod
+from tests.dataplane.test_compile import chains, every_pod, port_verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "tests" / "fixtures" / "manifests" / "audit"
@@ -25,28 +25,34 @@ def ruleset_text(path: Path) -> str:
 
 
 def test_audited_policies_never_reach_a_drop() -> None:
-    found = chains(ruleset_text(AUDIT))
+    text = ruleset_text(AUDIT)
+    found = chains(text)
     audit_chains = {name: body for name, body in found.items() if name.startswith("audit")}
     assert set(audit_chains) >= {"audit", "audit-egress-admitted",
                                  "audit-pods-in/shop/deny-all",
-                                 "audit-policy-in/shop/db-allow-80"}
+                                 "audit-pods-in/shop/db-allow-80_db-allow-web_deny-all"}
     for name, body in audit_chains.items():
         assert not any(line.endswith(" drop") for line in body), (name, body)
     assert found["audit-pods-in/shop/deny-all"] == [
         'limit rate 100/second burst 200 packets log group 100 prefix '
         '"pw audit ingress gN shop"',
         "counter name oifname map @audit-in-counters accept"]
+    # db-allow-80 (audited: a port open to everyone) accepts in the audit view
+    assert port_verdict(text, "audit-pods-in/shop/db-allow-80_db-allow-web_deny-all",
+                        "tcp", 80) == "accept"
     # the enforced view knows only db-allow-web: deny-all and db-allow-80 isolate nothing there
     assert not any("deny-all" in name or "db-allow-80" in name
                    for name in found if not name.startswith("audit"))
 
 
 def test_every_enforced_accept_of_a_new_connection_meets_the_audit_view() -> None:
-    found = chains(ruleset_text(AUDIT))
+    text = ruleset_text(AUDIT)
+    found = chains(text)
     assert found["forward"][-1] == "goto audit"
     assert found["egress-admitted"][-1] == "goto audit"
-    assert found["policy-in/shop/db-allow-web"][0].startswith(
-        "ip saddr @peers4-0 meta l4proto . th dport @ports-0 goto audit comment")
+    admit = port_verdict(text, "pods-in/shop/db-allow-web", "tcp", 5432)
+    assert admit is not None and admit.startswith("jump admit-in-")
+    assert found[admit.removeprefix("jump ")] == ["ip saddr @peers4-0 goto audit"]
     assert found["audit"] == ["iifname vmap @audit-egress-by-if",
                               "oifname vmap @audit-ingress-by-if", "accept"]
 
@@ -80,4 +86,4 @@ def test_the_summary_counts_the_audit_path_too() -> None:
     assert ruleset.chains == len(found) == ruleset.text.count("\n  chain ")
     assert ruleset.rules == sum(len([line for line in body if not line.startswith("type ")])
                                 for body in found.values())
-    assert ruleset.maps == 8
+    assert ruleset.maps == 8 + 2  # by interface (4 per view), a port map per view

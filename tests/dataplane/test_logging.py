@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,11 +105,18 @@ def test_log_allowed_logs_every_admission_point_once() -> None:
     found = chains(ruleset)
     allow = log_statement("shop", Direction.INGRESS, "allow", 100, limit=False).replace(
         "@GEN@", "3")
-    for name, body in found.items():
-        if name.startswith("policy-in/"):
-            assert all(f"{allow} accept comment" in line for line in body), body
-        if name.startswith("policy-out/"):  # egress hands on: logging there would log twice
-            assert not any("log" in line for line in body)
+    admits = [name for name in found if name.startswith(("admit-in-", "admit-out-"))]
+    assert any(name.startswith("admit-in-") for name in admits)
+    for name in admits:
+        if name.startswith("admit-in-"):
+            assert all(line.endswith(f"{allow} accept") for line in found[name]), found[name]
+        else:  # egress hands on: logging there would log twice
+            assert not any("log" in line for line in found[name])
+    # a port open to every peer still goes through an admit chain, to be logged
+    verdicts = [element.rsplit(" : ", 1)[1] for elements in re.findall(
+        r"map ports-in-\d+\.g3 \{.*elements = \{ (.*) \} \}", ruleset)
+        for element in elements.split(", ")]
+    assert verdicts and all(v.startswith("jump admit-in-") for v in verdicts)
     assert found["egress-admitted.g3"][-1] == 'log group 100 prefix "pw allow egress g3 " accept'
     assert found["forward"][-1] == 'log group 100 prefix "pw allow forward g3 "'
 

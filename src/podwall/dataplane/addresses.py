@@ -113,22 +113,26 @@ PROTOCOL_WORDS = {protocol: protocol.value.lower() for protocol in Protocol}
 @dataclass(frozen=True, slots=True)
 class NamedPortElements:
     """The endpoints where one named port resolves (one protocol, one IP version), sorted by
-    address, with their set elements: an egress rule's destinations are the slice of them
-    inside its peers, found by a vectorised search rather than a loop over the endpoints."""
+    address, with the number it resolves to there and their set elements: an egress rule's
+    destinations are the slice of them inside its peers, found by a vectorised search rather
+    than a loop over the endpoints."""
 
     addresses: list[int]
+    ports: list[int]
     elements: list[str]
     packed: npt.NDArray[np.uint64] | None  # IPv4 addresses for numpy (IPv6 needs 128 bits)
 
     @classmethod
-    def of(cls, version: int, entries: list[tuple[int, str]]) -> NamedPortElements:
+    def of(cls, version: int, entries: list[tuple[int, int, str]]) -> NamedPortElements:
+        """From (address, port number, set element) per endpoint and container port."""
         entries.sort()
-        addresses = [value for value, _ in entries]
+        addresses = [value for value, _, _ in entries]
         packed = np.array(addresses, dtype=np.uint64) if version == 4 else None
-        return cls(addresses, [element for _, element in entries], packed)
+        return cls(addresses, [port for _, port, _ in entries],
+                   [element for _, _, element in entries], packed)
 
-    def within(self, peers: Intervals) -> list[str]:
-        """The elements of the endpoints inside `peers` (merged, sorted intervals)."""
+    def positions_within(self, peers: Intervals) -> list[int]:
+        """The positions of the endpoints inside `peers` (merged, sorted intervals)."""
         if not peers:
             return []
         if self.packed is not None:
@@ -136,12 +140,15 @@ class NamedPortElements:
             highs = np.array([high for _, high in peers], dtype=np.uint64)
             at = np.searchsorted(lows, self.packed, side="right") - 1
             inside = (at >= 0) & (self.packed <= highs[np.maximum(at, 0)])
-            chosen = [self.elements[i] for i in np.flatnonzero(inside).tolist()]
-        else:
-            starts = [low for low, _ in peers]
-            chosen = []
-            for address, element in zip(self.addresses, self.elements, strict=True):
-                k = bisect.bisect_right(starts, address) - 1
-                if k >= 0 and address <= peers[k][1]:
-                    chosen.append(element)
-        return sorted(set(chosen))
+            return [int(i) for i in np.flatnonzero(inside).tolist()]
+        starts = [low for low, _ in peers]
+        chosen = []
+        for position, address in enumerate(self.addresses):
+            k = bisect.bisect_right(starts, address) - 1
+            if k >= 0 and address <= peers[k][1]:
+                chosen.append(position)
+        return chosen
+
+    def within(self, peers: Intervals) -> list[str]:
+        """The elements of the endpoints inside `peers` (merged, sorted intervals)."""
+        return sorted({self.elements[i] for i in self.positions_within(peers)})

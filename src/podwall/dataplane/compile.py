@@ -5,35 +5,38 @@ Shape (see docs/dataplane.md for a full example):
     table inet podwall {
       set pod-interfaces { type ifname; ... }                          this node's pod veths
       set pod-sources4 { type ifname . ipv4_addr; ... }                 anti-spoofing: veth . pod IP
-      set peers4-N { type ipv4_addr; flags interval; ... }              rule peers (ipv4 / peers6-N)
-      set ports-N { type inet_proto . inet_service; flags interval; }   numbers and endPort ranges
-      set local4-tcp-http / dests4-N / named4-tcp-http                  a named port resolved on
-          { type ipv4_addr . inet_proto . inet_service }                this node's pods (ingress),
-                                                                        a rule's peers (egress), or
-                                                                        every endpoint
+      set peers4-N { type ipv4_addr; flags interval; ... }              peers (ipv4 / peers6-N)
+      map ports-in-N { type inet_service : verdict; [flags interval;]   a selection chain's ports:
+          elements = { 80 : jump admit-in-K, 8000-8100 : accept } }     who may reach each
       counter drop-in/<ns>/<pod> { }  counter drop-out/<ns>/<pod> { }   per pod, per direction
       map drop-out-counters { type ifname : counter; "<if>" : "drop-out/<ns>/<pod>", ... }
       map drop-in-counters  { type ifname : counter; ... }
       map egress-by-if  { type ifname : verdict; "<if>" : jump pods-out/<ns>/<policies>, ... }
       map ingress-by-if { type ifname : verdict; "<if>" : jump pods-in/<ns>/<policies>, ... }
-      chain policy-out/<ns>/<policy> { <peers> <ports> goto egress-admitted }
-      chain pods-out/<ns>/<policies> { jump policy-out/...; ...;
-                                       limit ... log group 100 prefix "pw drop egress g<n> ns";
-                                       counter name iifname map ... drop }
+      chain pods-out/<ns>/<policies> { meta l4proto tcp th dport vmap @ports-out-N; ...;
+                                       ip daddr @peers4-M goto egress-admitted (rules without
+                                       ports); limit ... log group 100 prefix "pw drop egress
+                                       g<n> ns"; counter name iifname map ... drop }
+      chain admit-out-K { ip daddr @peers4-M goto egress-admitted }
       chain egress-admitted { oifname vmap @ingress-by-if; accept }
-      chain policy-in/<ns>/<policy> { <peers> <ports> accept comment "<ns>/<policy> ingress[0]" }
-      chain pods-in/<ns>/<policies> { jump policy-in/...; ...; limit ... log ...; counter ... drop }
+      chain pods-in/<ns>/<policies> { meta l4proto tcp th dport vmap @ports-in-N; ...;
+                                      limit ... log ...; counter ... drop }
+      chain admit-in-K { # admitted by <ns>/<policy> ingress[0]; ip saddr @peers4-M accept }
       (--log-allowed: `log group 100 prefix "pw allow ingress g<n> ns"` before each accept)
       chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
                       iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
 
+A selection chain asks the union of its policies' rules in one port lookup and one peer lookup
+per direction (podwall.dataplane.dispatch says how, and why: the per-rule walk it replaces
+cost ~10% of the new-connection rate).
+
 ONE base chain decides both directions, so every packet is judged by exactly one version of the
 ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
 egress of one version with the ingress of the next while a swap commits). Egress runs first:
-a policy rule that admits a packet `goto`s `egress-admitted`, which hands it to the destination
+a port segment whose peers admit a packet `goto`s `egress-admitted`, which hands it to the destination
 pod's ingress chain (or accepts it when the destination is not isolated here), so evaluation
-stops at the first admitting rule; a pods-out chain that no rule left drops. Ingress `accept`s
+stops at the first admitting segment; a pods-out chain that nothing admitted drops. Ingress `accept`s
 what a policy admits and drops the rest. Pods that nothing isolates have no map entry and pass.
 
 Pods are isolated by the same policies in crowds (replicas, a namespace's default-deny): the
@@ -53,17 +56,19 @@ Audit mode (policies annotated `podwall.io/enforcement: audit`, kept out of `Clu
 only when there are some, every place where the base chain's decision *accepts* a new
 connection (an admitting ingress rule, `egress-admitted`, the end of `forward`) goes to the
 chain `audit` instead, which runs the same compiler's chains for the audit view
-(`audit-pods-out/...`, `audit-policy-in/...`, `audit-egress-admitted`, maps `audit-*-by-if`),
+(`audit-pods-out/...`, `audit-admit-in-N`, `audit-egress-admitted`, maps `audit-*-by-if`),
 sharing the sets. Where those would drop they log (`log group 100`, prefix `pw audit ...`),
 count into `audit-in/<ns>/<pod>` / `audit-out/...` and accept; every path out of `audit`
 accepts. So nothing is ever dropped because of an audited policy, an audit event is exactly a
 connection allowed now and denied in the audit view, and it is still one base chain: one
 ruleset version judges both views of a packet.
 
-Per packet: a verdict-map lookup per direction, then only the rules of the policies selecting the
-two pods, each a set lookup; nothing grows with the number of pods or policies in the cluster.
-Size: sets grow with distinct peers and ports (shared by content), chains with policies and
-distinct selections, map elements with pods: pods + policies + rules, never pairs of pods.
+Per packet: one anti-spoofing lookup and two conntrack bit tests; a connection's first packet
+adds, per isolated direction, a verdict-map lookup by interface, a port-map lookup and a peer
+lookup: nothing grows with the number of pods, policies or rules in the cluster.
+Size: sets grow with distinct peers (shared by content), port maps and admit chains with the
+distinct ports and peers of the selections' rules, map elements with pods: pods + policies +
+rules, never pairs of pods.
 Drop, never reject: the lab tells drops by timeouts.
 
 Drops go to NFLOG (`log group N`), rate-limited, never to the kernel log: in a network namespace
@@ -92,7 +97,6 @@ from podwall.dataplane.addresses import (
     block_networks,
     ipv4_text,
     merge_intervals,
-    render_intervals,
 )
 from podwall.dataplane.logprefix import LOG_GENERATION, LOG_GROUP, LOG_GROUP_MAX, log_statement
 from podwall.dataplane.nftsyntax import (
@@ -103,19 +107,16 @@ from podwall.dataplane.nftsyntax import (
     ident,
     ifname,
     quoted,
-    remark,
 )
 from podwall.engine import Engine
 from podwall.engine.classes import EndpointClasses
 from podwall.errors import QueryError
 from podwall.model import (
     Direction,
-    Endpoint,
     NetworkPolicy,
     Peer,
     PolicyPort,
     Protocol,
-    Rule,
 )
 
 TABLE = fixed("podwall")
@@ -191,12 +192,15 @@ def _quote(text: str, limit: int) -> Quoted:
 
 
 def selection_chain_name(namespace: str, policies: Sequence[str], direction: Direction,
-                         view: str = "") -> Ident:
+                         view: str = "", variant: int = 1) -> Ident:
     """The chain shared by the pods of `namespace` that exactly `policies` (names) isolate in
     `direction`, before its generation: `pods-in/ns/allow-web_default-deny` (`view` is
-    AUDIT_PREFIX for the audit view's: `audit-pods-in/...`)."""
+    AUDIT_PREFIX for the audit view's: `audit-pods-in/...`). Pods of such a crowd that resolve
+    the policies' named ports to other numbers get variants: `.../allow-web_default-deny/2`
+    (podwall.dataplane.dispatch)."""
     return nft_name(f"{view}pods-{_short(direction)}/",
-                    f"{namespace}/{POLICY_SEPARATOR.join(policies)}")
+                    f"{namespace}/{POLICY_SEPARATOR.join(policies)}"
+                    + (f"/{variant}" if variant > 1 else ""))
 
 
 def counter_name(pod: str, direction: Direction, action: str = "drop") -> Ident:
@@ -278,16 +282,20 @@ class _Builder:
         self.peer_cache: dict[tuple[str | None, tuple[Peer, ...]], dict[int, Intervals]] = {}
         self.named_cache: dict[tuple[int, Protocol, str, bool], str | None] = {}
         self._named_index: dict[bool, dict[tuple[str, Protocol, int], NamedPortElements]] = {}
-        self.policy_chains: dict[tuple[str, Direction], str | None] = {}
-        self.selection_chains: dict[tuple[str, Direction, tuple[str, ...]], str] = {}
+        self.map_lines: list[str] = []
         self.chain_lines: list[str] = []
         self.audited = {p.key for p in self.cluster.policies if p.audited}
+        # NetworkPolicy selection chains (a lower stage of this one: imported here, where the
+        # builder exists, as the tier compiler is)
+        from podwall.dataplane.dispatch import SelectionWriter
+        self.selections = SelectionWriter(self)
 
     def share_sets(self, other: _Builder) -> None:
         """Add sets to `other`'s list (one table, each set once) from now on."""
         self.set_lines = other.set_lines
         self.set_names = other.set_names
         self.kind_count = other.kind_count
+        self.map_lines = other.map_lines  # (maps are not shared: their verdicts name chains)
         if self.cluster.endpoints is other.cluster.endpoints:  # named sets follow the endpoints
             self.named_cache = other.named_cache
         self.elements = 0
@@ -348,7 +356,7 @@ class _Builder:
         node's pods): their addresses and set elements, formatted once per endpoint and port."""
         index = self._named_index.get(local)
         if index is None:
-            found: dict[tuple[str, Protocol, int], list[tuple[int, str]]] = {}
+            found: dict[tuple[str, Protocol, int], list[tuple[int, int, str]]] = {}
             for ep in self.cluster.endpoints:
                 if ep.ip is None or not ep.ports or (local and ep.key not in self.interfaces):
                     continue
@@ -357,7 +365,8 @@ class _Builder:
                 for cp in ep.ports:
                     if cp.name:
                         found.setdefault((cp.name, cp.protocol, ep.ip.version), []).append(
-                            (value, f"{address} . {PROTOCOL_WORDS[cp.protocol]} . {cp.port}"))
+                            (value, cp.port,
+                             f"{address} . {PROTOCOL_WORDS[cp.protocol]} . {cp.port}"))
             index = self._named_index[local] = {
                 key: NamedPortElements.of(key[2], entries) for key, entries in found.items()}
         return index
@@ -438,95 +447,6 @@ class _Builder:
                                          f"@{set_name}", peers is not None))
         return out
 
-    # -- rules and chains ----------------------------------------------------------------------
-    def rule_lines(self, policy: NetworkPolicy, direction: Direction, index: int,
-                   rule: Rule) -> list[str]:
-        within: dict[int, Intervals] | None = None
-        if rule.peers:
-            where = "saddr" if direction is Direction.INGRESS else "daddr"
-            peer_parts: list[tuple[int | None, str]] = []
-            addresses = self.peer_intervals(policy, rule.peers)
-            if direction is Direction.EGRESS:
-                within = addresses
-            for version, intervals in addresses.items():
-                if intervals:
-                    keyword, type_ = FAMILY[version]
-                    name = self.add_set(f"peers{version}", type_, render_intervals(intervals, version),
-                                        interval=True)
-                    peer_parts.append((version, f"{keyword} {where} @{name}"))
-        else:
-            peer_parts = [(None, "")]
-        ports = self.port_matches(rule.ports, direction, within)
-        port_parts = [(None, "", False)] if ports is None else ports
-        comment = _quote(f"{policy.key} {direction.word}[{index}]", COMMENT_MAX)
-        # Ingress is the base chain's last word: admitted means accepted. Egress must still
-        # meet the destination's ingress: hand the packet on (goto: no other rule is tried).
-        verdict = (self.admit_ingress if direction is Direction.INGRESS
-                   else f"goto {scoped(self.admitted_chain)}")
-        if self.log_allowed and direction is Direction.INGRESS:
-            # Only a connection's first packet gets here (conntrack accepted the rest before).
-            logged = log_statement(policy.namespace, direction, "allow", self.log_group,
-                                   limit=False)
-            verdict = f"{logged} {verdict}"
-        lines = [f"{port_text} {verdict} comment {comment}"
-                 for _, port_text, with_peers in port_parts if with_peers]
-        for peer_version, peer_text in peer_parts:
-            for port_version, port_text, with_peers in port_parts:
-                if with_peers or (None not in (peer_version, port_version)
-                                  and peer_version != port_version):
-                    continue
-                match = " ".join(part for part in (peer_text, port_text) if part)
-                lines.append(f"{match} {verdict} comment {comment}".lstrip())
-        return lines
-
-    def policy_chain(self, policy: NetworkPolicy, direction: Direction) -> str | None:
-        """The chain of one policy's rules in one direction (None when no rule can match)."""
-        key = (policy.key, direction)
-        if key in self.policy_chains:
-            return self.policy_chains[key]
-        lines = [line for index, rule in enumerate(policy.rules(direction))
-                 for line in self.rule_lines(policy, direction, index, rule)]
-        name = None
-        if lines:
-            name = scoped(nft_name(f"{self.view}policy-{_short(direction)}/", policy.key))
-            self.chain_lines.append(f"  chain {name} {{")
-            self.chain_lines.extend(f"    {line}" for line in lines)
-            self.chain_lines.append("  }")
-            self.rules += len(lines)
-        self.policy_chains[key] = name
-        return name
-
-    def selection_chain(self, pod: Endpoint, direction: Direction,
-                        policies: tuple[NetworkPolicy, ...]) -> str:
-        """The chain of the pods of `pod`'s namespace that exactly `policies` isolate."""
-        key = (pod.namespace, direction, tuple(p.name for p in policies))
-        name = self.selection_chains.get(key)
-        if name is not None:
-            return name
-        name = self.selection_chains[key] = scoped(
-            selection_chain_name(pod.namespace, key[2], direction, self.view))
-        jumps = [chain for chain in (self.policy_chain(p, direction) for p in policies) if chain]
-        where = "iifname" if direction is Direction.EGRESS else "oifname"
-        body = [f"jump {chain}" for chain in jumps]
-        if self.view:  # the audit view: log what it would drop, count it, and let it pass
-            body += [log_statement(pod.namespace, direction, "audit", self.log_group),
-                     f"counter name {where} map @{scoped(counter_map_name(direction, 'audit'))}"
-                     " accept"]
-        else:
-            body += [log_statement(pod.namespace, direction, "drop", self.log_group),
-                     f"counter name {where} map @{scoped(counter_map_name(direction))} drop"]
-        self.chain_lines.append(f"  chain {name} {{")
-        audited = self.audited
-        self.chain_lines.append("    " + remark(
-            ("audit view: " if self.view else "")
-            + f"{direction.word} of the pods of {pod.namespace} isolated by "
-            + ", ".join(p.name + (" (audit)" if p.key in audited else "") for p in policies)))
-        self.chain_lines.extend(f"    {line}" for line in body)
-        self.chain_lines.append("  }")
-        self.rules += len(body)
-        return name
-
-
 def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = TABLE, *,
                     log_group: int = LOG_GROUP, log_allowed: bool = False) -> Ruleset:
     """The whole table for the pods in `interfaces` (endpoint `ns/name` -> node-side interface).
@@ -590,7 +510,8 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
         for pod in local:
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 policies = builder.engine.selecting(pod, direction)
-                chain = builder.selection_chain(pod, direction, policies) if policies else None
+                chain = (builder.selections.chain(pod, direction, policies) if policies
+                         else None)
                 if tiers is not None:
                     chain = tiers.entry(pod, direction, chain)
                 if chain is not None:
@@ -610,6 +531,7 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
                 body = f" elements = {{ {', '.join(entries)} }}" if entries else ""
                 map_lines.append(f"  map {map_name} {{ type ifname : {type_};{body} }}")
                 map_elements += len(entries)
+        builder.selections.write_admit_chains()
         chain_lines += builder.chain_lines
         rules += builder.rules
     for c in counters:
@@ -645,11 +567,15 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
     base = [
         f"  chain {BASE_CHAIN} {{",
         f"    {BASE_CHAIN_TYPE}",
-        f"    meta nfproto ipv4 iifname @{interfaces_set} iifname . ip saddr != @{source_sets[4]} "
+        # A pod's own packets (nearly all) pass the anti-spoofing check with one lookup: the
+        # interface . address pair first, the interface set only for what fails it.
+        f"    meta nfproto ipv4 iifname . ip saddr != @{source_sets[4]} iifname @{interfaces_set} "
         "counter name spoofed drop",
-        f"    meta nfproto ipv6 iifname @{interfaces_set} iifname . ip6 saddr != @{source_sets[6]} "
+        f"    meta nfproto ipv6 iifname . ip6 saddr != @{source_sets[6]} iifname @{interfaces_set} "
         "counter name spoofed drop",
-        "    ct state vmap { established : accept, related : accept, invalid : drop }",
+        # Bit tests, no lookup: what every packet of every connection pays.
+        "    ct state established,related accept",
+        "    ct state invalid drop",
         f"    iifname vmap @{map_names[('drop', Direction.EGRESS)]}",
         f"    oifname vmap @{map_names[('drop', Direction.INGRESS)]}",
         *([f"    {log_statement('', 'forward', 'allow', log_group, limit=False)}"]
@@ -658,13 +584,14 @@ def compile_ruleset(engine: Engine, interfaces: Mapping[str, str], table: str = 
         "  }",
         "}",
     ]
-    rules += 2 + 5 + int(log_allowed) + (audit_view is not None)
-    lines = [*head, *b.set_lines, *objects, *chain_lines, *admitted, *base]
+    rules += 2 + 6 + int(log_allowed) + (audit_view is not None)
+    lines = [*head, *b.set_lines, *b.map_lines, *objects, *chain_lines, *admitted, *base]
     chains = sum(1 for line in chain_lines if line.startswith("  chain ")) + 2 + (
         2 if audit_view is not None else 0)
     elements = sum(builder.elements for _, builder in views)
+    map_elements += sum(builder.selections.map_elements for _, builder in views)
     return Ruleset("\n".join(lines) + "\n", chains, rules, len(b.set_lines), elements,
-                   len(map_names) * 2, map_elements, tuple(counters))
+                   len(map_names) * 2 + len(b.map_lines), map_elements, tuple(counters))
 
 __all__ = [
     "ADMITTED_CHAIN",
