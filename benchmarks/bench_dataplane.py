@@ -2,6 +2,7 @@
 """Data plane benchmarks (root): ruleset compile + atomic apply, sizes, and per-packet cost.
 
     sudo python benchmarks/bench_dataplane.py [--pods 10000] [--local 1000] [--seconds 5]
+        [--repeat 3] [--side-by-side 20]
 
 1. A node with --local pods among --pods cluster pods (and pods/5 policies, from generate.py):
    compile time, `nft -f` apply time (create, then replace), chains/rules/sets/elements.
@@ -21,6 +22,16 @@
    consuming the group in the node namespace: the connection rates again (the kernel's cost of
    logging a packet is the difference in per-connection time), and the reader's CPU time per
    event and events lost.
+4. --side-by-side ROUNDS (after the rounds above; 0: not at all): the connection-rate ratio
+   "node ruleset / conntrack only", measured in pairs. Taking turns (2.) leaves the two setups
+   at different moments of a shared machine, and their rates move by ±15% from round to round:
+   11 rounds cannot tell 90% from 95%. Here two node namespaces stand side by side, each with
+   its own pod pair (the same addresses: the namespaces are separate), one setup loaded in
+   each; both loads (--clients connect loops and as many servers per side) run at the same
+   time, counting from the same moment to the same end, so both setups see the same machine;
+   the setups swap sides every round (a side's own advantage cancels). Each round gives one
+   ratio; the figure is their median, with mean, sd and every round. A control, conntrack only
+   on both sides (ROUNDS/4 rounds, at least 4), shows the method's own bias and noise.
 Everything is named pw-bench-* and removed at the end, also on failure. Needs iperf3 (Debian:
 apt-get install iperf3).
 """
@@ -35,7 +46,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +56,15 @@ sys.path.insert(0, str(HERE))
 
 from bench_engine import ensure_input  # noqa: E402
 
-from podwall.dataplane import NftBackend, compile_ruleset  # noqa: E402
+from podwall.dataplane import NftBackend, Ruleset, compile_ruleset  # noqa: E402
 from podwall.engine import Engine  # noqa: E402
 from podwall.manifests import load_cluster  # noqa: E402
 from podwall.model import Endpoint, PortQuery, Protocol  # noqa: E402
 
 NODE, A, B = "pw-bench-node", "pw-bench-a", "pw-bench-b"
+# The second side of --side-by-side: (node, client pod, server pod) namespaces for each side.
+NODE2, A2, B2 = "pw-bench-node2", "pw-bench-a2", "pw-bench-b2"
+SIDES = ((NODE, A, B), (NODE2, A2, B2))
 
 
 def sh(*args: str, check: bool = True, input_text: str | None = None) -> str:
@@ -58,29 +72,32 @@ def sh(*args: str, check: bool = True, input_text: str | None = None) -> str:
                           input=input_text).stdout
 
 
-def topology(ifa: str, ifb: str, ip_a: str, ip_b: str) -> None:
-    sh("ip", "netns", "add", NODE)
-    sh("ip", "netns", "exec", NODE, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    for ns, ifname, ip in ((A, ifa, ip_a), (B, ifb, ip_b)):
+def topology(ifa: str, ifb: str, ip_a: str, ip_b: str, side: tuple[str, str, str] = SIDES[0]
+             ) -> None:
+    """A node namespace routing between two pod namespaces; `side` names them (node, a, b)."""
+    node, pod_a, pod_b = side
+    sh("ip", "netns", "add", node)
+    sh("ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    for ns, ifname, ip in ((pod_a, ifa, ip_a), (pod_b, ifb, ip_b)):
         sh("ip", "netns", "add", ns)
         # Thousands of short connections a second leave the client's ports in TIME_WAIT: let
         # connect() reuse them, over the whole range, or the rate measures port exhaustion.
         sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
            "net.ipv4.ip_local_port_range=1024 65535")
-        sh("ip", "-n", NODE, "link", "add", ifname, "type", "veth", "peer", "name", "eth0",
+        sh("ip", "-n", node, "link", "add", ifname, "type", "veth", "peer", "name", "eth0",
            "netns", ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", ns, "addr", "add", f"{ip}/32", "dev", "eth0")
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
         sh("ip", "-n", ns, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
         sh("ip", "-n", ns, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
-        sh("ip", "-n", NODE, "addr", "add", "169.254.1.1/32", "dev", ifname)
-        sh("ip", "-n", NODE, "link", "set", ifname, "up")
-        sh("ip", "-n", NODE, "route", "add", f"{ip}/32", "dev", ifname)
+        sh("ip", "-n", node, "addr", "add", "169.254.1.1/32", "dev", ifname)
+        sh("ip", "-n", node, "link", "set", ifname, "up")
+        sh("ip", "-n", node, "route", "add", f"{ip}/32", "dev", ifname)
 
 
 def teardown() -> None:
-    for ns in (A, B, NODE):
+    for ns in (A, B, NODE, A2, B2, NODE2):
         for pid in sh("ip", "netns", "pids", ns, check=False).split():
             subprocess.run(["kill", "-9", pid], check=False)
         sh("ip", "netns", "del", ns, check=False)
@@ -102,6 +119,8 @@ def throughput(ip_b: str, port: int, seconds: int) -> float:
 CONNECT_LOOP = """
 import socket, sys, time
 ip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+if len(sys.argv) > 4:  # a wall-clock time to start at, shared by the loops of both sides
+    time.sleep(max(0.0, float(sys.argv[4]) - time.time()))
 n, end = 0, time.monotonic() + seconds
 while time.monotonic() < end:
     s = socket.create_connection((ip, port), timeout=1); s.close(); n += 1
@@ -120,14 +139,28 @@ while True:
 
 def connection_rate(ip_b: str, port: int, seconds: int, clients: int = 1) -> float:
     """New TCP connections per second: `clients` connect/close loops against as many servers."""
-    servers = [subprocess.Popen(["ip", "netns", "exec", B, sys.executable, "-c", ACCEPT_LOOP,
-                                 str(port)]) for _ in range(clients)]
+    return connection_rates([SIDES[0]], ip_b, port, seconds, clients)[0]
+
+
+def connection_rates(sides: Sequence[tuple[str, str, str]], ip_b: str, port: int, seconds: int,
+                     clients: int, start_in: float | None = None) -> list[float]:
+    """connection_rate on several sides at once, one figure per side.
+
+    Every side's servers are up before any client starts. With `start_in`, every loop waits
+    for the same moment, that many seconds after they are launched, before it counts: starting
+    16 interpreters on 2 cores takes a good part of a second, and without the common start the
+    loops launched first would count alone for a while, and the last ones alone at the end.
+    """
+    servers = [subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", ACCEPT_LOOP,
+                                 str(port)]) for _, _, b in sides for _ in range(clients)]
     time.sleep(0.5)
+    start = [] if start_in is None else [f"{time.time() + start_in:.6f}"]
     try:
-        loops = [subprocess.Popen(["ip", "netns", "exec", A, sys.executable, "-c", CONNECT_LOOP,
-                                   ip_b, str(port), str(seconds)], stdout=subprocess.PIPE, text=True)
-                 for _ in range(clients)]
-        return sum(float(loop.communicate()[0]) for loop in loops)
+        loops = [[subprocess.Popen(["ip", "netns", "exec", a, sys.executable, "-c", CONNECT_LOOP,
+                                    ip_b, str(port), str(seconds), *start],
+                                   stdout=subprocess.PIPE, text=True) for _ in range(clients)]
+                 for _, a, _ in sides]
+        return [sum(float(loop.communicate()[0]) for loop in side) for side in loops]
     finally:
         for server in servers:
             server.kill()
@@ -204,15 +237,15 @@ class Figures:
                 statistics.median(self.rate_one))
 
 
-def forget_connections() -> None:
-    """Empty the node namespace's conntrack table (that namespace's only: tables are per netns).
+def forget_connections(node: str = NODE) -> None:
+    """Empty a node namespace's conntrack table (that namespace's only: tables are per netns).
 
     A 5-second run of short connections leaves ~60,000 entries in TIME_WAIT for 120 s, over
     nearly all of the client's 64k source ports, so the next run's SYNs land on old entries.
     Without this, whichever setup ran after another stateful one paid for its leftovers.
     """
     if shutil.which("conntrack") is not None:
-        sh("ip", "netns", "exec", NODE, "conntrack", "-F", check=False)
+        sh("ip", "netns", "exec", node, "conntrack", "-F", check=False)
 
 
 def measure(figures: Figures, ip_b: str, port: int, seconds: int, clients: int) -> None:
@@ -222,6 +255,73 @@ def measure(figures: Figures, ip_b: str, port: int, seconds: int, clients: int) 
     figures.rate.append(connection_rate(ip_b, port, seconds, clients))
     forget_connections()
     figures.rate_one.append(connection_rate(ip_b, port, seconds))
+
+
+def load(setup: str, node: str, ruleset: Ruleset) -> None:
+    """Leave `setup` ("conntrack" or "ruleset") alone in a node namespace, its conntrack empty.
+
+    `nft flush ruleset` there first: whatever the previous round loaded on this side goes (the
+    namespace is ours, nothing else lives in it). The node ruleset goes in through the real
+    backend, so it is the product's ruleset in its real form (tables, maps, generations).
+    """
+    sh("ip", "netns", "exec", node, "nft", "flush", "ruleset")
+    if setup == "conntrack":
+        sh("ip", "netns", "exec", node, "nft", "-f", "-", input_text=CONNTRACK_ONLY)
+    elif setup == "ruleset":
+        NftBackend(netns=node).apply(ruleset)
+    else:
+        raise ValueError(f"unknown setup {setup!r}")
+    forget_connections(node)
+
+
+@dataclass
+class SideBySide:
+    """Rounds of setup x against setup y, run at the same time on two sides.
+
+    rate_x and rate_y are each round's connections/s; x_side is the side (1 or 2) x had.
+    """
+
+    x: str
+    y: str
+    rate_x: list[float] = field(default_factory=list)
+    rate_y: list[float] = field(default_factory=list)
+    x_side: list[int] = field(default_factory=list)
+
+    def ratios(self) -> list[float]:
+        return [rx / ry for rx, ry in zip(self.rate_x, self.rate_y, strict=True)]
+
+
+def side_by_side(x: str, y: str, rounds: int, ruleset: Ruleset, ip_b: str, port: int,
+                 seconds: int, clients: int) -> SideBySide:
+    """x's connection rate against y's, both loaded at once, x and y swapping sides each round.
+
+    Each side's node namespace gets its setup afresh and an empty conntrack table before every
+    round (`load`), so no round inherits the previous one's TIME_WAIT entries.
+    """
+    result = SideBySide(x, y)
+    for round_ in range(rounds):
+        # x on side 1 in even rounds, on side 2 in odd ones: whatever favours a side cancels.
+        side_x, side_y = SIDES if round_ % 2 == 0 else SIDES[::-1]
+        load(x, side_x[0], ruleset)
+        load(y, side_y[0], ruleset)
+        rate_x, rate_y = connection_rates([side_x, side_y], ip_b, port, seconds, clients,
+                                          start_in=1.0)
+        result.rate_x.append(rate_x)
+        result.rate_y.append(rate_y)
+        result.x_side.append(1 + round_ % 2)
+        print(f"side by side {x} / {y}, round {round_ + 1}/{rounds}: {rate_x:.0f} / "
+              f"{rate_y:.0f} /s, {100 * rate_x / rate_y:.1f}%", file=sys.stderr, flush=True)
+    return result
+
+
+def side_by_side_row(what: str, paired: SideBySide) -> str:
+    """The median of the per-round ratios, with mean, sd and every round (sorted)."""
+    ratios = [100 * r for r in paired.ratios()]
+    sd = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
+    return (f"| {what} | median {statistics.median(ratios):.1f}% (mean "
+            f"{statistics.mean(ratios):.1f}%, sd {sd:.1f}, {len(ratios)} rounds: "
+            f"{', '.join(f'{r:.1f}' for r in sorted(ratios))}%; rates "
+            f"{statistics.median(paired.rate_x):.0f} / {statistics.median(paired.rate_y):.0f} /s) |")
 
 
 def row(what: str, unit: str, none: float, ct: float, rules: float, digits: int) -> str:
@@ -240,6 +340,11 @@ def main() -> int:
                         help="also measure the node ruleset with --log-allowed and the reader")
     parser.add_argument("--clients", type=int, default=4,
                         help="parallel connect loops for the connection rate (default 4)")
+    parser.add_argument("--side-by-side", type=int, default=20, metavar="ROUNDS",
+                        help="rounds of the node ruleset against conntrack only, loaded at the "
+                             "same time on two node namespaces (after the rounds above; plus "
+                             "ROUNDS/4, at least 4, of conntrack only against itself; 0: none; "
+                             "default 20)")
     args = parser.parse_args()
     if shutil.which("iperf3") is None:
         print("iperf3 is not installed (Debian: apt-get install iperf3)", file=sys.stderr)
@@ -300,6 +405,13 @@ def main() -> int:
                     if name == "logged":
                         readings.append(reader.finish())
                     backend.remove()
+        together: dict[str, SideBySide] = {}
+        if args.side_by_side > 0:
+            topology(interfaces[a.key], interfaces[b.key], str(a.ip), str(b.ip), SIDES[1])
+            for x, y, rounds in (("ruleset", "conntrack", args.side_by_side),
+                                 ("conntrack", "conntrack", max(4, args.side_by_side // 4))):
+                together[f"{x}/{y}"] = side_by_side(x, y, rounds, ruleset, str(b.ip), port,
+                                                    args.seconds, args.clients)
     finally:
         teardown()
     base_tp, base_cr, base_one = setups["none"].medians()
@@ -320,6 +432,12 @@ def main() -> int:
     print(f"| new TCP connections/s, {args.clients} clients, per round: the node ruleset / "
           f"conntrack only | median {100 * statistics.median(paired):.0f}%, rounds "
           f"{', '.join(f'{100 * p:.0f}%' for p in paired)} |")
+    per_side = f"new TCP connections/s, {args.clients} clients per side, side by side"
+    for name, what in (("ruleset/conntrack", "node ruleset / conntrack only"),
+                       ("conntrack/conntrack", "conntrack only / conntrack only (the method's "
+                                               "control: its own bias and noise)")):
+        if name in together:
+            print(side_by_side_row(f"{per_side}: {what}", together[name]))
     if "logged" in setups:
         log_tp, log_cr, log_one = setups["logged"].medians()
         events = sum(r["events"] for r in readings)
@@ -336,7 +454,9 @@ def main() -> int:
               f"{kernel_us:.1f} µs |")
         print(f"| NFLOG reader | {cpu_us:.1f} µs CPU per event, {events:.0f} events, "
               f"{lost:.0f} lost |")
-    print(json.dumps({name: vars(f) for name, f in setups.items()}), file=sys.stderr)
+    print(json.dumps({**{name: vars(f) for name, f in setups.items()},
+                      "side_by_side": {name: vars(p) for name, p in together.items()}}),
+          file=sys.stderr)
     return 0
 
 
