@@ -367,13 +367,16 @@ def test_size_grows_with_pods_plus_policies_plus_rules_never_pairs() -> None:
     small, double = size(_one_namespace(40, 3)), size(_one_namespace(80, 3))
     assert double <= 2.1 * small
     # ten times the rules of a policy that selects every pod: each new rule adds one port to
-    # the shared chain's port map (its named port resolves to 80, already there) and at most
-    # one admit chain per distinct set of peers (one per app, and port 80 that every rule
-    # names: 6, was 1), whatever the number of pods
-    for pods in (40, 80):
+    # the shared chain's port map (its named port resolves to 80, already there) and one admit
+    # chain per distinct set of peers (one per app, and port 80 that every rule names: 6, was
+    # 1); port 80's chain looks up the union of the apps while it is small, the apps' own sets
+    # once it is not (80 pods): rules grow with the policies' rules, never with the pods
+    for pods in (40, 80, 160):
         few, many = _one_namespace(pods, 1), _one_namespace(pods, 10)
         assert many.map_elements - few.map_elements == 9
-        assert many.rules - few.rules == many.chains - few.chains == 6 - 1
+        assert many.chains - few.chains == 6 - 1
+        assert many.rules - few.rules == (6 - 1 if pods == 40 else 6 - 1 + 5 - 1)
+    assert _one_namespace(80, 10).rules == _one_namespace(160, 10).rules
     # a second policy with the same rules selecting every pod allows nothing new: the chain
     # all 80 pods share asks the same union, so nothing grows
     many, two = _one_namespace(80, 10), _one_namespace(80, 10, policies=2)

@@ -8,7 +8,14 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podwall.dataplane.dispatch import Box, Peers, Segment, named_resolution, port_segments
+from podwall.dataplane.dispatch import (
+    Box,
+    Peers,
+    Segment,
+    admit_groups,
+    named_resolution,
+    port_segments,
+)
 from podwall.model import ContainerPort, Direction, Endpoint, NetworkPolicy, Protocol, Rule
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.ports import PolicyPort
@@ -42,8 +49,9 @@ def test_segments_admit_exactly_what_some_box_admits(drawn: list[Box]) -> None:
     for protocol, found in segments.items():
         # disjoint, sorted, never empty, neighbours with equal peers joined
         assert all(a.high < b.low for a, b in pairwise(found))
-        assert all(not (a.high + 1 == b.low and a.peers == b.peers)
+        assert all(not (a.high + 1 == b.low and set(a.parts) == set(b.parts))
                    for a, b in pairwise(found))
+        assert all(len(set(s.parts)) == len(s.parts) for s in found)
         assert all(s.peers is None or s.peers[0] or s.peers[1] for s in found)
         assert protocol in {b.protocol for b in drawn}
     for protocol in PROTOCOLS:
@@ -69,14 +77,20 @@ def test_a_range_cut_by_a_single_port_keeps_both_sides() -> None:
     wide = Box(Protocol.TCP, 8000, 8100, (((1, 1),), ()), "wide")
     one = Box(Protocol.TCP, 8080, 8080, (((2, 2),), ()), "one")
     found = port_segments([wide, one])[Protocol.TCP]
-    assert [(s.low, s.high, s.peers, s.rules) for s in found] == [
-        (8000, 8079, (((1, 1),), ()), ("wide",)),
-        (8080, 8080, (((1, 2),), ()), ("one", "wide")),  # touching addresses merge
-        (8081, 8100, (((1, 1),), ()), ("wide",)),
+    assert [(s.low, s.high, s.parts, s.rules) for s in found] == [
+        (8000, 8079, ((((1, 1),), ()),), ("wide",)),
+        (8080, 8080, ((((1, 1),), ()), (((2, 2),), ())), ("one", "wide")),
+        (8081, 8100, ((((1, 1),), ()),), ("wide",)),
     ]
+    assert found[1].peers == (((1, 2),), ())  # their union: touching addresses merge
+    # an admit chain looks up a small union once, large peers as they are (shared sets)
+    assert admit_groups(found[1].parts) == ((((1, 2),), ()),)
+    large: tuple[Peers, ...] = tuple(
+        (tuple((i * 4 + k, i * 4 + k) for i in range(40)), ()) for k in (0, 1))
+    assert admit_groups(large) == large
     # every peer on a port absorbs the others there
     anyone = Box(Protocol.TCP, 8080, 8080, None, "anyone")
-    assert port_segments([wide, anyone])[Protocol.TCP][1].peers is None
+    assert port_segments([wide, anyone])[Protocol.TCP][1].parts == (None,)
     # a rule whose peers match no address adds nothing
     assert port_segments([Box(Protocol.UDP, 53, 53, ((), ()), "nobody")]) == {}
 

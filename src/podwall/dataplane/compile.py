@@ -21,7 +21,7 @@ Shape (see docs/dataplane.md for a full example):
       chain egress-admitted { oifname vmap @ingress-by-if; accept }
       chain pods-in/<ns>/<policies> { meta l4proto tcp th dport vmap @ports-in-N; ...;
                                       limit ... log ...; counter ... drop }
-      chain admit-in-K { # admitted by <ns>/<policy> ingress[0]; ip saddr @peers4-M accept }
+      chain admit-in-K { # peers of <ns>/<policy> ingress[0]; ip saddr @peers4-M accept }
       (--log-allowed: `log group 100 prefix "pw allow ingress g<n> ns"` before each accept)
       chain forward { type filter hook forward priority filter;  anti-spoofing; conntrack;
                       iifname vmap @egress-by-if; oifname vmap @ingress-by-if }

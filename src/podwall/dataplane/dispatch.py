@@ -104,31 +104,42 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """Ports `low`..`high` of one protocol and the peers every rule covering them allows
-    together: the segments of a chain are disjoint, so each is one element of its port map.
-    `rules` names the rules that cover them."""
+    """Ports `low`..`high` of one protocol and the peers of the rules that cover them: the
+    segments of a chain are disjoint, so each is one element of its port map. `parts` are the
+    distinct peers of those rules ((None,): every address), `rules` their names."""
 
     low: int
     high: int
-    peers: Peers
+    parts: tuple[Peers, ...]
     rules: tuple[str, ...] = ()
+
+    @property
+    def peers(self) -> Peers:
+        """Every address some rule of the segment allows."""
+        return union(self.parts)
+
+
+def _distinct(parts: Iterable[Peers]) -> tuple[Peers, ...]:
+    """`parts` without repeats, in their order ((None,) when one is every address)."""
+    found = tuple(dict.fromkeys(parts))
+    return (None,) if None in found else found
 
 
 def port_segments(boxes: Sequence[Box]) -> dict[Protocol, list[Segment]]:
-    """Disjoint port segments per protocol, each with the union of the peers of the boxes that
+    """Disjoint port segments per protocol, each with the distinct peers of the boxes that
     cover it; neighbouring segments with the same peers are joined, uncovered ports left out.
 
-    Boxes with the same ports are merged first, so the cost grows with the distinct port
+    Boxes with the same ports are grouped first, so the cost grows with the distinct port
     ranges (a handful), not with the boxes (an egress named port adds one per destination).
     """
     by_range: dict[tuple[Protocol, int, int], list[Box]] = {}
     for box in boxes:
         if not is_empty(box.peers):
             by_range.setdefault((box.protocol, box.low, box.high), []).append(box)
-    ranges: dict[Protocol, list[tuple[int, int, Peers, set[str]]]] = {}
-    for (protocol, low, high), parts in by_range.items():
+    ranges: dict[Protocol, list[tuple[int, int, tuple[Peers, ...], set[str]]]] = {}
+    for (protocol, low, high), grouped in by_range.items():
         ranges.setdefault(protocol, []).append(
-            (low, high, union(b.peers for b in parts), {b.rule for b in parts if b.rule}))
+            (low, high, _distinct(b.peers for b in grouped), {b.rule for b in grouped if b.rule}))
     out: dict[Protocol, list[Segment]] = {}
     for protocol in sorted(ranges, key=lambda p: p.value):
         items = ranges[protocol]
@@ -139,16 +150,29 @@ def port_segments(boxes: Sequence[Box]) -> dict[Protocol, list[Segment]]:
             covering = [item for item in items if item[0] <= low and high <= item[1]]
             if not covering:
                 continue
-            peers = union(item[2] for item in covering)
+            parts = _distinct(part for item in covering for part in item[2])
             rules = sorted(set().union(*(item[3] for item in covering)))
             last = segments[-1] if segments else None
-            if last is not None and last.high == low - 1 and last.peers == peers:
-                segments[-1] = Segment(last.low, high, peers,
+            if (last is not None and last.high == low - 1
+                    and frozenset(last.parts) == frozenset(parts)):
+                segments[-1] = Segment(last.low, high, last.parts,
                                        tuple(sorted({*last.rules, *rules})))
             else:
-                segments.append(Segment(low, high, peers, tuple(rules)))
+                segments.append(Segment(low, high, parts, tuple(rules)))
         out[protocol] = segments
     return out
+
+
+def admit_groups(parts: tuple[Peers, ...], small: int = 64) -> tuple[Peers, ...]:
+    """The peer sets an admit chain looks up, one rule each: the union of `parts` when it is
+    small (one lookup), else the parts themselves, which are the rules' own sets and shared by
+    content across chains (a union of large sets would be a new large set per port and
+    chain: it doubled the benchmark node's set elements)."""
+    if len(parts) == 1 or None in parts:
+        return (union(parts),)
+    if sum(len(part[0]) + len(part[1]) for part in parts if part is not None) <= small:
+        return (union(parts),)
+    return parts
 
 
 def named_resolution(pod: Endpoint, policies: Sequence[NetworkPolicy],
@@ -185,7 +209,8 @@ class SelectionWriter:
         self.b = builder
         self.selection_chains: dict[tuple[object, ...], str] = {}
         self.variants: dict[tuple[str, Direction, tuple[str, ...]], int] = {}
-        self.admit_chains: dict[tuple[Direction, Peers, str], Ident] = {}
+        self.admit_chains: dict[tuple[Direction, frozenset[Peers], str], Ident] = {}
+        self.admit_parts: dict[Ident, tuple[Peers, ...]] = {}
         self.admit_rules: dict[Ident, set[str]] = {}
         self.map_names: dict[tuple[str, bool, tuple[str, ...]], Ident] = {}
         self.map_elements = 0
@@ -269,18 +294,19 @@ class SelectionWriter:
             lines.append(f"{match} @{name} {admit}{comment}")
         return lines
 
-    def admit_chain(self, direction: Direction, peers: Peers, admit: str,
+    def admit_chain(self, direction: Direction, parts: tuple[Peers, ...], admit: str,
                     rules: Sequence[str]) -> str:
         """The chain a port segment jumps to: its peers admitted, everyone else returns to the
         selection chain (shared by every segment with the same peers and verdict; written by
         `write_admit_chains`, once every rule it stands for is known)."""
-        key = (direction, peers, admit)
+        key = (direction, frozenset(parts), admit)
         name = self.admit_chains.get(key)
         if name is None:
             kind = f"{self.b.view}admit-{_short(direction)}"
             index = self.b.kind_count.get(kind, 0)
             self.b.kind_count[kind] = index + 1
             name = self.admit_chains[key] = scoped(fixed(f"{kind}-{index}"))
+            self.admit_parts[name] = parts
             self.admit_rules[name] = set()
         self.admit_rules[name].update(rules)
         return name
@@ -288,13 +314,14 @@ class SelectionWriter:
     def write_admit_chains(self) -> None:
         """Each admit chain, with the rules it stands for as a remark (the reader of `nft list
         ruleset` still sees which rule admits what)."""
-        for (direction, peers, admit), name in self.admit_chains.items():
+        for (direction, _, admit), name in self.admit_chains.items():
             where = "saddr" if direction is Direction.INGRESS else "daddr"
-            lines = self.peer_rules(peers, where, admit)
+            lines = [line for peers in admit_groups(self.admit_parts[name])
+                     for line in self.peer_rules(peers, where, admit)]
             self.b.chain_lines.append(f"  chain {name} {{")
             rules = sorted(self.admit_rules[name])
             if rules:
-                self.b.chain_lines.append("    " + remark("admitted by " + ", ".join(rules)))
+                self.b.chain_lines.append("    " + remark("peers of " + ", ".join(rules)))
             self.b.chain_lines.extend(f"    {line}" for line in lines)
             self.b.chain_lines.append("  }")
             self.b.rules += len(lines)
@@ -332,8 +359,8 @@ class SelectionWriter:
                 continue
             elements = [
                 f"{port_text(segment)} : "
-                + (admit if segment.peers is None and plain
-                   else f"jump {self.admit_chain(direction, segment.peers, admit, segment.rules)}")
+                + (admit if segment.parts == (None,) and plain
+                   else f"jump {self.admit_chain(direction, segment.parts, admit, segment.rules)}")
                 for segment in segments]
             name = self.add_map(f"ports-{_short(direction)}", "inet_service : verdict", elements,
                                 interval=any(s.low != s.high for s in segments))
