@@ -16,15 +16,16 @@ decides (order never matters), so a selection chain now asks that union directly
     }
     map ports-in-N { type inet_service : verdict; flags interval;
                      elements = { 80 : jump admit-in-3, 443 : accept, 8000-8100 : jump ... } }
-    chain admit-in-3 { ip saddr @peers4-7 accept; ip6 saddr @peers6-1 accept }
+    chain admit-in-3 { # peers of <rules>; ip saddr @peers4-7 accept; ip6 saddr @peers6-1 accept }
 
 The ports of every rule of the chain's policies are cut into disjoint segments per protocol;
-each segment maps to the union of the peers of the rules that cover it: straight to the
-admitting verdict when that is everyone, else to an `admit-*` chain that looks the source (for
-egress, the destination) up in one interval set per IP version. So the first packet pays two
-lookups per direction, both in single-field sets (rbtree, or an array for plain ports), whatever
-the number of rules. A segment whose peers do not match returns, and the rules without ports
-still get their turn before the drop.
+each segment maps to the peers of the rules that cover it: straight to the admitting verdict
+when one of them allows everyone, else to an `admit-*` chain that looks the source (for
+egress, the destination) up in one interval set per IP version, their union, while that is
+small, else in each rule's own set (`admit_groups`). So the first packet pays about two lookups
+per direction, both in single-field sets (hash or rbtree, never the pipapo of concatenated
+intervals), whatever the number of rules. A segment whose peers do not match returns, and the
+rules without ports still get their turn before the drop.
 
 Named ports resolve on the destination. Egress: each destination endpoint inside a rule's peers
 where the name resolves adds its address to its port's segment. Ingress: the destination is one
