@@ -429,14 +429,22 @@ class _Builder:
             else:
                 named.add((pp.protocol, pp.port))
         out: list[tuple[int | None, str, bool]] = []
-        if numeric:
-            # Merged per protocol: nft refuses overlapping intervals in one set ("File exists").
-            elements = [f"{protocol.value.lower()} . {low}" if low == high
-                        else f"{protocol.value.lower()} . {low}-{high}"
-                        for protocol in sorted(numeric, key=lambda p: p.value.lower())
-                        for low, high in merge_intervals(numeric[protocol])]
-            name = self.add_set("ports", "inet_proto . inet_service", elements, interval=True)
-            out.append((None, f"meta l4proto . th dport @{name}", False))
+        # One match per protocol, never a concatenated `inet_proto . inet_service` interval set:
+        # that is the kernel's pipapo backend, the dearest lookup on a first packet measured
+        # here (docs/performance.md). Merged: nft refuses overlapping intervals in one set.
+        for protocol in sorted(numeric, key=lambda p: p.value.lower()):
+            merged = merge_intervals(numeric[protocol])
+            proto = f"meta l4proto {PROTOCOL_WORDS[protocol]}"
+            if merged == [(0, 65535)]:
+                out.append((None, proto, False))
+                continue
+            texts = [str(low) if low == high else f"{low}-{high}" for low, high in merged]
+            if len(texts) == 1:
+                out.append((None, f"{proto} th dport {texts[0]}", False))
+                continue
+            name = self.add_set("ports", "inet_service", texts,
+                                interval=any(low != high for low, high in merged))
+            out.append((None, f"{proto} th dport @{name}", False))
         for protocol, port_name in sorted(named):
             for version in (4, 6):
                 set_name = (self.named_set(version, protocol, port_name, direction) if peers is None

@@ -371,7 +371,7 @@ class SelectionWriter:
         return lines
 
     def chain(self, pod: Endpoint, direction: Direction,
-                        policies: tuple[NetworkPolicy, ...]) -> str:
+              policies: tuple[NetworkPolicy, ...]) -> str:
         """The chain of the pods of `pod`'s namespace that exactly `policies` isolate (and that
         resolve their ingress named ports alike)."""
         resolution = named_resolution(pod, policies, direction)

@@ -6,10 +6,11 @@ namespace with the same Admin policies, the same NetworkPolicy chain and the sam
 policies share it:
 
     chain tiers-in/<ns>/<key> {                    Admin tier: every rule of every Admin policy
-      <peers> <ports> accept                         that applies, in evaluation order
-      <peers> <ports> goto tiers-deny-in/<ns>        (Deny: log with the tier in the prefix,
-                                                      count into the pod's counter, drop)
-      <peers> <ports> goto <after>                   (Pass: past the rest of the Admin tier)
+      <ports> <peers> accept                         that applies, in evaluation order (one
+      <ports> <peers> goto tiers-deny-in/<ns>        nft rule per protocol; Deny: log with the
+                                                      tier in the prefix, count into the pod's
+                                                      counter, drop)
+      <ports> <peers> goto <after>                   (Pass: past the rest of the Admin tier)
       goto <after>
     }
     <after> = the pods' NetworkPolicy chain (pods-in/...) when one isolates them, else
@@ -212,7 +213,8 @@ class TierCompiler:
             for port_version, port_text, with_peers in port_parts:
                 if with_peers or (port_version is not None and peer_version != port_version):
                     continue
-                out.append(" ".join(part for part in (peer_text, port_text) if part))
+                # the port first: a compare or two that most packets fail before the peer lookup
+                out.append(" ".join(part for part in (port_text, peer_text) if part))
         return out
 
 
