@@ -19,6 +19,7 @@ from podwall.dataplane.compile import (
     nft_name,
     selection_chain_name,
 )
+from podwall.dataplane.dispatch import EXACT_PEERS
 from podwall.dataplane.logprefix import LOG_PREFIX_MAX
 from podwall.engine import Engine
 from podwall.errors import DataplaneError, QueryError
@@ -156,6 +157,49 @@ def set_elements(text: str, name: str) -> str:
     return found.group(1)
 
 
+def _in_set(text: str, name: str, address: str) -> bool:
+    value = ipaddress.ip_address(address)
+    for element in set_elements(text, name).split(", "):
+        low, _, high = element.partition("-")
+        if "/" in element:
+            if value in ipaddress.ip_network(element):
+                return True
+        elif ipaddress.ip_address(low).version == value.version and (
+                ipaddress.ip_address(low) <= value <= ipaddress.ip_address(high or low)):
+            return True
+    return False
+
+
+def admits(text: str, chain: str, protocol: str, port: int, address: str) -> str | None:
+    """What selection chain `chain` does with a first packet to (egress) or from (ingress)
+    `address` on `protocol`/`port`: the admitting verdict, or None (it falls to the drop). A
+    reading of the compiled text, line by line as the kernel would, so tests do not depend on
+    which of the exact set, the port map or the rules without ports decides."""
+    family = "ip" if ipaddress.ip_address(address).version == 4 else "ip6"
+    for line in chains(text)[chain]:
+        exact = re.fullmatch(r"(ip6?) [sd]addr \. meta l4proto \. th dport @(\S+) (.*)", line)
+        peers = re.fullmatch(r"(ip6?) [sd]addr @(\S+) (.*)", line)
+        if exact is not None:
+            if exact.group(1) == family and f"{address} . {protocol} . {port}" in set_elements(
+                    text, exact.group(2)).split(", "):
+                return exact.group(3)
+        elif line.startswith(f"meta l4proto {protocol} th dport vmap "):
+            verdict = port_verdict(text, chain, protocol, port)
+            if verdict is None or not verdict.startswith("jump "):
+                if verdict is not None:
+                    return verdict
+                continue
+            for rule in chains(text)[verdict.removeprefix("jump ")]:
+                match = re.fullmatch(r"(ip6?) [sd]addr @(\S+) (.*)", rule)
+                assert match is not None, rule
+                if match.group(1) == family and _in_set(text, match.group(2), address):
+                    return match.group(3)
+        elif (peers is not None and peers.group(1) == family
+              and _in_set(text, peers.group(2), address)):
+            return peers.group(3)
+    return None
+
+
 def test_peer_sets_hold_exactly_the_matching_addresses() -> None:
     engine = engine_of(FEATURES)
     text = compile_ruleset(engine, every_pod(engine)).text
@@ -189,22 +233,21 @@ def test_named_ports_resolve_on_each_destination() -> None:
     assert port_verdict(text, "pods-in/a/web", "tcp", 8080) is not None
     assert port_verdict(text, "pods-in/a/web", "tcp", 9090) is None
     # egress: each destination inside the rule's peers where the name resolves, at its number
-    def admitted(port: int) -> list[str]:
-        verdict = port_verdict(text, "pods-out/a/web", "tcp", port)
-        assert verdict is not None and verdict.startswith("jump admit-out-")
-        rules = chains(text)[verdict.removeprefix("jump ")]
-        assert all(r.endswith(" goto egress-admitted") for r in rules)
-        return [f"{r.split()[0]} {set_elements(text, r.split('@')[1].split()[0])}"
-                for r in rules]
-
-    assert admitted(9090) == ["ip 10.1.0.2"]  # db, a peer; not web's own 8080
-    assert admitted(80) == ["ip6 fd00::2"]
-    assert admitted(5432) == ["ip 10.1.0.2", "ip6 fd00::2"]  # a number: every peer
-    assert port_verdict(text, "pods-out/a/web", "tcp", 8080) is None
+    out = "pods-out/a/web"
+    assert admits(text, out, "tcp", 9090, "10.1.0.2") == "goto egress-admitted"  # db, a peer
+    assert admits(text, out, "tcp", 8080, "10.1.0.1") is None  # web's own http: web is no peer
+    assert admits(text, out, "tcp", 9090, "10.1.0.1") is None
+    assert admits(text, out, "tcp", 80, "fd00::2") == "goto egress-admitted"  # v6's http
+    assert admits(text, out, "tcp", 80, "10.1.0.2") is None
+    for address in ("10.1.0.2", "fd00::2"):  # a number: every peer
+        assert admits(text, out, "tcp", 5432, address) == "goto egress-admitted"
+    assert admits(text, out, "tcp", 5432, "10.1.0.1") is None
+    # one-port peers this small are written out: `address . protocol . port`, one lookup
+    assert "10.1.0.2 . tcp . 9090" in text and "fd00::2 . tcp . 80" in text
     # UDP/dns resolves only on web, which is no peer; UDP/53 to anyone comes from the
     # second rule, which has no peers: straight to the destination's ingress
-    assert port_verdict(text, "pods-out/a/web", "udp", 53) == "goto egress-admitted"
-    assert port_verdict(text, "pods-out/a/web", "udp", 54) is None
+    assert port_verdict(text, out, "udp", 53) == "goto egress-admitted"
+    assert admits(text, out, "udp", 54, "10.1.0.2") is None
 
 
 def test_pods_that_resolve_a_named_port_differently_get_chains_of_their_own() -> None:
@@ -245,8 +288,8 @@ def test_non_isolated_pods_have_no_chain_and_isolated_ones_end_in_a_counted_drop
                             f'"pw drop {"ingress" if direction == "in" else "egress"} gN '
                             f'{name.split("/")[1]}"')
         assert body[:-2] and all(
-            line.startswith(("meta l4proto ", "ip saddr @", "ip daddr @", "ip6 saddr @",
-                             "ip6 daddr @")) for line in body[:-2])
+            line.startswith(("meta l4proto ", "ip saddr ", "ip daddr ", "ip6 saddr ",
+                             "ip6 daddr ")) for line in body[:-2])
     assert "reject" not in ruleset.text
     assert {(c.pod, c.direction) for c in ruleset.counters} == {
         (p, d) for p in ("shop/api", "shop/db", "shop/web") for d in Direction}
@@ -367,16 +410,18 @@ def test_size_grows_with_pods_plus_policies_plus_rules_never_pairs() -> None:
     small, double = size(_one_namespace(40, 3)), size(_one_namespace(80, 3))
     assert double <= 2.1 * small
     # ten times the rules of a policy that selects every pod: each new rule adds one port to
-    # the shared chain's port map (its named port resolves to 80, already there) and one admit
-    # chain per distinct set of peers (one per app, and port 80 that every rule names: 6, was
-    # 1); port 80's chain looks up the union of the apps while it is small, the apps' own sets
-    # once it is not (80 pods): rules grow with the policies' rules, never with the pods
-    for pods in (40, 80, 160):
+    # the shared chain (its named port resolves to 80, already there): to its exact set while
+    # the port's peers are at most EXACT_PEERS addresses, else to its port map with an admit
+    # chain per distinct set of peers. Past that size nothing grows with the pods but the
+    # sets: rules and chains follow the policies' rules.
+    big = 5 * (EXACT_PEERS + 1)  # each of the 5 apps has more pods than an exact set takes
+    for pods in (big, 2 * big):
         few, many = _one_namespace(pods, 1), _one_namespace(pods, 10)
         assert many.map_elements - few.map_elements == 9
         assert many.chains - few.chains == 6 - 1
-        assert many.rules - few.rules == (6 - 1 if pods == 40 else 6 - 1 + 5 - 1)
-    assert _one_namespace(80, 10).rules == _one_namespace(160, 10).rules
+    assert _one_namespace(big, 10).rules == _one_namespace(2 * big, 10).rules
+    assert all(_one_namespace(pods, 10).rules <= _one_namespace(big, 10).rules
+               for pods in (40, 80, 160))
     # a second policy with the same rules selecting every pod allows nothing new: the chain
     # all 80 pods share asks the same union, so nothing grows
     many, two = _one_namespace(80, 10), _one_namespace(80, 10, policies=2)

@@ -12,7 +12,7 @@ from podwall.dataplane.logprefix import log_prefix
 from podwall.engine import Engine
 from podwall.manifests import load_cluster
 from podwall.model import Direction
-from tests.dataplane.test_compile import chains, every_pod, port_verdict
+from tests.dataplane.test_compile import admits, chains, every_pod, port_verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "tests" / "fixtures" / "manifests" / "audit"
@@ -50,9 +50,8 @@ def test_every_enforced_accept_of_a_new_connection_meets_the_audit_view() -> Non
     found = chains(text)
     assert found["forward"][-1] == "goto audit"
     assert found["egress-admitted"][-1] == "goto audit"
-    admit = port_verdict(text, "pods-in/shop/db-allow-web", "tcp", 5432)
-    assert admit is not None and admit.startswith("jump admit-in-")
-    assert found[admit.removeprefix("jump ")] == ["ip saddr @peers4-0 goto audit"]
+    web = "10.244.35.18"
+    assert admits(text, "pods-in/shop/db-allow-web", "tcp", 5432, web) == "goto audit"
     assert found["audit"] == ["iifname vmap @audit-egress-by-if",
                               "oifname vmap @audit-ingress-by-if", "accept"]
 
@@ -86,4 +85,6 @@ def test_the_summary_counts_the_audit_path_too() -> None:
     assert ruleset.chains == len(found) == ruleset.text.count("\n  chain ")
     assert ruleset.rules == sum(len([line for line in body if not line.startswith("type ")])
                                 for body in found.values())
-    assert ruleset.maps == 8 + 2  # by interface (4 per view), a port map per view
+    # by interface (4 per view), and the audit view's port map (TCP/80, open to everyone; the
+    # enforced view's TCP/5432 from web is one address: its exact set, no map)
+    assert ruleset.maps == 8 + 1

@@ -105,6 +105,16 @@ def test_log_allowed_logs_every_admission_point_once() -> None:
     found = chains(ruleset)
     allow = log_statement("shop", Direction.INGRESS, "allow", 100, limit=False).replace(
         "@GEN@", "3")
+    # every admitting line of an ingress chain logs first, wherever it is (exact set, admit
+    # chain, rules without ports); egress ones never do
+    for name, body in found.items():
+        if name.startswith(("pods-in/", "admit-in-")):
+            assert all(f"{allow} accept" in line for line in body
+                       if line.endswith(" accept")), body
+        if name.startswith("pods-out/"):
+            assert not any("log group 100 prefix \"pw allow" in line for line in body), body
+    assert any("th dport @exact4-" in line and f"{allow} accept" in line
+               for body in found.values() for line in body)
     admits = [name for name in found if name.startswith(("admit-in-", "admit-out-"))]
     assert any(name.startswith("admit-in-") for name in admits)
     for name in admits:

@@ -13,7 +13,10 @@ Shape (see docs/dataplane.md for a full example):
       map drop-in-counters  { type ifname : counter; ... }
       map egress-by-if  { type ifname : verdict; "<if>" : jump pods-out/<ns>/<policies>, ... }
       map ingress-by-if { type ifname : verdict; "<if>" : jump pods-in/<ns>/<policies>, ... }
-      chain pods-out/<ns>/<policies> { meta l4proto tcp th dport vmap @ports-out-N; ...;
+      set exact4-N { type ipv4_addr . inet_proto . inet_service; ... } one port's few peers
+      chain pods-out/<ns>/<policies> { ip daddr . meta l4proto . th dport @exact4-N goto
+                                       egress-admitted; meta l4proto tcp th dport vmap
+                                       @ports-out-N; ...;
                                        ip daddr @peers4-M goto egress-admitted (rules without
                                        ports); limit ... log group 100 prefix "pw drop egress
                                        g<n> ns"; counter name iifname map ... drop }
@@ -27,9 +30,9 @@ Shape (see docs/dataplane.md for a full example):
                       iifname vmap @egress-by-if; oifname vmap @ingress-by-if }
     }
 
-A selection chain asks the union of its policies' rules in one port lookup and one peer lookup
-per direction (podwall.dataplane.dispatch says how, and why: the per-rule walk it replaces
-cost ~10% of the new-connection rate).
+A selection chain asks the union of its policies' rules in one exact lookup, or one port lookup
+and one peer lookup, per direction (podwall.dataplane.dispatch says how, and why: the per-rule
+walk it replaces cost ~10% of the new-connection rate).
 
 ONE base chain decides both directions, so every packet is judged by exactly one version of the
 ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
@@ -64,8 +67,8 @@ connection allowed now and denied in the audit view, and it is still one base ch
 ruleset version judges both views of a packet.
 
 Per packet: one anti-spoofing lookup and two conntrack bit tests; a connection's first packet
-adds, per isolated direction, a verdict-map lookup by interface, a port-map lookup and a peer
-lookup: nothing grows with the number of pods, policies or rules in the cluster.
+adds, per isolated direction, a verdict-map lookup by interface and an exact lookup, or a
+port-map lookup and a peer lookup: nothing grows with the number of pods, policies or rules in the cluster.
 Size: sets grow with distinct peers (shared by content), port maps and admit chains with the
 distinct ports and peers of the selections' rules, map elements with pods: pods + policies +
 rules, never pairs of pods.
