@@ -37,10 +37,10 @@ walk it replaces cost ~10% of the new-connection rate).
 ONE base chain decides both directions, so every packet is judged by exactly one version of the
 ruleset (the kernel picks a chain's rules once per base chain: two base chains could mix the
 egress of one version with the ingress of the next while a swap commits). Egress runs first:
-a port segment whose peers admit a packet `goto`s `egress-admitted`, which hands it to the destination
-pod's ingress chain (or accepts it when the destination is not isolated here), so evaluation
-stops at the first admitting segment; a pods-out chain that nothing admitted drops. Ingress `accept`s
-what a policy admits and drops the rest. Pods that nothing isolates have no map entry and pass.
+what a policy admits `goto`s `egress-admitted`, which hands the packet to the destination pod's
+ingress chain (or accepts it when the destination is not isolated here), so evaluation stops at
+the first admission; a pods-out chain that nothing admitted drops. Ingress `accept`s what a
+policy admits and drops the rest. Pods that nothing isolates have no map entry and pass.
 
 Pods are isolated by the same policies in crowds (replicas, a namespace's default-deny): the
 pods of one namespace that the same policies select share one chain per direction, and each
@@ -68,7 +68,7 @@ ruleset version judges both views of a packet.
 
 Per packet: one anti-spoofing lookup and two conntrack bit tests; a connection's first packet
 adds, per isolated direction, a verdict-map lookup by interface and an exact lookup, or a
-port-map lookup and a peer lookup: nothing grows with the number of pods, policies or rules in the cluster.
+port-map lookup and a peer lookup: nothing grows with the number of pods, policies or rules.
 Size: sets grow with distinct peers (shared by content), port maps and admit chains with the
 distinct ports and peers of the selections' rules, map elements with pods: pods + policies +
 rules, never pairs of pods.
@@ -288,8 +288,8 @@ class _Builder:
         self.map_lines: list[str] = []
         self.chain_lines: list[str] = []
         self.audited = {p.key for p in self.cluster.policies if p.audited}
-        # NetworkPolicy selection chains (a lower stage of this one: imported here, where the
-        # builder exists, as the tier compiler is)
+        # NetworkPolicy selection chains (podwall.dataplane.dispatch imports this module, so it
+        # is imported here, where the builder exists, as the tier compiler is)
         from podwall.dataplane.dispatch import SelectionWriter
         self.selections = SelectionWriter(self)
 
@@ -304,17 +304,20 @@ class _Builder:
         self.elements = 0
 
     # -- sets ----------------------------------------------------------------------------------
+    def numbered(self, kind: str) -> Ident:
+        """The next generation-scoped name of `kind` in the table: `<kind>-<n>` (sets, maps and
+        chains of every view draw from one count, so no two collide)."""
+        index = self.kind_count.get(kind, 0)
+        self.kind_count[kind] = index + 1
+        return scoped(fixed(f"{kind}-{index}"))
+
     def add_set(self, kind: str, type_: str, elements: Sequence[str], *, interval: bool,
                 name: Ident | None = None, comment: str | None = None) -> Ident:
         key = (type_, interval, tuple(elements))
         found = self.set_names.get(key)
         if found is not None:
             return found
-        if name is None:
-            index = self.kind_count.get(kind, 0)
-            self.kind_count[kind] = index + 1
-            name = fixed(f"{kind}-{index}")
-        name = scoped(name)
+        name = self.numbered(kind) if name is None else scoped(name)
         self.set_names.setdefault(key, name)
         flags = " flags interval;" if interval else ""
         note = f" comment {_quote(comment, COMMENT_MAX)};" if comment else ""

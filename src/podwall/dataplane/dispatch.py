@@ -62,7 +62,7 @@ from podwall.dataplane.compile import (
     selection_chain_name,
 )
 from podwall.dataplane.logprefix import log_statement
-from podwall.dataplane.nftsyntax import Ident, fixed, remark
+from podwall.dataplane.nftsyntax import Ident, remark
 from podwall.model import Direction, Endpoint, NetworkPolicy, Protocol
 
 if TYPE_CHECKING:
@@ -70,8 +70,6 @@ if TYPE_CHECKING:
 
 # The addresses a rule's peers match, per IP version (4, 6); None: every address.
 Peers = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] | None
-# The protocols whose destination port `th dport` reads (the transport header's bytes 2-3).
-PORTED = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 # A single port whose peers are at most EXACT_PEERS addresses is written out as `address .
 # protocol . port` elements of the chain's exact set (a hash: one lookup decides, no port map,
 # no admit chain); at most EXACT_PER_CHAIN addresses a chain, so its size stays bounded.
@@ -334,10 +332,8 @@ class SelectionWriter:
         key = (direction, frozenset(parts), admit)
         name = self.admit_chains.get(key)
         if name is None:
-            kind = f"{self.b.view}admit-{_short(direction)}"
-            index = self.b.kind_count.get(kind, 0)
-            self.b.kind_count[kind] = index + 1
-            name = self.admit_chains[key] = scoped(fixed(f"{kind}-{index}"))
+            name = self.admit_chains[key] = self.b.numbered(
+                f"{self.b.view}admit-{_short(direction)}")
             self.admit_parts[name] = parts
             self.admit_rules[name] = set()
         self.admit_rules[name].update(rules)
@@ -365,9 +361,7 @@ class SelectionWriter:
         found = self.map_names.get(key)
         if found is not None:
             return found
-        index = self.b.kind_count.get(kind, 0)
-        self.b.kind_count[kind] = index + 1
-        name = self.map_names[key] = scoped(fixed(f"{kind}-{index}"))
+        name = self.map_names[key] = self.b.numbered(kind)
         flags = " flags interval;" if interval else ""
         self.b.map_lines.append(
             f"  map {name} {{ type {type_};{flags} elements = {{ {', '.join(elements)} }} }}")
@@ -375,24 +369,23 @@ class SelectionWriter:
         return name
 
     def dispatch_lines(self, direction: Direction, namespace: str, boxes: Sequence[Box],
-                       any_port: Sequence[tuple[Peers, str]]) -> list[str]:
-        """The deciding lines of a selection chain: a port map per protocol, then the rules
-        without ports (see podwall.dataplane.dispatch)."""
+                       any_port: Sequence[tuple[Peers, str]]) -> tuple[list[str], bool]:
+        """The deciding lines of a selection chain: the exact set, a port map per protocol, then
+        the rules without ports (see podwall.dataplane.dispatch); and whether they admit every
+        packet (a rule without peers or ports: nothing is left to drop)."""
         admit = self.admit_verdict(direction, namespace)
         plain = "log " not in admit  # a verdict a map element can hold
         where = "saddr" if direction is Direction.INGRESS else "daddr"
         everywhere = union(peers for peers, _ in any_port) if any_port else ((), ())
         note = ", ".join(sorted({label for _, label in any_port}))
         if everywhere is None:  # some rule admits every peer on every port
-            return [f"{admit} comment {_quote(note, COMMENT_MAX)}"]
+            return [f"{admit} comment {_quote(note, COMMENT_MAX)}"], True
         lines = []
         exact: dict[int, list[str]] = {4: [], 6: []}
         exact_rules: set[str] = set()
         budget = EXACT_PER_CHAIN
         maps: list[str] = []
         for protocol, all_segments in port_segments(boxes).items():
-            if protocol not in PORTED:
-                continue
             segments = []
             for segment in all_segments:
                 count = address_count(segment.parts) if segment.low == segment.high else None
@@ -424,7 +417,7 @@ class SelectionWriter:
         lines += maps
         if not is_empty(everywhere):
             lines += self.peer_rules(everywhere, where, admit, note)
-        return lines
+        return lines, False
 
     def chain(self, pod: Endpoint, direction: Direction,
               policies: tuple[NetworkPolicy, ...]) -> str:
@@ -441,9 +434,9 @@ class SelectionWriter:
         name = self.selection_chains[key] = scoped(
             selection_chain_name(pod.namespace, names, direction, self.b.view, variant))
         boxes, any_port = self.allowed(policies, direction, resolution)
-        body = self.dispatch_lines(direction, pod.namespace, boxes, any_port)
+        body, admits_all = self.dispatch_lines(direction, pod.namespace, boxes, any_port)
         where = "iifname" if direction is Direction.EGRESS else "oifname"
-        if len(body) == 1 and body[0].startswith(self.admit_verdict(direction, pod.namespace)):
+        if admits_all:
             pass  # every peer on every port: nothing is left to drop
         elif self.b.view:  # the audit view: log what it would drop, count it, and let it pass
             body += [log_statement(pod.namespace, direction, "audit", self.b.log_group),
@@ -467,7 +460,6 @@ class SelectionWriter:
 __all__ = [
     "EXACT_PEERS",
     "EXACT_PER_CHAIN",
-    "PORTED",
     "Box",
     "Peers",
     "Segment",
